@@ -1,0 +1,15 @@
+#include "app.hpp"
+
+#include <csignal>
+#include <iostream>
+
+int main(int argc, char** argv)
+{
+  // A closed stdout must surface as a write error, not kill the process.
+  std::signal(SIGPIPE, SIG_IGN);
+  gptq::AppContext context;
+  context.err = &std::cerr;
+  context.env = gptq::process_environment();
+  context.make_transport = gptq::make_network_transport;
+  return gptq::run_app({argv + 1, static_cast<std::size_t>(argc > 0 ? argc - 1 : 0)}, context);
+}

@@ -1,0 +1,413 @@
+// The network transport: the only code that touches sockets and TLS.
+//
+// One request per connection, written as a C++20 coroutine on a private
+// io_context so that every step can have a time limit: blocking Beast calls
+// cannot time out. Each step sets the stream's expiry to the sooner of its
+// own limit and the whole-request deadline, and a failure is reported with
+// the phase it happened in, which decides the message and the exit status.
+
+#include "transport.hpp"
+
+#include "error.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+namespace gptq {
+
+namespace {
+
+namespace net = boost::asio;
+namespace ssl = boost::asio::ssl;
+namespace beast = boost::beast;
+namespace http = boost::beast::http;
+using tcp = net::ip::tcp;
+using Clock = std::chrono::steady_clock;
+using boost::system::error_code;
+
+constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
+
+// How long a clean TLS close may wait for the server's close_notify after the
+// response is complete: the reply is already in hand, so this only bounds
+// how long exiting can take.
+constexpr std::chrono::milliseconds shutdown_limit{1000};
+
+std::string seconds_text(std::chrono::milliseconds ms)
+{
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%g s", static_cast<double>(ms.count()) / 1000.0);
+  return buffer;
+}
+
+// The time limits of one exchange: each step's own limit, capped by the
+// deadline of the whole request.
+class Deadlines {
+public:
+  explicit Deadlines(const TransportOptions& options)
+    : options_(options),
+      total_(options.total_timeout ? Clock::now() + *options.total_timeout : Clock::time_point::max())
+  {
+  }
+
+  Clock::time_point connect() const { return capped(options_.connect_timeout); }
+  Clock::time_point idle() const { return capped(options_.idle_timeout); }
+  Clock::time_point shutdown() const { return capped(shutdown_limit); }
+  bool total_passed() const { return Clock::now() >= total_; }
+
+  // Throws the timeout error for a step that ran out of time: the
+  // whole-request limit when that is what passed, else `step_message`.
+  [[noreturn]] void timed_out(const std::string& step_message) const
+  {
+    if (total_passed()) {
+      throw Error(ExitStatus::network,
+                  "timeout",
+                  "no complete response within " + seconds_text(*options_.total_timeout) + " (--timeout)");
+    }
+    throw Error(ExitStatus::network, "timeout", step_message);
+  }
+
+private:
+  Clock::time_point capped(std::chrono::milliseconds limit) const
+  {
+    const auto now = Clock::now();
+    return total_ - now < limit ? total_ : now + limit;
+  }
+
+  const TransportOptions& options_;
+  Clock::time_point total_;
+};
+
+std::string describe_verify_failure(long code, const std::string& host)
+{
+  switch (code) {
+  case X509_V_ERR_CERT_HAS_EXPIRED:
+    return "the certificate of " + host + " has expired";
+  case X509_V_ERR_CERT_NOT_YET_VALID:
+    return "the certificate of " + host + " is not valid yet (is the system clock right?)";
+  case X509_V_ERR_HOSTNAME_MISMATCH:
+    return "the certificate presented by " + host + " is for another host name (host name mismatch)";
+  case X509_V_ERR_IP_ADDRESS_MISMATCH:
+    return "the certificate presented by " + host + " does not cover that IP address (IP address mismatch)";
+  case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+  case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+  case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+  case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+  case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+    return "the certificate of " + host + " is not trusted (untrusted issuer: " +
+           X509_verify_cert_error_string(code) + "); if a private CA issued it, pass that CA with --cacert FILE";
+  default:
+    return "the certificate of " + host + " failed verification: " + X509_verify_cert_error_string(code);
+  }
+}
+
+// Returns the TLS client context: TLS 1.2 or newer, peer verification on,
+// trusting the system store (which honours SSL_CERT_FILE and SSL_CERT_DIR)
+// plus `cacert`. Throws gptq::Error (usage) when `cacert` cannot be loaded.
+ssl::context make_tls_context(const std::optional<std::string>& cacert)
+{
+  ssl::context ctx(ssl::context::tls_client);
+  SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION);
+  error_code ignored;
+  // A machine without a system store still works with --cacert; without
+  // either, verification fails later with a message that says so.
+  ctx.set_default_verify_paths(ignored);
+  if (cacert) {
+    if (std::FILE* f = std::fopen(cacert->c_str(), "r")) {
+      std::fclose(f);
+    } else {
+      throw Error(ExitStatus::usage, "--cacert", "cannot read '" + *cacert + "': " + std::strerror(errno));
+    }
+    error_code ec;
+    ctx.load_verify_file(*cacert, ec);
+    if (ec) {
+      throw Error(ExitStatus::usage,
+                  "--cacert",
+                  "'" + *cacert + "' holds no usable PEM certificates (" + ec.message() + ")");
+    }
+  }
+  ctx.set_verify_mode(ssl::verify_peer);
+  return ctx;
+}
+
+class Exchange {
+public:
+  Exchange(const TransportOptions& options, const HttpRequest& request, ResponseHandler& handler)
+    : options_(options), request_(request), handler_(handler), deadlines_(options),
+      where_(request.url.host.find(':') != std::string::npos
+               ? "[" + request.url.host + "]:" + std::to_string(request.url.port)
+               : request.url.host + ":" + std::to_string(request.url.port))
+  {
+  }
+
+  net::awaitable<void> run()
+  {
+    const auto executor = co_await net::this_coro::executor;
+    if (request_.url.is_https()) {
+      // The context goes first: a bad --cacert is reported before any
+      // network traffic, and the context must outlive the stream.
+      ssl::context ctx = make_tls_context(options_.cacert);
+      const auto endpoints = co_await resolve();
+      beast::ssl_stream<beast::tcp_stream> stream(executor, ctx);
+      co_await connect(beast::get_lowest_layer(stream), endpoints);
+      co_await handshake(stream);
+      co_await write_request(stream);
+      co_await read_response(stream);
+      // Errors are ignored: the response is complete, and many servers
+      // close without their own close_notify.
+      beast::get_lowest_layer(stream).expires_at(deadlines_.shutdown());
+      co_await stream.async_shutdown(use_tuple);
+    } else {
+      const auto endpoints = co_await resolve();
+      beast::tcp_stream stream(executor);
+      co_await connect(stream, endpoints);
+      co_await write_request(stream);
+      co_await read_response(stream);
+      error_code ignored;
+      stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    }
+  }
+
+private:
+  net::awaitable<tcp::resolver::results_type> resolve()
+  {
+    const auto executor = co_await net::this_coro::executor;
+    tcp::resolver resolver(executor);
+    // The stream's timer does not cover the resolver; a timer of its own
+    // cancels it.
+    net::steady_timer timer(executor);
+    timer.expires_at(deadlines_.connect());
+    bool timed_out = false;
+    timer.async_wait([&](error_code ec) {
+      if (!ec) {
+        timed_out = true;
+        resolver.cancel();
+      }
+    });
+    const auto flags = request_.url.host_is_ip() ? tcp::resolver::numeric_host | tcp::resolver::numeric_service
+                                                 : tcp::resolver::numeric_service;
+    auto [ec, results] =
+      co_await resolver.async_resolve(request_.url.host, std::to_string(request_.url.port), flags, use_tuple);
+    timer.cancel();
+    if (timed_out) {
+      deadlines_.timed_out("cannot resolve " + request_.url.host + " within " +
+                           seconds_text(options_.connect_timeout) + " (--connect-timeout)");
+    }
+    if (ec) {
+      throw Error(ExitStatus::network, "resolve", "cannot resolve host " + request_.url.host + ": " + ec.message());
+    }
+    co_return results;
+  }
+
+  // Tries each address in turn, each with the full connect time limit.
+  net::awaitable<void> connect(beast::tcp_stream& stream, const tcp::resolver::results_type& endpoints)
+  {
+    std::string failure = "no address";
+    bool timed_out = false;
+    for (const auto& entry : endpoints) {
+      stream.expires_at(deadlines_.connect());
+      auto [ec] = co_await stream.async_connect(entry.endpoint(), use_tuple);
+      if (!ec) {
+        error_code ignored;
+        stream.socket().set_option(tcp::no_delay(true), ignored);
+        co_return;
+      }
+      timed_out = ec == beast::error::timeout;
+      if (timed_out && deadlines_.total_passed()) {
+        deadlines_.timed_out("");
+      }
+      failure = timed_out ? "no answer within " + seconds_text(options_.connect_timeout) + " (--connect-timeout)"
+                          : ec.message();
+    }
+    if (timed_out) {
+      throw Error(ExitStatus::network, "timeout", "cannot connect to " + where_ + ": " + failure);
+    }
+    throw Error(ExitStatus::network, "connect", "cannot connect to " + where_ + ": " + failure);
+  }
+
+  net::awaitable<void> handshake(beast::ssl_stream<beast::tcp_stream>& stream)
+  {
+    SSL* ssl = stream.native_handle();
+    const std::string& host = request_.url.host;
+    if (request_.url.host_is_ip()) {
+      // No SNI for IP literals (RFC 6066); verify against the IP SANs.
+      X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host.c_str());
+    } else {
+      SSL_set_tlsext_host_name(ssl, host.c_str());
+      SSL_set1_host(ssl, host.c_str());
+    }
+    beast::get_lowest_layer(stream).expires_at(deadlines_.connect());
+    auto [ec] = co_await stream.async_handshake(ssl::stream_base::client, use_tuple);
+    if (!ec) {
+      co_return;
+    }
+    if (ec == beast::error::timeout) {
+      deadlines_.timed_out("no TLS handshake with " + where_ + " within " + seconds_text(options_.connect_timeout) +
+                           " (--connect-timeout)");
+    }
+    if (const long verify = SSL_get_verify_result(ssl); verify != X509_V_OK) {
+      throw Error(ExitStatus::network, "certificate", describe_verify_failure(verify, host));
+    }
+    std::string hint;
+    if (ec.category() == net::error::get_ssl_category() &&
+        ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == SSL_R_WRONG_VERSION_NUMBER) {
+      hint = " (does the server speak plain http:// on that port?)";
+    }
+    throw Error(ExitStatus::network, "tls", "TLS handshake with " + where_ + " failed: " + ec.message() + hint);
+  }
+
+  // Writes piece by piece so that the idle limit measures silence, not the
+  // time a large prompt takes to upload.
+  template<class Stream>
+  net::awaitable<void> write_request(Stream& stream)
+  {
+    http::request<http::span_body<const char>> message{http::string_to_verb(request_.method),
+                                                        request_.url.target(),
+                                                        11};
+    for (const auto& [name, value] : request_.headers) {
+      message.set(name, value);
+    }
+    message.body() = {request_.body.data(), request_.body.size()};
+    message.prepare_payload();
+    http::request_serializer<http::span_body<const char>> serializer{message};
+    while (!serializer.is_done()) {
+      beast::get_lowest_layer(stream).expires_at(deadlines_.idle());
+      auto [ec, n] = co_await http::async_write_some(stream, serializer, use_tuple);
+      if (ec == beast::error::timeout) {
+        deadlines_.timed_out("cannot send the request to " + where_ + ": no progress for " +
+                             seconds_text(options_.idle_timeout) + " (--idle-timeout)");
+      }
+      if (ec) {
+        throw Error(ExitStatus::network, "network", "sending the request to " + where_ + " failed: " + ec.message());
+      }
+    }
+  }
+
+  template<class Stream>
+  net::awaitable<void> read_response(Stream& stream)
+  {
+    // The buffer must persist between reads: it holds bytes read ahead.
+    beast::flat_buffer buffer;
+    http::response_parser<http::buffer_body> parser;
+    parser.header_limit(64 * 1024);
+    // The body is handed on piece by piece and never held here; the handler
+    // decides how much it keeps.
+    parser.body_limit(boost::none);
+    std::array<char, 64 * 1024> piece;
+    bool head_delivered = false;
+    std::uint64_t received = 0;
+
+    while (!parser.is_done()) {
+      parser.get().body().data = piece.data();
+      parser.get().body().size = piece.size();
+      beast::get_lowest_layer(stream).expires_at(deadlines_.idle());
+      auto [ec, n] = co_await http::async_read_some(stream, buffer, parser, use_tuple);
+      if (ec == http::error::need_buffer) {
+        ec = {};
+      }
+      if (!head_delivered && parser.is_header_done()) {
+        head_delivered = true;
+        handler_.on_head(head_of(parser.get()));
+      }
+      if (const std::size_t got = piece.size() - parser.get().body().size; got > 0) {
+        received += got;
+        handler_.on_body({piece.data(), got});
+      }
+      if (!ec) {
+        continue;
+      }
+      if (ec == beast::error::timeout) {
+        deadlines_.timed_out(head_delivered ? "the server stopped sending in the middle of the response for " +
+                                                seconds_text(options_.idle_timeout) + " (--idle-timeout)"
+                                            : "no response from " + where_ + " within " +
+                                                seconds_text(options_.idle_timeout) + " (--idle-timeout)");
+      }
+      const bool closed = ec == net::error::eof || ec == http::error::end_of_stream ||
+                          ec == ssl::error::stream_truncated || ec == net::error::connection_reset;
+      if (!head_delivered) {
+        if (closed) {
+          throw Error(ExitStatus::network, "network", where_ + " closed the connection without a response");
+        }
+        throw Error(ExitStatus::network, "network", "no valid HTTP response from " + where_ + ": " + ec.message());
+      }
+      // A body that ends when the connection closes: over TLS the close
+      // comes without close_notify from many servers, so treat it as the
+      // end, as curl does. Truncation inside such a body is left to the
+      // JSON parser to notice.
+      if (ec == ssl::error::stream_truncated && !parser.chunked() && !parser.content_length()) {
+        error_code eof_ec;
+        parser.put_eof(eof_ec);
+        if (!eof_ec) {
+          break;
+        }
+      }
+      std::string detail = closed ? "the connection closed" : ec.message();
+      if (const auto length = parser.content_length()) {
+        // content_length() counts down what is left to read; the total was
+        // what was received plus what remains.
+        detail += " after " + std::to_string(received) + " of " + std::to_string(received + *length) + " bytes";
+      }
+      throw Error(ExitStatus::bad_response, "response", "the response from " + where_ + " is incomplete: " + detail);
+    }
+  }
+
+  static HttpResponse head_of(const http::response<http::buffer_body>& message)
+  {
+    HttpResponse head;
+    head.status = static_cast<int>(message.result_int());
+    head.reason = std::string(message.reason());
+    for (const auto& field : message) {
+      head.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+    }
+    return head;
+  }
+
+  const TransportOptions& options_;
+  const HttpRequest& request_;
+  ResponseHandler& handler_;
+  Deadlines deadlines_;
+  std::string where_;
+};
+
+class NetworkTransport : public Transport {
+public:
+  explicit NetworkTransport(const TransportOptions& options) : options_(options) {}
+
+  void send(const HttpRequest& request, ResponseHandler& handler) override
+  {
+    net::io_context ioc{1};
+    Exchange exchange(options_, request, handler);
+    std::exception_ptr failure;
+    net::co_spawn(ioc, exchange.run(), [&](std::exception_ptr e) { failure = e; });
+    ioc.run();
+    if (failure) {
+      std::rethrow_exception(failure);
+    }
+  }
+
+private:
+  TransportOptions options_;
+};
+
+} // namespace
+
+std::unique_ptr<Transport> make_network_transport(const TransportOptions& options)
+{
+  return std::make_unique<NetworkTransport>(options);
+}
+
+} // namespace gptq

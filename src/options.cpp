@@ -1,0 +1,185 @@
+#include "options.hpp"
+
+#include "error.hpp"
+
+#include <boost/program_options.hpp>
+
+#include <charconv>
+#include <cmath>
+
+namespace po = boost::program_options;
+
+namespace gptq {
+
+namespace {
+
+[[noreturn]] void bad_value(const std::string& option, const std::string& value, const std::string& want)
+{
+  throw Error(ExitStatus::usage, option, "expected " + want + ", got '" + value + "'");
+}
+
+double parse_double(const std::string& option, const std::string& text, double min, double max, const std::string& want)
+{
+  double value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || !std::isfinite(value) ||
+      value < min || value > max) {
+    bad_value(option, text, want);
+  }
+  return value;
+}
+
+long long parse_count(const std::string& option, const std::string& text)
+{
+  long long value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || value < 1) {
+    bad_value(option, text, "a whole number of at least 1");
+  }
+  return value;
+}
+
+// Seconds are bounded so that converting them to a chrono duration cannot
+// overflow; a million seconds is eleven days.
+double parse_seconds(const std::string& option, const std::string& text)
+{
+  const double value = parse_double(option, text, 0, 1e6, "a number of seconds above 0");
+  if (value <= 0) {
+    bad_value(option, text, "a number of seconds above 0");
+  }
+  return value;
+}
+
+std::optional<std::string> non_empty(const Environment& env, const std::string& name)
+{
+  auto value = env(name);
+  if (value && value->empty()) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+} // namespace
+
+Command parse_command_line(std::span<const char* const> args, const Environment& env)
+{
+  po::options_description desc;
+  desc.add_options()
+    ("system,s", po::value<std::string>())
+    ("model,m", po::value<std::string>())
+    ("base-url", po::value<std::string>())
+    ("temperature,t", po::value<std::string>())
+    ("max-tokens", po::value<std::string>())
+    ("connect-timeout", po::value<std::string>())
+    ("idle-timeout", po::value<std::string>())
+    ("timeout", po::value<std::string>())
+    ("cacert", po::value<std::string>())
+    ("dry-run", po::bool_switch())
+    ("no-stdin", po::bool_switch())
+    ("help,h", po::bool_switch())
+    ("version", po::bool_switch())
+    ("prompt", po::value<std::vector<std::string>>());
+  po::positional_options_description positional;
+  positional.add("prompt", -1);
+
+  po::variables_map vm;
+  try {
+    const std::vector<std::string> words(args.begin(), args.end());
+    // No abbreviations: a prefix that is unique today stops being unique when
+    // an option is added, and scripts must not break then.
+    const int style = po::command_line_style::default_style & ~po::command_line_style::allow_guessing;
+    po::store(po::command_line_parser(words).options(desc).positional(positional).style(style).run(), vm);
+  } catch (const po::error& e) {
+    throw Error(ExitStatus::usage, "", std::string(e.what()) + " (see 'gptq --help')");
+  }
+
+  Command command;
+  if (vm["help"].as<bool>()) {
+    command.action = Command::Action::help;
+    return command;
+  }
+  if (vm["version"].as<bool>()) {
+    command.action = Command::Action::version;
+    return command;
+  }
+
+  Options& o = command.options;
+  auto get = [&](const char* name) -> std::optional<std::string> {
+    if (vm.count(name)) {
+      return vm[name].as<std::string>();
+    }
+    return std::nullopt;
+  };
+
+  o.system = get("system");
+  if (vm.count("prompt")) {
+    o.prompt_words = vm["prompt"].as<std::vector<std::string>>();
+  }
+  if (auto model = get("model")) {
+    o.model = *model;
+  } else if (auto env_model = non_empty(env, "GPTQ_MODEL")) {
+    o.model = *env_model;
+  }
+  if (o.model.empty()) {
+    throw Error(ExitStatus::usage, "--model", "the model name is empty");
+  }
+  if (auto url = get("base-url")) {
+    o.base_url = *url;
+  } else if (auto env_url = non_empty(env, "OPENAI_BASE_URL")) {
+    o.base_url = *env_url;
+  }
+  if (auto t = get("temperature")) {
+    o.temperature = parse_double("--temperature", *t, 0, 2, "a number from 0 to 2");
+  }
+  if (auto n = get("max-tokens")) {
+    o.max_tokens = parse_count("--max-tokens", *n);
+  }
+  if (auto s = get("connect-timeout")) {
+    o.connect_timeout = parse_seconds("--connect-timeout", *s);
+  }
+  if (auto s = get("idle-timeout")) {
+    o.idle_timeout = parse_seconds("--idle-timeout", *s);
+  }
+  if (auto s = get("timeout")) {
+    o.timeout = parse_seconds("--timeout", *s);
+  }
+  o.cacert = get("cacert");
+  if (o.cacert && o.cacert->empty()) {
+    throw Error(ExitStatus::usage, "--cacert", "the file name is empty");
+  }
+  o.dry_run = vm["dry-run"].as<bool>();
+  o.no_stdin = vm["no-stdin"].as<bool>();
+  return command;
+}
+
+std::string help_text()
+{
+  return "Usage: gptq [OPTIONS] [PROMPT...]\n"
+         "Ask an OpenAI-compatible chat model one question; print only the answer.\n"
+         "The prompt is the PROMPT words, then stdin when it is not a terminal.\n"
+         "\n"
+         "Prompt:\n"
+         "  -s, --system TEXT        system message (the persona); none by default\n"
+         "      --no-stdin           do not read stdin, even when it is not a terminal\n"
+         "      --dry-run            print the JSON request body; send nothing\n"
+         "\n"
+         "Model:\n"
+         "  -m, --model NAME         model [$GPTQ_MODEL, default: gpt-4o-mini]\n"
+         "  -t, --temperature X      sampling temperature, 0 to 2\n"
+         "      --max-tokens N       longest reply, in tokens\n"
+         "\n"
+         "Connection:\n"
+         "      --base-url URL       API base URL [$OPENAI_BASE_URL,\n"
+         "                           default: https://api.openai.com/v1]\n"
+         "      --cacert FILE        also trust the CA certificates in FILE\n"
+         "      --connect-timeout S  seconds to connect and handshake [default: 10]\n"
+         "      --idle-timeout S     longest silence from the server [default: 600]\n"
+         "      --timeout S          limit for the whole request [default: none]\n"
+         "\n"
+         "  -h, --help               show this help\n"
+         "      --version            show version information\n"
+         "\n"
+         "The API key is read from $OPENAI_API_KEY. See 'man gptq' for exit codes.\n";
+}
+
+} // namespace gptq

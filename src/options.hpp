@@ -1,0 +1,50 @@
+#pragma once
+
+#include "environment.hpp"
+
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace gptq {
+
+inline constexpr const char* default_model = "gpt-4o-mini";
+inline constexpr const char* default_base_url = "https://api.openai.com/v1";
+inline constexpr double default_connect_timeout = 10;
+inline constexpr double default_idle_timeout = 600;
+
+// Everything the command line and the environment decide for one run.
+struct Options {
+  std::optional<std::string> system;     // -s; no system message when absent
+  std::vector<std::string> prompt_words; // PROMPT...
+  std::string model = default_model;
+  std::string base_url = default_base_url;
+  std::optional<double> temperature;
+  std::optional<long long> max_tokens;
+  double connect_timeout = default_connect_timeout; // seconds
+  double idle_timeout = default_idle_timeout;       // seconds
+  std::optional<double> timeout;                    // seconds; none by default
+  std::optional<std::string> cacert;
+  bool dry_run = false;
+  bool no_stdin = false;
+};
+
+// What the command line asks for: a run, or one of the informational
+// outputs that need no request.
+struct Command {
+  enum class Action { run, help, version };
+  Action action = Action::run;
+  Options options;
+};
+
+// Parses `args` (argv without argv[0]) with `env` supplying GPTQ_MODEL and
+// OPENAI_BASE_URL. Returns the command; throws gptq::Error (usage) naming
+// the option and what is wrong with its value. Command-line values beat the
+// environment, which beats the built-in defaults.
+Command parse_command_line(std::span<const char* const> args, const Environment& env);
+
+// Returns the --help text: short, grouped, under 80 columns.
+std::string help_text();
+
+} // namespace gptq

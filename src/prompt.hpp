@@ -1,0 +1,22 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace gptq {
+
+// Returns the user message: the PROMPT `words` joined by single spaces,
+// then "\n\n" and `stdin_text` when both are present, or whichever one is
+// present. Bytes pass through unchanged. Throws gptq::Error (usage) when the
+// result is empty or only white space, or when the words or `stdin_text`
+// are not valid UTF-8 (naming the byte offset).
+std::string assemble_user_message(const std::vector<std::string>& words,
+                                  const std::optional<std::string>& stdin_text);
+
+// Throws gptq::Error (usage) naming `what` and the byte offset when `text` is
+// not valid UTF-8: servers reject or garble such requests, so gptq refuses
+// to send them.
+void require_utf8(const std::string& text, const std::string& what);
+
+} // namespace gptq

@@ -1,0 +1,40 @@
+#pragma once
+
+#include "options.hpp"
+#include "url.hpp"
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace gptq {
+
+// One HTTP request as the transport sends it. Plain data: the transport adds
+// nothing but framing (Content-Length).
+struct HttpRequest {
+  Url url; // the full endpoint, including path and query
+  std::string method = "POST";
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+};
+
+// True when `url` is OpenAI's own API, which gets OpenAI-only fields
+// (max_completion_tokens) and requires a key.
+bool is_openai(const Url& url);
+
+// Returns the Chat Completions request body for `options` and `user_message`:
+// the model, an optional system message, the user message and the sampling
+// fields that were set. `endpoint` decides the name of the token limit field:
+// OpenAI's reasoning models reject `max_tokens`, while most other servers know
+// only that name.
+std::string build_request_body(const Options& options, const std::string& user_message, const Url& endpoint);
+
+// Returns the HTTP request that POSTs `body` to `endpoint`, with
+// `Authorization: Bearer` only when `api_key` is set.
+HttpRequest build_http_request(const Url& endpoint, std::string body, const std::optional<std::string>& api_key);
+
+// The User-Agent value, "gptq/<version>".
+std::string user_agent();
+
+} // namespace gptq

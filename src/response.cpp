@@ -1,0 +1,275 @@
+#include "response.hpp"
+
+#include "error.hpp"
+#include "json_text.hpp"
+#include "text.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/stream_parser.hpp>
+#include <boost/json/value.hpp>
+
+#include <cctype>
+
+#include <strings.h>
+
+namespace gptq {
+
+namespace json = boost::json;
+
+namespace {
+
+// Parses `body`. Returns the value, or nullopt with `where` set to the byte
+// offset at which the text stopped being JSON.
+std::optional<json::value> parse_json(std::string_view body, std::size_t& where)
+{
+  json::stream_parser parser;
+  boost::system::error_code ec;
+  where = parser.write(body.data(), body.size(), ec);
+  if (!ec) {
+    parser.finish(ec);
+    where = body.size();
+  }
+  if (ec) {
+    return std::nullopt;
+  }
+  return parser.release();
+}
+
+const json::value* member(const json::value& v, std::string_view key)
+{
+  const auto* object = v.if_object();
+  return object ? object->if_contains(key) : nullptr;
+}
+
+std::optional<std::string> string_member(const json::value& v, std::string_view key)
+{
+  const auto* m = member(v, key);
+  if (m && m->is_string()) {
+    return std::string(m->get_string());
+  }
+  return std::nullopt;
+}
+
+// A code or type may be a string (OpenAI) or a number (llama.cpp, OpenRouter).
+std::optional<std::string> scalar_member(const json::value& v, std::string_view key)
+{
+  const auto* m = member(v, key);
+  if (!m || m->is_null()) {
+    return std::nullopt;
+  }
+  if (m->is_string()) {
+    return m->get_string().empty() ? std::nullopt : std::optional<std::string>(std::string(m->get_string()));
+  }
+  if (m->is_number() || m->is_bool()) {
+    return to_json_text(*m);
+  }
+  return std::nullopt;
+}
+
+// FastAPI (vLLM) reports validation errors as a list of {loc, msg}.
+std::string describe_detail(const json::value& detail)
+{
+  if (detail.is_string()) {
+    return std::string(detail.get_string());
+  }
+  if (const auto* list = detail.if_array()) {
+    std::string out;
+    for (const auto& item : *list) {
+      auto msg = string_member(item, "msg");
+      if (!msg) {
+        continue;
+      }
+      std::string where;
+      if (const auto* loc = member(item, "loc"); loc && loc->is_array()) {
+        for (const auto& part : loc->get_array()) {
+          where += (where.empty() ? "" : ".") + (part.is_string() ? std::string(part.get_string()) : to_json_text(part));
+        }
+      }
+      out += (out.empty() ? "" : "; ") + (where.empty() ? *msg : where + ": " + *msg);
+    }
+    if (!out.empty()) {
+      return out;
+    }
+  }
+  return to_json_text(detail);
+}
+
+// Returns the server's message from a JSON error body, or nullopt when the
+// body has none of the known shapes.
+std::optional<std::string> describe_json_error(const json::value& v)
+{
+  if (const auto* error = member(v, "error")) {
+    if (error->is_string()) {
+      return std::string(error->get_string());
+    }
+    if (error->is_object()) {
+      std::string text = string_member(*error, "message").value_or("");
+      std::string extra;
+      if (auto code = scalar_member(*error, "code")) {
+        extra = "code: " + *code;
+      }
+      if (auto type = scalar_member(*error, "type")) {
+        extra += (extra.empty() ? "" : ", ") + std::string("type: ") + *type;
+      }
+      if (text.empty() && extra.empty()) {
+        return to_json_text(*error);
+      }
+      if (!extra.empty()) {
+        text += (text.empty() ? "(" : " (") + extra + ")";
+      }
+      return text;
+    }
+  }
+  if (auto message = string_member(v, "message")) {
+    return message;
+  }
+  if (const auto* detail = member(v, "detail")) {
+    return describe_detail(*detail);
+  }
+  return std::nullopt;
+}
+
+// An error page from a proxy or load balancer: its <title> says it best;
+// otherwise the text with the tags taken out.
+std::string describe_non_json(std::string_view body)
+{
+  auto lower = [](std::string_view s) {
+    std::string out(s);
+    for (auto& c : out) {
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    return out;
+  };
+  const std::string lowered = lower(body.substr(0, 64 * 1024));
+  const auto open = lowered.find("<title>");
+  if (open != std::string::npos) {
+    const auto close = lowered.find("</title>", open);
+    if (close != std::string::npos) {
+      const auto title = trim(body.substr(open + 7, close - open - 7));
+      if (!title.empty()) {
+        return std::string(title);
+      }
+    }
+  }
+  std::string text;
+  bool in_tag = false;
+  for (const char c : body.substr(0, 4096)) {
+    if (c == '<') {
+      in_tag = true;
+      text += ' ';
+    } else if (c == '>') {
+      in_tag = false;
+    } else if (!in_tag) {
+      text += c;
+    }
+  }
+  return text;
+}
+
+std::string content_text(const json::value& content)
+{
+  if (content.is_string()) {
+    return std::string(content.get_string());
+  }
+  // Some servers return content as a list of parts: [{"type":"text","text":...}].
+  std::string out;
+  for (const auto& part : content.get_array()) {
+    if (auto text = string_member(part, "text")) {
+      out += *text;
+    }
+  }
+  return out;
+}
+
+} // namespace
+
+std::optional<std::string> HttpResponse::header(std::string_view name) const
+{
+  for (const auto& [key, value] : headers) {
+    if (key.size() == name.size() && strncasecmp(key.data(), name.data(), name.size()) == 0) {
+      return value;
+    }
+  }
+  return std::nullopt;
+}
+
+ExitStatus exit_status_for_http(int status)
+{
+  if (status == 401 || status == 403) {
+    return ExitStatus::auth;
+  }
+  if (status == 402 || status == 429) {
+    return ExitStatus::rate_limit;
+  }
+  if (status >= 400 && status < 500) {
+    return ExitStatus::rejected;
+  }
+  if (status >= 500 && status < 600) {
+    return ExitStatus::server;
+  }
+  return ExitStatus::bad_response;
+}
+
+std::string extract_reply(std::string_view body)
+{
+  std::size_t where = 0;
+  const auto parsed = parse_json(body, where);
+  if (!parsed) {
+    if (trim(body).empty()) {
+      throw Error(ExitStatus::bad_response, "response", "the server sent an empty body instead of a reply");
+    }
+    throw Error(ExitStatus::bad_response,
+                "response",
+                "the reply is not valid JSON (at byte " + std::to_string(where) + " of " +
+                  std::to_string(body.size()) + "): " + one_line(body, 80));
+  }
+  const json::value& v = *parsed;
+  const auto* choices = member(v, "choices");
+  if (!choices || !choices->is_array() || choices->get_array().empty()) {
+    if (auto message = describe_json_error(v); message && member(v, "error")) {
+      throw Error(ExitStatus::bad_response, "api", one_line(*message));
+    }
+    throw Error(ExitStatus::bad_response, "response", "the reply has no choices, so there is no answer to print");
+  }
+  const json::value& choice = choices->get_array().front();
+  const auto* message = member(choice, "message");
+  if (!message || !message->is_object()) {
+    throw Error(ExitStatus::bad_response, "response", "the reply's first choice has no message");
+  }
+  const auto* content = member(*message, "content");
+  if (content && (content->is_string() || content->is_array())) {
+    return content_text(*content);
+  }
+  if (auto refusal = string_member(*message, "refusal")) {
+    throw Error(ExitStatus::rejected, "refusal", one_line(*refusal, 2000));
+  }
+  std::string why = "the reply has no text content";
+  if (auto finish = string_member(choice, "finish_reason")) {
+    why += " (finish_reason: " + one_line(*finish, 40) + ")";
+  }
+  throw Error(ExitStatus::bad_response, "response", why);
+}
+
+std::string describe_error_response(const HttpResponse& response)
+{
+  std::string out = "HTTP " + std::to_string(response.status);
+  if (!response.reason.empty()) {
+    out += " " + one_line(response.reason, 60);
+  }
+  std::size_t where = 0;
+  std::string message;
+  if (auto parsed = parse_json(response.body, where)) {
+    message = one_line(describe_json_error(*parsed).value_or(to_json_text(*parsed)), 500);
+  } else {
+    message = one_line(describe_non_json(response.body), 200);
+  }
+  if (!message.empty()) {
+    out += ": " + message;
+  }
+  if (auto retry = response.header("Retry-After")) {
+    out += " (retry after " + one_line(*retry, 40) + (retry->find_first_not_of("0123456789") == std::string::npos ? " s)" : ")");
+  }
+  return out;
+}
+
+} // namespace gptq

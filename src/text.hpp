@@ -1,0 +1,30 @@
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace gptq {
+
+// Returns the offset of the first byte of `text` that is not part of a
+// well-formed UTF-8 sequence (overlong forms, surrogates and code points
+// above U+10FFFF count as malformed), or nullopt when all of it is valid.
+std::optional<std::size_t> find_invalid_utf8(std::string_view text);
+
+// Returns `text` made safe for one line of a terminal message: control
+// characters and line breaks become spaces, runs of white space collapse to
+// one, malformed UTF-8 bytes become '?', and the result is cut to at most
+// `max_bytes` bytes (on a character boundary) with "..." appended when cut.
+// Servers write what they like into error bodies; this keeps their text from
+// breaking the one-line rule or sending escape sequences to the terminal.
+std::string one_line(std::string_view text, std::size_t max_bytes = 300);
+
+// Returns `text` with every occurrence of `secret` replaced by
+// "[REDACTED]". An empty `secret` returns `text` unchanged.
+std::string redact(std::string text, std::string_view secret);
+
+// Returns `text` without leading and trailing ASCII white space.
+std::string_view trim(std::string_view text);
+
+} // namespace gptq

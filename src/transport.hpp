@@ -1,0 +1,49 @@
+#pragma once
+
+#include "request.hpp"
+#include "response.hpp"
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace gptq {
+
+// Receives a response as it arrives: the head once, then the body in pieces.
+class ResponseHandler {
+public:
+  virtual ~ResponseHandler() = default;
+  // `head` has status, reason and headers; its body is empty.
+  virtual void on_head(const HttpResponse& head) = 0;
+  virtual void on_body(std::string_view piece) = 0;
+};
+
+struct TransportOptions {
+  std::chrono::milliseconds connect_timeout{10'000}; // resolve, connect, TLS handshake
+  std::chrono::milliseconds idle_timeout{600'000};   // longest silence while sending or receiving
+  std::optional<std::chrono::milliseconds> total_timeout; // the whole exchange
+  std::optional<std::string> cacert;                 // extra CA bundle, beside the system store
+};
+
+// Sends one HTTP request and delivers its response. This interface is the
+// only way the program reaches the network: the real implementation owns
+// sockets and TLS; tests substitute a fake.
+class Transport {
+public:
+  virtual ~Transport() = default;
+
+  // Sends `request` and passes the response to `handler`. Returns when the
+  // response is complete. Throws gptq::Error: network (phase resolve,
+  // connect, tls, certificate, timeout, network) when no response head
+  // arrived or a time limit passed; bad_response when the connection broke
+  // inside the body; usage when the --cacert file cannot be loaded.
+  // Exceptions thrown by `handler` propagate unchanged.
+  virtual void send(const HttpRequest& request, ResponseHandler& handler) = 0;
+};
+
+// Returns the Boost.Beast/OpenSSL transport.
+std::unique_ptr<Transport> make_network_transport(const TransportOptions& options);
+
+} // namespace gptq

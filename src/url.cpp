@@ -1,0 +1,168 @@
+#include "url.hpp"
+
+#include "error.hpp"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+
+namespace gptq {
+
+namespace {
+
+[[noreturn]] void bad_url(std::string_view text, std::string_view why)
+{
+  throw Error(ExitStatus::usage,
+              "--base-url",
+              "'" + std::string(text) + "' is not a usable URL: " + std::string(why));
+}
+
+bool is_ipv4(const std::string& host)
+{
+  in_addr addr;
+  return inet_pton(AF_INET, host.c_str(), &addr) == 1;
+}
+
+bool is_ipv6(const std::string& host)
+{
+  in6_addr addr;
+  return inet_pton(AF_INET6, host.c_str(), &addr) == 1;
+}
+
+bool valid_host_char(char c)
+{
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_';
+}
+
+} // namespace
+
+bool Url::host_is_ip() const
+{
+  return is_ipv4(host) || is_ipv6(host);
+}
+
+std::string Url::authority() const
+{
+  std::string out = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  const std::uint16_t default_port = is_https() ? 443 : 80;
+  if (port != default_port) {
+    out += ":" + std::to_string(port);
+  }
+  return out;
+}
+
+std::string Url::target() const
+{
+  std::string out = path.empty() ? "/" : path;
+  if (!query.empty()) {
+    out += "?" + query;
+  }
+  return out;
+}
+
+Url parse_url(std::string_view text)
+{
+  Url url;
+  const auto scheme_end = text.find("://");
+  if (scheme_end == std::string_view::npos) {
+    bad_url(text, "it must start with https:// or http://");
+  }
+  url.scheme = std::string(text.substr(0, scheme_end));
+  std::transform(url.scheme.begin(), url.scheme.end(), url.scheme.begin(), [](unsigned char c) {
+    return static_cast<char>(std::tolower(c));
+  });
+  if (url.scheme != "https" && url.scheme != "http") {
+    bad_url(text, "the scheme must be https:// or http://");
+  }
+  std::string_view rest = text.substr(scheme_end + 3);
+  if (const auto hash = rest.find('#'); hash != std::string_view::npos) {
+    rest = rest.substr(0, hash);
+  }
+  const auto authority_end = rest.find_first_of("/?");
+  std::string_view authority = rest.substr(0, authority_end);
+  std::string_view path_and_query =
+    authority_end == std::string_view::npos ? std::string_view() : rest.substr(authority_end);
+
+  if (authority.find('@') != std::string_view::npos) {
+    bad_url(text, "credentials in the URL are not supported; put the key in OPENAI_API_KEY");
+  }
+
+  std::string_view port_text;
+  if (!authority.empty() && authority.front() == '[') {
+    const auto close = authority.find(']');
+    if (close == std::string_view::npos) {
+      bad_url(text, "an IPv6 address needs a closing ']'");
+    }
+    url.host = std::string(authority.substr(1, close - 1));
+    if (!is_ipv6(url.host)) {
+      bad_url(text, "'" + url.host + "' is not an IPv6 address");
+    }
+    std::string_view after = authority.substr(close + 1);
+    if (!after.empty()) {
+      if (after.front() != ':') {
+        bad_url(text, "unexpected text after ']'");
+      }
+      port_text = after.substr(1);
+      if (port_text.empty()) {
+        bad_url(text, "the port after ':' is missing");
+      }
+    }
+  } else {
+    const auto colon = authority.find(':');
+    url.host = std::string(authority.substr(0, colon));
+    if (colon != std::string_view::npos) {
+      port_text = authority.substr(colon + 1);
+      if (port_text.empty()) {
+        bad_url(text, "the port after ':' is missing");
+      }
+    }
+    if (!std::all_of(url.host.begin(), url.host.end(), valid_host_char)) {
+      bad_url(text, "the host name has characters a host name cannot have");
+    }
+  }
+  if (url.host.empty()) {
+    bad_url(text, "the host is missing");
+  }
+  if (url.host.find(':') == std::string::npos) {
+    std::transform(url.host.begin(), url.host.end(), url.host.begin(), [](unsigned char c) {
+      return static_cast<char>(std::tolower(c));
+    });
+  }
+
+  url.port = url.is_https() ? 443 : 80;
+  if (!port_text.empty()) {
+    unsigned value = 0;
+    const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), value);
+    if (ec != std::errc() || end != port_text.data() + port_text.size() || value == 0 || value > 65535) {
+      bad_url(text, "the port must be a number from 1 to 65535");
+    }
+    url.port = static_cast<std::uint16_t>(value);
+  }
+
+  const auto question = path_and_query.find('?');
+  url.path = std::string(path_and_query.substr(0, question));
+  if (question != std::string_view::npos) {
+    url.query = std::string(path_and_query.substr(question + 1));
+  }
+  for (const char c : url.path + url.query) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u >= 0x7F) {
+      bad_url(text, "spaces, control characters and non-ASCII must be percent-encoded");
+    }
+  }
+  return url;
+}
+
+Url endpoint_url(const Url& base, std::string_view suffix)
+{
+  Url url = base;
+  while (!url.path.empty() && url.path.back() == '/') {
+    url.path.pop_back();
+  }
+  url.path += suffix;
+  return url;
+}
+
+} // namespace gptq
