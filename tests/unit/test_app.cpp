@@ -1,0 +1,256 @@
+#include "app.hpp"
+
+#include "error.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+#include <cstdio>
+#include <map>
+#include <sstream>
+
+#include <unistd.h>
+
+using namespace gptq;
+
+namespace {
+
+// Replays a canned response, handing the body over in pieces of `piece_size`
+// bytes, and remembers the request it was given.
+class FakeTransport : public Transport {
+public:
+  FakeTransport(HttpResponse response, std::size_t piece_size, std::vector<HttpRequest>& sent)
+    : response_(std::move(response)), piece_size_(piece_size), sent_(sent)
+  {
+  }
+
+  void send(const HttpRequest& request, ResponseHandler& handler) override
+  {
+    sent_.push_back(request);
+    if (response_.status == 0) {
+      throw Error(ExitStatus::network, "connect", "cannot connect to fake:443: Connection refused");
+    }
+    HttpResponse head = response_;
+    head.body.clear();
+    handler.on_head(head);
+    for (std::size_t i = 0; i < response_.body.size(); i += piece_size_) {
+      handler.on_body(std::string_view(response_.body).substr(i, piece_size_));
+    }
+  }
+
+private:
+  HttpResponse response_;
+  std::size_t piece_size_;
+  std::vector<HttpRequest>& sent_;
+};
+
+// Runs the app over a fake transport with stdin from `input` (nullopt: a
+// terminal-like "no stdin" by passing --no-stdin is up to the caller; here
+// stdin is /dev/null) and captures stdout and stderr.
+struct Harness {
+  std::map<std::string, std::string> env{{"OPENAI_BASE_URL", "https://fake.example/v1"}};
+  HttpResponse response;
+  std::size_t piece_size = 1 << 20;
+  std::vector<HttpRequest> sent;
+  std::string out;
+  std::string err;
+
+  int run(std::vector<const char*> args, const std::string& input = "")
+  {
+    std::FILE* in = std::tmpfile();
+    std::FILE* stdout_file = std::tmpfile();
+    std::fwrite(input.data(), 1, input.size(), in);
+    std::fflush(in);
+    std::rewind(in);
+    std::ostringstream err_stream;
+    AppContext context;
+    context.stdin_fd = fileno(in);
+    context.stdout_fd = fileno(stdout_file);
+    context.err = &err_stream;
+    context.env = [this](const std::string& name) -> std::optional<std::string> {
+      auto it = env.find(name);
+      return it == env.end() ? std::nullopt : std::optional<std::string>(it->second);
+    };
+    context.make_transport = [this](const TransportOptions&) {
+      return std::make_unique<FakeTransport>(response, piece_size, sent);
+    };
+    const int status = run_app(args, context);
+    std::rewind(stdout_file);
+    out.clear();
+    char buffer[4096];
+    std::size_t n;
+    while ((n = std::fread(buffer, 1, sizeof buffer, stdout_file)) > 0) {
+      out.append(buffer, n);
+    }
+    std::fclose(in);
+    std::fclose(stdout_file);
+    err = err_stream.str();
+    return status;
+  }
+};
+
+HttpResponse completion(const std::string& content_json)
+{
+  HttpResponse r;
+  r.status = 200;
+  r.reason = "OK";
+  r.body = R"({"choices":[{"index":0,"message":{"role":"assistant","content":)" + content_json +
+           R"(},"finish_reason":"stop"}]})";
+  return r;
+}
+
+std::string header(const HttpRequest& r, const std::string& name)
+{
+  for (const auto& [key, value] : r.headers) {
+    if (key == name) {
+      return value;
+    }
+  }
+  return "<absent>";
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(app)
+
+BOOST_AUTO_TEST_CASE(reply_goes_to_stdout_with_one_newline)
+{
+  Harness h;
+  h.response = completion(R"("Ahoy!")");
+  BOOST_TEST(h.run({"-s", "a pirate"}, "hello\n") == 0);
+  BOOST_TEST(h.out == "Ahoy!\n");
+  BOOST_TEST(h.err == "");
+  BOOST_TEST_REQUIRE(h.sent.size() == 1u);
+  BOOST_TEST(h.sent[0].body ==
+             R"({"model":"gpt-4o-mini","messages":[{"role":"system","content":"a pirate"},{"role":"user","content":"hello\n"}]})");
+  BOOST_TEST(h.sent[0].url.target() == "/v1/chat/completions");
+
+  h.response = completion(R"("ends with newline\n")");
+  BOOST_TEST(h.run({"x"}) == 0);
+  BOOST_TEST(h.out == "ends with newline\n");
+}
+
+BOOST_AUTO_TEST_CASE(body_split_at_every_offset_gives_the_same_reply)
+{
+  Harness h;
+  h.response = completion(R"("caf\u00e9 \ud83d\ude00 caf)" "\xC3\xA9" R"(")");
+  for (std::size_t piece = 1; piece <= h.response.body.size(); ++piece) {
+    h.piece_size = piece;
+    BOOST_TEST(h.run({"q"}) == 0);
+    BOOST_TEST(h.out == "caf\xC3\xA9 \xF0\x9F\x98\x80 caf\xC3\xA9\n", "piece size " << piece);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(key_is_sent_as_bearer_only_when_set)
+{
+  Harness h;
+  h.response = completion(R"("ok")");
+  BOOST_TEST(h.run({"q"}) == 0);
+  BOOST_TEST(header(h.sent.back(), "Authorization") == "<absent>");
+  h.env["OPENAI_API_KEY"] = "  sk-test-key\n";
+  BOOST_TEST(h.run({"q"}) == 0);
+  BOOST_TEST(header(h.sent.back(), "Authorization") == "Bearer sk-test-key");
+}
+
+BOOST_AUTO_TEST_CASE(missing_key_for_openai_fails_before_any_request)
+{
+  Harness h;
+  h.env.clear();
+  BOOST_TEST(h.run({"q"}) == 3);
+  BOOST_TEST(h.sent.empty());
+  BOOST_TEST(h.out.empty());
+  BOOST_TEST(h.err.starts_with("gptq: OPENAI_API_KEY is not set"));
+}
+
+BOOST_AUTO_TEST_CASE(key_that_cannot_be_a_header_is_refused_without_echo)
+{
+  Harness h;
+  h.env["OPENAI_API_KEY"] = "sk-abc\r\nX-Evil: 1";
+  BOOST_TEST(h.run({"q"}) == 3);
+  BOOST_TEST(h.sent.empty());
+  BOOST_TEST(h.err.find("sk-abc") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(dry_run_prints_the_body_and_sends_nothing)
+{
+  Harness h;
+  h.env = {{"OPENAI_API_KEY", "sk-secret-dry"}};
+  BOOST_TEST(h.run({"--dry-run", "-t", "0.2", "hi"}) == 0);
+  BOOST_TEST(h.sent.empty());
+  BOOST_TEST(h.out == R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"temperature":0.2})" "\n");
+  BOOST_TEST(h.out.find("sk-secret-dry") == std::string::npos);
+  h.env.clear();
+  BOOST_TEST(h.run({"--dry-run", "hi"}) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(api_errors_map_to_exit_codes_with_one_line)
+{
+  const std::pair<int, int> cases[] = {{400, 5}, {401, 3}, {403, 3}, {404, 5}, {402, 6}, {429, 6}, {500, 7}, {503, 7}};
+  for (const auto& [status, code] : cases) {
+    Harness h;
+    h.response.status = status;
+    h.response.reason = "Reason";
+    h.response.body = R"({"error":{"message":"went\nwrong","code":"c"}})";
+    BOOST_TEST(h.run({"q"}) == code, status);
+    BOOST_TEST(h.out.empty());
+    BOOST_TEST(h.err == "gptq: api: HTTP " + std::to_string(status) + " Reason: went wrong (code: c)\n");
+  }
+}
+
+BOOST_AUTO_TEST_CASE(key_quoted_by_the_server_is_redacted)
+{
+  Harness h;
+  h.env["OPENAI_API_KEY"] = "sk-leaky-0123456789";
+  h.response.status = 401;
+  h.response.body = R"({"error":{"message":"Incorrect API key provided: sk-leaky-0123456789."}})";
+  BOOST_TEST(h.run({"q"}) == 3);
+  BOOST_TEST(h.err.find("sk-leaky") == std::string::npos);
+  BOOST_TEST(h.err.find("[REDACTED]") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(transport_failure_is_reported_with_its_phase)
+{
+  Harness h;
+  h.response.status = 0;
+  BOOST_TEST(h.run({"q"}) == 4);
+  BOOST_TEST(h.err == "gptq: connect: cannot connect to fake:443: Connection refused\n");
+}
+
+BOOST_AUTO_TEST_CASE(bad_reply_is_exit_8_with_empty_stdout)
+{
+  Harness h;
+  h.response.status = 200;
+  h.response.body = R"({"choices":[{"message":{"content":"cut)";
+  BOOST_TEST(h.run({"q"}) == 8);
+  BOOST_TEST(h.out.empty());
+}
+
+BOOST_AUTO_TEST_CASE(usage_errors_come_before_reading_or_sending)
+{
+  Harness h;
+  BOOST_TEST(h.run({"--base-url", "ftp://x"}) == 2);
+  BOOST_TEST(h.run({}, "") == 2);
+  BOOST_TEST(h.err == "gptq: the prompt is empty: give PROMPT words or pipe text to stdin (see 'gptq --help')\n");
+  BOOST_TEST(h.run({"-s", "bad \xFF"}, "x") == 2);
+  BOOST_TEST(h.sent.empty());
+}
+
+BOOST_AUTO_TEST_CASE(no_stdin_ignores_piped_input)
+{
+  Harness h;
+  h.response = completion(R"("ok")");
+  BOOST_TEST(h.run({"--no-stdin", "only", "words"}, "ignored") == 0);
+  BOOST_TEST(h.sent.back().body.find("ignored") == std::string::npos);
+  BOOST_TEST(h.sent.back().body.find(R"("only words")") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(help_and_version_go_to_stdout)
+{
+  Harness h;
+  BOOST_TEST(h.run({"--help"}) == 0);
+  BOOST_TEST(h.out.starts_with("Usage: gptq"));
+  BOOST_TEST(h.run({"--version"}) == 0);
+  BOOST_TEST(h.out.starts_with(std::string("gptq ") + GPTQ_VERSION + "\n"));
+  BOOST_TEST(h.sent.empty());
+}
+
+BOOST_AUTO_TEST_SUITE_END()

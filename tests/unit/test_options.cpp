@@ -1,0 +1,169 @@
+#include "options.hpp"
+
+#include "error.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+#include <map>
+#include <sstream>
+
+using namespace gptq;
+
+namespace {
+
+Environment env_of(std::map<std::string, std::string> vars)
+{
+  return [vars](const std::string& name) -> std::optional<std::string> {
+    auto it = vars.find(name);
+    return it == vars.end() ? std::nullopt : std::optional<std::string>(it->second);
+  };
+}
+
+Command parse(std::vector<const char*> args, std::map<std::string, std::string> vars = {})
+{
+  return parse_command_line(args, env_of(std::move(vars)));
+}
+
+// Returns the usage error's text ("phase: message"); fails the test when
+// parsing succeeds.
+std::string usage_error(std::vector<const char*> args)
+{
+  try {
+    parse(args);
+  } catch (const Error& e) {
+    BOOST_TEST(static_cast<int>(e.status()) == 2);
+    return e.phase() + ": " + e.what();
+  }
+  BOOST_ERROR("no error for the arguments");
+  return "";
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(options)
+
+BOOST_AUTO_TEST_CASE(defaults_without_arguments)
+{
+  const Command c = parse({});
+  BOOST_TEST((c.action == Command::Action::run));
+  const Options& o = c.options;
+  BOOST_TEST(!o.system.has_value());
+  BOOST_TEST(o.prompt_words.empty());
+  BOOST_TEST(o.model == "gpt-4o-mini");
+  BOOST_TEST(o.base_url == "https://api.openai.com/v1");
+  BOOST_TEST(!o.temperature.has_value());
+  BOOST_TEST(!o.max_tokens.has_value());
+  BOOST_TEST(o.connect_timeout == 10);
+  BOOST_TEST(o.idle_timeout == 600);
+  BOOST_TEST(!o.timeout.has_value());
+  BOOST_TEST(!o.dry_run);
+  BOOST_TEST(!o.no_stdin);
+}
+
+BOOST_AUTO_TEST_CASE(short_and_long_forms)
+{
+  const Options o = parse({"-s", "a pirate", "-m", "m1", "-t", "0.5", "--max-tokens", "42", "--base-url=http://h/v1",
+                           "--connect-timeout", "1.5", "--idle-timeout", "30", "--timeout", "60", "--cacert", "ca.pem",
+                           "--dry-run", "--no-stdin", "why", "is", "the sky blue?"})
+                      .options;
+  BOOST_TEST(*o.system == "a pirate");
+  BOOST_TEST(o.model == "m1");
+  BOOST_TEST(*o.temperature == 0.5);
+  BOOST_TEST(*o.max_tokens == 42);
+  BOOST_TEST(o.base_url == "http://h/v1");
+  BOOST_TEST(o.connect_timeout == 1.5);
+  BOOST_TEST(o.idle_timeout == 30);
+  BOOST_TEST(*o.timeout == 60);
+  BOOST_TEST(*o.cacert == "ca.pem");
+  BOOST_TEST(o.dry_run);
+  BOOST_TEST(o.no_stdin);
+  BOOST_TEST((o.prompt_words == std::vector<std::string>{"why", "is", "the sky blue?"}));
+}
+
+BOOST_AUTO_TEST_CASE(options_may_follow_prompt_words)
+{
+  const Options o = parse({"hello", "-s", "x", "world"}).options;
+  BOOST_TEST((o.prompt_words == std::vector<std::string>{"hello", "world"}));
+  BOOST_TEST(*o.system == "x");
+}
+
+BOOST_AUTO_TEST_CASE(double_dash_ends_options)
+{
+  const Options o = parse({"--", "-5", "--help"}).options;
+  BOOST_TEST((o.prompt_words == std::vector<std::string>{"-5", "--help"}));
+}
+
+BOOST_AUTO_TEST_CASE(environment_sets_model_and_base_url)
+{
+  const Options o = parse({}, {{"GPTQ_MODEL", "env-model"}, {"OPENAI_BASE_URL", "http://env/v1"}}).options;
+  BOOST_TEST(o.model == "env-model");
+  BOOST_TEST(o.base_url == "http://env/v1");
+}
+
+BOOST_AUTO_TEST_CASE(command_line_beats_environment)
+{
+  const Options o =
+    parse({"-m", "flag-model", "--base-url", "http://flag/v1"}, {{"GPTQ_MODEL", "env"}, {"OPENAI_BASE_URL", "http://env"}})
+      .options;
+  BOOST_TEST(o.model == "flag-model");
+  BOOST_TEST(o.base_url == "http://flag/v1");
+}
+
+BOOST_AUTO_TEST_CASE(empty_environment_values_count_as_unset)
+{
+  const Options o = parse({}, {{"GPTQ_MODEL", ""}, {"OPENAI_BASE_URL", ""}}).options;
+  BOOST_TEST(o.model == "gpt-4o-mini");
+  BOOST_TEST(o.base_url == "https://api.openai.com/v1");
+}
+
+BOOST_AUTO_TEST_CASE(help_and_version_are_results)
+{
+  BOOST_TEST((parse({"-h"}).action == Command::Action::help));
+  BOOST_TEST((parse({"--help", "--temperature", "9"}).action == Command::Action::help));
+  BOOST_TEST((parse({"--version"}).action == Command::Action::version));
+}
+
+BOOST_AUTO_TEST_CASE(bad_values_name_the_option)
+{
+  BOOST_TEST(usage_error({"-t", "abc"}).starts_with("--temperature: "));
+  BOOST_TEST(usage_error({"-t", "2.5"}).find("0 to 2") != std::string::npos);
+  BOOST_TEST(usage_error({"-t", "-0.1"}).starts_with("--temperature"));
+  BOOST_TEST(usage_error({"-t", "nan"}).starts_with("--temperature"));
+  BOOST_TEST(usage_error({"--max-tokens", "0"}).starts_with("--max-tokens: "));
+  BOOST_TEST(usage_error({"--max-tokens", "1.5"}).starts_with("--max-tokens: "));
+  BOOST_TEST(usage_error({"--max-tokens", "99999999999999999999"}).starts_with("--max-tokens: "));
+  BOOST_TEST(usage_error({"--timeout", "0"}).starts_with("--timeout: "));
+  BOOST_TEST(usage_error({"--idle-timeout", "-3"}).starts_with("--idle-timeout"));
+  BOOST_TEST(usage_error({"--connect-timeout", "1e9"}).starts_with("--connect-timeout: "));
+  BOOST_TEST(usage_error({"-m", ""}).starts_with("--model: "));
+  BOOST_TEST(usage_error({"--cacert", ""}).starts_with("--cacert: "));
+}
+
+BOOST_AUTO_TEST_CASE(unknown_missing_and_repeated_options_are_usage_errors)
+{
+  BOOST_TEST(usage_error({"--bogus"}).find("--bogus") != std::string::npos);
+  BOOST_TEST(usage_error({"--model"}).find("model") != std::string::npos);
+  BOOST_TEST(usage_error({"-s", "a", "-s", "b"}).find("system") != std::string::npos);
+  BOOST_TEST(usage_error({"--api-key", "sk-x"}).find("api-key") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(abbreviated_long_options_are_refused)
+{
+  BOOST_TEST(usage_error({"--mod", "m"}).find("mod") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(help_text_fits_80_columns_and_lists_every_option)
+{
+  std::istringstream lines(help_text());
+  std::string line;
+  while (std::getline(lines, line)) {
+    BOOST_TEST(line.size() < 80, line);
+  }
+  for (const char* option : {"--system", "-s,", "--model", "-m,", "--temperature", "-t,", "--max-tokens", "--base-url",
+                             "--cacert", "--connect-timeout", "--idle-timeout", "--timeout", "--dry-run", "--no-stdin",
+                             "--help", "-h,", "--version"}) {
+    BOOST_TEST(help_text().find(option) != std::string::npos, option);
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,85 @@
+#include "request.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/test/unit_test.hpp>
+
+using namespace gptq;
+
+namespace {
+
+const Url openai = endpoint_url(parse_url("https://api.openai.com/v1"), "/chat/completions");
+const Url local = endpoint_url(parse_url("http://localhost:11434/v1"), "/chat/completions");
+
+std::string header(const HttpRequest& r, const std::string& name)
+{
+  for (const auto& [key, value] : r.headers) {
+    if (key == name) {
+      return value;
+    }
+  }
+  return "<absent>";
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(request)
+
+BOOST_AUTO_TEST_CASE(minimal_body_has_model_and_user_message_only)
+{
+  Options o;
+  BOOST_TEST(build_request_body(o, "hi", openai) ==
+             R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]})");
+}
+
+BOOST_AUTO_TEST_CASE(system_message_comes_first)
+{
+  Options o;
+  o.system = "a pirate";
+  o.model = "m";
+  BOOST_TEST(build_request_body(o, "hello", local) ==
+             R"({"model":"m","messages":[{"role":"system","content":"a pirate"},{"role":"user","content":"hello"}]})");
+}
+
+BOOST_AUTO_TEST_CASE(text_is_escaped_and_survives_a_round_trip)
+{
+  Options o;
+  const std::string text = "tab\t \"q\" back\\ caf\xC3\xA9 \r\n ctrl\x01 nul" + std::string(1, '\0');
+  const auto body = boost::json::parse(build_request_body(o, text, local));
+  BOOST_TEST(body.at("messages").at(0).at("content").as_string() == text);
+}
+
+BOOST_AUTO_TEST_CASE(max_tokens_field_depends_on_the_server)
+{
+  Options o;
+  o.max_tokens = 64;
+  o.temperature = 0.7;
+  BOOST_TEST(build_request_body(o, "x", openai).find(R"("temperature":0.7,"max_completion_tokens":64)") !=
+             std::string::npos);
+  const std::string other = build_request_body(o, "x", local);
+  BOOST_TEST(other.find(R"("max_tokens":64)") != std::string::npos);
+  BOOST_TEST(other.find("max_completion_tokens") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(http_request_headers)
+{
+  const HttpRequest r = build_http_request(local, "{}", std::string("sk-test"));
+  BOOST_TEST(r.method == "POST");
+  BOOST_TEST(r.url.target() == "/v1/chat/completions");
+  BOOST_TEST(header(r, "Host") == "localhost:11434");
+  BOOST_TEST(header(r, "Content-Type") == "application/json");
+  BOOST_TEST(header(r, "User-Agent") == std::string("gptq/") + GPTQ_VERSION);
+  BOOST_TEST(header(r, "Authorization") == "Bearer sk-test");
+  BOOST_TEST(r.body == "{}");
+}
+
+BOOST_AUTO_TEST_CASE(no_key_means_no_authorization_header)
+{
+  BOOST_TEST(header(build_http_request(local, "{}", std::nullopt), "Authorization") == "<absent>");
+}
+
+BOOST_AUTO_TEST_CASE(host_header_for_default_port)
+{
+  BOOST_TEST(header(build_http_request(openai, "{}", std::nullopt), "Host") == "api.openai.com");
+}
+
+BOOST_AUTO_TEST_SUITE_END()

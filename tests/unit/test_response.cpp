@@ -1,0 +1,153 @@
+#include "response.hpp"
+
+#include "error.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+using namespace gptq;
+
+namespace {
+
+struct Failure {
+  int status;
+  std::string phase;
+  std::string message;
+};
+
+Failure reply_error(std::string_view body)
+{
+  try {
+    extract_reply(body);
+  } catch (const Error& e) {
+    return {static_cast<int>(e.status()), e.phase(), e.what()};
+  }
+  BOOST_ERROR("no error for: " << body);
+  return {};
+}
+
+std::string describe(int status, std::string reason, std::string body,
+                     std::vector<std::pair<std::string, std::string>> headers = {})
+{
+  HttpResponse r;
+  r.status = status;
+  r.reason = std::move(reason);
+  r.body = std::move(body);
+  r.headers = std::move(headers);
+  return describe_error_response(r);
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(response)
+
+BOOST_AUTO_TEST_CASE(extract_reply_returns_first_choice_content)
+{
+  BOOST_TEST(extract_reply(R"({"id":"x","choices":[{"index":0,"message":{"role":"assistant","content":"Ahoy!"},)"
+                           R"("finish_reason":"stop"},{"message":{"content":"second"}}],"usage":{}})") == "Ahoy!");
+  BOOST_TEST(extract_reply(R"({"choices":[{"message":{"content":"line\nbreak\u00e9"}}]})") == "line\nbreak\xC3\xA9");
+  BOOST_TEST(extract_reply(R"({"choices":[{"message":{"content":""}}]})") == "");
+}
+
+BOOST_AUTO_TEST_CASE(extract_reply_joins_text_parts)
+{
+  BOOST_TEST(extract_reply(R"({"choices":[{"message":{"content":[{"type":"text","text":"a"},)"
+                           R"({"type":"image_url"},{"type":"text","text":"b"}]}}]})") == "ab");
+}
+
+BOOST_AUTO_TEST_CASE(malformed_json_is_a_bad_response_with_offset)
+{
+  const auto f = reply_error(R"({"choices":[{"message":{"content":"hi")");
+  BOOST_TEST(f.status == 8);
+  BOOST_TEST(f.phase == "response");
+  BOOST_TEST(f.message.find("not valid JSON") != std::string::npos);
+  BOOST_TEST(f.message.find("of 38") != std::string::npos);
+  BOOST_TEST(reply_error("hello, not json").status == 8);
+  BOOST_TEST(reply_error("").message.find("empty body") != std::string::npos);
+  BOOST_TEST(reply_error("{} trailing").status == 8);
+}
+
+BOOST_AUTO_TEST_CASE(missing_content_is_a_bad_response)
+{
+  for (const char* body : {R"({"choices":[]})", R"({})", R"([1,2])", R"({"choices":[{}]})",
+                           R"({"choices":[{"message":"text"}]})", R"({"choices":[{"message":{"content":null}}]})",
+                           R"({"choices":"x"})"}) {
+    BOOST_TEST(reply_error(body).status == 8, body);
+  }
+  BOOST_TEST(reply_error(R"({"choices":[{"message":{"content":null},"finish_reason":"length"}]})")
+               .message.find("finish_reason: length") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(refusal_is_rejected_with_its_text)
+{
+  const auto f = reply_error(R"({"choices":[{"message":{"content":null,"refusal":"I can't help with that."}}]})");
+  BOOST_TEST(f.status == 5);
+  BOOST_TEST(f.phase == "refusal");
+  BOOST_TEST(f.message == "I can't help with that.");
+}
+
+BOOST_AUTO_TEST_CASE(error_object_in_a_success_status_shows_its_message)
+{
+  const auto f = reply_error(R"({"error":{"message":"Provider returned error","code":502}})");
+  BOOST_TEST(f.status == 8);
+  BOOST_TEST(f.message == "Provider returned error (code: 502)");
+}
+
+BOOST_AUTO_TEST_CASE(exit_status_for_http_follows_the_table)
+{
+  const std::pair<int, int> cases[] = {{400, 5}, {401, 3}, {402, 6}, {403, 3}, {404, 5}, {408, 5}, {422, 5},
+                                       {429, 6}, {500, 7}, {502, 7}, {503, 7}, {599, 7}, {301, 8}, {100, 8}};
+  for (const auto& [http, code] : cases) {
+    BOOST_TEST(static_cast<int>(exit_status_for_http(http)) == code, http);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(describe_openai_error)
+{
+  BOOST_TEST(describe(404, "Not Found",
+                      R"({"error":{"message":"The model `x` does not exist","type":"invalid_request_error",)"
+                      R"("param":null,"code":"model_not_found"}})") ==
+             "HTTP 404 Not Found: The model `x` does not exist (code: model_not_found, type: invalid_request_error)");
+}
+
+BOOST_AUTO_TEST_CASE(describe_compatible_error_shapes)
+{
+  BOOST_TEST(describe(400, "Bad Request", R"({"error":{"message":"bad","code":400}})") ==
+             "HTTP 400 Bad Request: bad (code: 400)");
+  BOOST_TEST(describe(500, "", R"({"error":"model crashed"})") == "HTTP 500: model crashed");
+  BOOST_TEST(describe(400, "Bad Request", R"({"message":"from message"})") == "HTTP 400 Bad Request: from message");
+  BOOST_TEST(describe(404, "Not Found", R"({"detail":"Not Found"})") == "HTTP 404 Not Found: Not Found");
+  BOOST_TEST(describe(422, "Unprocessable Entity",
+                      R"({"detail":[{"loc":["body","model"],"msg":"field required","type":"missing"},)"
+                      R"({"loc":["body",0],"msg":"bad item"}]})") ==
+             "HTTP 422 Unprocessable Entity: body.model: field required; body.0: bad item");
+  BOOST_TEST(describe(400, "Bad Request", R"({"error":{"code":"only_code"}})") ==
+             "HTTP 400 Bad Request: (code: only_code)");
+  BOOST_TEST(describe(400, "Bad Request", R"({"unexpected":true})") == R"(HTTP 400 Bad Request: {"unexpected":true})");
+}
+
+BOOST_AUTO_TEST_CASE(describe_html_error_page_uses_its_title)
+{
+  BOOST_TEST(describe(502, "Bad Gateway",
+                      "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+                      "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n") ==
+             "HTTP 502 Bad Gateway: 502 Bad Gateway");
+  BOOST_TEST(describe(503, "Service Unavailable", "<p>down\nfor <b>maintenance</b></p>") ==
+             "HTTP 503 Service Unavailable: down for maintenance");
+}
+
+BOOST_AUTO_TEST_CASE(describe_is_one_short_line)
+{
+  const std::string text = describe(500, "Internal Server Error", std::string(5000, 'x') + "\n" + std::string(10, 'y'));
+  BOOST_TEST(text.find('\n') == std::string::npos);
+  BOOST_TEST(text.size() < 300);
+  BOOST_TEST(describe(500, "", "") == "HTTP 500");
+  BOOST_TEST(describe(500, "", "\x1B]0;title\x07 evil").find('\x1B') == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(describe_mentions_retry_after)
+{
+  BOOST_TEST(describe(429, "Too Many Requests", R"({"error":{"message":"slow down"}})", {{"retry-after", "7"}}) ==
+             "HTTP 429 Too Many Requests: slow down (retry after 7 s)");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
