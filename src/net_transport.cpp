@@ -262,12 +262,16 @@ private:
     if (const long verify = SSL_get_verify_result(ssl); verify != X509_V_OK) {
       throw Error(ExitStatus::network, "certificate", describe_verify_failure(verify, host));
     }
-    std::string hint;
-    if (ec.category() == net::error::get_ssl_category() &&
-        ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == SSL_R_WRONG_VERSION_NUMBER) {
-      hint = " (does the server speak plain http:// on that port?)";
-    }
-    throw Error(ExitStatus::network, "tls", "TLS handshake with " + where_ + " failed: " + ec.message() + hint);
+    // A plain-HTTP server answers a ClientHello with an HTTP error (which
+    // OpenSSL reads as a wrong version number) or just closes.
+    const bool plain_http_likely =
+      ec == ssl::error::stream_truncated || ec == net::error::eof ||
+      (ec.category() == net::error::get_ssl_category() &&
+       ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == SSL_R_WRONG_VERSION_NUMBER);
+    throw Error(ExitStatus::network,
+                "tls",
+                "TLS handshake with " + where_ + " failed: " +
+                  (plain_http_likely ? "the server does not speak TLS (is it an http:// server?)" : ec.message()));
   }
 
   // Writes piece by piece so that the idle limit measures silence, not the
@@ -357,9 +361,7 @@ private:
       }
       std::string detail = closed ? "the connection closed" : ec.message();
       if (const auto length = parser.content_length()) {
-        // content_length() counts down what is left to read; the total was
-        // what was received plus what remains.
-        detail += " after " + std::to_string(received) + " of " + std::to_string(received + *length) + " bytes";
+        detail += " after " + std::to_string(received) + " of " + std::to_string(*length) + " bytes";
       }
       throw Error(ExitStatus::bad_response, "response", "the response from " + where_ + " is incomplete: " + detail);
     }

@@ -131,6 +131,8 @@ BOOST_AUTO_TEST_CASE(describe_html_error_page_uses_its_title)
                       "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
                       "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n") ==
              "HTTP 502 Bad Gateway: 502 Bad Gateway");
+  BOOST_TEST(describe(502, "Bad Gateway", "<html><title>upstream down</title></html>") ==
+             "HTTP 502 Bad Gateway: upstream down");
   BOOST_TEST(describe(503, "Service Unavailable", "<p>down\nfor <b>maintenance</b></p>") ==
              "HTTP 503 Service Unavailable: down for maintenance");
 }
