@@ -17,4 +17,10 @@ enum class ExitStatus : int {
   bad_response = 8,  // malformed or truncated response, no reply content
 };
 
+// Every status above, for the tests that keep the documentation in sync.
+inline constexpr ExitStatus all_exit_statuses[] = {
+  ExitStatus::ok,       ExitStatus::internal,   ExitStatus::usage,  ExitStatus::auth,         ExitStatus::network,
+  ExitStatus::rejected, ExitStatus::rate_limit, ExitStatus::server, ExitStatus::bad_response,
+};
+
 } // namespace gptq
