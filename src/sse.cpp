@@ -1,0 +1,93 @@
+#include "sse.hpp"
+
+namespace gptq {
+
+void SseParser::feed(std::string_view bytes, const Callback& on_event)
+{
+  std::size_t i = 0;
+  while (i < bytes.size()) {
+    if (skip_lf_) {
+      skip_lf_ = false;
+      if (bytes[i] == '\n') {
+        ++i;
+        continue;
+      }
+    }
+    const std::size_t end = bytes.find_first_of("\r\n", i);
+    if (end == std::string_view::npos) {
+      line_.append(bytes.substr(i));
+      break;
+    }
+    skip_lf_ = bytes[end] == '\r';
+    if (line_.empty()) {
+      process_line(bytes.substr(i, end - i), on_event);
+    } else {
+      line_.append(bytes.substr(i, end - i));
+      const std::string line = std::move(line_);
+      line_.clear();
+      process_line(line, on_event);
+    }
+    i = end + 1;
+  }
+}
+
+void SseParser::finish(const Callback& on_event)
+{
+  if (!line_.empty()) {
+    const std::string line = std::move(line_);
+    line_.clear();
+    process_line(line, on_event);
+  }
+  dispatch(on_event);
+}
+
+void SseParser::process_line(std::string_view line, const Callback& on_event)
+{
+  if (at_start_) {
+    at_start_ = false;
+    if (line.starts_with("\xEF\xBB\xBF")) {
+      line.remove_prefix(3);
+    }
+  }
+  if (line.empty()) {
+    dispatch(on_event);
+    return;
+  }
+  if (line.front() == ':') {
+    return; // a comment: keep-alives, ": OPENROUTER PROCESSING"
+  }
+  const auto colon = line.find(':');
+  const std::string_view field = line.substr(0, colon);
+  std::string_view value = colon == std::string_view::npos ? std::string_view() : line.substr(colon + 1);
+  if (value.starts_with(' ')) {
+    value.remove_prefix(1);
+  }
+  if (field == "data") {
+    if (has_data_) {
+      event_.data += '\n';
+    }
+    event_.data.append(value);
+    has_data_ = true;
+  } else if (field == "event") {
+    event_.type = std::string(value);
+  } else if (field == "id") {
+    if (value.find('\0') == std::string_view::npos) {
+      event_.id = std::string(value);
+    }
+  }
+  // "retry" sets a reconnection delay, which a one-shot client has no use
+  // for; other fields are ignored, as the standard says.
+}
+
+void SseParser::dispatch(const Callback& on_event)
+{
+  if (has_data_) {
+    on_event(event_);
+  }
+  // The last event id persists across events; type and data do not.
+  event_.type = "message";
+  event_.data.clear();
+  has_data_ = false;
+}
+
+} // namespace gptq

@@ -1,0 +1,46 @@
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+
+namespace gptq {
+
+// One server-sent event.
+struct SseEvent {
+  std::string type = "message"; // the `event:` field, "message" when absent
+  std::string data;             // the `data:` lines joined by '\n'
+  std::string id;               // the last `id:` seen
+};
+
+// An incremental parser for the text/event-stream format (WHATWG HTML,
+// "Server-sent events"), fed with bytes exactly as they come off the
+// network: split anywhere, even inside a line ending or a UTF-8 sequence.
+// Lines end with "\n", "\r\n" or "\r"; a "\r" at the end of one piece and
+// "\n" at the start of the next are one line end. Lines have no length limit.
+class SseParser {
+public:
+  using Callback = std::function<void(const SseEvent&)>;
+
+  // Parses `bytes` and calls `on_event` for each event that completes in
+  // them, in order. Exceptions from `on_event` propagate, and the parser is
+  // not to be used after one.
+  void feed(std::string_view bytes, const Callback& on_event);
+
+  // Ends the stream: an event that was not followed by a blank line is
+  // dispatched too (servers that close right after their last `data:` line
+  // mean it as an event, whatever the standard says).
+  void finish(const Callback& on_event);
+
+private:
+  void process_line(std::string_view line, const Callback& on_event);
+  void dispatch(const Callback& on_event);
+
+  std::string line_;       // the line read so far, without its end
+  bool skip_lf_ = false;   // the last byte was "\r": a "\n" next is part of it
+  bool at_start_ = true;   // a UTF-8 byte order mark is skipped only on the first line
+  bool has_data_ = false;  // a `data:` field was seen in the current event
+  SseEvent event_;
+};
+
+} // namespace gptq

@@ -1,0 +1,147 @@
+#include "sse.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+#include <vector>
+
+using namespace gptq;
+
+namespace {
+
+struct Seen {
+  std::string type;
+  std::string data;
+  std::string id;
+  bool operator==(const Seen&) const = default;
+};
+
+// For Boost.Test's messages when a comparison fails.
+[[maybe_unused]] std::ostream& boost_test_print_type(std::ostream& os, const Seen& s)
+{
+  return os << "{" << s.type << "|" << s.data << "|" << s.id << "}";
+}
+
+// Parses `stream` fed in pieces cut at the offsets in `cuts`.
+std::vector<Seen> parse_cut(std::string_view stream, const std::vector<std::size_t>& cuts)
+{
+  std::vector<Seen> seen;
+  auto collect = [&](const SseEvent& e) { seen.push_back({e.type, e.data, e.id}); };
+  SseParser parser;
+  std::size_t from = 0;
+  for (const std::size_t cut : cuts) {
+    parser.feed(stream.substr(from, cut - from), collect);
+    from = cut;
+  }
+  parser.feed(stream.substr(from), collect);
+  parser.finish(collect);
+  return seen;
+}
+
+// Checks that `stream` gives `expected` whole, split at every single offset,
+// split at every pair of offsets, and fed one byte at a time.
+void check_every_split(std::string_view stream, const std::vector<Seen>& expected)
+{
+  BOOST_TEST(parse_cut(stream, {}) == expected, "whole");
+  for (std::size_t i = 0; i <= stream.size(); ++i) {
+    BOOST_TEST(parse_cut(stream, {i}) == expected, "cut at " << i);
+    for (std::size_t j = i; j <= stream.size() && stream.size() <= 200; ++j) {
+      BOOST_TEST(parse_cut(stream, {i, j}) == expected, "cut at " << i << " and " << j);
+    }
+  }
+  std::vector<std::size_t> every;
+  for (std::size_t i = 1; i < stream.size(); ++i) {
+    every.push_back(i);
+  }
+  BOOST_TEST(parse_cut(stream, every) == expected, "one byte at a time");
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(sse)
+
+BOOST_AUTO_TEST_CASE(openai_stream_split_at_every_offset)
+{
+  check_every_split("data: {\"a\":1}\n\ndata: {\"b\":2}\n\ndata: [DONE]\n\n",
+                    {{"message", "{\"a\":1}", ""}, {"message", "{\"b\":2}", ""}, {"message", "[DONE]", ""}});
+}
+
+BOOST_AUTO_TEST_CASE(crlf_and_cr_line_ends_split_at_every_offset)
+{
+  const std::vector<Seen> expected{{"message", "x", ""}, {"message", "y", ""}};
+  check_every_split("data: x\r\n\r\ndata: y\r\n\r\n", expected);
+  check_every_split("data: x\r\rdata: y\r\r", expected);
+  check_every_split("data: x\n\rdata: y\r\n\n", expected);
+}
+
+BOOST_AUTO_TEST_CASE(cr_then_lf_across_pieces_is_one_line_end)
+{
+  // A "\r" ending one piece and "\n" starting the next must not make an
+  // empty line (which would dispatch the event early).
+  BOOST_TEST(parse_cut("data: a\r\ndata: b\r\n\r\n", {8}) == (std::vector<Seen>{{"message", "a\nb", ""}}));
+}
+
+BOOST_AUTO_TEST_CASE(comments_and_keep_alives_are_ignored)
+{
+  check_every_split(": keep-alive\n\n: OPENROUTER PROCESSING\n\ndata: x\n:mid-event comment\n\n",
+                    {{"message", "x", ""}});
+}
+
+BOOST_AUTO_TEST_CASE(data_with_or_without_space)
+{
+  BOOST_TEST(parse_cut("data:x\n\ndata: y\n\ndata:  z\n\n", {}) ==
+             (std::vector<Seen>{{"message", "x", ""}, {"message", "y", ""}, {"message", " z", ""}}));
+}
+
+BOOST_AUTO_TEST_CASE(fields_event_id_retry)
+{
+  check_every_split("event: error\nid: 7\nretry: 1000\ndata: {}\n\ndata: next\n\n",
+                    {{"error", "{}", "7"}, {"message", "next", "7"}});
+}
+
+BOOST_AUTO_TEST_CASE(multi_line_data_joins_with_newline)
+{
+  check_every_split("data: one\ndata:two\ndata\n\n", {{"message", "one\ntwo\n", ""}});
+}
+
+BOOST_AUTO_TEST_CASE(empty_data_is_an_event_and_blank_lines_alone_are_not)
+{
+  BOOST_TEST(parse_cut("\n\n\ndata:\n\ndata: ping\n\n", {}) ==
+             (std::vector<Seen>{{"message", "", ""}, {"message", "ping", ""}}));
+}
+
+BOOST_AUTO_TEST_CASE(event_without_data_is_not_dispatched)
+{
+  BOOST_TEST(parse_cut("event: x\nid: 1\n\ndata: d\n\n", {}) == (std::vector<Seen>{{"message", "d", "1"}}));
+}
+
+BOOST_AUTO_TEST_CASE(final_event_without_blank_line_is_dispatched_at_end)
+{
+  check_every_split("data: first\n\ndata: last", {{"message", "first", ""}, {"message", "last", ""}});
+  check_every_split("data: last\n", {{"message", "last", ""}});
+  check_every_split("data: last\r", {{"message", "last", ""}});
+}
+
+BOOST_AUTO_TEST_CASE(byte_order_mark_is_skipped_at_start_only)
+{
+  check_every_split("\xEF\xBB\xBF" "data: x\n\n", {{"message", "x", ""}});
+  BOOST_TEST(parse_cut("data: x\n\n\xEF\xBB\xBF" "data: y\n\n", {}) == (std::vector<Seen>{{"message", "x", ""}}));
+}
+
+BOOST_AUTO_TEST_CASE(utf8_split_inside_a_sequence_arrives_intact)
+{
+  check_every_split("data: caf\xC3\xA9 \xF0\x9F\x98\x80\n\n", {{"message", "caf\xC3\xA9 \xF0\x9F\x98\x80", ""}});
+}
+
+BOOST_AUTO_TEST_CASE(lines_have_no_length_limit)
+{
+  const std::string big(5 * 1024 * 1024, 'x');
+  const std::string stream = "data: " + big + "\n\n";
+  BOOST_TEST(parse_cut(stream, {3, 100, 4096, 1024 * 1024}) == (std::vector<Seen>{{"message", big, ""}}));
+}
+
+BOOST_AUTO_TEST_CASE(unknown_fields_and_lines_without_colon_are_ignored)
+{
+  BOOST_TEST(parse_cut("foo: bar\nnonsense\ndata: x\n\n", {}) == (std::vector<Seen>{{"message", "x", ""}}));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
