@@ -145,11 +145,23 @@ public:
     const HttpRequest request = build_http_request(endpoint, std::move(body), key_);
     CollectingHandler handler;
     context_.make_transport(transport_options(options))->send(request, handler);
-    const HttpResponse& response = handler.response();
+    HttpResponse response = handler.response();
+    // Servers quote keys back in error messages. Scrub the body before any
+    // of it is cut to an excerpt: a cut could leave a part of the key that
+    // the final redaction of the message would no longer recognise.
+    auto scrubbed = [&](std::string body) { return key_ ? redact(std::move(body), *key_) : body; };
     if (response.status < 200 || response.status >= 300) {
+      response.body = scrubbed(std::move(response.body));
       throw Error(exit_status_for_http(response.status), "api", describe_error_response(response));
     }
-    out.write(extract_reply(response.body));
+    std::string reply;
+    try {
+      reply = extract_reply(response.body);
+    } catch (const Error&) {
+      extract_reply(scrubbed(response.body)); // throws the same error, scrubbed
+      throw;
+    }
+    out.write(reply);
     out.finish();
     return ExitStatus::ok;
   }

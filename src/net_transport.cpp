@@ -166,11 +166,14 @@ public:
       co_await connect(beast::get_lowest_layer(stream), endpoints);
       co_await handshake(stream);
       co_await write_request(stream);
-      co_await read_response(stream);
-      // Errors are ignored: the response is complete, and many servers
-      // close without their own close_notify.
-      beast::get_lowest_layer(stream).expires_at(deadlines_.shutdown());
-      co_await stream.async_shutdown(use_tuple);
+      // A server that already closed the connection will send no
+      // close_notify to wait for.
+      if (const bool peer_closed = co_await read_response(stream); !peer_closed) {
+        // Errors are ignored: the response is complete, and many servers
+        // close without their own close_notify.
+        beast::get_lowest_layer(stream).expires_at(deadlines_.shutdown());
+        co_await stream.async_shutdown(use_tuple);
+      }
     } else {
       const auto endpoints = co_await resolve();
       beast::tcp_stream stream(executor);
@@ -301,8 +304,10 @@ private:
     }
   }
 
+  // Returns true when the response ended with the connection closing
+  // without TLS close_notify, so that no shutdown need be tried.
   template<class Stream>
-  net::awaitable<void> read_response(Stream& stream)
+  net::awaitable<bool> read_response(Stream& stream)
   {
     // The buffer must persist between reads: it holds bytes read ahead.
     beast::flat_buffer buffer;
@@ -356,7 +361,7 @@ private:
         error_code eof_ec;
         parser.put_eof(eof_ec);
         if (!eof_ec) {
-          break;
+          co_return true;
         }
       }
       std::string detail = closed ? "the connection closed" : ec.message();
@@ -365,6 +370,7 @@ private:
       }
       throw Error(ExitStatus::bad_response, "response", "the response from " + where_ + " is incomplete: " + detail);
     }
+    co_return false;
   }
 
   static HttpResponse head_of(const http::response<http::buffer_body>& message)
