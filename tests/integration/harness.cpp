@@ -1,0 +1,259 @@
+#include "harness.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <stdexcept>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace gptq::it {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+const char* const path_value = "/usr/local/bin:/usr/bin:/bin";
+
+struct State {
+  std::string scratch;
+  std::unique_ptr<ServerProcess> server;
+  Ports ports;
+};
+
+State* g_state = nullptr;
+
+State& state()
+{
+  if (g_state == nullptr) {
+    throw std::logic_error("the integration test fixture is not running");
+  }
+  return *g_state;
+}
+
+Ports parse_ports(const std::string& line)
+{
+  Ports p;
+  std::istringstream words(line);
+  std::string word;
+  while (words >> word) {
+    const auto eq = word.find('=');
+    if (eq == std::string::npos) {
+      continue;
+    }
+    const std::string name = word.substr(0, eq);
+    const int port = std::stoi(word.substr(eq + 1));
+    if (name == "https") {
+      p.https = port;
+    } else if (name == "expired") {
+      p.expired = port;
+    } else if (name == "wronghost") {
+      p.wronghost = port;
+    } else if (name == "selfsigned") {
+      p.selfsigned = port;
+    } else if (name == "http") {
+      p.http = port;
+    } else if (name == "silent") {
+      p.silent = port;
+    }
+  }
+  if (p.https == 0 || p.expired == 0 || p.wronghost == 0 || p.selfsigned == 0 || p.http == 0 || p.silent == 0) {
+    throw std::runtime_error("the test server's ports line lacks a listener: '" + line + "'");
+  }
+  return p;
+}
+
+} // namespace
+
+Suite::Suite()
+{
+  const fs::path certs(GPTQ_TEST_CERTS_DIR);
+  for (const char* name :
+       { "ca.pem", "server.pem", "expired.pem", "wronghost.pem", "selfsigned.pem", "other-ca.pem" }) {
+    if (!fs::exists(certs / name)) {
+      throw std::runtime_error((certs / name).string() +
+                               " is missing: run tests/certs/make_certs.sh " GPTQ_TEST_CERTS_DIR
+                               " first (ctest runs it as the 'make_certs' fixture)");
+    }
+  }
+
+  auto s = std::make_unique<State>();
+  std::string dir = (fs::temp_directory_path() / "gptq-it.XXXXXX").string();
+  if (mkdtemp(dir.data()) == nullptr) {
+    throw std::runtime_error("mkdtemp failed for " + dir);
+  }
+  s->scratch = dir;
+  std::ofstream(dir + "/empty-ca.pem").flush();
+  fs::create_directory(dir + "/empty-ca-dir");
+
+  std::vector<std::string> argv{ GPTQ_TEST_SERVER_BIN, "--certs", GPTQ_TEST_CERTS_DIR };
+  if (std::getenv("GPTQ_TEST_SERVER_VERBOSE") != nullptr) {
+    argv.emplace_back("--verbose");
+  }
+  try {
+    s->server = std::make_unique<ServerProcess>(argv, Env{ { "PATH", path_value } }, std::chrono::seconds(20));
+    s->ports = parse_ports(s->server->first_line());
+  } catch (...) {
+    std::error_code ignored;
+    fs::remove_all(dir, ignored);
+    throw;
+  }
+  g_state = s.release();
+}
+
+Suite::~Suite()
+{
+  if (g_state == nullptr) {
+    return;
+  }
+  g_state->server->stop();
+  std::error_code ignored;
+  fs::remove_all(g_state->scratch, ignored);
+  delete g_state;
+  g_state = nullptr;
+}
+
+const Ports& ports()
+{
+  return state().ports;
+}
+
+std::string cert(const std::string& name)
+{
+  return std::string(GPTQ_TEST_CERTS_DIR) + "/" + name;
+}
+
+const std::string& scratch_dir()
+{
+  return state().scratch;
+}
+
+int closed_port()
+{
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd == -1) {
+    throw std::runtime_error("socket failed");
+  }
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof addr;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    close(fd);
+    throw std::runtime_error("cannot bind a loopback port");
+  }
+  // Bound but never listening: a connection is refused even before close.
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+std::string base_url(const std::string& scheme, int port, const std::string& mode, const std::string& host)
+{
+  return scheme + "://" + host + ":" + std::to_string(port) + "/" + mode + "/v1";
+}
+
+std::string https_url(const std::string& mode)
+{
+  return base_url("https", ports().https, mode);
+}
+
+std::string http_url(const std::string& mode)
+{
+  return base_url("http", ports().http, mode);
+}
+
+Env base_env()
+{
+  return {
+    { "PATH", path_value },
+    { "SSL_CERT_FILE", scratch_dir() + "/empty-ca.pem" },
+    { "SSL_CERT_DIR", scratch_dir() + "/empty-ca-dir" },
+  };
+}
+
+Env key_env()
+{
+  Env env = base_env();
+  env["OPENAI_API_KEY"] = fake_key;
+  return env;
+}
+
+Env system_store_env()
+{
+  return {
+    { "PATH", path_value },
+    { "SSL_CERT_FILE", "/etc/ssl/certs/ca-certificates.crt" },
+    { "SSL_CERT_DIR", "/etc/ssl/certs" },
+    { "OPENAI_API_KEY", fake_key },
+  };
+}
+
+RunResult run_gptq(const std::vector<std::string>& args, const Env& env, const StdinSpec& in)
+{
+  std::vector<std::string> argv{ GPTQ_BIN };
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run(argv, env, in);
+}
+
+RunResult run_gptq_https(const std::string& mode,
+                         const std::vector<std::string>& extra,
+                         const StdinSpec& in,
+                         const Env& env)
+{
+  std::vector<std::string> args{ "--base-url", https_url(mode), "--cacert", cert("ca.pem") };
+  args.insert(args.end(), extra.begin(), extra.end());
+  return run_gptq(args, env, in);
+}
+
+bool contains(std::string_view haystack, std::string_view needle)
+{
+  return haystack.find(needle) != std::string_view::npos;
+}
+
+bool starts_with(std::string_view text, std::string_view prefix)
+{
+  return text.substr(0, prefix.size()) == prefix;
+}
+
+void check_success(const RunResult& r, const std::string& expected_out)
+{
+  BOOST_TEST_CONTEXT(r.describe())
+  {
+    BOOST_REQUIRE_MESSAGE(!r.killed, "gptq did not finish within the time limit and was killed");
+    BOOST_TEST(r.exit_code == 0);
+    BOOST_TEST(r.out == expected_out);
+    BOOST_TEST(r.err == "");
+    BOOST_TEST(!contains(r.out, fake_key));
+    BOOST_TEST(!contains(r.err, fake_key));
+  }
+}
+
+void check_failure(const RunResult& r, int code, const std::vector<std::string>& mentions)
+{
+  BOOST_TEST_CONTEXT(r.describe())
+  {
+    BOOST_REQUIRE_MESSAGE(!r.killed, "gptq did not finish within the time limit and was killed");
+    BOOST_TEST(r.exit_code == code);
+    BOOST_TEST(r.out == "");
+    BOOST_TEST(starts_with(r.err, "gptq: "), "stderr starts with 'gptq: '");
+    BOOST_TEST(std::count(r.err.begin(), r.err.end(), '\n') == 1, "stderr is exactly one line");
+    BOOST_TEST((!r.err.empty() && r.err.back() == '\n'), "stderr ends with a newline");
+    BOOST_TEST(!contains(r.out, fake_key), "the key is not on stdout");
+    BOOST_TEST(!contains(r.err, fake_key), "the key is not on stderr");
+    for (const auto& m : mentions) {
+      BOOST_TEST(contains(r.err, m), "stderr mentions '" << m << "'");
+    }
+  }
+}
+
+} // namespace gptq::it

@@ -1,0 +1,89 @@
+#pragma once
+
+// What every integration test shares: the one test server of this run, the
+// environments gptq is given, and the checks every success and every failure
+// must pass.
+
+#include "process.hpp"
+
+#include <initializer_list>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace gptq::it {
+
+// A recognisable fake key: it must never appear in gptq's output.
+inline const std::string fake_key = "sk-test-SECRET-0123456789abcdef";
+
+// The ports of the test server's listeners (see tests/server/test_server.cpp).
+struct Ports {
+  int https = 0;
+  int expired = 0;
+  int wronghost = 0;
+  int selfsigned = 0;
+  int http = 0;
+  int silent = 0;
+};
+
+// The global fixture: starts gptq_test_server before the first test and
+// stops it after the last, and owns a scratch directory for the run.
+struct Suite {
+  Suite();
+  ~Suite();
+};
+
+// The ports of the running server. Only valid while Suite exists.
+const Ports& ports();
+
+// `name` in the certificates directory made by make_certs.sh, e.g. "ca.pem".
+std::string cert(const std::string& name);
+
+// A fresh directory for this test binary's own files, removed at the end.
+const std::string& scratch_dir();
+
+// A 127.0.0.1 port on which nothing listens (it was bound, then released).
+int closed_port();
+
+// "SCHEME://HOST:PORT/MODE/v1".
+std::string base_url(const std::string& scheme,
+                     int port,
+                     const std::string& mode,
+                     const std::string& host = "127.0.0.1");
+std::string https_url(const std::string& mode);
+std::string http_url(const std::string& mode);
+
+// PATH plus a trust store that holds nothing: SSL_CERT_FILE an empty file,
+// SSL_CERT_DIR an empty directory. Nothing is inherited from the test's own
+// environment.
+Env base_env();
+// base_env() plus OPENAI_API_KEY=fake_key.
+Env key_env();
+// PATH plus the machine's system store only (no test CA anywhere).
+Env system_store_env();
+
+// Runs the built gptq with `args` (argv without argv[0]).
+RunResult run_gptq(const std::vector<std::string>& args,
+                   const Env& env = key_env(),
+                   const StdinSpec& in = StdinSpec::dev_null());
+
+// Runs gptq against the https listener in `mode`, trusting the test CA via
+// --cacert, with `extra` arguments after the URL options.
+RunResult run_gptq_https(const std::string& mode,
+                         const std::vector<std::string>& extra,
+                         const StdinSpec& in = StdinSpec::dev_null(),
+                         const Env& env = key_env());
+
+// Checks a successful run: exit 0, stdout exactly `expected_out`, stderr
+// empty, and the fake key nowhere.
+void check_success(const RunResult& r, const std::string& expected_out);
+
+// Checks a failed run: not killed, exit `code`, stdout empty, stderr exactly
+// one line starting "gptq: " that contains each of `mentions`, and the fake
+// key nowhere.
+void check_failure(const RunResult& r, int code, const std::vector<std::string>& mentions = {});
+
+bool contains(std::string_view haystack, std::string_view needle);
+bool starts_with(std::string_view text, std::string_view prefix);
+
+} // namespace gptq::it

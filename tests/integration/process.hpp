@@ -1,0 +1,98 @@
+#pragma once
+
+// Runs programs the way a user's shell would, but with everything pinned
+// down: an environment built from scratch (nothing inherited), stdout and
+// stderr captured through pipes, a chosen stdin, and a hard time limit so that
+// a test can never hang.
+
+#include <chrono>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace gptq::it {
+
+using Env = std::map<std::string, std::string>;
+
+// What the child gets as stdin.
+struct StdinSpec {
+  enum class Kind {
+    dev_null, // /dev/null
+    pipe,     // a pipe that stays open and empty for `delay`, then gets `bytes`, then closes
+    file,     // the file named by `bytes`, opened for reading
+    closed,   // no descriptor 0 at all
+  };
+  Kind kind = Kind::dev_null;
+  std::string bytes;
+  std::chrono::milliseconds delay{ 0 };
+
+  // `bytes` at once, then end of file.
+  static StdinSpec of(std::string bytes) { return { Kind::pipe, std::move(bytes), {} }; }
+  static StdinSpec dev_null() { return {}; }
+  static StdinSpec file(std::string path) { return { Kind::file, std::move(path), {} }; }
+  static StdinSpec closed() { return { Kind::closed, {}, {} }; }
+  // An open pipe that stays silent for `ms`, then closes without data.
+  static StdinSpec silent(std::chrono::milliseconds ms) { return { Kind::pipe, {}, ms }; }
+  // An open pipe that stays silent for `ms`, then gets `bytes` and closes.
+  static StdinSpec later(std::chrono::milliseconds ms, std::string bytes)
+  {
+    return { Kind::pipe, std::move(bytes), ms };
+  }
+};
+
+struct RunResult {
+  std::vector<std::string> argv;
+  bool killed = false; // the time limit passed and the child was killed
+  int exit_code = -1;  // when it exited normally, else -1
+  int signal = 0;      // the signal that ended it, else 0
+  std::string out;     // stdout, byte for byte
+  std::string err;     // stderr, byte for byte
+  std::chrono::milliseconds elapsed{ 0 };
+
+  // A readable summary (command, status, escaped and shortened output) for
+  // test failure messages.
+  std::string describe() const;
+};
+
+// The default hard limit for one run.
+constexpr std::chrono::milliseconds default_run_limit{ 30000 };
+
+// Runs `argv` (argv[0] is the program's path; no PATH search) with exactly
+// the environment `env` and stdin `in`, and waits for it to end. Stdout is
+// captured, or when `stdout_path` is not empty goes to that file (created or
+// truncated; e.g. /dev/full) and the result's `out` stays empty. A child
+// still running after `limit` is killed with SIGKILL and the result says
+// `killed`. Throws std::runtime_error when the child cannot be started.
+RunResult run(const std::vector<std::string>& argv,
+              const Env& env,
+              const StdinSpec& in,
+              std::chrono::milliseconds limit = default_run_limit,
+              const std::string& stdout_path = {});
+
+// A long-running helper process (the test server). Its stdin is a pipe that
+// this object holds open: closing it tells the server to exit. Its stdout is
+// read only up to the first line; its stderr is this process's stderr.
+class ServerProcess {
+public:
+  // Starts `argv` with environment `env` and waits up to `ready_limit` for
+  // its first stdout line. Throws std::runtime_error when the process cannot
+  // be started or ends or stays silent without writing that line.
+  ServerProcess(const std::vector<std::string>& argv, const Env& env, std::chrono::milliseconds ready_limit);
+  ~ServerProcess();
+  ServerProcess(const ServerProcess&) = delete;
+  ServerProcess& operator=(const ServerProcess&) = delete;
+
+  // The first line the process wrote, without its newline.
+  const std::string& first_line() const { return first_line_; }
+
+  // Closes its stdin, waits up to 5 s for it to exit, then kills it. Safe
+  // to call more than once.
+  void stop();
+
+private:
+  int pid_ = -1;
+  int stdin_fd_ = -1;
+  std::string first_line_;
+};
+
+} // namespace gptq::it
