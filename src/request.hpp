@@ -1,5 +1,6 @@
 #pragma once
 
+#include "headers.hpp"
 #include "options.hpp"
 #include "url.hpp"
 
@@ -15,8 +16,10 @@ namespace gptq {
 struct HttpRequest {
   Url url; // the full endpoint, including path and query
   std::string method = "POST";
-  std::vector<std::pair<std::string, std::string>> headers;
+  Headers headers;
   std::string body;
+
+  std::optional<std::string> header(std::string_view name) const { return find_header(headers, name); }
 };
 
 // True when `url` is OpenAI's own API, which gets OpenAI-only fields

@@ -10,8 +10,6 @@
 
 #include <cctype>
 
-#include <strings.h>
-
 namespace gptq {
 
 namespace json = boost::json;
@@ -182,16 +180,6 @@ std::string content_text(const json::value& content)
 }
 
 } // namespace
-
-std::optional<std::string> HttpResponse::header(std::string_view name) const
-{
-  for (const auto& [key, value] : headers) {
-    if (key.size() == name.size() && strncasecmp(key.data(), name.data(), name.size()) == 0) {
-      return value;
-    }
-  }
-  return std::nullopt;
-}
 
 ExitStatus exit_status_for_http(int status)
 {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "exit_status.hpp"
+#include "headers.hpp"
 
 #include <optional>
 #include <string>
@@ -14,11 +15,10 @@ namespace gptq {
 struct HttpResponse {
   int status = 0;
   std::string reason;
-  std::vector<std::pair<std::string, std::string>> headers;
+  Headers headers;
   std::string body;
 
-  // Returns the first header named `name` (case-insensitive), if any.
-  std::optional<std::string> header(std::string_view name) const;
+  std::optional<std::string> header(std::string_view name) const { return find_header(headers, name); }
 };
 
 // Returns the exit status for an HTTP error status code: 401/403 auth,

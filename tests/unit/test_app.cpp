@@ -98,16 +98,6 @@ HttpResponse completion(const std::string& content_json)
   return r;
 }
 
-std::string header(const HttpRequest& r, const std::string& name)
-{
-  for (const auto& [key, value] : r.headers) {
-    if (key == name) {
-      return value;
-    }
-  }
-  return "<absent>";
-}
-
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(app)
@@ -145,10 +135,10 @@ BOOST_AUTO_TEST_CASE(key_is_sent_as_bearer_only_when_set)
   Harness h;
   h.response = completion(R"("ok")");
   BOOST_TEST(h.run({"q"}) == 0);
-  BOOST_TEST(header(h.sent.back(), "Authorization") == "<absent>");
+  BOOST_TEST(!h.sent.back().header("Authorization").has_value());
   h.env["OPENAI_API_KEY"] = "  sk-test-key\n";
   BOOST_TEST(h.run({"q"}) == 0);
-  BOOST_TEST(header(h.sent.back(), "Authorization") == "Bearer sk-test-key");
+  BOOST_TEST(h.sent.back().header("Authorization").value_or("<absent>") == "Bearer sk-test-key");
 }
 
 BOOST_AUTO_TEST_CASE(missing_key_for_openai_fails_before_any_request)

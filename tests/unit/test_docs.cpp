@@ -44,6 +44,24 @@ std::set<std::string> long_options(const std::string& text)
   return names;
 }
 
+// The numbers that `pattern` (with the number as its first group) finds in
+// the part of `text` from `start` to the next `end`.
+std::set<int> codes_in_section(const std::string& text,
+                               const std::string& start,
+                               const std::string& end,
+                               const std::string& pattern)
+{
+  const auto from = text.find(start);
+  BOOST_TEST_REQUIRE(from != std::string::npos, "no section " << start);
+  const std::string section = text.substr(from, text.find(end, from + 1) - from);
+  std::set<int> codes;
+  const std::regex entry(pattern);
+  for (auto it = std::sregex_iterator(section.begin(), section.end(), entry); it != std::sregex_iterator(); ++it) {
+    codes.insert(std::stoi((*it)[1]));
+  }
+  return codes;
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(docs)
@@ -62,31 +80,13 @@ BOOST_AUTO_TEST_CASE(man_page_documents_every_option_in_help)
 BOOST_AUTO_TEST_CASE(man_page_exit_status_lists_exactly_the_program_codes)
 {
   const std::string man = read_file(GPTQ_SOURCE_DIR "/man/gptq.1");
-  const auto start = man.find(".SH EXIT STATUS");
-  BOOST_TEST_REQUIRE(start != std::string::npos);
-  const auto end = man.find(".SH ", start + 1);
-  const std::string section = man.substr(start, end - start);
-  std::set<int> codes;
-  const std::regex entry(R"(\n\.TP\n\.B (\d+)\n)");
-  for (auto it = std::sregex_iterator(section.begin(), section.end(), entry); it != std::sregex_iterator(); ++it) {
-    codes.insert(std::stoi((*it)[1]));
-  }
-  BOOST_TEST(codes == program_codes());
+  BOOST_TEST(codes_in_section(man, ".SH EXIT STATUS", "\n.SH ", R"(\n\.TP\n\.B (\d+)\n)") == program_codes());
 }
 
 BOOST_AUTO_TEST_CASE(readme_exit_code_table_lists_exactly_the_program_codes)
 {
   const std::string readme = read_file(GPTQ_SOURCE_DIR "/README.md");
-  const auto start = readme.find("## Exit codes");
-  BOOST_TEST_REQUIRE(start != std::string::npos);
-  const auto end = readme.find("\n## ", start + 1);
-  const std::string section = readme.substr(start, end - start);
-  std::set<int> codes;
-  const std::regex row(R"(\n\| (\d+) \|)");
-  for (auto it = std::sregex_iterator(section.begin(), section.end(), row); it != std::sregex_iterator(); ++it) {
-    codes.insert(std::stoi((*it)[1]));
-  }
-  BOOST_TEST(codes == program_codes());
+  BOOST_TEST(codes_in_section(readme, "## Exit codes", "\n## ", R"(\n\| (\d+) \|)") == program_codes());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

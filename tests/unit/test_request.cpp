@@ -10,16 +10,6 @@ namespace {
 const Url openai = endpoint_url(parse_url("https://api.openai.com/v1"), "/chat/completions");
 const Url local = endpoint_url(parse_url("http://localhost:11434/v1"), "/chat/completions");
 
-std::string header(const HttpRequest& r, const std::string& name)
-{
-  for (const auto& [key, value] : r.headers) {
-    if (key == name) {
-      return value;
-    }
-  }
-  return "<absent>";
-}
-
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(request)
@@ -65,21 +55,21 @@ BOOST_AUTO_TEST_CASE(http_request_headers)
   const HttpRequest r = build_http_request(local, "{}", std::string("sk-test"));
   BOOST_TEST(r.method == "POST");
   BOOST_TEST(r.url.target() == "/v1/chat/completions");
-  BOOST_TEST(header(r, "Host") == "localhost:11434");
-  BOOST_TEST(header(r, "Content-Type") == "application/json");
-  BOOST_TEST(header(r, "User-Agent") == std::string("gptq/") + GPTQ_VERSION);
-  BOOST_TEST(header(r, "Authorization") == "Bearer sk-test");
+  BOOST_TEST(r.header("Host").value_or("<absent>") == "localhost:11434");
+  BOOST_TEST(r.header("Content-Type").value_or("<absent>") == "application/json");
+  BOOST_TEST(r.header("User-Agent").value_or("<absent>") == std::string("gptq/") + GPTQ_VERSION);
+  BOOST_TEST(r.header("Authorization").value_or("<absent>") == "Bearer sk-test");
   BOOST_TEST(r.body == "{}");
 }
 
 BOOST_AUTO_TEST_CASE(no_key_means_no_authorization_header)
 {
-  BOOST_TEST(header(build_http_request(local, "{}", std::nullopt), "Authorization") == "<absent>");
+  BOOST_TEST(!build_http_request(local, "{}", std::nullopt).header("Authorization").has_value());
 }
 
 BOOST_AUTO_TEST_CASE(host_header_for_default_port)
 {
-  BOOST_TEST(header(build_http_request(openai, "{}", std::nullopt), "Host") == "api.openai.com");
+  BOOST_TEST(build_http_request(openai, "{}", std::nullopt).header("Host").value_or("<absent>") == "api.openai.com");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
