@@ -1,10 +1,12 @@
 #include "app.hpp"
 
+#include "activity.hpp"
 #include "error.hpp"
 #include "input.hpp"
 #include "options.hpp"
 #include "output.hpp"
 #include "prompt.hpp"
+#include "reply_handler.hpp"
 #include "request.hpp"
 #include "response.hpp"
 #include "text.hpp"
@@ -18,36 +20,6 @@
 namespace gptq {
 
 namespace {
-
-// A successful reply larger than this is not a chat answer; stop rather than
-// let a broken or hostile server fill memory.
-constexpr std::size_t max_reply_body = 128 * 1024 * 1024;
-// Of an error body only a one-line excerpt is shown.
-constexpr std::size_t max_error_body = 64 * 1024;
-
-// Collects a whole (non-streamed) response.
-class CollectingHandler : public ResponseHandler {
-public:
-  void on_head(const HttpResponse& head) override { response_ = head; }
-
-  void on_body(std::string_view piece) override
-  {
-    const bool success = response_.status >= 200 && response_.status < 300;
-    const std::size_t limit = success ? max_reply_body : max_error_body;
-    if (response_.body.size() + piece.size() > limit) {
-      if (success) {
-        throw Error(ExitStatus::bad_response, "response", "the reply is larger than 128 MiB; gptq stopped reading");
-      }
-      piece = piece.substr(0, limit - response_.body.size());
-    }
-    response_.body.append(piece);
-  }
-
-  const HttpResponse& response() const { return response_; }
-
-private:
-  HttpResponse response_;
-};
 
 std::chrono::milliseconds to_ms(double seconds)
 {
@@ -142,27 +114,21 @@ public:
       return ExitStatus::ok;
     }
 
-    const HttpRequest request = build_http_request(endpoint, std::move(body), key_);
-    CollectingHandler handler;
-    context_.make_transport(transport_options(options))->send(request, handler);
-    HttpResponse response = handler.response();
-    // Servers quote keys back in error messages. Scrub the body before any
-    // of it is cut to an excerpt: a cut could leave a part of the key that
-    // the final redaction of the message would no longer recognise.
-    auto scrubbed = [&](std::string body) { return key_ ? redact(std::move(body), *key_) : body; };
-    if (response.status < 200 || response.status >= 300) {
-      response.body = scrubbed(std::move(response.body));
-      throw Error(exit_status_for_http(response.status), "api", describe_error_response(response));
-    }
-    std::string reply;
+    const HttpRequest request = build_http_request(endpoint, std::move(body), key_, options.stream);
+    ActivityIndicator activity(context_.stderr_fd);
+    ReplyHandler handler(out, *context_.err, [&] { activity.stop(); }, {options.reasoning, options.usage, key_});
     try {
-      reply = extract_reply(response.body);
-    } catch (const Error&) {
-      extract_reply(scrubbed(response.body)); // throws the same error, scrubbed
-      throw;
+      context_.make_transport(transport_options(options))->send(request, handler);
+      handler.finish();
+    } catch (const Error& e) {
+      activity.stop();
+      if (!out.started() || e.status() == ExitStatus::stdout_closed) {
+        throw;
+      }
+      // Keep what was printed, end its line, and say it is not all.
+      out.finish();
+      throw Error(e.status(), e.phase(), std::string(e.what()) + "; the reply is incomplete");
     }
-    out.write(reply);
-    out.finish();
     return ExitStatus::ok;
   }
 
@@ -190,6 +156,9 @@ int run_app(std::span<const char* const> args, const AppContext& context)
   try {
     return static_cast<int>(run(args));
   } catch (const Error& e) {
+    if (e.status() == ExitStatus::stdout_closed) {
+      return static_cast<int>(e.status()); // the reader left; nothing to tell
+    }
     std::string line = "gptq: ";
     if (!e.phase().empty()) {
       line += e.phase() + ": ";

@@ -15,6 +15,7 @@ namespace gptq {
 struct AppContext {
   int stdin_fd = 0;
   int stdout_fd = 1;
+  int stderr_fd = 2;                 // the activity indicator goes here, on a terminal
   std::ostream* err = nullptr; // where `gptq: ...` lines go
   Environment env;
   std::function<std::unique_ptr<Transport>(const TransportOptions&)> make_transport;

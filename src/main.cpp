@@ -1,4 +1,5 @@
 #include "app.hpp"
+#include "interrupt.hpp"
 
 #include <csignal>
 #include <iostream>
@@ -7,6 +8,7 @@ int main(int argc, char** argv)
 {
   // A closed stdout must surface as a write error, not kill the process.
   std::signal(SIGPIPE, SIG_IGN);
+  gptq::install_interrupt_handler();
   gptq::AppContext context;
   context.err = &std::cerr;
   context.env = gptq::process_environment();

@@ -76,6 +76,9 @@ Command parse_command_line(std::span<const char* const> args, const Environment&
     ("cacert", po::value<std::string>())
     ("dry-run", po::bool_switch())
     ("no-stdin", po::bool_switch())
+    ("no-stream", po::bool_switch())
+    ("reasoning", po::bool_switch())
+    ("usage", po::bool_switch())
     ("help,h", po::bool_switch())
     ("version", po::bool_switch())
     ("prompt", po::value<std::vector<std::string>>());
@@ -149,6 +152,9 @@ Command parse_command_line(std::span<const char* const> args, const Environment&
   }
   o.dry_run = vm["dry-run"].as<bool>();
   o.no_stdin = vm["no-stdin"].as<bool>();
+  o.stream = !vm["no-stream"].as<bool>();
+  o.reasoning = vm["reasoning"].as<bool>();
+  o.usage = vm["usage"].as<bool>();
   return command;
 }
 
@@ -167,6 +173,11 @@ std::string help_text()
          "  -m, --model NAME         model [$GPTQ_MODEL, default: gpt-4o-mini]\n"
          "  -t, --temperature X      sampling temperature, 0 to 2\n"
          "      --max-tokens N       longest reply, in tokens\n"
+         "\n"
+         "Output:\n"
+         "      --no-stream          print the reply when complete, not as it arrives\n"
+         "      --reasoning          show the model's reasoning text on stderr\n"
+         "      --usage              print the token usage on stderr\n"
          "\n"
          "Connection:\n"
          "      --base-url URL       API base URL [$OPENAI_BASE_URL,\n"

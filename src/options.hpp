@@ -28,6 +28,9 @@ struct Options {
   std::optional<std::string> cacert;
   bool dry_run = false;
   bool no_stdin = false;
+  bool stream = true;     // --no-stream turns it off
+  bool reasoning = false; // show reasoning text on stderr
+  bool usage = false;     // print token usage on stderr
 };
 
 // What the command line asks for: a run, or one of the informational

@@ -1,6 +1,7 @@
 #include "output.hpp"
 
 #include "error.hpp"
+#include "interrupt.hpp"
 
 #include <cerrno>
 #include <cstring>
@@ -22,11 +23,16 @@ void ReplyWriter::write(std::string_view piece)
       if (errno == EINTR) {
         continue;
       }
+      if (errno == EPIPE) {
+        throw Error(ExitStatus::stdout_closed, "", "");
+      }
       throw Error(ExitStatus::internal, "stdout", std::string("cannot write the reply: ") + std::strerror(errno));
     }
     done += static_cast<std::size_t>(n);
   }
+  started_ = true;
   ends_with_newline_ = piece.back() == '\n';
+  set_reply_line_open(!ends_with_newline_);
 }
 
 void ReplyWriter::finish()

@@ -12,15 +12,22 @@ class ReplyWriter {
 public:
   explicit ReplyWriter(int fd) : fd_(fd) {}
 
-  // Writes `piece` in full. Throws gptq::Error (internal) naming the failure.
+  // Writes `piece` in full. Throws gptq::Error: stdout_closed (with no
+  // message: nothing is wrong that the user needs telling) when the reader
+  // has gone away, as `gptq ... | head` does; internal naming the failure
+  // otherwise (a full disk).
   void write(std::string_view piece);
 
   // Writes the final '\n' unless the text written so far already ends with
   // one. Throws like write().
   void finish();
 
+  // True once any byte was written.
+  bool started() const { return started_; }
+
 private:
   int fd_;
+  bool started_ = false;
   bool ends_with_newline_ = false;
 };
 

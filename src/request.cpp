@@ -28,6 +28,13 @@ std::string build_request_body(const Options& options, const std::string& user_m
   if (options.max_tokens) {
     body[is_openai(endpoint) ? "max_completion_tokens" : "max_tokens"] = *options.max_tokens;
   }
+  if (options.stream) {
+    body["stream"] = true;
+    // Only on request: some compatible servers reject the field.
+    if (options.usage) {
+      body["stream_options"] = boost::json::object{{"include_usage", true}};
+    }
+  }
   return to_json_text(body);
 }
 
@@ -36,7 +43,10 @@ std::string user_agent()
   return std::string("gptq/") + GPTQ_VERSION;
 }
 
-HttpRequest build_http_request(const Url& endpoint, std::string body, const std::optional<std::string>& api_key)
+HttpRequest build_http_request(const Url& endpoint,
+                               std::string body,
+                               const std::optional<std::string>& api_key,
+                               bool stream)
 {
   HttpRequest request;
   request.url = endpoint;
@@ -44,7 +54,7 @@ HttpRequest build_http_request(const Url& endpoint, std::string body, const std:
     {"Host", endpoint.authority()},
     {"User-Agent", user_agent()},
     {"Content-Type", "application/json"},
-    {"Accept", "application/json"},
+    {"Accept", stream ? "text/event-stream" : "application/json"},
   };
   if (api_key) {
     request.headers.emplace_back("Authorization", "Bearer " + *api_key);

@@ -34,8 +34,12 @@ bool is_openai(const Url& url);
 std::string build_request_body(const Options& options, const std::string& user_message, const Url& endpoint);
 
 // Returns the HTTP request that POSTs `body` to `endpoint`, with
-// `Authorization: Bearer` only when `api_key` is set.
-HttpRequest build_http_request(const Url& endpoint, std::string body, const std::optional<std::string>& api_key);
+// `Authorization: Bearer` only when `api_key` is set, accepting an event
+// stream when `stream`.
+HttpRequest build_http_request(const Url& endpoint,
+                               std::string body,
+                               const std::optional<std::string>& api_key,
+                               bool stream);
 
 // The User-Agent value, "gptq/<version>".
 std::string user_agent();

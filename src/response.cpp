@@ -1,6 +1,7 @@
 #include "response.hpp"
 
 #include "error.hpp"
+#include "json_access.hpp"
 #include "json_text.hpp"
 #include "text.hpp"
 
@@ -33,25 +34,10 @@ std::optional<json::value> parse_json(std::string_view body, std::size_t& where)
   return parser.release();
 }
 
-const json::value* member(const json::value& v, std::string_view key)
-{
-  const auto* object = v.if_object();
-  return object ? object->if_contains(key) : nullptr;
-}
-
-std::optional<std::string> string_member(const json::value& v, std::string_view key)
-{
-  const auto* m = member(v, key);
-  if (m && m->is_string()) {
-    return std::string(m->get_string());
-  }
-  return std::nullopt;
-}
-
 // A code or type may be a string (OpenAI) or a number (llama.cpp, OpenRouter).
 std::optional<std::string> scalar_member(const json::value& v, std::string_view key)
 {
-  const auto* m = member(v, key);
+  const auto* m = json_member(v, key);
   if (!m || m->is_null()) {
     return std::nullopt;
   }
@@ -73,12 +59,12 @@ std::string describe_detail(const json::value& detail)
   if (const auto* list = detail.if_array()) {
     std::string out;
     for (const auto& item : *list) {
-      auto msg = string_member(item, "msg");
+      auto msg = json_string(item, "msg");
       if (!msg) {
         continue;
       }
       std::string where;
-      if (const auto* loc = member(item, "loc"); loc && loc->is_array()) {
+      if (const auto* loc = json_member(item, "loc"); loc && loc->is_array()) {
         for (const auto& part : loc->get_array()) {
           where += (where.empty() ? "" : ".") + (part.is_string() ? std::string(part.get_string()) : to_json_text(part));
         }
@@ -90,41 +76,6 @@ std::string describe_detail(const json::value& detail)
     }
   }
   return to_json_text(detail);
-}
-
-// Returns the server's message from a JSON error body, or nullopt when the
-// body has none of the known shapes.
-std::optional<std::string> describe_json_error(const json::value& v)
-{
-  if (const auto* error = member(v, "error")) {
-    if (error->is_string()) {
-      return std::string(error->get_string());
-    }
-    if (error->is_object()) {
-      std::string text = string_member(*error, "message").value_or("");
-      std::string extra;
-      if (auto code = scalar_member(*error, "code")) {
-        extra = "code: " + *code;
-      }
-      if (auto type = scalar_member(*error, "type")) {
-        extra += (extra.empty() ? "" : ", ") + std::string("type: ") + *type;
-      }
-      if (text.empty() && extra.empty()) {
-        return to_json_text(*error);
-      }
-      if (!extra.empty()) {
-        text += (text.empty() ? "(" : " (") + extra + ")";
-      }
-      return text;
-    }
-  }
-  if (auto message = string_member(v, "message")) {
-    return message;
-  }
-  if (const auto* detail = member(v, "detail")) {
-    return describe_detail(*detail);
-  }
-  return std::nullopt;
 }
 
 // An error page from a proxy or load balancer: its <title> says it best;
@@ -172,7 +123,7 @@ std::string content_text(const json::value& content)
   // Some servers return content as a list of parts: [{"type":"text","text":...}].
   std::string out;
   for (const auto& part : content.get_array()) {
-    if (auto text = string_member(part, "text")) {
+    if (auto text = json_string(part, "text")) {
       out += *text;
     }
   }
@@ -198,7 +149,7 @@ ExitStatus exit_status_for_http(int status)
   return ExitStatus::bad_response;
 }
 
-std::string extract_reply(std::string_view body)
+Reply decode_reply(std::string_view body)
 {
   std::size_t where = 0;
   const auto parsed = parse_json(body, where);
@@ -212,30 +163,75 @@ std::string extract_reply(std::string_view body)
                   std::to_string(body.size()) + "): " + one_line(body, 80));
   }
   const json::value& v = *parsed;
-  const auto* choices = member(v, "choices");
+  const auto* choices = json_member(v, "choices");
   if (!choices || !choices->is_array() || choices->get_array().empty()) {
-    if (auto message = describe_json_error(v); message && member(v, "error")) {
-      throw Error(ExitStatus::bad_response, "api", one_line(*message));
+    if (auto message = describe_json_error(v); message && json_member(v, "error")) {
+      throw Error(ExitStatus::bad_response, "api", one_line(*message, 500));
     }
     throw Error(ExitStatus::bad_response, "response", "the reply has no choices, so there is no answer to print");
   }
   const json::value& choice = choices->get_array().front();
-  const auto* message = member(choice, "message");
+  const auto* message = json_member(choice, "message");
   if (!message || !message->is_object()) {
     throw Error(ExitStatus::bad_response, "response", "the reply's first choice has no message");
   }
-  const auto* content = member(*message, "content");
-  if (content && (content->is_string() || content->is_array())) {
-    return content_text(*content);
+  Reply reply;
+  if (const auto* content = json_member(*message, "content"); content && (content->is_string() || content->is_array())) {
+    reply.content = content_text(*content);
   }
-  if (auto refusal = string_member(*message, "refusal")) {
-    throw Error(ExitStatus::rejected, "refusal", one_line(*refusal, 2000));
+  reply.refusal = json_string(*message, "refusal").value_or("");
+  // DeepSeek, vLLM and llama.cpp say reasoning_content; OpenRouter and
+  // Ollama say reasoning.
+  reply.reasoning = json_string(*message, "reasoning_content").value_or(json_string(*message, "reasoning").value_or(""));
+  reply.finish_reason = json_string(choice, "finish_reason");
+  reply.usage = usage_of(v);
+  return reply;
+}
+
+std::optional<Usage> usage_of(const json::value& completion)
+{
+  const auto* usage = json_member(completion, "usage");
+  if (!usage || !usage->is_object()) {
+    return std::nullopt;
   }
-  std::string why = "the reply has no text content";
-  if (auto finish = string_member(choice, "finish_reason")) {
-    why += " (finish_reason: " + one_line(*finish, 40) + ")";
+  Usage u;
+  u.prompt_tokens = json_integer(*usage, "prompt_tokens").value_or(0);
+  u.completion_tokens = json_integer(*usage, "completion_tokens").value_or(0);
+  u.total_tokens = json_integer(*usage, "total_tokens").value_or(u.prompt_tokens + u.completion_tokens);
+  return u;
+}
+
+std::optional<std::string> describe_json_error(const json::value& v)
+{
+  if (const auto* error = json_member(v, "error")) {
+    if (error->is_string()) {
+      return std::string(error->get_string());
+    }
+    if (error->is_object()) {
+      std::string text = json_string(*error, "message").value_or("");
+      std::string extra;
+      if (auto code = scalar_member(*error, "code")) {
+        extra = "code: " + *code;
+      }
+      if (auto type = scalar_member(*error, "type")) {
+        extra += (extra.empty() ? "" : ", ") + std::string("type: ") + *type;
+      }
+      if (text.empty() && extra.empty()) {
+        return to_json_text(*error);
+      }
+      if (!extra.empty()) {
+        text += (text.empty() ? "(" : " (") + extra + ")";
+      }
+      return text;
+    }
   }
-  throw Error(ExitStatus::bad_response, "response", why);
+  if (auto message = json_string(v, "message")) {
+    return message;
+  }
+  if (const auto* detail = json_member(v, "detail")) {
+    return describe_detail(*detail);
+  }
+  return std::nullopt;
 }
 
 std::string describe_error_response(const HttpResponse& response)

@@ -3,6 +3,8 @@
 #include "exit_status.hpp"
 #include "headers.hpp"
 
+#include <boost/json/fwd.hpp>
+
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,18 +23,42 @@ struct HttpResponse {
   std::optional<std::string> header(std::string_view name) const { return find_header(headers, name); }
 };
 
+// Token counts a server reports.
+struct Usage {
+  long long prompt_tokens = 0;
+  long long completion_tokens = 0;
+  long long total_tokens = 0;
+};
+
+// What a whole (non-streamed) completion says.
+struct Reply {
+  std::string content;                      // the reply text
+  std::string refusal;                      // the model's refusal, if it refused
+  std::string reasoning;                    // reasoning text some servers return
+  std::optional<std::string> finish_reason; // "stop", "length", ...
+  std::optional<Usage> usage;
+};
+
 // Returns the exit status for an HTTP error status code: 401/403 auth,
 // 402/429 rate limit, 5xx server, other 4xx rejected, anything else (1xx,
 // 3xx) a bad response.
 ExitStatus exit_status_for_http(int status);
 
-// Returns the reply text of a successful (2xx) Chat Completions response
-// body: choices[0].message.content (a string, or an array of text parts).
-// Throws gptq::Error: bad_response when `body` is not JSON, has no choices
-// or no content; rejected when the model refused (the refusal text is the
-// message); bad_response with the server's message when a 2xx body is an
-// error object.
-std::string extract_reply(std::string_view body);
+// Returns the reply of a successful (2xx) Chat Completions response body:
+// choices[0].message.content (a string, or an array of text parts), its
+// refusal, finish_reason and the usage. Throws gptq::Error (bad_response)
+// when `body` is not JSON or has no choices, and with the server's message
+// when a 2xx body is an error object.
+Reply decode_reply(std::string_view body);
+
+// Returns the usage in the "usage" member of a completion or chunk, if any.
+std::optional<Usage> usage_of(const boost::json::value& completion);
+
+// Returns the server's message from a JSON error body: OpenAI's
+// error.message with code and type, or the other shapes compatible servers
+// use ({"error":"..."}, {"message":...}, {"detail":...}); nullopt when the
+// body has none of them.
+std::optional<std::string> describe_json_error(const boost::json::value& body);
 
 // Returns the one-line description of an error response: the status, then
 // the server's own message (OpenAI's error.message with code and type, or

@@ -88,6 +88,24 @@ struct Harness {
   }
 };
 
+// An OpenAI-style event stream whose content pieces are `pieces`, ending
+// with `finish` and [DONE].
+HttpResponse event_stream(const std::vector<std::string>& pieces, const std::string& finish = "stop")
+{
+  HttpResponse r;
+  r.status = 200;
+  r.reason = "OK";
+  r.headers = {{"Content-Type", "text/event-stream; charset=utf-8"}};
+  r.body = ": keep-alive\n\ndata: {\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"}}]}\n\n";
+  for (const auto& piece : pieces) {
+    r.body += "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":" + piece + "},\"finish_reason\":null}]}\n\n";
+  }
+  r.body += "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"" + finish + "\"}]}\n\n";
+  r.body += "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":2,\"total_tokens\":7}}\n\n";
+  r.body += "data: [DONE]\n\n";
+  return r;
+}
+
 HttpResponse completion(const std::string& content_json)
 {
   HttpResponse r;
@@ -111,7 +129,8 @@ BOOST_AUTO_TEST_CASE(reply_goes_to_stdout_with_one_newline)
   BOOST_TEST(h.err == "");
   BOOST_TEST_REQUIRE(h.sent.size() == 1u);
   BOOST_TEST(h.sent[0].body ==
-             R"({"model":"gpt-4o-mini","messages":[{"role":"system","content":"a pirate"},{"role":"user","content":"hello\n"}]})");
+             R"({"model":"gpt-4o-mini","messages":[{"role":"system","content":"a pirate"},{"role":"user","content":"hello\n"}],)"
+             R"("stream":true})");
   BOOST_TEST(h.sent[0].url.target() == "/v1/chat/completions");
 
   h.response = completion(R"("ends with newline\n")");
@@ -128,6 +147,44 @@ BOOST_AUTO_TEST_CASE(body_split_at_every_offset_gives_the_same_reply)
     BOOST_TEST(h.run({"q"}) == 0);
     BOOST_TEST(h.out == "caf\xC3\xA9 \xF0\x9F\x98\x80 caf\xC3\xA9\n", "piece size " << piece);
   }
+}
+
+BOOST_AUTO_TEST_CASE(stream_split_at_every_offset_gives_the_same_stdout_as_no_stream)
+{
+  Harness h;
+  h.response = completion(R"("Caf\u00e9 au lait \ud83d\ude00\nline two")");
+  BOOST_TEST(h.run({"--no-stream", "q"}) == 0);
+  const std::string expected = h.out;
+  BOOST_TEST(expected == "Caf\xC3\xA9 au lait \xF0\x9F\x98\x80\nline two\n");
+  h.response = event_stream({R"("Caf\u00e9")", R"(" au lait ")", R"("\ud83d\ude00\nline")", R"(" two")"});
+  for (std::size_t piece = 1; piece <= h.response.body.size(); ++piece) {
+    h.piece_size = piece;
+    BOOST_TEST(h.run({"q"}) == 0);
+    BOOST_TEST(h.out == expected, "piece size " << piece);
+    BOOST_TEST(h.err.empty());
+  }
+}
+
+BOOST_AUTO_TEST_CASE(stream_usage_and_length_warning_go_to_stderr)
+{
+  Harness h;
+  h.response = event_stream({R"("cut sh")"}, "length");
+  BOOST_TEST(h.run({"--usage", "q"}) == 0);
+  BOOST_TEST(h.out == "cut sh\n");
+  BOOST_TEST(h.err == "gptq: warning: the reply was cut at the token limit (finish_reason: length); raise --max-tokens\n"
+                      "gptq: usage: 5 prompt + 2 completion = 7 tokens\n");
+  BOOST_TEST(h.sent.back().body.find(R"("stream_options":{"include_usage":true})") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(stream_cut_before_the_end_keeps_the_text_and_fails)
+{
+  Harness h;
+  h.response = event_stream({R"("partial")", R"(" text")"});
+  h.response.body = h.response.body.substr(0, h.response.body.find("finish_reason\":\"stop"));
+  BOOST_TEST(h.run({"q"}) == 8);
+  BOOST_TEST(h.out == "partial text\n");
+  BOOST_TEST(h.err.starts_with("gptq: "));
+  BOOST_TEST(h.err.find("the reply is incomplete") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(key_is_sent_as_bearer_only_when_set)
@@ -166,7 +223,8 @@ BOOST_AUTO_TEST_CASE(dry_run_prints_the_body_and_sends_nothing)
   h.env = {{"OPENAI_API_KEY", "sk-secret-dry"}};
   BOOST_TEST(h.run({"--dry-run", "-t", "0.2", "hi"}) == 0);
   BOOST_TEST(h.sent.empty());
-  BOOST_TEST(h.out == R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"temperature":0.2})" "\n");
+  BOOST_TEST(h.out == R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"temperature":0.2,"stream":true})"
+                     "\n");
   BOOST_TEST(h.out.find("sk-secret-dry") == std::string::npos);
   h.env.clear();
   BOOST_TEST(h.run({"--dry-run", "hi"}) == 0);

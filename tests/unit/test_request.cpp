@@ -14,11 +14,25 @@ const Url local = endpoint_url(parse_url("http://localhost:11434/v1"), "/chat/co
 
 BOOST_AUTO_TEST_SUITE(request)
 
-BOOST_AUTO_TEST_CASE(minimal_body_has_model_and_user_message_only)
+BOOST_AUTO_TEST_CASE(minimal_body_has_model_user_message_and_stream)
 {
   Options o;
   BOOST_TEST(build_request_body(o, "hi", openai) ==
+             R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"stream":true})");
+  o.stream = false;
+  BOOST_TEST(build_request_body(o, "hi", openai) ==
              R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]})");
+}
+
+BOOST_AUTO_TEST_CASE(stream_options_only_when_usage_is_asked_for)
+{
+  Options o;
+  BOOST_TEST(build_request_body(o, "hi", local).find("stream_options") == std::string::npos);
+  o.usage = true;
+  BOOST_TEST(build_request_body(o, "hi", local).find(R"("stream":true,"stream_options":{"include_usage":true})") !=
+             std::string::npos);
+  o.stream = false;
+  BOOST_TEST(build_request_body(o, "hi", local).find("stream") == std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(system_message_comes_first)
@@ -26,6 +40,7 @@ BOOST_AUTO_TEST_CASE(system_message_comes_first)
   Options o;
   o.system = "a pirate";
   o.model = "m";
+  o.stream = false;
   BOOST_TEST(build_request_body(o, "hello", local) ==
              R"({"model":"m","messages":[{"role":"system","content":"a pirate"},{"role":"user","content":"hello"}]})");
 }
@@ -52,24 +67,26 @@ BOOST_AUTO_TEST_CASE(max_tokens_field_depends_on_the_server)
 
 BOOST_AUTO_TEST_CASE(http_request_headers)
 {
-  const HttpRequest r = build_http_request(local, "{}", std::string("sk-test"));
+  const HttpRequest r = build_http_request(local, "{}", std::string("sk-test"), false);
   BOOST_TEST(r.method == "POST");
   BOOST_TEST(r.url.target() == "/v1/chat/completions");
   BOOST_TEST(r.header("Host").value_or("<absent>") == "localhost:11434");
   BOOST_TEST(r.header("Content-Type").value_or("<absent>") == "application/json");
   BOOST_TEST(r.header("User-Agent").value_or("<absent>") == std::string("gptq/") + GPTQ_VERSION);
   BOOST_TEST(r.header("Authorization").value_or("<absent>") == "Bearer sk-test");
+  BOOST_TEST(r.header("Accept").value_or("") == "application/json");
   BOOST_TEST(r.body == "{}");
+  BOOST_TEST(build_http_request(local, "{}", std::nullopt, true).header("Accept").value_or("") == "text/event-stream");
 }
 
 BOOST_AUTO_TEST_CASE(no_key_means_no_authorization_header)
 {
-  BOOST_TEST(!build_http_request(local, "{}", std::nullopt).header("Authorization").has_value());
+  BOOST_TEST(!build_http_request(local, "{}", std::nullopt, false).header("Authorization").has_value());
 }
 
 BOOST_AUTO_TEST_CASE(host_header_for_default_port)
 {
-  BOOST_TEST(build_http_request(openai, "{}", std::nullopt).header("Host").value_or("<absent>") == "api.openai.com");
+  BOOST_TEST(build_http_request(openai, "{}", std::nullopt, false).header("Host").value_or("<absent>") == "api.openai.com");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,80 @@
+#include "chat_stream.hpp"
+
+#include "error.hpp"
+#include "json_access.hpp"
+#include "text.hpp"
+
+#include <boost/json/parse.hpp>
+
+namespace gptq {
+
+namespace json = boost::json;
+
+ChatStreamDecoder::ChatStreamDecoder(TextSink on_content, TextSink on_reasoning)
+  : on_content_(std::move(on_content)), on_reasoning_(std::move(on_reasoning))
+{
+}
+
+void ChatStreamDecoder::on_event(const SseEvent& event)
+{
+  if (done_) {
+    return;
+  }
+  const std::string_view data = trim(event.data);
+  if (data == "[DONE]") {
+    done_ = true;
+    return;
+  }
+  // Keep-alive events some servers send as data.
+  if (data.empty() || data == "ping" || event.type == "ping") {
+    return;
+  }
+  boost::system::error_code ec;
+  const json::value chunk = json::parse(data, ec);
+  if (ec || !chunk.is_object()) {
+    throw Error(ExitStatus::bad_response, "stream", "a chunk is not a JSON object: " + one_line(data, 80));
+  }
+  if (json_member(chunk, "error") || event.type == "error") {
+    throw Error(ExitStatus::bad_response,
+                "api",
+                "error in the stream: " + one_line(describe_json_error(chunk).value_or(std::string(data)), 500));
+  }
+  if (auto usage = usage_of(chunk)) {
+    usage_ = usage;
+  }
+  const auto* choices = json_member(chunk, "choices");
+  if (!choices || !choices->is_array() || choices->get_array().empty()) {
+    return; // the usage chunk, or a chunk with nothing for us
+  }
+  // Only the first choice is printed; with n > 1 chunks of other indexes
+  // interleave and are skipped.
+  const json::value* first = nullptr;
+  for (const auto& choice : choices->get_array()) {
+    const auto index = json_integer(choice, "index");
+    if (!index || *index == 0) {
+      first = &choice;
+      break;
+    }
+  }
+  if (!first) {
+    return;
+  }
+  if (const auto* delta = json_member(*first, "delta")) {
+    for (const char* key : {"reasoning_content", "reasoning"}) {
+      if (auto text = json_string(*delta, key); text && !text->empty()) {
+        on_reasoning_(*text);
+      }
+    }
+    if (auto refusal = json_string(*delta, "refusal")) {
+      refusal_ += *refusal;
+    }
+    if (auto content = json_string(*delta, "content"); content && !content->empty()) {
+      on_content_(*content);
+    }
+  }
+  if (auto reason = json_string(*first, "finish_reason")) {
+    finish_reason_ = *reason;
+  }
+}
+
+} // namespace gptq

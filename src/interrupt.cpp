@@ -1,0 +1,52 @@
+#include "interrupt.hpp"
+
+#include "exit_status.hpp"
+
+#include <atomic>
+#include <csignal>
+
+#include <unistd.h>
+
+namespace gptq {
+
+namespace {
+
+// Read from a signal handler: must be lock-free atomics.
+std::atomic<bool> reply_line_open{false};
+std::atomic<bool> indicator_visible{false};
+static_assert(std::atomic<bool>::is_always_lock_free);
+
+extern "C" void on_interrupt(int)
+{
+  // Only async-signal-safe calls here: write and _exit.
+  if (indicator_visible.load()) {
+    constexpr char erase[] = "\r   \r";
+    [[maybe_unused]] auto n = ::write(2, erase, sizeof erase - 1);
+  }
+  if (reply_line_open.load()) {
+    [[maybe_unused]] auto n = ::write(1, "\n", 1);
+  }
+  ::_exit(static_cast<int>(ExitStatus::interrupted));
+}
+
+} // namespace
+
+void install_interrupt_handler()
+{
+  struct sigaction action {};
+  action.sa_handler = on_interrupt;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+}
+
+void set_reply_line_open(bool open)
+{
+  reply_line_open.store(open);
+}
+
+void set_indicator_visible(bool visible)
+{
+  indicator_visible.store(visible);
+}
+
+} // namespace gptq

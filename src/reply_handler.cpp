@@ -1,0 +1,203 @@
+#include "reply_handler.hpp"
+
+#include "error.hpp"
+#include "text.hpp"
+
+#include <cctype>
+
+namespace gptq {
+
+namespace {
+
+// A whole reply larger than this is not a chat answer; stop rather than let
+// a broken or hostile server fill memory. A stream is not held, so it has no
+// such limit.
+constexpr std::size_t max_whole_body = 128 * 1024 * 1024;
+// Of an error body only a one-line excerpt is shown.
+constexpr std::size_t max_error_body = 64 * 1024;
+
+bool contains_ci(std::string_view text, std::string_view word)
+{
+  std::string lower(text);
+  for (auto& c : lower) {
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return lower.find(word) != std::string::npos;
+}
+
+} // namespace
+
+ReplyHandler::ReplyHandler(ReplyWriter& out,
+                           std::ostream& err,
+                           std::function<void()> before_output,
+                           ReplySettings settings)
+  : out_(out), err_(err), before_output_(std::move(before_output)), settings_(std::move(settings)),
+    decoder_([this](std::string_view text) { write_content(text); },
+             [this](std::string_view text) { write_reasoning(text); })
+{
+}
+
+void ReplyHandler::on_head(const HttpResponse& head)
+{
+  response_ = head;
+  if (head.status < 200 || head.status >= 300) {
+    mode_ = Mode::error_body;
+    return;
+  }
+  // A server that ignored "stream": true answers with a JSON completion,
+  // and anything but an event stream is judged as one, so that a text or
+  // HTML page is reported with an excerpt.
+  if (const auto type = head.header("Content-Type")) {
+    mode_ = contains_ci(*type, "text/event-stream") ? Mode::stream : Mode::json;
+  }
+}
+
+// Without a telling Content-Type, the first byte does: a JSON completion
+// starts with '{', an event stream with a field name or ':'.
+void ReplyHandler::choose_mode(std::string_view first_bytes)
+{
+  const auto start = first_bytes.find_first_not_of(" \t\r\n");
+  if (start != std::string_view::npos) {
+    mode_ = first_bytes[start] == '{' ? Mode::json : Mode::stream;
+  }
+}
+
+void ReplyHandler::on_body(std::string_view piece)
+{
+  if (mode_ == Mode::undecided) {
+    response_.body.append(piece);
+    choose_mode(response_.body);
+    if (mode_ == Mode::stream) {
+      const std::string held = std::move(response_.body);
+      response_.body.clear();
+      sse_.feed(held, [this](const SseEvent& e) { decoder_.on_event(e); });
+    }
+    return;
+  }
+  switch (mode_) {
+  case Mode::stream:
+    sse_.feed(piece, [this](const SseEvent& e) { decoder_.on_event(e); });
+    break;
+  case Mode::json:
+    if (response_.body.size() + piece.size() > max_whole_body) {
+      throw Error(ExitStatus::bad_response, "response", "the reply is larger than 128 MiB; gptq stopped reading");
+    }
+    response_.body.append(piece);
+    break;
+  case Mode::error_body:
+    response_.body.append(piece.substr(0, max_error_body - std::min(max_error_body, response_.body.size())));
+    break;
+  case Mode::undecided:
+    break;
+  }
+}
+
+void ReplyHandler::write_content(std::string_view text)
+{
+  if (!output_started_) {
+    before_output_();
+    output_started_ = true;
+  }
+  if (reasoning_line_open_) {
+    err_ << '\n' << std::flush;
+    reasoning_line_open_ = false;
+  }
+  out_.write(text);
+}
+
+void ReplyHandler::write_reasoning(std::string_view text)
+{
+  if (!settings_.show_reasoning) {
+    return;
+  }
+  if (!output_started_) {
+    before_output_();
+    output_started_ = true;
+  }
+  err_ << text << std::flush;
+  reasoning_line_open_ = !text.empty() && text.back() != '\n';
+}
+
+std::string ReplyHandler::scrubbed(std::string text) const
+{
+  return settings_.secret ? redact(std::move(text), *settings_.secret) : text;
+}
+
+void ReplyHandler::finish()
+{
+  switch (mode_) {
+  case Mode::error_body:
+    // Scrub the key before any of the body is cut to an excerpt: a cut
+    // could leave a part of it that the final redaction no longer finds.
+    response_.body = scrubbed(std::move(response_.body));
+    throw Error(exit_status_for_http(response_.status), "api", describe_error_response(response_));
+  case Mode::undecided: // an empty or all-blank body
+  case Mode::json: {
+    Reply reply;
+    try {
+      reply = decode_reply(response_.body);
+    } catch (const Error&) {
+      decode_reply(scrubbed(response_.body)); // throws the same error, scrubbed
+      throw;
+    }
+    write_reasoning(reply.reasoning);
+    write_content(reply.content);
+    end_reply(reply.refusal, reply.finish_reason, reply.usage);
+    return;
+  }
+  case Mode::stream:
+    sse_.finish([this](const SseEvent& e) { decoder_.on_event(e); });
+    if (!decoder_.complete()) {
+      throw Error(ExitStatus::bad_response,
+                  "stream",
+                  "the server ended the stream before the reply was complete (no [DONE] and no finish_reason)");
+    }
+    end_reply(decoder_.refusal(), decoder_.finish_reason(), decoder_.usage());
+    return;
+  }
+}
+
+void ReplyHandler::end_reply(const std::string& refusal,
+                             const std::optional<std::string>& finish_reason,
+                             const std::optional<Usage>& usage)
+{
+  if (reasoning_line_open_) {
+    err_ << '\n' << std::flush;
+    reasoning_line_open_ = false;
+  }
+  if (!refusal.empty()) {
+    throw Error(ExitStatus::rejected, "refusal", one_line(refusal, 2000));
+  }
+  if (!out_.started()) {
+    if (finish_reason == "length") {
+      throw Error(ExitStatus::bad_response,
+                  "response",
+                  "the token limit was reached before any reply text (finish_reason: length); raise --max-tokens");
+    }
+    throw Error(ExitStatus::bad_response,
+                "response",
+                "the reply has no text content" +
+                  (finish_reason ? " (finish_reason: " + one_line(*finish_reason, 40) + ")" : std::string()));
+  }
+  out_.finish();
+  if (!output_started_) {
+    before_output_();
+    output_started_ = true;
+  }
+  if (finish_reason == "length") {
+    err_ << "gptq: warning: the reply was cut at the token limit (finish_reason: length); raise --max-tokens\n";
+  } else if (finish_reason == "content_filter") {
+    err_ << "gptq: warning: the server's content filter stopped the reply (finish_reason: content_filter)\n";
+  }
+  if (settings_.show_usage) {
+    if (usage) {
+      err_ << "gptq: usage: " << usage->prompt_tokens << " prompt + " << usage->completion_tokens
+           << " completion = " << usage->total_tokens << " tokens\n";
+    } else {
+      err_ << "gptq: usage: the server reported no token usage\n";
+    }
+  }
+  err_ << std::flush;
+}
+
+} // namespace gptq

@@ -1,0 +1,65 @@
+#pragma once
+
+#include "chat_stream.hpp"
+#include "output.hpp"
+#include "response.hpp"
+#include "sse.hpp"
+#include "transport.hpp"
+
+#include <functional>
+#include <optional>
+#include <ostream>
+#include <string>
+
+namespace gptq {
+
+struct ReplySettings {
+  bool show_reasoning = false;       // --reasoning: reasoning text to stderr
+  bool show_usage = false;           // --usage: one line of token counts on stderr
+  std::optional<std::string> secret; // scrubbed from server text before it is shown
+};
+
+// Turns a Chat Completions response into output as it arrives: an event
+// stream piece by piece, a plain JSON completion (a server that ignored
+// "stream": true, or --no-stream) when it is complete, an error response
+// into a gptq::Error. Reply text goes to `out`; reasoning, warnings and usage
+// to `err`. `before_output` runs before the first thing is written to either
+// (it stops the activity indicator).
+class ReplyHandler : public ResponseHandler {
+public:
+  ReplyHandler(ReplyWriter& out, std::ostream& err, std::function<void()> before_output, ReplySettings settings);
+
+  void on_head(const HttpResponse& head) override;
+  void on_body(std::string_view piece) override;
+
+  // Ends the reply once the transport has delivered the whole response:
+  // writes the final newline, then warnings and usage. Throws gptq::Error:
+  // the API error of a non-2xx response; bad_response when a stream ended
+  // before [DONE] or a finish_reason, or the reply has no text; rejected
+  // when the model refused.
+  void finish();
+
+private:
+  enum class Mode { undecided, error_body, json, stream };
+
+  void choose_mode(std::string_view first_bytes);
+  void write_content(std::string_view text);
+  void write_reasoning(std::string_view text);
+  void end_reply(const std::string& refusal,
+                 const std::optional<std::string>& finish_reason,
+                 const std::optional<Usage>& usage);
+  std::string scrubbed(std::string text) const;
+
+  ReplyWriter& out_;
+  std::ostream& err_;
+  std::function<void()> before_output_;
+  ReplySettings settings_;
+  HttpResponse response_; // head, and the body when it is kept whole
+  Mode mode_ = Mode::undecided;
+  SseParser sse_;
+  ChatStreamDecoder decoder_;
+  bool output_started_ = false;
+  bool reasoning_line_open_ = false;
+};
+
+} // namespace gptq
