@@ -16,6 +16,9 @@ void ReplyWriter::write(std::string_view piece)
   if (piece.empty()) {
     return;
   }
+  // Set before the write: once a reader can see the bytes, Ctrl-C must
+  // find the line open (at worst it ends a line that had just ended).
+  set_reply_line_open(true);
   std::size_t done = 0;
   while (done < piece.size()) {
     const ssize_t n = ::write(fd_, piece.data() + done, piece.size() - done);
