@@ -279,7 +279,8 @@ RunResult run(const std::vector<std::string>& argv,
               const Env& env,
               const StdinSpec& in,
               milliseconds limit,
-              const std::string& stdout_path)
+              const std::string& stdout_path,
+              const StdoutWatcher& on_stdout)
 {
   prepare_process_once();
   RunResult result;
@@ -371,7 +372,11 @@ RunResult run(const std::vector<std::string>& argv,
         continue;
       }
       if (p.fd == out.read.get()) {
+        const std::size_t before = result.out.size();
         out_open = drain(p.fd, result.out);
+        if (on_stdout && result.out.size() > before) {
+          on_stdout(result.out, pid);
+        }
       } else if (p.fd == err.read.get()) {
         err_open = drain(p.fd, result.err);
       } else if (p.fd == input.write.get()) {
@@ -420,6 +425,13 @@ RunResult run(const std::vector<std::string>& argv,
     result.signal = WTERMSIG(status);
   }
   return result;
+}
+
+bool still_running(int pid)
+{
+  siginfo_t info{};
+  // WNOWAIT leaves the child to be reaped by run().
+  return waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == 0;
 }
 
 ServerProcess::ServerProcess(const std::vector<std::string>& argv, const Env& env, milliseconds ready_limit)

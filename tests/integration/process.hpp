@@ -6,6 +6,7 @@
 // a test can never hang.
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -63,11 +64,19 @@ constexpr std::chrono::milliseconds default_run_limit{ 30000 };
 // truncated; e.g. /dev/full) and the result's `out` stays empty. A child
 // still running after `limit` is killed with SIGKILL and the result says
 // `killed`. Throws std::runtime_error when the child cannot be started.
+// `on_stdout`, when given, is called with the stdout read so far and the
+// child's pid each time more of it arrives, while the child may still run
+// (tests of streaming and of signals act from there).
+using StdoutWatcher = std::function<void(const std::string& out_so_far, int pid)>;
 RunResult run(const std::vector<std::string>& argv,
               const Env& env,
               const StdinSpec& in,
               std::chrono::milliseconds limit = default_run_limit,
-              const std::string& stdout_path = {});
+              const std::string& stdout_path = {},
+              const StdoutWatcher& on_stdout = {});
+
+// True when the child `pid` has not exited yet (it is not reaped).
+bool still_running(int pid);
 
 // A long-running helper process (the test server). Its stdin is a pipe that
 // this object holds open: closing it tells the server to exit. Its stdout is

@@ -1,7 +1,7 @@
 // gptq_test_server: a loopback HTTP/HTTPS server that imitates an
 // OpenAI-compatible chat API, well and badly, for the integration tests.
 //
-// Usage: gptq_test_server --certs DIR [--verbose]
+// Usage: gptq_test_server --certs DIR [--timestamps FILE] [--verbose]
 //   DIR is made by tests/certs/make_certs.sh. The server listens on
 //   127.0.0.1 only, on ephemeral ports, one listener per kind:
 //     https       TLS, server.pem/server.key (valid for localhost, 127.0.0.1, ::1)
@@ -17,6 +17,7 @@
 //   The server exits with status 0 when its stdin reaches EOF (so it dies
 //   with the test that started it) and on SIGTERM or SIGINT.
 //   --verbose logs one line per connection event to stderr.
+//   --timestamps FILE appends "SEQ NS" lines to FILE for sse-bench (below).
 //
 // The mode of a request is the first segment of its target: a client given
 // the base URL https://127.0.0.1:PORT/MODE/v1 posts to
@@ -69,7 +70,100 @@
 //   stall-body       200 head with Content-Length: 1000 and 20 body bytes,
 //                    then nothing; kept until the peer closes it (or 300 s).
 //   anything else    404, OpenAI error "unknown test mode: MODE" (also for a
-//                    missing or invalid NNN).
+//                    missing or invalid NNN, MS, N, SIZE or BYTES).
+//
+// Streaming modes (sse*). Unless stated, the reply is 200, Content-Type:
+// text/event-stream, Cache-Control: no-cache, Transfer-Encoding: chunked, no
+// Content-Length, keep-alive honoured; TCP_NODELAY is on and each SSE event
+// is written (and so sent) as its own HTTP chunk. The content C is echo's
+// (a request echo rejects gets echo's 400 JSON error, not a stream), cut into
+// pieces of 4 bytes, each extended to the end of a UTF-8 character so that
+// no piece splits one. A "chunk(D, F)" is
+//   {"id":"chatcmpl-test","object":"chat.completion.chunk","created":
+//    1700000000,"model":<request model>,"choices":[{"index":0,"delta":D,
+//    "finish_reason":F}]}
+// and the standard stream is these events, each "data: JSON\n\n":
+//   chunk({"role":"assistant","content":""}, null)
+//   chunk({"content":PIECE}, null)        one per piece
+//   chunk({}, "stop")
+//   usage chunk                            only if the request body has
+//       "stream_options":{"include_usage":true}: {"id":"chatcmpl-test",
+//       "object":"chat.completion.chunk","created":1700000000,"model":..,
+//       "choices":[],"usage":{"prompt_tokens":5,"completion_tokens":7,
+//       "total_tokens":12}}
+//   data: [DONE]
+// then the last (zero) chunk: the body ends cleanly.
+//
+//   sse              the standard stream.
+//   sse-bytes        the same bytes, head included, one byte per write (and
+//                    TLS record), with a pause between writes of 1.2 s / the
+//                    reply size, kept within 50 us..1 ms.
+//   sse-crlf         the standard stream with every "\n" of the SSE framing
+//                    as "\r\n" ("data: JSON\r\n\r\n").
+//   sse-cr           the same with a lone "\r" ("data: JSON\r\r").
+//   sse-comments     the standard events among what real servers also send
+//                    (pieces count from 0; each quoted string below is one
+//                    HTTP chunk; ROLE and JSON are the usual chunks):
+//                      ": OPENROUTER PROCESSING\n\n", ": keep-alive\n\n",
+//                      "event: message\nid: 1\ndata: ROLE\n\n";
+//                      per piece i, one chunk: "id: i+2\n" if i % 3 == 0,
+//                      "event: message\n" if i % 3 == 1, then for odd i a
+//                      comment line ": keep-alive\n", then "data:JSON\n\n"
+//                      (no space) for even i, "data: JSON\n\n" for odd i;
+//                      after piece 0 an event with empty data, "data:\n\n"
+//                      (a client must skip it), after later even pieces
+//                      ": OPENROUTER PROCESSING\n\n";
+//                      ": keep-alive\n\n", then finish, usage, [DONE] as usual.
+//   sse-multi        several pieces per event and several events per chunk:
+//                    each content event carries two pieces concatenated and
+//                    each HTTP chunk two events (role + first content, ...).
+//                    The first content event (the finish event if C is
+//                    empty) has its JSON split after its first "," into two
+//                    data lines, which SSE joins with "\n" (valid JSON):
+//                      data: {"id":"chatcmpl-test",
+//                      data: "object":"chat.completion.chunk",...}
+//   sse-error        role event, two content pieces, then
+//                    data: {"error":{"message":"upstream provider failed","code":502}}
+//                    and the body ends cleanly (no finish, no [DONE]).
+//   sse-malformed    role event, two pieces, then the bad JSON
+//                    data: {"choices":[{"delta":{"content":"x"}
+//                    and the body ends cleanly.
+//   sse-drop         role event, two pieces, then TCP close: no last chunk,
+//                    no close_notify.
+//   sse-nodone       the standard stream without "data: [DONE]".
+//   sse-nofinish-nodone  the standard stream without the finish event and
+//                    without [DONE] (the usage chunk is still sent if asked).
+//   sse-length       the standard stream, finish_reason "length".
+//   sse-refusal      chunk({"role":"assistant"}, null),
+//                    chunk({"content":null,"refusal":"I can't"}, null),
+//                    chunk({"refusal":" help with that."}, null), then the
+//                    finish event, usage chunk if asked, [DONE]. C is unused.
+//   sse-reasoning    role event; "thinking..." in pieces as
+//                    chunk({"content":null,"reasoning_content":PIECE}, null);
+//                    chunk({"reasoning":"more thought"}, null); then the
+//                    content pieces and the rest of the standard stream.
+//   sse-delay/MS     the standard stream, sleeping MS ms (0-600000) before
+//                    every event that follows the first content event.
+//   sse-bench/N/SIZE for the benchmark (tests/bench): role event, then N
+//                    (1-999999) content events of SIZE (8-1048576) ASCII bytes
+//                    each, independent of the request: "#SSSSSS:" (SSSSSS the
+//                    0-based sequence number, 6 digits) padded with "x";
+//                    a 2 ms sleep before each; then finish, usage if asked,
+//                    [DONE]. Just before writing piece SSSSSS the server reads
+//                    CLOCK_MONOTONIC; with --timestamps FILE it appends
+//                    "SEQ NS\n" (SEQ the sequence number in decimal, NS the
+//                    clock in nanoseconds) per piece to FILE when the
+//                    response ends, then flushes.
+//   sse-json         200 application/json completion as echo (no stream,
+//                    whatever "stream" in the request says).
+//   sse-nocontenttype  the standard stream without a Content-Type header.
+//   sse-big/BYTES    the standard stream, but C is BYTES (0-1073741824) bytes
+//                    of "abcdefghijklmnopqrstuvwxyz0123456789\n" repeated, in
+//                    1024-byte pieces, written as fast as the peer reads.
+//                    The request need not be valid JSON.
+// In sse-bench and sse-big the model is the request's if its body is JSON
+// with one, else "test-model".
+//
 // "TCP close" is a FIN after which the server waits (up to 10 s) for the
 // peer's close, so no reset can destroy data the peer has not read yet.
 
@@ -94,10 +188,14 @@
 #include <cerrno>
 #include <chrono>
 #include <csignal>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <ctime>
 #include <iostream>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -115,6 +213,10 @@ using boost::system::error_code;
 namespace {
 
 bool g_verbose = false;
+
+// The --timestamps file (sse-bench), shared by all connections.
+std::mutex g_timestamps_mutex;
+std::FILE* g_timestamps = nullptr;
 
 // One listener: its name in the ports line and, for TLS, its certificate.
 struct Kind {
@@ -254,13 +356,9 @@ json::value request_model(const json::value& body) {
   return "test-model";
 }
 
-// The echo reply: a completion whose content is the last user message's.
-Reply echo_reply(const std::string& body) {
-  error_code ec;
-  json::value doc = json::parse(body, ec);
-  if (ec) {
-    return error_reply(400, "request body is not valid JSON: " + ec.message());
-  }
+// The content of the last message with role "user" in the request `doc`;
+// nullptr if that message's content is not a string, or there is none.
+const json::string* last_user_content(const json::value& doc) {
   const json::string* content = nullptr;
   if (const auto* obj = doc.if_object()) {
     if (const auto* msgs = obj->if_contains("messages"); msgs && msgs->is_array()) {
@@ -277,6 +375,17 @@ Reply echo_reply(const std::string& body) {
       }
     }
   }
+  return content;
+}
+
+// The echo reply: a completion whose content is the last user message's.
+Reply echo_reply(const std::string& body) {
+  error_code ec;
+  json::value doc = json::parse(body, ec);
+  if (ec) {
+    return error_reply(400, "request body is not valid JSON: " + ec.message());
+  }
+  const json::string* content = last_user_content(doc);
   if (content == nullptr) {
     return error_reply(400, "no user message with string content");
   }
@@ -439,6 +548,487 @@ std::string raw_head(unsigned status, std::string_view reason,
 // What happens to the connection after a mode has been served.
 enum class After { keep_alive, graceful_close, tcp_close, hold, done };
 
+// --- Streamed replies ----------------------------------------------------
+
+// What a stream is made of: the request's model, the reply content, and
+// whether the request asked for a usage chunk.
+struct StreamInput {
+  json::value model = "test-model";
+  std::string content;
+  bool include_usage = false;
+};
+
+// Whether the request `doc` has "stream_options":{"include_usage":true}.
+bool wants_usage(const json::value& doc) {
+  const auto* obj = doc.if_object();
+  const auto* options = obj != nullptr ? obj->if_contains("stream_options") : nullptr;
+  const auto* options_obj = options != nullptr ? options->if_object() : nullptr;
+  const auto* flag =
+      options_obj != nullptr ? options_obj->if_contains("include_usage") : nullptr;
+  return flag != nullptr && flag->is_bool() && flag->get_bool();
+}
+
+// The stream input for a request `body` whose content is not used: the
+// request's model and usage flag when the body is JSON, else the defaults.
+StreamInput any_stream_input(const std::string& body) {
+  StreamInput in;
+  error_code ec;
+  json::value doc = json::parse(body, ec);
+  if (!ec) {
+    in.model = request_model(doc);
+    in.include_usage = wants_usage(doc);
+  }
+  return in;
+}
+
+// The stream input with echo's content; nullopt, and `error` set to echo's
+// error reply, when echo would reject `body`.
+std::optional<StreamInput> echo_stream_input(const std::string& body, Reply& error) {
+  error_code ec;
+  json::value doc = json::parse(body, ec);
+  const json::string* content = ec ? nullptr : last_user_content(doc);
+  if (content == nullptr) {
+    error = echo_reply(body);
+    return std::nullopt;
+  }
+  return StreamInput{request_model(doc), std::string(*content), wants_usage(doc)};
+}
+
+// `s` cut into pieces of `size` bytes, each extended to the end of the UTF-8
+// character it would otherwise split (continuation bytes are 10xxxxxx).
+std::vector<std::string> utf8_pieces(std::string_view s, std::size_t size) {
+  std::vector<std::string> out;
+  std::size_t i = 0;
+  while (i < s.size()) {
+    std::size_t j = std::min(i + size, s.size());
+    while (j < s.size() && (static_cast<unsigned char>(s[j]) & 0xC0) == 0x80) {
+      ++j;
+    }
+    out.emplace_back(s.substr(i, j - i));
+    i = j;
+  }
+  return out;
+}
+
+// A chat.completion.chunk with one choice: `delta` and `finish_reason`.
+std::string sse_chunk(const json::value& model, json::object delta,
+                      json::value finish_reason = nullptr) {
+  json::object choice{{"index", 0},
+                      {"delta", std::move(delta)},
+                      {"finish_reason", std::move(finish_reason)}};
+  return json::serialize(json::object{
+      {"id", "chatcmpl-test"},
+      {"object", "chat.completion.chunk"},
+      {"created", 1700000000},
+      {"model", model},
+      {"choices", json::array{std::move(choice)}},
+  });
+}
+
+// The usage chunk sent before [DONE] when the request asks for it.
+std::string usage_chunk(const json::value& model) {
+  return json::serialize(json::object{
+      {"id", "chatcmpl-test"},
+      {"object", "chat.completion.chunk"},
+      {"created", 1700000000},
+      {"model", model},
+      {"choices", json::array{}},
+      {"usage", json::object{{"prompt_tokens", 5},
+                             {"completion_tokens", 7},
+                             {"total_tokens", 12}}},
+  });
+}
+
+std::string content_chunk(const json::value& model, std::string_view piece) {
+  return sse_chunk(model, json::object{{"content", piece}});
+}
+
+std::string role_chunk(const json::value& model) {
+  return sse_chunk(model, json::object{{"role", "assistant"}, {"content", ""}});
+}
+
+// One SSE event carrying `data` in a single data line; `eol` ends the line
+// and, once more, the event.
+std::string data_event(std::string_view data, std::string_view eol = "\n") {
+  std::string e = "data: ";
+  e.append(data);
+  e.append(eol);
+  e.append(eol);
+  return e;
+}
+
+// Writes a streamed reply: the head, then each chunk() as one HTTP chunk in
+// one write (so, with TCP_NODELAY, its own TCP segment or TLS record), then
+// the last chunk. A `bytewise` writer holds everything until last() and then
+// writes it one byte per write. After a failed write the rest is skipped and
+// ok() is false.
+template <class Stream>
+class ChunkWriter {
+public:
+  ChunkWriter(Stream& stream, bool bytewise) : stream_(stream), bytewise_(bytewise) {
+    error_code ec;
+    lowest(stream_).set_option(tcp::no_delay(true), ec);
+  }
+
+  // An empty `content_type` leaves the header out.
+  void head(std::string_view content_type, bool keep_alive) {
+    std::string h = "HTTP/1.1 200 OK\r\nServer: gptq-test-server\r\n";
+    if (!content_type.empty()) {
+      h += "Content-Type: " + std::string(content_type) + "\r\n";
+    }
+    h += "Cache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n";
+    if (!keep_alive) {
+      h += "Connection: close\r\n";
+    }
+    send(h + "\r\n");
+  }
+
+  // Empty `data` is skipped: a zero-size chunk would end the body.
+  void chunk(std::string_view data) {
+    if (data.empty()) {
+      return;
+    }
+    char size[32];
+    std::snprintf(size, sizeof size, "%zx\r\n", data.size());
+    send(size + std::string(data) + "\r\n");
+  }
+
+  // Ends the body; returns whether every write succeeded.
+  bool last() {
+    send("0\r\n\r\n");
+    if (bytewise_ && ok_) {
+      play_bytewise();
+    }
+    return ok_;
+  }
+
+  bool ok() const { return ok_; }
+
+private:
+  void send(const std::string& bytes) {
+    if (bytewise_) {
+      held_ += bytes;
+    } else if (ok_) {
+      ok_ = write_all(stream_, bytes);
+    }
+  }
+
+  // The pause between bytes keeps the peer's reads apart (one byte each)
+  // while the whole reply takes about 1.2 s at most for small replies.
+  void play_bytewise() {
+    using std::chrono::microseconds;
+    const auto gap = std::clamp(
+        microseconds(1'200'000 / static_cast<long>(std::max<std::size_t>(held_.size(), 1))),
+        microseconds(50), microseconds(1000));
+    for (std::size_t i = 0; ok_ && i < held_.size(); ++i) {
+      if (i > 0) {
+        std::this_thread::sleep_for(gap);
+      }
+      ok_ = write_all(stream_, std::string_view(held_).substr(i, 1));
+    }
+  }
+
+  Stream& stream_;
+  bool bytewise_;
+  bool ok_ = true;
+  std::string held_;
+};
+
+// How a stream made by write_stream() differs from the standard one.
+struct StreamShape {
+  std::string_view eol = "\n";              // ends each SSE line
+  std::optional<std::string> finish = "stop"; // nullopt: no finish event
+  bool done = true;                           // send "data: [DONE]"
+  std::chrono::milliseconds delay{0};         // before each event after the first content event
+};
+
+// Writes the standard stream of `in` (see the modes) shaped by `shape`, but
+// neither head nor last chunk.
+template <class Stream>
+void write_stream(ChunkWriter<Stream>& w, const StreamInput& in, const StreamShape& shape) {
+  bool delaying = false;
+  auto event = [&](std::string_view data) {
+    if (delaying && shape.delay.count() > 0) {
+      std::this_thread::sleep_for(shape.delay);
+    }
+    w.chunk(data_event(data, shape.eol));
+  };
+  event(role_chunk(in.model));
+  for (const auto& piece : utf8_pieces(in.content, 4)) {
+    if (!w.ok()) {
+      return;
+    }
+    event(content_chunk(in.model, piece));
+    delaying = true;
+  }
+  if (shape.finish) {
+    event(sse_chunk(in.model, json::object{}, json::string(*shape.finish)));
+  }
+  if (in.include_usage) {
+    event(usage_chunk(in.model));
+  }
+  if (shape.done) {
+    event("[DONE]");
+  }
+}
+
+// The finish event, the usage chunk if asked for, and [DONE].
+template <class Stream>
+void write_stream_end(ChunkWriter<Stream>& w, const StreamInput& in) {
+  w.chunk(data_event(sse_chunk(in.model, json::object{}, "stop")));
+  if (in.include_usage) {
+    w.chunk(data_event(usage_chunk(in.model)));
+  }
+  w.chunk(data_event("[DONE]"));
+}
+
+// sse-comments: the standard events among comments, fields and an empty event.
+template <class Stream>
+void write_comments_stream(ChunkWriter<Stream>& w, const StreamInput& in) {
+  w.chunk(": OPENROUTER PROCESSING\n\n");
+  w.chunk(": keep-alive\n\n");
+  w.chunk("event: message\nid: 1\n" + data_event(role_chunk(in.model)));
+  const auto pieces = utf8_pieces(in.content, 4);
+  for (std::size_t i = 0; i < pieces.size() && w.ok(); ++i) {
+    const std::string json = content_chunk(in.model, pieces[i]);
+    std::string e;
+    if (i % 3 == 0) {
+      e += "id: " + std::to_string(i + 2) + "\n";
+    } else if (i % 3 == 1) {
+      e += "event: message\n";
+    }
+    if (i % 2 == 1) {
+      e += ": keep-alive\n"; // a comment among the event's own lines
+    }
+    e += (i % 2 == 0 ? "data:" : "data: ") + json + "\n\n";
+    w.chunk(e);
+    if (i == 0) {
+      w.chunk("data:\n\n");
+    } else if (i % 2 == 0) {
+      w.chunk(": OPENROUTER PROCESSING\n\n");
+    }
+  }
+  w.chunk(": keep-alive\n\n");
+  write_stream_end(w, in);
+}
+
+// sse-multi: two pieces per event, two events per chunk, one event's JSON
+// over two data lines.
+template <class Stream>
+void write_multi_stream(ChunkWriter<Stream>& w, const StreamInput& in) {
+  std::vector<std::string> events{data_event(role_chunk(in.model))};
+  const auto pieces = utf8_pieces(in.content, 4);
+  for (std::size_t i = 0; i < pieces.size(); i += 2) {
+    const std::string two = pieces[i] + (i + 1 < pieces.size() ? pieces[i + 1] : "");
+    events.push_back(data_event(content_chunk(in.model, two)));
+  }
+  events.push_back(data_event(sse_chunk(in.model, json::object{}, "stop")));
+  // events[1] is the first content event, or the finish event if there is
+  // none; its first "," follows "chatcmpl-test", between two JSON tokens.
+  std::string& split = events[1];
+  split.insert(split.find(',') + 1, "\ndata: ");
+  if (in.include_usage) {
+    events.push_back(data_event(usage_chunk(in.model)));
+  }
+  events.push_back(data_event("[DONE]"));
+  for (std::size_t i = 0; i < events.size() && w.ok(); i += 2) {
+    w.chunk(events[i] + (i + 1 < events.size() ? events[i + 1] : ""));
+  }
+}
+
+// CLOCK_MONOTONIC in nanoseconds, the clock of the --timestamps file.
+std::int64_t monotonic_ns() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+// Appends `lines` to the --timestamps file, if any, and flushes it.
+void record_timestamps(const std::string& lines) {
+  std::lock_guard lock(g_timestamps_mutex);
+  if (g_timestamps != nullptr && !lines.empty()) {
+    std::fwrite(lines.data(), 1, lines.size(), g_timestamps);
+    std::fflush(g_timestamps);
+  }
+}
+
+// sse-bench: `count` numbered pieces of `size` bytes, 2 ms apart, each
+// timestamped just before its write.
+template <class Stream>
+void write_bench_stream(ChunkWriter<Stream>& w, const StreamInput& in, std::size_t count,
+                        std::size_t size) {
+  w.chunk(data_event(role_chunk(in.model)));
+  std::string stamps;
+  for (std::size_t seq = 0; seq < count && w.ok(); ++seq) {
+    char number[32];
+    std::snprintf(number, sizeof number, "#%06zu:", seq);
+    std::string piece(number);
+    piece.resize(size, 'x');
+    const std::string event = data_event(content_chunk(in.model, piece));
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    stamps += std::to_string(seq) + " " + std::to_string(monotonic_ns()) + "\n";
+    w.chunk(event);
+  }
+  write_stream_end(w, in);
+  record_timestamps(stamps);
+}
+
+// sse-big: `bytes` bytes of a repeating pattern in 1 KiB pieces.
+template <class Stream>
+void write_big_stream(ChunkWriter<Stream>& w, const StreamInput& in, std::uint64_t bytes) {
+  constexpr std::string_view pattern = "abcdefghijklmnopqrstuvwxyz0123456789\n";
+  w.chunk(data_event(role_chunk(in.model)));
+  std::string piece;
+  for (std::uint64_t at = 0; at < bytes && w.ok();) {
+    const std::uint64_t n = std::min<std::uint64_t>(1024, bytes - at);
+    piece.clear();
+    for (std::uint64_t i = 0; i < n; ++i) {
+      piece += pattern[(at + i) % pattern.size()];
+    }
+    w.chunk(data_event(content_chunk(in.model, piece)));
+    at += n;
+  }
+  write_stream_end(w, in);
+}
+
+// Segment `i` of `seg` as a number in [lo, hi]; nullopt if it is missing,
+// not all digits, or out of range.
+std::optional<std::uint64_t> number_arg(const std::vector<std::string>& seg, std::size_t i,
+                                        std::uint64_t lo, std::uint64_t hi) {
+  if (seg.size() <= i || seg[i].empty() || seg[i].size() > 12 ||
+      !std::all_of(seg[i].begin(), seg[i].end(),
+                   [](unsigned char c) { return std::isdigit(c) != 0; })) {
+    return std::nullopt;
+  }
+  const std::uint64_t v = std::stoull(seg[i]);
+  if (v < lo || v > hi) {
+    return std::nullopt;
+  }
+  return v;
+}
+
+// Serves the streaming mode `mode` (the first segment of `seg`); nullopt if
+// there is no such mode.
+template <class Stream>
+std::optional<After> serve_sse(Stream& stream, const Request& req, const std::string& mode,
+                               const std::vector<std::string>& seg) {
+  auto reply = [&](Reply r) {
+    return write_reply(stream, req, std::move(r)) ? After::keep_alive : After::graceful_close;
+  };
+  // A 404 naming the mode with its `count` arguments and the rule they break.
+  auto bad_args = [&](std::size_t count, std::string_view rule) {
+    std::string what = mode;
+    for (std::size_t i = 1; i < seg.size() && i <= count; ++i) {
+      what += "/" + seg[i];
+    }
+    return reply(error_reply(404,
+                             "unknown test mode: " + what + " (" + std::string(rule) + ")",
+                             "invalid_request_error", "unknown_test_mode"));
+  };
+  if (mode == "sse-json") {
+    return reply(echo_reply(req.body()));
+  }
+
+  // Modes whose content does not come from the request.
+  if (mode == "sse-bench" || mode == "sse-big") {
+    const StreamInput in = any_stream_input(req.body());
+    ChunkWriter<Stream> w(stream, false);
+    if (mode == "sse-bench") {
+      const auto count = number_arg(seg, 1, 1, 999'999);
+      const auto size = number_arg(seg, 2, 8, 1 << 20);
+      if (!count || !size) {
+        return bad_args(2, "N must be 1-999999, SIZE 8-1048576");
+      }
+      w.head("text/event-stream", req.keep_alive());
+      write_bench_stream(w, in, *count, *size);
+    } else {
+      const auto bytes = number_arg(seg, 1, 0, std::uint64_t{1} << 30);
+      if (!bytes) {
+        return bad_args(1, "BYTES must be 0-1073741824");
+      }
+      w.head("text/event-stream", req.keep_alive());
+      write_big_stream(w, in, *bytes);
+    }
+    return w.last() ? After::keep_alive : After::graceful_close;
+  }
+
+  StreamShape shape;
+  bool bytewise = false;
+  std::string_view content_type = "text/event-stream";
+  if (mode == "sse" || mode == "sse-comments" || mode == "sse-multi" ||
+      mode == "sse-error" || mode == "sse-malformed" || mode == "sse-drop" ||
+      mode == "sse-refusal" || mode == "sse-reasoning") {
+  } else if (mode == "sse-bytes") {
+    bytewise = true;
+  } else if (mode == "sse-crlf") {
+    shape.eol = "\r\n";
+  } else if (mode == "sse-cr") {
+    shape.eol = "\r";
+  } else if (mode == "sse-nodone") {
+    shape.done = false;
+  } else if (mode == "sse-nofinish-nodone") {
+    shape.finish.reset();
+    shape.done = false;
+  } else if (mode == "sse-length") {
+    shape.finish = "length";
+  } else if (mode == "sse-nocontenttype") {
+    content_type = "";
+  } else if (mode == "sse-delay") {
+    const auto ms = number_arg(seg, 1, 0, 600'000);
+    if (!ms) {
+      return bad_args(1, "MS must be 0-600000");
+    }
+    shape.delay = std::chrono::milliseconds(*ms);
+  } else {
+    return std::nullopt;
+  }
+
+  Reply error;
+  const auto in = echo_stream_input(req.body(), error);
+  if (!in) {
+    return reply(std::move(error));
+  }
+  ChunkWriter<Stream> w(stream, bytewise);
+  w.head(content_type, req.keep_alive());
+  if (mode == "sse-comments") {
+    write_comments_stream(w, *in);
+  } else if (mode == "sse-multi") {
+    write_multi_stream(w, *in);
+  } else if (mode == "sse-error" || mode == "sse-malformed" || mode == "sse-drop") {
+    w.chunk(data_event(role_chunk(in->model)));
+    const auto pieces = utf8_pieces(in->content, 4);
+    for (std::size_t i = 0; i < std::min<std::size_t>(2, pieces.size()); ++i) {
+      w.chunk(data_event(content_chunk(in->model, pieces[i])));
+    }
+    if (mode == "sse-drop") {
+      return After::tcp_close;
+    }
+    w.chunk(data_event(mode == "sse-error"
+                           ? R"({"error":{"message":"upstream provider failed","code":502}})"
+                           : R"({"choices":[{"delta":{"content":"x"})"));
+  } else if (mode == "sse-refusal") {
+    w.chunk(data_event(sse_chunk(in->model, json::object{{"role", "assistant"}})));
+    w.chunk(data_event(
+        sse_chunk(in->model, json::object{{"content", nullptr}, {"refusal", "I can't"}})));
+    w.chunk(data_event(sse_chunk(in->model, json::object{{"refusal", " help with that."}})));
+    write_stream_end(w, *in);
+  } else if (mode == "sse-reasoning") {
+    w.chunk(data_event(role_chunk(in->model)));
+    for (const auto& piece : utf8_pieces("thinking...", 4)) {
+      w.chunk(data_event(sse_chunk(
+          in->model, json::object{{"content", nullptr}, {"reasoning_content", piece}})));
+    }
+    w.chunk(data_event(sse_chunk(in->model, json::object{{"reasoning", "more thought"}})));
+    for (const auto& piece : utf8_pieces(in->content, 4)) {
+      w.chunk(data_event(content_chunk(in->model, piece)));
+    }
+    write_stream_end(w, *in);
+  } else {
+    write_stream(w, *in, shape);
+  }
+  return w.last() ? After::keep_alive : After::graceful_close;
+}
+
 // Serves one request; returns what to do with the connection next.
 template <class Stream>
 After serve(Stream& stream, const Request& req, const std::string& kind) {
@@ -518,6 +1108,11 @@ After serve(Stream& stream, const Request& req, const std::string& kind) {
   }
   if (mode == "hang") {
     return After::hold;
+  }
+  if (mode.starts_with("sse")) {
+    if (auto after = serve_sse(stream, req, mode, seg)) {
+      return *after;
+    }
   }
   if (mode == "stall-body") {
     std::string body = json::serialize(completion("test-model", "stalled reply"));
@@ -683,20 +1278,26 @@ std::unique_ptr<ssl::context> make_tls(const std::string& dir, const char* name)
 }
 
 const char* const kUsage =
-    "usage: gptq_test_server --certs DIR [--verbose]\n"
+    "usage: gptq_test_server --certs DIR [--timestamps FILE] [--verbose]\n"
     "  Serves test modes on 127.0.0.1, prints the ports line, and exits\n"
-    "  when stdin reaches EOF or on SIGTERM/SIGINT.\n";
+    "  when stdin reaches EOF or on SIGTERM/SIGINT. --timestamps appends\n"
+    "  the send time of each sse-bench piece to FILE.\n";
 
 } // namespace
 
 int main(int argc, char** argv) {
   std::string certs;
+  std::string timestamps;
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
     if (arg == "--certs" && i + 1 < argc) {
       certs = argv[++i];
     } else if (arg.substr(0, 8) == "--certs=") {
       certs = std::string(arg.substr(8));
+    } else if (arg == "--timestamps" && i + 1 < argc) {
+      timestamps = argv[++i];
+    } else if (arg.substr(0, 13) == "--timestamps=") {
+      timestamps = std::string(arg.substr(13));
     } else if (arg == "--verbose") {
       g_verbose = true;
     } else if (arg == "--help" || arg == "-h") {
@@ -710,6 +1311,14 @@ int main(int argc, char** argv) {
   if (certs.empty()) {
     std::cerr << kUsage;
     return 2;
+  }
+  if (!timestamps.empty()) {
+    g_timestamps = std::fopen(timestamps.c_str(), "a");
+    if (g_timestamps == nullptr) {
+      std::cerr << "gptq_test_server: cannot open " << timestamps << ": "
+                << std::strerror(errno) << "\n";
+      return 1;
+    }
   }
 
   // Signals are taken by one thread with sigwait; every thread started below

@@ -1,0 +1,117 @@
+#!/bin/bash
+# Measures streaming latency: for each piece of a streamed reply, the time
+# from the test server's write to the piece becoming readable on the client's
+# stdout. See tests/bench/README.md.
+#
+# Usage: stream_latency.sh [--client gptq|curl] [--pieces N] [--size BYTES] [BUILD_DIR]
+#   BUILD_DIR  the CMake build directory [default: build]
+#   --client   what reads the stream [default: gptq]; curl prints the raw
+#              SSE, a baseline without gptq's parsing
+#   --pieces   content events in the reply [default: 400]
+#   --size     bytes per content event, at least 8 [default: 64]
+set -eu
+
+client=gptq
+pieces=400
+size=64
+build=build
+while [ "$#" -gt 0 ]; do
+    case $1 in
+        --client) client=${2:?}; shift 2 ;;
+        --pieces) pieces=${2:?}; shift 2 ;;
+        --size) size=${2:?}; shift 2 ;;
+        -h|--help) sed -n '2,11s/^# \{0,1\}//p' "$0"; exit 0 ;;
+        -*) echo "stream_latency.sh: unknown option: $1" >&2; exit 2 ;;
+        *) build=$1; shift ;;
+    esac
+done
+case $client in
+    gptq|curl) ;;
+    *) echo "stream_latency.sh: --client must be gptq or curl" >&2; exit 2 ;;
+esac
+
+here=$(cd "$(dirname "$0")" && pwd)
+if [ ! -d "$build" ]; then
+    echo "stream_latency.sh: no build directory: $build" >&2
+    exit 2
+fi
+build=$(cd "$build" && pwd)
+server=$build/tests/server/gptq_test_server
+reader=$build/tests/bench/gptq_bench_reader
+gptq=$build/src/gptq
+for bin in "$server" "$reader" $([ "$client" = gptq ] && echo "$gptq"); do
+    if [ ! -x "$bin" ]; then
+        echo "stream_latency.sh: not built: $bin (cmake --build $build)" >&2
+        exit 2
+    fi
+done
+if [ "$client" = curl ] && ! command -v curl > /dev/null; then
+    echo "stream_latency.sh: curl not found" >&2
+    exit 2
+fi
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/gptq-bench.XXXXXX")
+server_pid=
+cleanup() {
+    # Closing fd 3 is the server's stdin EOF: it exits on its own.
+    exec 3>&-
+    if [ -n "$server_pid" ]; then
+        wait "$server_pid" 2> /dev/null || true
+    fi
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+bash "$here/../certs/make_certs.sh" "$tmp/certs" > /dev/null
+ca=$tmp/certs/ca.pem
+
+# The server's stdin is a pipe whose only writer is this script's fd 3, so
+# the server dies with the script, however the script ends.
+exec 3> >(exec "$server" --certs "$tmp/certs" --timestamps "$tmp/timestamps" \
+              > "$tmp/ports" 2> "$tmp/server.err")
+server_pid=$!
+
+port=
+for _ in $(seq 100); do
+    if read -r line < "$tmp/ports" 2> /dev/null && [ -n "$line" ]; then
+        port=$(printf '%s\n' "$line" | tr ' ' '\n' | sed -n 's/^https=//p')
+        break
+    fi
+    sleep 0.1
+done
+if [ -z "$port" ]; then
+    echo "stream_latency.sh: the test server did not start:" >&2
+    cat "$tmp/server.err" >&2
+    exit 1
+fi
+
+base_url=https://127.0.0.1:$port/sse-bench/$pieces/$size/v1
+echo "client: $client"
+echo "reply: $pieces pieces of $size bytes, 2 ms apart ($base_url)"
+
+# Both clients run with a clean environment and fd 3 closed, so that only the
+# script holds the server's stdin open.
+set +e
+if [ "$client" = gptq ]; then
+    env -i PATH="$PATH" SSL_CERT_FILE="$ca" \
+        "$gptq" --cacert "$ca" --base-url "$base_url" --no-stdin bench \
+        2> "$tmp/client.err" 3>&- |
+        "$reader" --expect "$pieces" "$tmp/timestamps" 3>&-
+else
+    env -i PATH="$PATH" \
+        curl -sS -N --cacert "$ca" -H 'Content-Type: application/json' \
+        -d '{"model":"bench","stream":true,"messages":[{"role":"user","content":"bench"}]}' \
+        "$base_url/chat/completions" 2> "$tmp/client.err" 3>&- |
+        "$reader" --expect "$pieces" "$tmp/timestamps" 3>&-
+fi
+status=("${PIPESTATUS[@]}")
+set -e
+
+if [ "${status[0]}" -ne 0 ]; then
+    echo "stream_latency.sh: $client exited with status ${status[0]}:" >&2
+    cat "$tmp/client.err" >&2
+fi
+if [ "${status[0]}" -ne 0 ] || [ "${status[1]}" -ne 0 ]; then
+    exit 1
+fi
