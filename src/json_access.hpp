@@ -29,15 +29,13 @@ inline std::optional<std::string> json_string(const boost::json::value& v, std::
   return std::nullopt;
 }
 
-// Returns the member `key` of `v` when it is a whole number.
+// Returns the member `key` of `v` when it is a whole number that fits in a
+// long long.
 inline std::optional<long long> json_integer(const boost::json::value& v, std::string_view key)
 {
   const auto* m = json_member(v, key);
   if (m && m->is_int64()) {
     return m->get_int64();
-  }
-  if (m && m->is_uint64()) {
-    return static_cast<long long>(m->get_uint64());
   }
   return std::nullopt;
 }

@@ -66,7 +66,10 @@ std::string describe_detail(const json::value& detail)
       std::string where;
       if (const auto* loc = json_member(item, "loc"); loc && loc->is_array()) {
         for (const auto& part : loc->get_array()) {
-          where += (where.empty() ? "" : ".") + (part.is_string() ? std::string(part.get_string()) : to_json_text(part));
+          if (!where.empty()) {
+            where += '.';
+          }
+          where += part.is_string() ? std::string(part.get_string()) : to_json_text(part);
         }
       }
       out += (out.empty() ? "" : "; ") + (where.empty() ? *msg : where + ": " + *msg);
@@ -197,7 +200,11 @@ std::optional<Usage> usage_of(const json::value& completion)
   Usage u;
   u.prompt_tokens = json_integer(*usage, "prompt_tokens").value_or(0);
   u.completion_tokens = json_integer(*usage, "completion_tokens").value_or(0);
-  u.total_tokens = json_integer(*usage, "total_tokens").value_or(u.prompt_tokens + u.completion_tokens);
+  if (auto total = json_integer(*usage, "total_tokens")) {
+    u.total_tokens = *total;
+  } else if (__builtin_add_overflow(u.prompt_tokens, u.completion_tokens, &u.total_tokens)) {
+    u.total_tokens = 0; // nonsense counts from a server; not worth failing for
+  }
   return u;
 }
 
@@ -236,9 +243,11 @@ std::optional<std::string> describe_json_error(const json::value& v)
 
 std::string describe_error_response(const HttpResponse& response)
 {
-  std::string out = "HTTP " + std::to_string(response.status);
+  std::string out = "HTTP ";
+  out += std::to_string(response.status);
   if (!response.reason.empty()) {
-    out += " " + one_line(response.reason, 60);
+    out += ' ';
+    out += one_line(response.reason, 60);
   }
   std::size_t where = 0;
   std::string message;

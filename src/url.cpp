@@ -48,7 +48,8 @@ std::string Url::authority() const
   std::string out = host.find(':') != std::string::npos ? "[" + host + "]" : host;
   const std::uint16_t default_port = is_https() ? 443 : 80;
   if (port != default_port) {
-    out += ":" + std::to_string(port);
+    out += ':';
+    out += std::to_string(port);
   }
   return out;
 }
@@ -96,7 +97,11 @@ Url parse_url(std::string_view text)
       bad_url(text, "an IPv6 address needs a closing ']'");
     }
     url.host = std::string(authority.substr(1, close - 1));
-    if (!is_ipv6(url.host)) {
+    // inet_pton stops at a NUL byte, so check the characters first.
+    const bool hex_colon_dot = std::all_of(url.host.begin(), url.host.end(), [](char c) {
+      return std::isxdigit(static_cast<unsigned char>(c)) || c == ':' || c == '.';
+    });
+    if (!hex_colon_dot || !is_ipv6(url.host)) {
       bad_url(text, "'" + url.host + "' is not an IPv6 address");
     }
     std::string_view after = authority.substr(close + 1);

@@ -57,6 +57,17 @@ BOOST_AUTO_TEST_CASE(decode_reply_returns_first_choice)
   BOOST_TEST(!decode_reply(R"({"choices":[{"message":{"content":"x"}}]})").usage.has_value());
 }
 
+BOOST_AUTO_TEST_CASE(usage_total_is_summed_only_when_missing_and_never_overflows)
+{
+  auto usage = [](const char* json) {
+    return decode_reply(std::string(R"({"choices":[{"message":{"content":"x"}}],"usage":)") + json + "}").usage;
+  };
+  BOOST_TEST(usage(R"({"prompt_tokens":2,"completion_tokens":3})")->total_tokens == 5);
+  BOOST_TEST(usage(R"({"prompt_tokens":9223372036854775807,"completion_tokens":1,"total_tokens":5})")->total_tokens == 5);
+  BOOST_TEST(usage(R"({"prompt_tokens":9223372036854775807,"completion_tokens":1})")->total_tokens == 0);
+  BOOST_TEST(usage(R"({"prompt_tokens":18446744073709551615})")->prompt_tokens == 0);
+}
+
 BOOST_AUTO_TEST_CASE(decode_reply_joins_text_parts)
 {
   BOOST_TEST(decode_reply(R"({"choices":[{"message":{"content":[{"type":"text","text":"a"},)"

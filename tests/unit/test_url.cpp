@@ -55,6 +55,11 @@ BOOST_AUTO_TEST_CASE(parse_url_rejects_unusable_urls)
   }
 }
 
+BOOST_AUTO_TEST_CASE(nul_inside_an_ipv6_literal_is_rejected)
+{
+  BOOST_CHECK_THROW(parse_url(std::string_view("http://[::1\0x]/", 15)), Error);
+}
+
 BOOST_AUTO_TEST_CASE(credentials_in_url_are_not_echoed_back)
 {
   try {
