@@ -3,8 +3,12 @@
 #include "exit_status.hpp"
 
 #include <atomic>
+#include <cerrno>
 #include <csignal>
+#include <thread>
 
+#include <poll.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace gptq {
@@ -37,6 +41,28 @@ void install_interrupt_handler()
   action.sa_handler = on_interrupt;
   sigemptyset(&action.sa_mask);
   sigaction(SIGINT, &action, nullptr);
+}
+
+void exit_when_reader_leaves(int fd)
+{
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !(S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))) {
+    return;
+  }
+  std::thread([fd] {
+    // With no events asked for, poll reports only POLLERR (a pipe whose
+    // reader closed) and POLLHUP.
+    pollfd p{fd, 0, 0};
+    while (poll(&p, 1, -1) < 0 && errno == EINTR) {
+    }
+    if (p.revents & (POLLERR | POLLHUP)) {
+      if (indicator_visible.load()) {
+        constexpr char erase[] = "\r   \r";
+        [[maybe_unused]] auto n = ::write(2, erase, sizeof erase - 1);
+      }
+      ::_exit(static_cast<int>(ExitStatus::stdout_closed));
+    }
+  }).detach();
 }
 
 void set_reply_line_open(bool open)

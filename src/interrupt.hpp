@@ -7,6 +7,12 @@ namespace gptq {
 // indicator on stderr, and exits with status 130.
 void install_interrupt_handler();
 
+// When `fd` (stdout) is a pipe or socket, watches it from a thread of its
+// own and ends the process quietly with status 141 the moment its reader
+// goes away (`gptq ... | head -c 20`), even while gptq is still waiting for
+// the server and has nothing to write that would find out.
+void exit_when_reader_leaves(int fd);
+
 // Tells the handler whether the reply on stdout is in the middle of a line.
 void set_reply_line_open(bool open);
 

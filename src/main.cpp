@@ -9,6 +9,7 @@ int main(int argc, char** argv)
   // A closed stdout must surface as a write error, not kill the process.
   std::signal(SIGPIPE, SIG_IGN);
   gptq::install_interrupt_handler();
+  gptq::exit_when_reader_leaves(1);
   gptq::AppContext context;
   context.err = &std::cerr;
   context.env = gptq::process_environment();

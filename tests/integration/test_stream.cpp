@@ -191,3 +191,42 @@ BOOST_AUTO_TEST_CASE(ctrl_c_keeps_what_was_printed_ends_the_line_and_exits_130)
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(stream_filter)
+
+BOOST_AUTO_TEST_CASE(reader_leaving_before_the_reply_ends_the_wait_quietly)
+{
+  // The server never answers; only noticing that stdout's reader is gone
+  // (`true` reads nothing and exits) ends gptq before --idle-timeout.
+  const std::string command = std::string("'") + GPTQ_BIN + "' --base-url '" + https_url("hang") + "' --cacert '" +
+                              cert("ca.pem") + "' --idle-timeout 25 --no-stdin hello 2>stderr.txt | true; " +
+                              "echo \"${PIPESTATUS[0]}\"; cat stderr.txt";
+  const RunResult r = run({"/bin/bash", "-c", "cd '" + scratch_dir() + "' && " + command}, key_env(),
+                          StdinSpec::dev_null());
+  BOOST_TEST(!r.killed, r.describe());
+  BOOST_TEST(r.out == "141\n", r.describe());
+  BOOST_TEST(r.err.empty(), r.describe());
+}
+
+BOOST_AUTO_TEST_CASE(activity_indicator_shows_on_a_terminal_and_is_erased)
+{
+  // script(1) gives gptq a terminal for stdout and stderr.
+  const std::string command = std::string("'") + GPTQ_BIN + "' --base-url '" + https_url("hang") + "' --cacert '" +
+                              cert("ca.pem") + "' --idle-timeout 1 --no-stdin hello";
+  const RunResult r = run({"/usr/bin/script", "-qec", command, "/dev/null"}, key_env(), StdinSpec::dev_null());
+  BOOST_TEST(contains(r.out, "\r- "), r.describe());
+  const auto erased = r.out.rfind("\r   \r");
+  const auto message = r.out.find("gptq: timeout");
+  BOOST_TEST_REQUIRE(erased != std::string::npos, r.describe());
+  BOOST_TEST_REQUIRE(message != std::string::npos, r.describe());
+  BOOST_TEST(erased < message, r.describe());
+}
+
+BOOST_AUTO_TEST_CASE(no_activity_indicator_when_stderr_is_not_a_terminal)
+{
+  const RunResult r = run_gptq_https("hang", {"--idle-timeout", "1", "--no-stdin", "hello"});
+  check_failure(r, 4, {"--idle-timeout"});
+  BOOST_TEST(!contains(r.err, "\r"), r.describe());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
