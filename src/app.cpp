@@ -7,8 +7,10 @@
 #include "output.hpp"
 #include "prompt.hpp"
 #include "reply_handler.hpp"
+#include "proxy.hpp"
 #include "request.hpp"
 #include "response.hpp"
+#include "retry.hpp"
 #include "text.hpp"
 #include "url.hpp"
 
@@ -16,6 +18,7 @@
 #include <openssl/crypto.h>
 
 #include <cmath>
+#include <random>
 
 namespace gptq {
 
@@ -80,6 +83,7 @@ public:
       return ExitStatus::ok;
     }
     const Options& options = command.options;
+    verbose_ = options.verbose;
     const Url endpoint = endpoint_url(parse_url(options.base_url), "/chat/completions");
 
     // The key is checked before stdin is read: a missing key should not
@@ -114,21 +118,15 @@ public:
       return ExitStatus::ok;
     }
 
-    const HttpRequest request = build_http_request(endpoint, std::move(body), key_, options.stream);
-    ActivityIndicator activity(context_.stderr_fd);
-    ReplyHandler handler(out, *context_.err, [&] { activity.stop(); }, {options.reasoning, options.usage, key_});
-    try {
-      context_.make_transport(transport_options(options))->send(request, handler);
-      handler.finish();
-    } catch (const Error& e) {
-      activity.stop();
-      if (!out.started() || e.status() == ExitStatus::stdout_closed) {
-        throw;
-      }
-      // Keep what was printed, end its line, and say it is not all.
-      out.finish();
-      throw Error(e.status(), e.phase(), std::string(e.what()) + "; the reply is incomplete");
+    const HttpRequest request = build_http_request(
+      endpoint, std::move(body), key_, options.stream, key_header_for(endpoint, options.key_header), options.headers);
+    TransportOptions transport = transport_options(options);
+    transport.proxy = choose_proxy(endpoint, options.proxy, options.no_proxy, context_.env);
+    if (options.verbose) {
+      transport.log = [this](const std::string& line) { verbose(line); };
     }
+    verbose("POST " + endpoint.scheme + "://" + endpoint.authority() + endpoint.target());
+    send_with_retries(request, transport, options, out);
     return ExitStatus::ok;
   }
 
@@ -136,8 +134,100 @@ public:
   const std::optional<std::string>& key() const { return key_; }
 
 private:
+  // Sends `request` until it succeeds or may not be tried again: at most
+  // options.retries more times, only while nothing was written to stdout,
+  // only after failures that another try can mend, waiting as the server
+  // asks (up to max_retry_wait) or backing off, and never past --timeout.
+  void send_with_retries(const HttpRequest& request, TransportOptions transport, const Options& options, ReplyWriter& out)
+  {
+    const auto start = std::chrono::steady_clock::now();
+    const auto total = transport.total_timeout;
+    std::minstd_rand random(static_cast<unsigned>(std::chrono::steady_clock::now().time_since_epoch().count()));
+    for (int attempt = 0;; ++attempt) {
+      if (total) {
+        transport.total_timeout = std::max(std::chrono::milliseconds(1),
+                                           *total - std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                      std::chrono::steady_clock::now() - start));
+      }
+      ActivityIndicator activity(context_.stderr_fd);
+      ReplyHandler handler(out, *context_.err, [&] { activity.stop(); }, {options.reasoning, options.usage, key_});
+      try {
+        context_.make_transport(transport)->send(request, handler);
+        handler.finish();
+        return;
+      } catch (const Error& e) {
+        activity.stop();
+        if (e.status() == ExitStatus::stdout_closed) {
+          throw;
+        }
+        if (out.started()) {
+          // Keep what was printed, end its line, and say it is not all.
+          out.finish();
+          throw Error(e.status(), e.phase(), std::string(e.what()) + "; the reply is incomplete");
+        }
+        const auto wait = retry_wait(e, handler.error_response(), random);
+        if (!wait || attempt >= options.retries) {
+          throw;
+        }
+        if (total && std::chrono::steady_clock::now() + *wait >= start + *total) {
+          throw;
+        }
+        verbose("attempt " + std::to_string(attempt + 1) + " failed: " + e.what() + "; retry " +
+                std::to_string(attempt + 1) + " of " + std::to_string(options.retries) + " in " +
+                std::to_string(wait->count()) + " ms");
+        context_.sleep(*wait);
+      }
+    }
+  }
+
+  // Returns how long to wait before trying again after `failure`, or
+  // nullopt when another try cannot help. `response` is the HTTP error
+  // response, if the failure was one. Throws, at once, when the server asks
+  // for a wait longer than max_retry_wait.
+  std::optional<std::chrono::milliseconds> retry_wait(const Error& failure,
+                                                      const HttpResponse* response,
+                                                      std::minstd_rand& random)
+  {
+    std::uniform_real_distribution<double> unit(0.0, 1.0);
+    if (!response) {
+      // Connection failures before any response byte; not certificate,
+      // TLS, proxy or time-limit failures, which a retry would repeat.
+      const bool connection = failure.phase() == "connect" || failure.phase() == "network" ||
+                              failure.phase() == "resolve";
+      if (!connection) {
+        return std::nullopt;
+      }
+      return backoff_wait(attempts_++, unit(random));
+    }
+    const auto verdict = server_says_retry(response->headers);
+    if (verdict == false || (!verdict && !is_retryable_status(response->status, response->body))) {
+      return std::nullopt;
+    }
+    if (const auto asked = server_retry_wait(response->headers, std::chrono::system_clock::now())) {
+      if (*asked > max_retry_wait) {
+        throw Error(failure.status(),
+                    failure.phase(),
+                    std::string(failure.what()) + "; the server asks to wait " +
+                      std::to_string(std::chrono::duration_cast<std::chrono::seconds>(*asked).count()) +
+                      " s before trying again, longer than gptq waits (60 s)");
+      }
+      ++attempts_;
+      return *asked;
+    }
+    return backoff_wait(attempts_++, unit(random));
+  }
+
+  void verbose(const std::string& line) const
+  {
+    if (verbose_) {
+      *context_.err << redact("gptq: " + line, key_.value_or("")) << '\n' << std::flush;
+    }
+  }
+
   const AppContext& context_;
   std::optional<std::string> key_;
+  bool verbose_ = false;
+  int attempts_ = 0; // retries so far, for the backoff
 };
 
 } // namespace

@@ -3,6 +3,7 @@
 #include "environment.hpp"
 #include "transport.hpp"
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <ostream>
@@ -20,6 +21,7 @@ struct AppContext {
   Environment env;
   std::function<std::unique_ptr<Transport>(const TransportOptions&)> make_transport;
   std::chrono::milliseconds stdin_hint_after{3000};
+  std::function<void(std::chrono::milliseconds)> sleep; // waits between retries
 };
 
 // Runs gptq with `args` (argv without argv[0]): options, prompt, request,

@@ -3,6 +3,7 @@
 
 #include <csignal>
 #include <iostream>
+#include <thread>
 
 int main(int argc, char** argv)
 {
@@ -14,5 +15,6 @@ int main(int argc, char** argv)
   context.err = &std::cerr;
   context.env = gptq::process_environment();
   context.make_transport = gptq::make_network_transport;
+  context.sleep = [](std::chrono::milliseconds ms) { std::this_thread::sleep_for(ms); };
   return gptq::run_app({argv + 1, static_cast<std::size_t>(argc > 0 ? argc - 1 : 0)}, context);
 }

@@ -9,11 +9,13 @@
 #include "transport.hpp"
 
 #include "error.hpp"
+#include "text.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -148,6 +150,7 @@ class Exchange {
 public:
   Exchange(const TransportOptions& options, const HttpRequest& request, ResponseHandler& handler)
     : options_(options), request_(request), handler_(handler), deadlines_(options),
+      proxy_(options.proxy ? &*options.proxy : nullptr), started_(Clock::now()),
       where_(request.url.host.find(':') != std::string::npos
                ? "[" + request.url.host + "]:" + std::to_string(request.url.port)
                : request.url.host + ":" + std::to_string(request.url.port))
@@ -161,9 +164,9 @@ public:
       // The context goes first: a bad --cacert is reported before any
       // network traffic, and the context must outlive the stream.
       ssl::context ctx = make_tls_context(options_.cacert);
-      const auto endpoints = co_await resolve();
-      beast::ssl_stream<beast::tcp_stream> stream(executor, ctx);
-      co_await connect(beast::get_lowest_layer(stream), endpoints);
+      beast::tcp_stream tcp(executor);
+      co_await open(tcp);
+      beast::ssl_stream<beast::tcp_stream> stream(std::move(tcp), ctx);
       co_await handshake(stream);
       co_await write_request(stream);
       // A server that already closed the connection will send no
@@ -175,18 +178,38 @@ public:
         co_await stream.async_shutdown(use_tuple);
       }
     } else {
-      const auto endpoints = co_await resolve();
       beast::tcp_stream stream(executor);
-      co_await connect(stream, endpoints);
+      co_await open(stream);
       co_await write_request(stream);
       co_await read_response(stream);
       error_code ignored;
       stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
     }
+    log("done in " + elapsed());
   }
 
 private:
-  net::awaitable<tcp::resolver::results_type> resolve()
+  // Opens the byte stream to the server: a direct connection, or one
+  // through the proxy (a CONNECT tunnel or SOCKS5 for https targets; an
+  // http proxy forwards plain http requests itself).
+  net::awaitable<void> open(beast::tcp_stream& stream)
+  {
+    const Url& url = request_.url;
+    if (!proxy_) {
+      co_await connect(stream, co_await resolve(url.host, url.port), where_);
+      co_return;
+    }
+    const std::string proxy_name = "proxy " + proxy_->display();
+    log("using " + proxy_name + " (from " + proxy_->source + ")");
+    co_await connect(stream, co_await resolve(proxy_->host, proxy_->port), proxy_name);
+    if (proxy_->kind != Proxy::Kind::http) {
+      co_await socks5_handshake(stream);
+    } else if (url.is_https()) {
+      co_await connect_tunnel(stream);
+    }
+  }
+
+  net::awaitable<tcp::resolver::results_type> resolve(const std::string& host, std::uint16_t port)
   {
     const auto executor = co_await net::this_coro::executor;
     tcp::resolver resolver(executor);
@@ -201,23 +224,26 @@ private:
         resolver.cancel();
       }
     });
-    const auto flags = request_.url.host_is_ip() ? tcp::resolver::numeric_host | tcp::resolver::numeric_service
-                                                 : tcp::resolver::numeric_service;
-    auto [ec, results] =
-      co_await resolver.async_resolve(request_.url.host, std::to_string(request_.url.port), flags, use_tuple);
+    const Url probe{"http", host, port, "", ""};
+    const auto flags = probe.host_is_ip() ? tcp::resolver::numeric_host | tcp::resolver::numeric_service
+                                          : tcp::resolver::numeric_service;
+    auto [ec, results] = co_await resolver.async_resolve(host, std::to_string(port), flags, use_tuple);
     timer.cancel();
     if (timed_out) {
-      deadlines_.timed_out("cannot resolve " + request_.url.host + " within " +
-                           seconds_text(options_.connect_timeout) + " (--connect-timeout)");
+      deadlines_.timed_out("cannot resolve " + host + " within " + seconds_text(options_.connect_timeout) +
+                           " (--connect-timeout)");
     }
     if (ec) {
-      throw Error(ExitStatus::network, "resolve", "cannot resolve host " + request_.url.host + ": " + ec.message());
+      throw Error(ExitStatus::network, "resolve", "cannot resolve host " + host + ": " + ec.message());
     }
     co_return results;
   }
 
-  // Tries each address in turn, each with the full connect time limit.
-  net::awaitable<void> connect(beast::tcp_stream& stream, const tcp::resolver::results_type& endpoints)
+  // Tries each address in turn (IPv6 and IPv4, in the resolver's order),
+  // each with the full connect time limit.
+  net::awaitable<void> connect(beast::tcp_stream& stream,
+                               const tcp::resolver::results_type& endpoints,
+                               const std::string& name)
   {
     std::string failure = "no address";
     bool timed_out = false;
@@ -227,8 +253,10 @@ private:
       if (!ec) {
         error_code ignored;
         stream.socket().set_option(tcp::no_delay(true), ignored);
+        log("connected to " + name + " at " + endpoint_text(entry.endpoint()) + " after " + elapsed());
         co_return;
       }
+      log("cannot connect to " + endpoint_text(entry.endpoint()) + ": " + ec.message());
       timed_out = ec == beast::error::timeout;
       if (timed_out && deadlines_.total_passed()) {
         deadlines_.timed_out("");
@@ -236,10 +264,165 @@ private:
       failure = timed_out ? "no answer within " + seconds_text(options_.connect_timeout) + " (--connect-timeout)"
                           : ec.message();
     }
-    if (timed_out) {
-      throw Error(ExitStatus::network, "timeout", "cannot connect to " + where_ + ": " + failure);
+    throw Error(ExitStatus::network, timed_out ? "timeout" : "connect", "cannot connect to " + name + ": " + failure);
+  }
+
+  // Asks an http proxy for a tunnel to the server (RFC 9110, CONNECT).
+  net::awaitable<void> connect_tunnel(beast::tcp_stream& stream)
+  {
+    const std::string authority = request_.url.authority().find(':') == std::string::npos
+                                    ? request_.url.authority() + ":" + std::to_string(request_.url.port)
+                                    : request_.url.authority();
+    http::request<http::empty_body> ask{http::verb::connect, authority, 11};
+    ask.set(http::field::host, authority);
+    ask.set(http::field::user_agent, user_agent());
+    if (!proxy_->username.empty()) {
+      ask.set(http::field::proxy_authorization, proxy_authorization(*proxy_));
     }
-    throw Error(ExitStatus::network, "connect", "cannot connect to " + where_ + ": " + failure);
+    stream.expires_at(deadlines_.connect());
+    if (auto [ec, n] = co_await http::async_write(stream, ask, use_tuple); ec) {
+      proxy_failed(ec, "sending CONNECT");
+    }
+    // The proxy's answer is read byte-exactly up to the end of its head:
+    // whatever follows belongs to the tunnel (the server's TLS bytes).
+    http::response_parser<http::empty_body> parser;
+    parser.skip(true); // a 2xx to CONNECT has no body
+    beast::flat_buffer buffer;
+    if (auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, use_tuple); ec) {
+      proxy_failed(ec, "reading its answer to CONNECT");
+    }
+    const auto& answer = parser.get();
+    if (answer.result_int() / 100 != 2) {
+      throw Error(ExitStatus::network,
+                  "proxy",
+                  proxy_->display() + " refused the tunnel to " + where_ + ": " + std::to_string(answer.result_int()) +
+                    " " + one_line(std::string(answer.reason()), 60) +
+                    (answer.result_int() == 407 ? (proxy_->username.empty() ? " (it wants credentials: user:password@ in the proxy URL)" : " (wrong credentials?)") : ""));
+    }
+    log("tunnel to " + where_ + " open after " + elapsed());
+  }
+
+  // RFC 1928, with RFC 1929 username/password when the proxy URL has them.
+  net::awaitable<void> socks5_handshake(beast::tcp_stream& stream)
+  {
+    stream.expires_at(deadlines_.connect());
+    const bool with_password = !proxy_->username.empty();
+    std::string hello = with_password ? std::string("\x05\x02\x00\x02", 4) : std::string("\x05\x01\x00", 3);
+    co_await socks_write(stream, hello);
+    std::array<unsigned char, 2> choice{};
+    co_await socks_read(stream, choice.data(), choice.size());
+    if (choice[0] != 5 || (choice[1] != 0 && !(with_password && choice[1] == 2))) {
+      throw Error(ExitStatus::network,
+                  "proxy",
+                  proxy_->display() + (choice[1] == 2 ? " wants a username and password (user:password@ in the proxy URL)"
+                                                      : " accepts none of the offered ways to log in"));
+    }
+    if (choice[1] == 2) {
+      if (proxy_->username.size() > 255 || proxy_->password.size() > 255) {
+        throw Error(ExitStatus::usage, proxy_->source, "SOCKS5 user names and passwords are at most 255 bytes");
+      }
+      std::string login = "\x01";
+      login += static_cast<char>(proxy_->username.size());
+      login += proxy_->username;
+      login += static_cast<char>(proxy_->password.size());
+      login += proxy_->password;
+      co_await socks_write(stream, login);
+      std::array<unsigned char, 2> verdict{};
+      co_await socks_read(stream, verdict.data(), verdict.size());
+      if (verdict[1] != 0) {
+        throw Error(ExitStatus::network, "proxy", proxy_->display() + " rejected the username and password");
+      }
+    }
+    // socks5h and names hand the name to the proxy; socks5 resolves here.
+    std::string connect("\x05\x01\x00", 3);
+    const Url& url = request_.url;
+    net::ip::address address;
+    if (proxy_->kind == Proxy::Kind::socks5h && !url.host_is_ip()) {
+      if (url.host.size() > 255) {
+        throw Error(ExitStatus::usage, "--base-url", "the host name is too long for SOCKS5");
+      }
+      connect += '\x03';
+      connect += static_cast<char>(url.host.size());
+      connect += url.host;
+    } else {
+      address = (co_await resolve(url.host, url.port)).begin()->endpoint().address();
+      if (address.is_v4()) {
+        connect += '\x01';
+        const auto bytes = address.to_v4().to_bytes();
+        connect.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+      } else {
+        connect += '\x04';
+        const auto bytes = address.to_v6().to_bytes();
+        connect.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+      }
+    }
+    connect += static_cast<char>(url.port >> 8);
+    connect += static_cast<char>(url.port & 0xFF);
+    stream.expires_at(deadlines_.connect());
+    co_await socks_write(stream, connect);
+    std::array<unsigned char, 4> reply{};
+    co_await socks_read(stream, reply.data(), reply.size());
+    if (reply[0] != 5 || reply[1] != 0) {
+      static const char* const reasons[] = {"succeeded", "general failure", "not allowed by its rules",
+                                            "network unreachable", "host unreachable", "connection refused",
+                                            "TTL expired", "command not supported", "address type not supported"};
+      const std::string reason = reply[1] < std::size(reasons) ? reasons[reply[1]] : "unknown error";
+      throw Error(ExitStatus::network, "proxy", proxy_->display() + " could not connect to " + where_ + ": " + reason);
+    }
+    // The bound address that follows is of no use here, but must be read.
+    std::size_t rest = reply[3] == 1 ? 4 : reply[3] == 4 ? 16 : 0;
+    if (reply[3] == 3) {
+      unsigned char length = 0;
+      co_await socks_read(stream, &length, 1);
+      rest = length;
+    }
+    std::array<unsigned char, 258> bound{};
+    co_await socks_read(stream, bound.data(), rest + 2);
+    log("SOCKS5 connection to " + where_ + " open after " + elapsed());
+  }
+
+  net::awaitable<void> socks_write(beast::tcp_stream& stream, const std::string& bytes)
+  {
+    if (auto [ec, n] = co_await net::async_write(stream, net::buffer(bytes), use_tuple); ec) {
+      proxy_failed(ec, "talking SOCKS5");
+    }
+  }
+
+  net::awaitable<void> socks_read(beast::tcp_stream& stream, unsigned char* data, std::size_t size)
+  {
+    if (auto [ec, n] = co_await net::async_read(stream, net::buffer(data, size), use_tuple); ec) {
+      proxy_failed(ec, "talking SOCKS5");
+    }
+  }
+
+  [[noreturn]] void proxy_failed(const error_code& ec, const std::string& doing) const
+  {
+    if (ec == beast::error::timeout) {
+      deadlines_.timed_out(proxy_->display() + " did not answer within " + seconds_text(options_.connect_timeout) +
+                           " (--connect-timeout) while " + doing);
+    }
+    throw Error(ExitStatus::network, "proxy", proxy_->display() + " failed while " + doing + ": " + ec.message());
+  }
+
+  void log(const std::string& line) const
+  {
+    if (options_.log) {
+      options_.log(line);
+    }
+  }
+
+  std::string elapsed() const
+  {
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, "%.1f ms",
+                  std::chrono::duration<double, std::milli>(Clock::now() - started_).count());
+    return buffer;
+  }
+
+  static std::string endpoint_text(const tcp::endpoint& endpoint)
+  {
+    const auto address = endpoint.address().to_string();
+    return (endpoint.address().is_v6() ? "[" + address + "]" : address) + ":" + std::to_string(endpoint.port());
   }
 
   net::awaitable<void> handshake(beast::ssl_stream<beast::tcp_stream>& stream)
@@ -256,6 +439,7 @@ private:
     beast::get_lowest_layer(stream).expires_at(deadlines_.connect());
     auto [ec] = co_await stream.async_handshake(ssl::stream_base::client, use_tuple);
     if (!ec) {
+      log(std::string(SSL_get_version(ssl)) + " with " + host + " (" + SSL_get_cipher_name(ssl) + ") after " + elapsed());
       co_return;
     }
     if (ec == beast::error::timeout) {
@@ -282,11 +466,16 @@ private:
   template<class Stream>
   net::awaitable<void> write_request(Stream& stream)
   {
-    http::request<http::span_body<const char>> message{http::string_to_verb(request_.method),
-                                                        request_.url.target(),
-                                                        11};
+    // An http proxy forwarding plain http wants the absolute URL.
+    const bool via_http_proxy = proxy_ && proxy_->kind == Proxy::Kind::http && !request_.url.is_https();
+    const std::string target =
+      via_http_proxy ? "http://" + request_.url.authority() + request_.url.target() : request_.url.target();
+    http::request<http::span_body<const char>> message{http::string_to_verb(request_.method), target, 11};
     for (const auto& [name, value] : request_.headers) {
       message.set(name, value);
+    }
+    if (via_http_proxy && !proxy_->username.empty()) {
+      message.set(http::field::proxy_authorization, proxy_authorization(*proxy_));
     }
     message.body() = {request_.body.data(), request_.body.size()};
     message.prepare_payload();
@@ -330,6 +519,8 @@ private:
       }
       if (!head_delivered && parser.is_header_done()) {
         head_delivered = true;
+        log("HTTP " + std::to_string(parser.get().result_int()) + " " + one_line(std::string(parser.get().reason()), 60) +
+            ", first byte after " + elapsed());
         handler_.on_head(head_of(parser.get()));
       }
       if (const std::size_t got = piece.size() - parser.get().body().size; got > 0) {
@@ -388,6 +579,8 @@ private:
   const HttpRequest& request_;
   ResponseHandler& handler_;
   Deadlines deadlines_;
+  const Proxy* proxy_; // null: a direct connection
+  Clock::time_point started_;
   std::string where_;
 };
 

@@ -1,9 +1,12 @@
 #include "options.hpp"
 
 #include "error.hpp"
+#include "text.hpp"
 
 #include <boost/program_options.hpp>
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 
@@ -50,6 +53,40 @@ double parse_seconds(const std::string& option, const std::string& text)
   return value;
 }
 
+long long parse_integer(const std::string& option, const std::string& text, long long min, long long max)
+{
+  long long value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || value < min || value > max) {
+    bad_value(option, text, "a whole number from " + std::to_string(min) + " to " + std::to_string(max));
+  }
+  return value;
+}
+
+bool is_header_name(std::string_view name)
+{
+  // RFC 9110 token characters.
+  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+  });
+}
+
+// Parses -H "Name: value". The value may be empty; it may not hold line
+// breaks or NUL, which would let it smuggle in headers of its own.
+std::pair<std::string, std::string> parse_header(const std::string& text)
+{
+  const auto colon = text.find(':');
+  const std::string name = colon == std::string::npos ? text : text.substr(0, colon);
+  if (colon == std::string::npos || !is_header_name(name)) {
+    throw Error(ExitStatus::usage, "--header", "expected 'Name: value', got '" + one_line(text, 80) + "'");
+  }
+  const std::string value(trim(std::string_view(text).substr(colon + 1)));
+  if (value.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos) {
+    throw Error(ExitStatus::usage, "--header", "the value of " + name + " has a line break or NUL byte");
+  }
+  return {name, value};
+}
+
 std::optional<std::string> non_empty(const Environment& env, const std::string& name)
 {
   auto value = env(name);
@@ -74,6 +111,12 @@ Command parse_command_line(std::span<const char* const> args, const Environment&
     ("idle-timeout", po::value<std::string>())
     ("timeout", po::value<std::string>())
     ("cacert", po::value<std::string>())
+    ("proxy", po::value<std::string>())
+    ("no-proxy", po::value<std::string>())
+    ("retries", po::value<std::string>())
+    ("header,H", po::value<std::vector<std::string>>())
+    ("key-header", po::value<std::string>())
+    ("verbose,v", po::bool_switch())
     ("dry-run", po::bool_switch())
     ("no-stdin", po::bool_switch())
     ("no-stream", po::bool_switch())
@@ -150,6 +193,23 @@ Command parse_command_line(std::span<const char* const> args, const Environment&
   if (o.cacert && o.cacert->empty()) {
     throw Error(ExitStatus::usage, "--cacert", "the file name is empty");
   }
+  o.proxy = get("proxy");
+  o.no_proxy = get("no-proxy");
+  if (auto n = get("retries")) {
+    o.retries = static_cast<int>(parse_integer("--retries", *n, 0, max_retries));
+  }
+  if (vm.count("header")) {
+    for (const auto& h : vm["header"].as<std::vector<std::string>>()) {
+      o.headers.push_back(parse_header(h));
+    }
+  }
+  if (auto name = get("key-header")) {
+    if (!is_header_name(*name)) {
+      throw Error(ExitStatus::usage, "--key-header", "'" + one_line(*name, 60) + "' is not a header name");
+    }
+    o.key_header = *name;
+  }
+  o.verbose = vm["verbose"].as<bool>();
   o.dry_run = vm["dry-run"].as<bool>();
   o.no_stdin = vm["no-stdin"].as<bool>();
   o.stream = !vm["no-stream"].as<bool>();
@@ -182,10 +242,19 @@ std::string help_text()
          "Connection:\n"
          "      --base-url URL       API base URL [$OPENAI_BASE_URL,\n"
          "                           default: https://api.openai.com/v1]\n"
+         "  -H, --header 'N: V'      add a request header (repeatable)\n"
+         "      --key-header NAME    send the key as NAME: KEY, not as a Bearer token\n"
+         "                           [default: api-key for Azure, else Authorization]\n"
+         "      --proxy URL          http://, socks5:// or socks5h:// proxy ('' for none)\n"
+         "                           [$HTTPS_PROXY, $HTTP_PROXY, $ALL_PROXY]\n"
+         "      --no-proxy LIST      hosts to reach directly [$NO_PROXY]\n"
          "      --cacert FILE        also trust the CA certificates in FILE\n"
          "      --connect-timeout S  seconds to connect and handshake [default: 10]\n"
          "      --idle-timeout S     longest silence from the server [default: 600]\n"
          "      --timeout S          limit for the whole request [default: none]\n"
+         "      --retries N          retries after a rate limit, server error or\n"
+         "                           connection failure [default: 2]\n"
+         "  -v, --verbose            show the connection, attempts and timings\n"
          "\n"
          "  -h, --help               show this help\n"
          "      --version            show version information\n"

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "environment.hpp"
+#include "headers.hpp"
 
 #include <optional>
 #include <span>
@@ -13,6 +14,8 @@ inline constexpr const char* default_model = "gpt-4o-mini";
 inline constexpr const char* default_base_url = "https://api.openai.com/v1";
 inline constexpr double default_connect_timeout = 10;
 inline constexpr double default_idle_timeout = 600;
+inline constexpr int default_retries = 2;
+inline constexpr int max_retries = 10;
 
 // Everything the command line and the environment decide for one run.
 struct Options {
@@ -26,6 +29,12 @@ struct Options {
   double idle_timeout = default_idle_timeout;       // seconds
   std::optional<double> timeout;                    // seconds; none by default
   std::optional<std::string> cacert;
+  std::optional<std::string> proxy;    // --proxy; "" means none
+  std::optional<std::string> no_proxy; // --no-proxy
+  int retries = default_retries;
+  Headers headers;                     // -H, in order
+  std::optional<std::string> key_header; // --key-header
+  bool verbose = false;
   bool dry_run = false;
   bool no_stdin = false;
   bool stream = true;     // --no-stream turns it off

@@ -39,6 +39,10 @@ public:
   // when the model refused.
   void finish();
 
+  // The error response (head and the start of its body), when the server
+  // answered with a non-2xx status; null otherwise.
+  const HttpResponse* error_response() const { return mode_ == Mode::error_body ? &response_ : nullptr; }
+
 private:
   enum class Mode { undecided, error_body, json, stream };
 

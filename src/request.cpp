@@ -5,6 +5,8 @@
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 
+#include <strings.h>
+
 namespace gptq {
 
 bool is_openai(const Url& url)
@@ -43,10 +45,21 @@ std::string user_agent()
   return std::string("gptq/") + GPTQ_VERSION;
 }
 
+std::string key_header_for(const Url& endpoint, const std::optional<std::string>& flag)
+{
+  if (flag) {
+    return *flag;
+  }
+  const bool azure = endpoint.host.ends_with(".openai.azure.com") || endpoint.host.ends_with(".cognitiveservices.azure.com");
+  return azure ? "api-key" : "Authorization";
+}
+
 HttpRequest build_http_request(const Url& endpoint,
                                std::string body,
                                const std::optional<std::string>& api_key,
-                               bool stream)
+                               bool stream,
+                               const std::string& key_header,
+                               const Headers& extra)
 {
   HttpRequest request;
   request.url = endpoint;
@@ -57,8 +70,10 @@ HttpRequest build_http_request(const Url& endpoint,
     {"Accept", stream ? "text/event-stream" : "application/json"},
   };
   if (api_key) {
-    request.headers.emplace_back("Authorization", "Bearer " + *api_key);
+    const bool bearer = strcasecmp(key_header.c_str(), "Authorization") == 0;
+    request.headers.emplace_back(key_header, bearer ? "Bearer " + *api_key : *api_key);
   }
+  request.headers.insert(request.headers.end(), extra.begin(), extra.end());
   request.body = std::move(body);
   return request;
 }

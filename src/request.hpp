@@ -33,13 +33,21 @@ bool is_openai(const Url& url);
 // only that name.
 std::string build_request_body(const Options& options, const std::string& user_message, const Url& endpoint);
 
-// Returns the HTTP request that POSTs `body` to `endpoint`, with
-// `Authorization: Bearer` only when `api_key` is set, accepting an event
-// stream when `stream`.
+// Returns the header that carries the key for `endpoint`: `flag`
+// (--key-header) when given, "api-key" for Azure OpenAI hosts, else
+// "Authorization" (as a Bearer token).
+std::string key_header_for(const Url& endpoint, const std::optional<std::string>& flag);
+
+// Returns the HTTP request that POSTs `body` to `endpoint`, with the key in
+// `key_header` only when `api_key` is set ("Authorization: Bearer KEY", or
+// "NAME: KEY" for another header), accepting an event stream when `stream`,
+// and `extra` headers last (they replace defaults of the same name).
 HttpRequest build_http_request(const Url& endpoint,
                                std::string body,
                                const std::optional<std::string>& api_key,
-                               bool stream);
+                               bool stream,
+                               const std::string& key_header = "Authorization",
+                               const Headers& extra = {});
 
 // The User-Agent value, "gptq/<version>".
 std::string user_agent();

@@ -1,9 +1,11 @@
 #pragma once
 
+#include "proxy.hpp"
 #include "request.hpp"
 #include "response.hpp"
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -25,6 +27,8 @@ struct TransportOptions {
   std::chrono::milliseconds idle_timeout{600'000};   // longest silence while sending or receiving
   std::optional<std::chrono::milliseconds> total_timeout; // the whole exchange
   std::optional<std::string> cacert;                 // extra CA bundle, beside the system store
+  std::optional<Proxy> proxy;                        // reach the server through this
+  std::function<void(const std::string&)> log;       // --verbose lines (no secrets); unset: silent
 };
 
 // Sends one HTTP request and delivers its response. This interface is the
@@ -36,8 +40,8 @@ public:
 
   // Sends `request` and passes the response to `handler`. Returns when the
   // response is complete. Throws gptq::Error: network (phase resolve,
-  // connect, tls, certificate, timeout, network) when no response head
-  // arrived or a time limit passed; bad_response when the connection broke
+  // connect, proxy, tls, certificate, timeout, network) when no response
+  // head arrived or a time limit passed; bad_response when the connection broke
   // inside the body; usage when the --cacert file cannot be loaded.
   // Exceptions thrown by `handler` propagate unchanged.
   virtual void send(const HttpRequest& request, ResponseHandler& handler) = 0;

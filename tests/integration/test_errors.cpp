@@ -124,14 +124,15 @@ BOOST_AUTO_TEST_SUITE(errors)
 
 BOOST_DATA_TEST_CASE(server_replies_map_to_exit_codes, data::make(server_cases), c)
 {
+  // Retries are tested in test_network.cpp; here each reply is judged once.
   std::vector<std::string> extra = c.extra;
-  extra.emplace_back("hello");
+  extra.insert(extra.end(), {"--retries", "0", "hello"});
   check_failure(run_gptq_https(c.mode, extra), c.exit_code, c.mentions);
 }
 
 BOOST_DATA_TEST_CASE(server_replies_over_http_map_to_exit_codes, data::make(http_cases), c)
 {
-  std::vector<std::string> args{ "--base-url", http_url(c.mode) };
+  std::vector<std::string> args{ "--base-url", http_url(c.mode), "--retries", "0" };
   args.insert(args.end(), c.extra.begin(), c.extra.end());
   args.emplace_back("hello");
   check_failure(run_gptq(args), c.exit_code, c.mentions);

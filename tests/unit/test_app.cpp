@@ -49,8 +49,10 @@ private:
 struct Harness {
   std::map<std::string, std::string> env{{"OPENAI_BASE_URL", "https://fake.example/v1"}};
   HttpResponse response;
+  std::vector<HttpResponse> first_responses; // answered, in order, before `response`
   std::size_t piece_size = 1 << 20;
   std::vector<HttpRequest> sent;
+  std::vector<std::chrono::milliseconds> waits;
   std::string out;
   std::string err;
 
@@ -70,8 +72,14 @@ struct Harness {
       auto it = env.find(name);
       return it == env.end() ? std::nullopt : std::optional<std::string>(it->second);
     };
+    context.sleep = [this](std::chrono::milliseconds ms) { waits.push_back(ms); };
     context.make_transport = [this](const TransportOptions&) {
-      return std::make_unique<FakeTransport>(response, piece_size, sent);
+      HttpResponse next = response;
+      if (!first_responses.empty()) {
+        next = first_responses.front();
+        first_responses.erase(first_responses.begin());
+      }
+      return std::make_unique<FakeTransport>(next, piece_size, sent);
     };
     const int status = run_app(args, context);
     std::rewind(stdout_file);
@@ -289,6 +297,142 @@ BOOST_AUTO_TEST_CASE(no_stdin_ignores_piped_input)
   BOOST_TEST(h.run({"--no-stdin", "only", "words"}, "ignored") == 0);
   BOOST_TEST(h.sent.back().body.find("ignored") == std::string::npos);
   BOOST_TEST(h.sent.back().body.find(R"("only words")") != std::string::npos);
+}
+
+HttpResponse failure(int status, Headers headers = {}, std::string body = R"({"error":{"message":"busy"}})")
+{
+  HttpResponse r;
+  r.status = status;
+  r.reason = "Reason";
+  r.headers = std::move(headers);
+  r.body = std::move(body);
+  return r;
+}
+
+BOOST_AUTO_TEST_CASE(retries_after_server_errors_then_succeeds)
+{
+  Harness h;
+  h.first_responses = {failure(503), failure(429, {{"Retry-After", "2"}})};
+  h.response = completion(R"("third time")");
+  BOOST_TEST(h.run({"q"}) == 0);
+  BOOST_TEST(h.out == "third time\n");
+  BOOST_TEST(h.err.empty());
+  BOOST_TEST(h.sent.size() == 3u);
+  BOOST_TEST_REQUIRE(h.waits.size() == 2u);
+  BOOST_TEST(h.waits[0].count() >= 375);
+  BOOST_TEST(h.waits[0].count() <= 500);
+  BOOST_TEST(h.waits[1].count() == 2000);
+}
+
+BOOST_AUTO_TEST_CASE(gives_up_after_the_retries_with_the_last_failure)
+{
+  Harness h;
+  h.first_responses = {failure(503), failure(500)};
+  h.response = failure(502);
+  BOOST_TEST(h.run({"--retries", "2", "q"}) == 7);
+  BOOST_TEST(h.sent.size() == 3u);
+  BOOST_TEST(h.err.starts_with("gptq: api: HTTP 502"));
+  BOOST_TEST(h.err.find('\n') == h.err.size() - 1);
+}
+
+BOOST_AUTO_TEST_CASE(retries_zero_sends_once)
+{
+  Harness h;
+  h.response = failure(503);
+  BOOST_TEST(h.run({"--retries", "0", "q"}) == 7);
+  BOOST_TEST(h.sent.size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(not_retried_when_it_cannot_help)
+{
+  const HttpResponse cases[] = {
+    failure(400), failure(401), failure(403), failure(404),
+    failure(429, {}, R"({"error":{"message":"quota","code":"insufficient_quota"}})"),
+    failure(503, {{"x-should-retry", "false"}}),
+  };
+  for (const auto& response : cases) {
+    Harness h;
+    h.response = response;
+    h.run({"q"});
+    BOOST_TEST(h.sent.size() == 1u, response.status);
+    BOOST_TEST(h.waits.empty());
+  }
+}
+
+BOOST_AUTO_TEST_CASE(x_should_retry_true_retries_any_status)
+{
+  Harness h;
+  h.first_responses = {failure(400, {{"x-should-retry", "true"}})};
+  h.response = completion(R"("ok")");
+  BOOST_TEST(h.run({"q"}) == 0);
+  BOOST_TEST(h.sent.size() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(a_wait_longer_than_the_cap_fails_at_once_and_says_when)
+{
+  Harness h;
+  h.response = failure(429, {{"Retry-After", "3600"}});
+  BOOST_TEST(h.run({"q"}) == 6);
+  BOOST_TEST(h.sent.size() == 1u);
+  BOOST_TEST(h.waits.empty());
+  BOOST_TEST(h.err.find("wait 3600 s before trying again") != std::string::npos, h.err);
+}
+
+BOOST_AUTO_TEST_CASE(connection_failures_are_retried)
+{
+  Harness h;
+  h.response.status = 0; // the fake's connection failure
+  BOOST_TEST(h.run({"q"}) == 4);
+  BOOST_TEST(h.sent.size() == 3u);
+  BOOST_TEST(h.err == "gptq: connect: cannot connect to fake:443: Connection refused\n");
+}
+
+BOOST_AUTO_TEST_CASE(verbose_tells_each_retry_and_never_the_key)
+{
+  Harness h;
+  h.env["OPENAI_API_KEY"] = "sk-verbose-secret";
+  h.first_responses = {failure(503, {}, R"({"error":{"message":"busy sk-verbose-secret"}})")};
+  h.response = completion(R"("ok")");
+  BOOST_TEST(h.run({"-v", "q"}) == 0);
+  BOOST_TEST(h.err.find("gptq: POST https://fake.example/v1/chat/completions\n") != std::string::npos, h.err);
+  BOOST_TEST(h.err.find("retry 1 of 2") != std::string::npos, h.err);
+  BOOST_TEST(h.err.find("sk-verbose") == std::string::npos, h.err);
+}
+
+BOOST_AUTO_TEST_CASE(nothing_is_retried_once_output_started)
+{
+  Harness h;
+  h.response = event_stream({R"("partial")"});
+  h.response.body = h.response.body.substr(0, h.response.body.find("finish_reason\":\"stop"));
+  BOOST_TEST(h.run({"q"}) == 8);
+  BOOST_TEST(h.sent.size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(headers_and_key_header)
+{
+  Harness h;
+  h.env["OPENAI_API_KEY"] = "sk-h";
+  h.response = completion(R"("ok")");
+  BOOST_TEST(h.run({"-H", "HTTP-Referer: https://example.org", "-H", "X-Title:gptq", "--key-header", "api-key", "q"}) == 0);
+  const HttpRequest& r = h.sent.back();
+  BOOST_TEST(r.header("HTTP-Referer").value_or("") == "https://example.org");
+  BOOST_TEST(r.header("X-Title").value_or("") == "gptq");
+  BOOST_TEST(r.header("api-key").value_or("") == "sk-h");
+  BOOST_TEST(!r.header("Authorization").has_value());
+  BOOST_TEST(h.run({"-H", "no colon", "q"}) == 2);
+  BOOST_TEST(h.run({"-H", "Bad Name: x", "q"}) == 2);
+}
+
+BOOST_AUTO_TEST_CASE(azure_hosts_get_the_api_key_header)
+{
+  Harness h;
+  h.env = {{"OPENAI_API_KEY", "azure-key"},
+           {"OPENAI_BASE_URL", "https://res.openai.azure.com/openai/deployments/gpt4o?api-version=2024-10-21"}};
+  h.response = completion(R"("ok")");
+  BOOST_TEST(h.run({"q"}) == 0);
+  BOOST_TEST(h.sent.back().header("api-key").value_or("") == "azure-key");
+  BOOST_TEST(!h.sent.back().header("Authorization").has_value());
+  BOOST_TEST(h.sent.back().url.target() == "/openai/deployments/gpt4o/chat/completions?api-version=2024-10-21");
 }
 
 BOOST_AUTO_TEST_CASE(help_and_version_go_to_stdout)

@@ -1,0 +1,90 @@
+#include "retry.hpp"
+
+#include "json_access.hpp"
+
+#include <boost/json/parse.hpp>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <ctime>
+
+namespace gptq {
+
+bool is_retryable_status(int status, std::string_view body)
+{
+  switch (status) {
+  case 429: {
+    boost::system::error_code ec;
+    const auto parsed = boost::json::parse(body, ec);
+    if (!ec) {
+      if (const auto* error = json_member(parsed, "error")) {
+        if (json_string(*error, "code") == "insufficient_quota" || json_string(*error, "type") == "insufficient_quota") {
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+  case 408:
+  case 409:
+  case 500:
+  case 502:
+  case 503:
+  case 504:
+    return true;
+  default:
+    return false;
+  }
+}
+
+std::optional<std::chrono::milliseconds> server_retry_wait(const Headers& headers,
+                                                           std::chrono::system_clock::time_point now)
+{
+  if (auto ms = find_header(headers, "retry-after-ms")) {
+    double value = 0;
+    const auto [end, ec] = std::from_chars(ms->data(), ms->data() + ms->size(), value);
+    if (ec == std::errc() && end == ms->data() + ms->size() && std::isfinite(value) && value >= 0 && value < 1e12) {
+      return std::chrono::milliseconds(static_cast<long long>(value));
+    }
+  }
+  auto after = find_header(headers, "retry-after");
+  if (!after) {
+    return std::nullopt;
+  }
+  double seconds = 0;
+  const auto [end, ec] = std::from_chars(after->data(), after->data() + after->size(), seconds);
+  if (ec == std::errc() && end == after->data() + after->size() && std::isfinite(seconds) && seconds >= 0 &&
+      seconds < 1e9) {
+    return std::chrono::milliseconds(static_cast<long long>(seconds * 1000));
+  }
+  // An HTTP date: "Wed, 21 Oct 2015 07:28:00 GMT".
+  std::tm tm{};
+  const char* parsed = strptime(after->c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  if (!parsed || *parsed != '\0') {
+    return std::nullopt;
+  }
+  const auto when = std::chrono::system_clock::from_time_t(timegm(&tm));
+  return std::max(std::chrono::milliseconds(0), std::chrono::duration_cast<std::chrono::milliseconds>(when - now));
+}
+
+std::optional<bool> server_says_retry(const Headers& headers)
+{
+  const auto value = find_header(headers, "x-should-retry");
+  if (value == "true") {
+    return true;
+  }
+  if (value == "false") {
+    return false;
+  }
+  return std::nullopt;
+}
+
+std::chrono::milliseconds backoff_wait(int retry, double random01)
+{
+  const double base = std::min(0.5 * std::pow(2.0, std::clamp(retry, 0, 10)), 8.0);
+  const double jittered = base * (1.0 - 0.25 * std::clamp(random01, 0.0, 1.0));
+  return std::chrono::milliseconds(static_cast<long long>(jittered * 1000));
+}
+
+} // namespace gptq

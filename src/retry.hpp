@@ -1,0 +1,34 @@
+#pragma once
+
+#include "headers.hpp"
+
+#include <chrono>
+#include <optional>
+#include <string_view>
+
+namespace gptq {
+
+// The longest wait a server may ask for that gptq waits out; past it, gptq
+// fails at once and says when to try again.
+inline constexpr std::chrono::seconds max_retry_wait{60};
+
+// True when a response with `status` and error `body` may succeed if sent
+// again: 408, 409, 429, 500, 502, 503 and 504, except a 429 whose error
+// code is insufficient_quota (it cannot succeed until billing changes).
+bool is_retryable_status(int status, std::string_view body);
+
+// The wait the server asks for, from `retry-after-ms` (milliseconds), then
+// `Retry-After` (seconds, or an HTTP date relative to `now`); nullopt when
+// it asks for none or the value cannot be read. A date in the past is 0.
+std::optional<std::chrono::milliseconds> server_retry_wait(const Headers& headers,
+                                                           std::chrono::system_clock::time_point now);
+
+// The server's explicit verdict from `x-should-retry: true|false`, if any.
+std::optional<bool> server_says_retry(const Headers& headers);
+
+// The wait before retry number `retry` (0 for the first): half a second
+// doubled each time, at most 8 s, less up to a quarter at random
+// (`random01` in [0, 1)) so that many clients do not retry in step.
+std::chrono::milliseconds backoff_wait(int retry, double random01);
+
+} // namespace gptq
