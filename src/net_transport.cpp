@@ -292,12 +292,16 @@ private:
       proxy_failed(ec, "reading its answer to CONNECT");
     }
     const auto& answer = parser.get();
-    if (answer.result_int() / 100 != 2) {
+    if (const unsigned status = answer.result_int(); status / 100 != 2) {
+      // Proxies answer a login failure with 407, some (tinyproxy) with 401.
+      const bool login = status == 407 || status == 401;
+      const std::string hint = !login ? ""
+                               : proxy_->username.empty() ? " (it wants a login: user:password@ in the proxy URL)"
+                                                          : " (wrong username or password?)";
       throw Error(ExitStatus::network,
                   "proxy",
-                  proxy_->display() + " refused the tunnel to " + where_ + ": " + std::to_string(answer.result_int()) +
-                    " " + one_line(std::string(answer.reason()), 60) +
-                    (answer.result_int() == 407 ? (proxy_->username.empty() ? " (it wants credentials: user:password@ in the proxy URL)" : " (wrong credentials?)") : ""));
+                  proxy_->display() + " refused the tunnel to " + where_ + ": " + std::to_string(status) + " " +
+                    one_line(std::string(answer.reason()), 60) + hint);
     }
     log("tunnel to " + where_ + " open after " + elapsed());
   }
@@ -314,8 +318,8 @@ private:
     if (choice[0] != 5 || (choice[1] != 0 && !(with_password && choice[1] == 2))) {
       throw Error(ExitStatus::network,
                   "proxy",
-                  proxy_->display() + (choice[1] == 2 ? " wants a username and password (user:password@ in the proxy URL)"
-                                                      : " accepts none of the offered ways to log in"));
+                  proxy_->display() + (with_password ? " accepts none of the offered ways to log in"
+                                                     : " wants a login (user:password@ in the proxy URL)"));
     }
     if (choice[1] == 2) {
       if (proxy_->username.size() > 255 || proxy_->password.size() > 255) {
