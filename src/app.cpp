@@ -122,6 +122,9 @@ public:
       endpoint, std::move(body), key_, options.stream, key_header_for(endpoint, options.key_header), options.headers);
     TransportOptions transport = transport_options(options);
     transport.proxy = choose_proxy(endpoint, options.proxy, options.no_proxy, context_.env);
+    if (transport.proxy) {
+      proxy_password_ = transport.proxy->password;
+    }
     if (options.verbose) {
       transport.log = [this](const std::string& line) { verbose(line); };
     }
@@ -131,7 +134,13 @@ public:
   }
 
   // The key, once known, so that error messages can be scrubbed of it.
-  const std::optional<std::string>& key() const { return key_; }
+  // Returns `text` without the key or the proxy password, once known.
+  std::string scrub(std::string text) const
+  {
+    text = redact(std::move(text), key_.value_or(""));
+    // A password of a few letters would blot out ordinary words instead.
+    return proxy_password_.size() >= 4 ? redact(std::move(text), proxy_password_) : text;
+  }
 
 private:
   // Sends `request` until it succeeds or may not be tried again: at most
@@ -220,12 +229,13 @@ private:
   void verbose(const std::string& line) const
   {
     if (verbose_) {
-      *context_.err << redact("gptq: " + line, key_.value_or("")) << '\n' << std::flush;
+      *context_.err << scrub("gptq: " + line) << '\n' << std::flush;
     }
   }
 
   const AppContext& context_;
   std::optional<std::string> key_;
+  std::string proxy_password_;
   bool verbose_ = false;
   int attempts_ = 0; // retries so far, for the backoff
 };
@@ -255,12 +265,12 @@ int run_app(std::span<const char* const> args, const AppContext& context)
     }
     line += e.what();
     // A server may quote the key back in its error message.
-    err << redact(line, run.key().value_or("")) << '\n' << std::flush;
+    err << run.scrub(line) << '\n' << std::flush;
     return static_cast<int>(e.status());
   } catch (const std::bad_alloc&) {
     err << "gptq: out of memory\n" << std::flush;
   } catch (const std::exception& e) {
-    err << redact(std::string("gptq: internal error: ") + e.what(), run.key().value_or("")) << '\n' << std::flush;
+    err << run.scrub(std::string("gptq: internal error: ") + e.what()) << '\n' << std::flush;
   }
   return static_cast<int>(ExitStatus::internal);
 }
