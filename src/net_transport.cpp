@@ -522,6 +522,17 @@ private:
         ec = {};
       }
       if (!head_delivered && parser.is_header_done()) {
+        // Through an http proxy that forwards plain http, a 407 is the
+        // proxy's, not the server's.
+        if (proxy_ && proxy_->kind == Proxy::Kind::http && !request_.url.is_https() &&
+            parser.get().result_int() == 407) {
+          throw Error(ExitStatus::network,
+                      "proxy",
+                      proxy_->display() + " refused to forward the request to " + where_ + ": 407 " +
+                        one_line(std::string(parser.get().reason()), 60) +
+                        (proxy_->username.empty() ? " (it wants a login: user:password@ in the proxy URL)"
+                                                  : " (wrong username or password?)"));
+        }
         head_delivered = true;
         log("HTTP " + std::to_string(parser.get().result_int()) + " " + one_line(std::string(parser.get().reason()), 60) +
             ", first byte after " + elapsed());
