@@ -12,7 +12,9 @@
 //     silent      plain TCP: accepts, never reads nor writes, keeps the
 //                 connection until the peer closes it (or 300 s)
 //   TLS listeners accept TLS 1.2 and 1.3; a failed handshake just drops the
-//   connection. When all listen, one line goes to stdout (then a flush):
+//   connection. When ::1 is available, https also listens on [::1] at the
+//   same port (then the ports line ends with https6=PORT, that port).
+//   When all listen, one line goes to stdout (then a flush):
 //     https=PORT expired=PORT wronghost=PORT selfsigned=PORT http=PORT silent=PORT
 //   The server exits with status 0 when its stdin reaches EOF (so it dies
 //   with the test that started it) and on SIGTERM or SIGINT.
@@ -69,8 +71,9 @@
 //                    until the peer closes it (or 300 s).
 //   stall-body       200 head with Content-Length: 1000 and 20 body bytes,
 //                    then nothing; kept until the peer closes it (or 300 s).
+//   slow-head/MS     sleeps MS ms (0-600000), then replies as echo.
 //   anything else    404, OpenAI error "unknown test mode: MODE" (also for a
-//                    missing or invalid NNN, MS, N, SIZE or BYTES).
+//                    missing or invalid NNN, MS, N, SIZE, BYTES or KIND).
 //
 // Streaming modes (sse*). Unless stated, the reply is 200, Content-Type:
 // text/event-stream, Cache-Control: no-cache, Transfer-Encoding: chunked, no
@@ -128,6 +131,8 @@
 //   sse-malformed    role event, two pieces, then the bad JSON
 //                    data: {"choices":[{"delta":{"content":"x"}
 //                    and the body ends cleanly.
+//   sse-stall        role event, two pieces, then nothing: no last chunk; kept
+//                    until the peer closes it (or 300 s).
 //   sse-drop         role event, two pieces, then TCP close: no last chunk,
 //                    no close_notify.
 //   sse-nodone       the standard stream without "data: [DONE]".
@@ -164,10 +169,48 @@
 // In sse-bench and sse-big the model is the request's if its body is JSON
 // with one, else "test-model".
 //
+// Counting modes, for tests of retries. KEY is any segment; the server
+// counts the requests it sees per KEY, in all modes together, for its
+// whole life (tests pick a fresh KEY each time):
+//   counted/KEY/MODE...  counts the request under KEY, then serves it as if
+//                    its target began with MODE... (the segments after KEY):
+//                    /counted/k1/sse-drop/v1/chat/completions is sse-drop.
+//   flaky/KEY/N/KIND counts the request; the first N (0-1000000) requests
+//                    with this KEY fail as KIND says, later ones succeed: as
+//                    sse when the request body has "stream":true, else as
+//                    echo. KIND is one of:
+//                      NNN          NNN (200-599), OpenAI error: message
+//                                   "flaky failure NNN", type "server_error"
+//                                   for 5xx, "requests" for 429 (code
+//                                   "rate_limit_exceeded", Retry-After: 0),
+//                                   else "invalid_request_error".
+//                      429ms        429 as above but retry-after-ms: 10 instead
+//                                   of Retry-After.
+//                      429quota     429, type and code "insufficient_quota",
+//                                   no Retry-After.
+//                      retry-long   503 with Retry-After: 3600.
+//                      retry-date   503 with Retry-After: an HTTP date 2 s
+//                                   after now (so a wait of 1-2 s).
+//                      retry-long-date  503, Retry-After: a date 3600 s on.
+//                      noretry      503 with x-should-retry: false.
+//                      shouldretry  400 with x-should-retry: true.
+//                      reset        reads the request, then resets the TCP
+//                                   connection (SO_LINGER 0): no reply byte.
+//   attempts/KEY     200 {"attempts":N}: the requests counted for KEY so far
+//                    (0 for an unknown KEY); not itself counted. Any method.
+//
+// Proxy refusals, for the http listener acting as an HTTP proxy (every
+// listener does it): requests meant for a proxy whose target host is refuse-NNN.test (NNN 400-599): CONNECT
+// refuse-NNN.test:PORT, or an absolute-form target http://refuse-NNN.test...
+// The reply is NNN with a text/plain body "proxy refused: NNN" and
+// Connection: close; 407 adds Proxy-Authenticate: Basic realm="gptq-test".
+// Any other CONNECT gets the same reply with 405.
+//
 // "TCP close" is a FIN after which the server waits (up to 10 s) for the
 // peer's close, so no reset can destroy data the peer has not read yet.
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -194,6 +237,7 @@
 #include <cstring>
 #include <ctime>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -217,6 +261,22 @@ bool g_verbose = false;
 // The --timestamps file (sse-bench), shared by all connections.
 std::mutex g_timestamps_mutex;
 std::FILE* g_timestamps = nullptr;
+
+// The requests seen per KEY by the counting modes, shared by all connections.
+std::mutex g_counts_mutex;
+std::map<std::string, std::uint64_t, std::less<>> g_counts;
+
+// Counts one more request for `key`; returns the new count.
+std::uint64_t count_request(const std::string& key) {
+  std::lock_guard lock(g_counts_mutex);
+  return ++g_counts[key];
+}
+
+std::uint64_t counted_requests(const std::string& key) {
+  std::lock_guard lock(g_counts_mutex);
+  const auto it = g_counts.find(key);
+  return it == g_counts.end() ? 0 : it->second;
+}
 
 // One listener: its name in the ports line and, for TLS, its certificate.
 struct Kind {
@@ -546,7 +606,8 @@ std::string raw_head(unsigned status, std::string_view reason,
 }
 
 // What happens to the connection after a mode has been served.
-enum class After { keep_alive, graceful_close, tcp_close, hold, done };
+// `reset` aborts the TCP connection (SO_LINGER 0: a RST, nothing more).
+enum class After { keep_alive, graceful_close, tcp_close, hold, reset, done };
 
 // --- Streamed replies ----------------------------------------------------
 
@@ -957,6 +1018,7 @@ std::optional<After> serve_sse(Stream& stream, const Request& req, const std::st
   std::string_view content_type = "text/event-stream";
   if (mode == "sse" || mode == "sse-comments" || mode == "sse-multi" ||
       mode == "sse-error" || mode == "sse-malformed" || mode == "sse-drop" ||
+      mode == "sse-stall" ||
       mode == "sse-refusal" || mode == "sse-reasoning") {
   } else if (mode == "sse-bytes") {
     bytewise = true;
@@ -994,7 +1056,8 @@ std::optional<After> serve_sse(Stream& stream, const Request& req, const std::st
     write_comments_stream(w, *in);
   } else if (mode == "sse-multi") {
     write_multi_stream(w, *in);
-  } else if (mode == "sse-error" || mode == "sse-malformed" || mode == "sse-drop") {
+  } else if (mode == "sse-error" || mode == "sse-malformed" || mode == "sse-drop" ||
+             mode == "sse-stall") {
     w.chunk(data_event(role_chunk(in->model)));
     const auto pieces = utf8_pieces(in->content, 4);
     for (std::size_t i = 0; i < std::min<std::size_t>(2, pieces.size()); ++i) {
@@ -1002,6 +1065,9 @@ std::optional<After> serve_sse(Stream& stream, const Request& req, const std::st
     }
     if (mode == "sse-drop") {
       return After::tcp_close;
+    }
+    if (mode == "sse-stall") {
+      return w.ok() ? After::hold : After::graceful_close;
     }
     w.chunk(data_event(mode == "sse-error"
                            ? R"({"error":{"message":"upstream provider failed","code":502}})"
@@ -1029,13 +1095,11 @@ std::optional<After> serve_sse(Stream& stream, const Request& req, const std::st
   return w.last() ? After::keep_alive : After::graceful_close;
 }
 
-// Serves one request; returns what to do with the connection next.
+// Serves one request in the mode `seg` names (seg[0] the mode, then its
+// arguments); returns what to do with the connection next.
 template <class Stream>
-After serve(Stream& stream, const Request& req, const std::string& kind) {
-  const auto seg = segments(req.target());
+After serve_mode(Stream& stream, const Request& req, const std::vector<std::string>& seg) {
   const std::string mode = seg.empty() ? std::string() : seg[0];
-  log(kind + ": " + std::string(req.method_string()) + " " +
-      std::string(req.target()) + " -> mode " + (mode.empty() ? "(none)" : mode));
   auto reply = [&](Reply r) {
     return write_reply(stream, req, std::move(r)) ? After::keep_alive
                                                   : After::graceful_close;
@@ -1109,6 +1173,12 @@ After serve(Stream& stream, const Request& req, const std::string& kind) {
   if (mode == "hang") {
     return After::hold;
   }
+  if (mode == "slow-head") {
+    if (const auto ms = number_arg(seg, 1, 0, 600'000)) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(*ms));
+      return reply(echo_reply(req.body()));
+    }
+  }
   if (mode.starts_with("sse")) {
     if (auto after = serve_sse(stream, req, mode, seg)) {
       return *after;
@@ -1159,6 +1229,186 @@ After serve(Stream& stream, const Request& req, const std::string& kind) {
                            "unknown_test_mode"));
 }
 
+// An HTTP date (RFC 9110 IMF-fixdate) `seconds` from now.
+std::string http_date_from_now(int seconds) {
+  const std::time_t t = std::time(nullptr) + seconds;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char text[64];
+  std::strftime(text, sizeof text, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  return text;
+}
+
+// Whether the request `body` is a JSON object with "stream": true.
+bool wants_stream(const std::string& body) {
+  error_code ec;
+  const json::value doc = json::parse(body, ec);
+  const auto* obj = ec ? nullptr : doc.if_object();
+  const auto* flag = obj != nullptr ? obj->if_contains("stream") : nullptr;
+  return flag != nullptr && flag->is_bool() && flag->get_bool();
+}
+
+// How a flaky request fails: with `reply`, or with a reset (no reply).
+struct Failure {
+  std::optional<Reply> reply;
+};
+
+// The failure flaky's `kind` names; nullopt for an unknown kind.
+std::optional<Failure> flaky_failure(std::string_view kind) {
+  auto with = [](Reply r, std::string name, std::string value) {
+    r.extra_headers.emplace_back(std::move(name), std::move(value));
+    return Failure{std::move(r)};
+  };
+  if (kind == "reset") {
+    return Failure{};
+  }
+  if (kind == "429ms") {
+    return with(error_reply(429, "flaky failure 429", "requests", "rate_limit_exceeded"),
+                "retry-after-ms", "10");
+  }
+  if (kind == "429quota") {
+    return Failure{error_reply(429,
+                               "You exceeded your current quota, please check your plan "
+                               "and billing details.",
+                               "insufficient_quota", "insufficient_quota")};
+  }
+  const Reply unavailable = error_reply(503, "flaky failure 503", "server_error");
+  if (kind == "retry-long") {
+    return with(unavailable, "Retry-After", "3600");
+  }
+  if (kind == "retry-date") {
+    return with(unavailable, "Retry-After", http_date_from_now(2));
+  }
+  if (kind == "retry-long-date") {
+    return with(unavailable, "Retry-After", http_date_from_now(3600));
+  }
+  if (kind == "noretry") {
+    return with(unavailable, "x-should-retry", "false");
+  }
+  if (kind == "shouldretry") {
+    return with(error_reply(400, "flaky failure 400"), "x-should-retry", "true");
+  }
+  const auto nnn = status_arg({"", std::string(kind)});
+  if (!nnn) {
+    return std::nullopt;
+  }
+  const std::string message = "flaky failure " + std::to_string(*nnn);
+  if (*nnn == 429) {
+    return with(error_reply(429, message, "requests", "rate_limit_exceeded"), "Retry-After",
+                "0");
+  }
+  return Failure{error_reply(*nnn, message,
+                             *nnn >= 500 ? "server_error" : "invalid_request_error")};
+}
+
+// The host a request meant for an HTTP proxy names: the host of a CONNECT
+// target (host:port) or of an absolute-form target; empty for a request in
+// origin form.
+std::string proxy_target_host(const Request& req) {
+  std::string_view target = req.target();
+  if (req.method() != http::verb::connect) {
+    const auto scheme = target.find("://");
+    if (scheme == std::string_view::npos || target.find('/') < scheme) {
+      return {};
+    }
+    target.remove_prefix(scheme + 3);
+    target = target.substr(0, target.find_first_of("/?#"));
+    if (const auto at = target.rfind('@'); at != std::string_view::npos) {
+      target.remove_prefix(at + 1);
+    }
+  }
+  if (const auto colon = target.rfind(':');
+      colon != std::string_view::npos && target.find(']', colon) == std::string_view::npos) {
+    target = target.substr(0, colon);
+  }
+  return lower(target);
+}
+
+// The proxy refusal for `req` (see the top comment); nullopt for a request
+// that is not meant for a proxy or names another host in origin form.
+std::optional<unsigned> proxy_refusal(const Request& req) {
+  const std::string host = proxy_target_host(req);
+  if (host.starts_with("refuse-") && host.ends_with(".test")) {
+    const std::string nnn = host.substr(7, host.size() - 7 - 5);
+    if (const auto status = status_arg({"", nnn}); status && *status >= 400) {
+      return *status;
+    }
+  }
+  if (req.method() == http::verb::connect) {
+    return 405;
+  }
+  return std::nullopt;
+}
+
+// Serves one request in the mode `seg` names, the counting modes included.
+template <class Stream>
+After serve_counting(Stream& stream, const Request& req, std::vector<std::string> seg) {
+  auto reply = [&](Reply r) {
+    return write_reply(stream, req, std::move(r)) ? After::keep_alive
+                                                  : After::graceful_close;
+  };
+  auto unknown = [&](std::string what) {
+    return reply(error_reply(404, "unknown test mode: " + what, "invalid_request_error",
+                             "unknown_test_mode"));
+  };
+  const std::string mode = seg.empty() ? std::string() : seg[0];
+  if (mode == "attempts") {
+    if (seg.size() < 2) {
+      return unknown("attempts (KEY missing)");
+    }
+    return reply(Reply{200, "application/json",
+                       json::serialize(json::object{{"attempts", counted_requests(seg[1])}}),
+                       {}});
+  }
+  if (mode == "counted") {
+    if (seg.size() < 3) {
+      return unknown("counted (KEY or MODE missing)");
+    }
+    count_request(seg[1]);
+    seg.erase(seg.begin(), seg.begin() + 2);
+    return serve_counting(stream, req, std::move(seg));
+  }
+  if (mode == "flaky") {
+    const auto n = number_arg(seg, 2, 0, 1'000'000);
+    const auto failure = seg.size() >= 4 ? flaky_failure(seg[3]) : std::nullopt;
+    if (!n || !failure) {
+      std::string what = "flaky";
+      for (std::size_t i = 1; i < seg.size() && i <= 3; ++i) {
+        what += "/" + seg[i];
+      }
+      return unknown(what + " (N must be 0-1000000, KIND a status or a named kind)");
+    }
+    if (count_request(seg[1]) > *n) {
+      return serve_mode(stream, req, {wants_stream(req.body()) ? "sse" : "echo"});
+    }
+    if (!failure->reply) {
+      return After::reset;
+    }
+    return reply(*failure->reply);
+  }
+  return serve_mode(stream, req, seg);
+}
+
+// Serves one request; returns what to do with the connection next.
+template <class Stream>
+After serve(Stream& stream, const Request& req, const std::string& kind) {
+  auto seg = segments(req.target());
+  log(kind + ": " + std::string(req.method_string()) + " " +
+      std::string(req.target()) + " -> mode " + (seg.empty() ? "(none)" : seg[0]));
+  if (const auto refusal = proxy_refusal(req)) {
+    const std::string body = "proxy refused: " + std::to_string(*refusal) + "\n";
+    std::string head = raw_head(*refusal,
+                                http::obsolete_reason(http::int_to_status(*refusal)),
+                                "text/plain", body.size(), true);
+    if (*refusal == 407) {
+      head.insert(head.size() - 2, "Proxy-Authenticate: Basic realm=\"gptq-test\"\r\n");
+    }
+    write_all(stream, head + body);
+    return After::graceful_close;
+  }
+  return serve_counting(stream, req, std::move(seg));
+}
+
 // Reads and serves requests on `stream` until the connection ends.
 template <class Stream>
 void serve_connection(Stream& stream, const std::string& kind) {
@@ -1200,6 +1450,10 @@ void serve_connection(Stream& stream, const std::string& kind) {
       return;
     case After::hold:
       wait_peer_close(lowest(stream).native_handle(), kHoldSeconds, true);
+      lowest(stream).close(ec);
+      return;
+    case After::reset:
+      lowest(stream).set_option(net::socket_base::linger(true, 0), ec);
       lowest(stream).close(ec);
       return;
     case After::done:
@@ -1269,6 +1523,38 @@ std::unique_ptr<ssl::context> make_tls(const std::string& dir, const char* name)
   return ctx;
 }
 
+// An acceptor on [::1] at the port of `v4`, the 127.0.0.1 acceptor; when
+// that port is taken on ::1, `v4` is replaced by one on a new port (a few
+// tries). Returns nullptr when ::1 cannot be used at all.
+std::unique_ptr<tcp::acceptor> listen_v6_loopback(net::io_context& io,
+                                                  std::unique_ptr<tcp::acceptor>& v4) {
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    auto v6 = std::make_unique<tcp::acceptor>(io);
+    error_code ec;
+    v6->open(tcp::v6(), ec);
+    if (!ec) {
+      v6->set_option(net::ip::v6_only(true), ec);
+    }
+    if (!ec) {
+      v6->bind(tcp::endpoint(net::ip::make_address_v6("::1"), v4->local_endpoint().port()),
+               ec);
+    }
+    if (!ec) {
+      v6->listen(net::socket_base::max_listen_connections, ec);
+    }
+    if (!ec) {
+      return v6;
+    }
+    if (ec != net::error::address_in_use) {
+      log("https6: ::1 unavailable: " + ec.message());
+      return nullptr;
+    }
+    v4 = std::make_unique<tcp::acceptor>(
+        io, tcp::endpoint(net::ip::make_address_v4("127.0.0.1"), 0));
+  }
+  return nullptr;
+}
+
 [[noreturn]] void quit(int status) {
   std::fflush(stdout);
   std::fflush(stderr);
@@ -1333,15 +1619,22 @@ int main(int argc, char** argv) {
   net::io_context io;
   std::vector<std::unique_ptr<ssl::context>> contexts;
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
+  std::unique_ptr<tcp::acceptor> https6; // https on [::1], when possible
   std::string ports;
   try {
     for (const Kind& kind : kKinds) {
       contexts.push_back(kind.cert ? make_tls(certs, kind.cert) : nullptr);
       auto acc = std::make_unique<tcp::acceptor>(
           io, tcp::endpoint(net::ip::make_address_v4("127.0.0.1"), 0));
+      if (acceptors.empty()) { // https (the first kind)
+        https6 = listen_v6_loopback(io, acc);
+      }
       ports += (ports.empty() ? "" : " ") + std::string(kind.name) + "=" +
                std::to_string(acc->local_endpoint().port());
       acceptors.push_back(std::move(acc));
+    }
+    if (https6) {
+      ports += " https6=" + std::to_string(https6->local_endpoint().port());
     }
   } catch (const std::exception& e) {
     std::cerr << "gptq_test_server: setup: " << e.what() << "\n";
@@ -1350,6 +1643,10 @@ int main(int argc, char** argv) {
   for (std::size_t i = 0; i < kKinds.size(); ++i) {
     std::thread(accept_loop, std::ref(*acceptors[i]), std::cref(kKinds[i]),
                 contexts[i].get())
+        .detach();
+  }
+  if (https6) {
+    std::thread(accept_loop, std::ref(*https6), std::cref(kKinds[0]), contexts[0].get())
         .detach();
   }
 
