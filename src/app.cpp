@@ -17,8 +17,14 @@
 #include <boost/version.hpp>
 #include <openssl/crypto.h>
 
+#include <cerrno>
 #include <cmath>
+#include <cstring>
+#include <fstream>
 #include <random>
+#include <sstream>
+
+#include <sys/stat.h>
 
 namespace gptq {
 
@@ -66,6 +72,23 @@ std::optional<std::string> api_key(const Environment& env)
   return key;
 }
 
+// Returns the contents of `path`. Throws gptq::Error (usage) naming `what`
+// and the path when it cannot be read.
+std::string read_text_file(const std::string& path, const std::string& what)
+{
+  std::ifstream in(path, std::ios::binary);
+  struct stat st;
+  if (stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    throw Error(ExitStatus::usage, what, "'" + path + "' is a directory, not a file");
+  }
+  if (!in) {
+    throw Error(ExitStatus::usage, what, "cannot read '" + path + "': " + std::strerror(errno));
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
 class Run {
 public:
   explicit Run(const AppContext& context) : context_(context) {}
@@ -82,8 +105,11 @@ public:
       out.write(version_text());
       return ExitStatus::ok;
     }
-    const Options& options = command.options;
+    Options options = command.options;
     verbose_ = options.verbose;
+    if (options.schema_file) {
+      options.schema_text = read_text_file(*options.schema_file, "--schema");
+    }
     const Url endpoint = endpoint_url(parse_url(options.base_url), "/chat/completions");
 
     // The key is checked before stdin is read: a missing key should not

@@ -9,6 +9,7 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <limits>
 
 namespace po = boost::program_options;
 
@@ -107,6 +108,12 @@ Command parse_command_line(std::span<const char* const> args, const Environment&
     ("base-url", po::value<std::string>())
     ("temperature,t", po::value<std::string>())
     ("max-tokens", po::value<std::string>())
+    ("top-p", po::value<std::string>())
+    ("seed", po::value<std::string>())
+    ("stop", po::value<std::vector<std::string>>())
+    ("option,o", po::value<std::vector<std::string>>())
+    ("json", po::bool_switch())
+    ("schema", po::value<std::string>())
     ("connect-timeout", po::value<std::string>())
     ("idle-timeout", po::value<std::string>())
     ("timeout", po::value<std::string>())
@@ -180,6 +187,34 @@ Command parse_command_line(std::span<const char* const> args, const Environment&
   if (auto n = get("max-tokens")) {
     o.max_tokens = parse_count("--max-tokens", *n);
   }
+  if (auto p = get("top-p")) {
+    o.top_p = parse_double("--top-p", *p, 0, 1, "a number from 0 to 1");
+  }
+  if (auto s = get("seed")) {
+    o.seed = parse_integer("--seed", *s, std::numeric_limits<long long>::min(), std::numeric_limits<long long>::max());
+  }
+  if (vm.count("stop")) {
+    o.stop = vm["stop"].as<std::vector<std::string>>();
+    for (const auto& s : o.stop) {
+      if (s.empty()) {
+        throw Error(ExitStatus::usage, "--stop", "a stop sequence cannot be empty");
+      }
+    }
+  }
+  if (vm.count("option")) {
+    for (const auto& field : vm["option"].as<std::vector<std::string>>()) {
+      const auto eq = field.find('=');
+      if (eq == std::string::npos || eq == 0) {
+        throw Error(ExitStatus::usage, "--option", "expected KEY=VALUE, got '" + one_line(field, 80) + "'");
+      }
+      o.fields.emplace_back(field.substr(0, eq), field.substr(eq + 1));
+    }
+  }
+  o.json = vm["json"].as<bool>();
+  o.schema_file = get("schema");
+  if (o.json && o.schema_file) {
+    throw Error(ExitStatus::usage, "--schema", "use either --json or --schema, not both");
+  }
   if (auto s = get("connect-timeout")) {
     o.connect_timeout = parse_seconds("--connect-timeout", *s);
   }
@@ -233,6 +268,12 @@ std::string help_text()
          "  -m, --model NAME         model [$GPTQ_MODEL, default: gpt-4o-mini]\n"
          "  -t, --temperature X      sampling temperature, 0 to 2\n"
          "      --max-tokens N       longest reply, in tokens\n"
+         "      --top-p X            nucleus sampling, 0 to 1\n"
+         "      --seed N             ask for repeatable sampling\n"
+         "      --stop SEQ           stop at SEQ (repeatable)\n"
+         "  -o, --option KEY=VALUE   set any request field (VALUE as JSON, else text)\n"
+         "      --json               ask for a JSON object as the reply\n"
+         "      --schema FILE        ask for JSON that follows the JSON Schema in FILE\n"
          "\n"
          "Output:\n"
          "      --no-stream          print the reply when complete, not as it arrives\n"

@@ -25,6 +25,13 @@ struct Options {
   std::string base_url = default_base_url;
   std::optional<double> temperature;
   std::optional<long long> max_tokens;
+  std::optional<double> top_p;
+  std::optional<long long> seed;
+  std::vector<std::string> stop;                        // --stop, in order
+  std::vector<std::pair<std::string, std::string>> fields; // -o KEY=VALUE, VALUE as written
+  bool json = false;                                    // --json
+  std::optional<std::string> schema_file;               // --schema FILE
+  std::optional<std::string> schema_text;               // its contents, read by the app
   double connect_timeout = default_connect_timeout; // seconds
   double idle_timeout = default_idle_timeout;       // seconds
   std::optional<double> timeout;                    // seconds; none by default

@@ -139,6 +139,26 @@ BOOST_AUTO_TEST_CASE(bad_values_name_the_option)
   BOOST_TEST(usage_error({"--cacert", ""}).starts_with("--cacert: "));
 }
 
+BOOST_AUTO_TEST_CASE(request_option_flags)
+{
+  const Options o = parse({"--top-p", "0.5", "--seed", "-3", "--stop", "a", "--stop", "b", "-o", "k=v", "--option",
+                           "n=2", "-o", "eq=a=b", "--json"})
+                      .options;
+  BOOST_TEST(*o.top_p == 0.5);
+  BOOST_TEST(*o.seed == -3);
+  BOOST_TEST((o.stop == std::vector<std::string>{"a", "b"}));
+  BOOST_TEST(o.fields.size() == 3u);
+  BOOST_TEST(o.fields[2].first == "eq");
+  BOOST_TEST(o.fields[2].second == "a=b");
+  BOOST_TEST(o.json);
+  BOOST_TEST(usage_error({"--top-p", "1.5"}).starts_with("--top-p: "));
+  BOOST_TEST(usage_error({"--seed", "x"}).starts_with("--seed: "));
+  BOOST_TEST(usage_error({"-o", "novalue"}).starts_with("--option: "));
+  BOOST_TEST(usage_error({"-o", "=v"}).starts_with("--option: "));
+  BOOST_TEST(usage_error({"--stop", ""}).starts_with("--stop: "));
+  BOOST_TEST(usage_error({"--json", "--schema", "s.json"}).starts_with("--schema: "));
+}
+
 BOOST_AUTO_TEST_CASE(unknown_missing_and_repeated_options_are_usage_errors)
 {
   BOOST_TEST(usage_error({"--bogus"}).find("--bogus") != std::string::npos);
@@ -159,7 +179,7 @@ BOOST_AUTO_TEST_CASE(help_text_fits_80_columns_and_lists_every_option)
   while (std::getline(lines, line)) {
     BOOST_TEST(line.size() < 80, line);
   }
-  for (const char* option : {"--system", "-s,", "--model", "-m,", "--temperature", "-t,", "--max-tokens", "--base-url",
+  for (const char* option : {"--top-p", "--seed", "--stop", "--option", "-o,", "--json", "--schema", "--system", "-s,", "--model", "-m,", "--temperature", "-t,", "--max-tokens", "--base-url",
                              "--cacert", "--connect-timeout", "--idle-timeout", "--timeout", "--dry-run", "--no-stdin",
                              "--help", "-h,", "--version"}) {
     BOOST_TEST(help_text().find(option) != std::string::npos, option);

@@ -1,5 +1,7 @@
 #include "request.hpp"
 
+#include "error.hpp"
+
 #include <boost/json/parse.hpp>
 #include <boost/test/unit_test.hpp>
 
@@ -63,6 +65,66 @@ BOOST_AUTO_TEST_CASE(max_tokens_field_depends_on_the_server)
   const std::string other = build_request_body(o, "x", local);
   BOOST_TEST(other.find(R"("max_tokens":64)") != std::string::npos);
   BOOST_TEST(other.find("max_completion_tokens") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(sampling_options_and_response_formats)
+{
+  Options o;
+  o.stream = false;
+  o.top_p = 0.9;
+  o.seed = -7;
+  o.stop = {"END", "\n\n"};
+  o.json = true;
+  BOOST_TEST(build_request_body(o, "x", local) ==
+             R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":"x"}],"top_p":0.9,"seed":-7,)"
+             R"("stop":["END","\n\n"],"response_format":{"type":"json_object"}})");
+}
+
+BOOST_AUTO_TEST_CASE(schema_becomes_a_strict_json_schema_format)
+{
+  Options o;
+  o.stream = false;
+  o.schema_file = "dir/person.schema.json";
+  o.schema_text = R"({"type":"object","properties":{"name":{"type":"string"}}})";
+  const auto body = boost::json::parse(build_request_body(o, "x", local));
+  const auto& format = body.at("response_format");
+  BOOST_TEST(format.at("type").as_string() == "json_schema");
+  BOOST_TEST(format.at("json_schema").at("name").as_string() == "person");
+  BOOST_TEST(format.at("json_schema").at("strict").as_bool());
+  BOOST_TEST(format.at("json_schema").at("schema").at("properties").at("name").at("type").as_string() == "string");
+}
+
+BOOST_AUTO_TEST_CASE(bad_schema_names_file_line_and_column)
+{
+  Options o;
+  o.schema_file = "s.json";
+  o.schema_text = "{\n  \"type\": ,\n}";
+  try {
+    build_request_body(o, "x", local);
+    BOOST_ERROR("accepted");
+  } catch (const Error& e) {
+    BOOST_TEST(static_cast<int>(e.status()) == 2);
+    BOOST_TEST(std::string(e.what()).starts_with("s.json:2:11: not valid JSON"), e.what());
+  }
+  o.schema_text = "[1]";
+  BOOST_CHECK_THROW(build_request_body(o, "x", local), Error);
+}
+
+BOOST_AUTO_TEST_CASE(option_values_are_json_when_they_parse_else_text_and_come_last)
+{
+  Options o;
+  o.stream = false;
+  o.temperature = 0.5;
+  o.fields = {{"reasoning_effort", "low"}, {"n", "2"}, {"logit_bias", R"({"50256":-100})"}, {"flag", "true"},
+              {"temperature", "0"}, {"user", "\"quoted\""}, {"note", "{not json"}};
+  const auto body = boost::json::parse(build_request_body(o, "x", local));
+  BOOST_TEST(body.at("reasoning_effort").as_string() == "low");
+  BOOST_TEST(body.at("n").as_int64() == 2);
+  BOOST_TEST(body.at("logit_bias").at("50256").as_int64() == -100);
+  BOOST_TEST(body.at("flag").as_bool());
+  BOOST_TEST(body.at("temperature").as_int64() == 0);
+  BOOST_TEST(body.at("user").as_string() == "quoted");
+  BOOST_TEST(body.at("note").as_string() == "{not json");
 }
 
 BOOST_AUTO_TEST_CASE(http_request_headers)
