@@ -17,6 +17,7 @@
 #include <boost/version.hpp>
 #include <openssl/crypto.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -126,7 +127,8 @@ public:
       require_utf8(*options.system, "--system");
     }
     std::optional<std::string> input;
-    if (!options.no_stdin && is_readable_non_terminal(context_.stdin_fd)) {
+    const bool stdin_is_a_file = std::find(options.files.begin(), options.files.end(), "-") != options.files.end();
+    if ((!options.no_stdin || stdin_is_a_file) && is_readable_non_terminal(context_.stdin_fd)) {
       const bool have_words = !options.prompt_words.empty();
       input = read_all_input(context_.stdin_fd, context_.stdin_hint_after, [&] {
         if (have_words) {
@@ -136,7 +138,17 @@ public:
         }
       });
     }
-    const std::string user_message = assemble_user_message(options.prompt_words, input);
+    std::vector<Attachment> attachments;
+    for (const auto& path : options.files) {
+      if (path == "-") {
+        // stdin was read above; as a file it is not the prompt text too.
+        attachments.push_back({"stdin", input.value_or("")});
+        input.reset();
+      } else {
+        attachments.push_back({path, read_text_file(path, "--file")});
+      }
+    }
+    const std::string user_message = assemble_user_message(options.prompt_words, input, attachments);
     std::string body = build_request_body(options, user_message, endpoint);
     if (options.dry_run) {
       out.write(body);

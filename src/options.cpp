@@ -131,6 +131,7 @@ Command parse_command_line(std::span<const char* const> args, const Environment&
     ("usage", po::bool_switch())
     ("help,h", po::bool_switch())
     ("version", po::bool_switch())
+    ("file,f", po::value<std::vector<std::string>>())
     ("prompt", po::value<std::vector<std::string>>());
   po::positional_options_description positional;
   positional.add("prompt", -1);
@@ -165,6 +166,9 @@ Command parse_command_line(std::span<const char* const> args, const Environment&
   };
 
   o.system = get("system");
+  if (vm.count("file")) {
+    o.files = vm["file"].as<std::vector<std::string>>();
+  }
   if (vm.count("prompt")) {
     o.prompt_words = vm["prompt"].as<std::vector<std::string>>();
   }
@@ -261,6 +265,7 @@ std::string help_text()
          "\n"
          "Prompt:\n"
          "  -s, --system TEXT        system message (the persona); none by default\n"
+         "  -f, --file PATH          add a file to the prompt (repeatable; - is stdin)\n"
          "      --no-stdin           do not read stdin, even when it is not a terminal\n"
          "      --dry-run            print the JSON request body; send nothing\n"
          "\n"

@@ -21,6 +21,7 @@ inline constexpr int max_retries = 10;
 struct Options {
   std::optional<std::string> system;     // -s; no system message when absent
   std::vector<std::string> prompt_words; // PROMPT...
+  std::vector<std::string> files;        // -f, in order; "-" is stdin
   std::string model = default_model;
   std::string base_url = default_base_url;
   std::optional<double> temperature;

@@ -3,6 +3,7 @@
 #include "error.hpp"
 #include "text.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace gptq {
@@ -21,8 +22,25 @@ void require_utf8(const std::string& text, const std::string& what)
                 "); convert the text to UTF-8 first, e.g. with iconv");
 }
 
+namespace {
+
+// A fence the content cannot close: one backtick more than its longest run.
+std::string fence_for(const std::string& content)
+{
+  std::size_t longest = 0;
+  std::size_t run = 0;
+  for (const char c : content) {
+    run = c == '`' ? run + 1 : 0;
+    longest = std::max(longest, run);
+  }
+  return std::string(std::max<std::size_t>(3, longest + 1), '`');
+}
+
+} // namespace
+
 std::string assemble_user_message(const std::vector<std::string>& words,
-                                  const std::optional<std::string>& stdin_text)
+                                  const std::optional<std::string>& stdin_text,
+                                  const std::vector<Attachment>& attachments)
 {
   std::string message;
   for (std::size_t i = 0; i < words.size(); ++i) {
@@ -38,6 +56,18 @@ std::string assemble_user_message(const std::vector<std::string>& words,
       message += "\n\n";
     }
     message += *stdin_text;
+  }
+  for (const auto& file : attachments) {
+    require_utf8(file.content, "--file " + file.name);
+    const std::string fence = fence_for(file.content);
+    if (!message.empty()) {
+      message += "\n\n";
+    }
+    message += "File: " + file.name + "\n" + fence + "\n" + file.content;
+    if (!file.content.empty() && file.content.back() != '\n') {
+      message += '\n';
+    }
+    message += fence;
   }
   if (trim(message).empty()) {
     throw Error(ExitStatus::usage,

@@ -6,13 +6,22 @@
 
 namespace gptq {
 
+// A file given with -f.
+struct Attachment {
+  std::string name;    // as the user wrote it ("-" is "stdin")
+  std::string content; // exactly the file's bytes
+};
+
 // Returns the user message: the PROMPT `words` joined by single spaces,
 // then "\n\n" and `stdin_text` when both are present, or whichever one is
-// present. Bytes pass through unchanged. Throws gptq::Error (usage) when the
-// result is empty or only white space, or when the words or `stdin_text`
-// are not valid UTF-8 (naming the byte offset).
+// present, then each attachment as "File: NAME" and its content in a code
+// fence longer than any run of backticks inside it, a blank line between
+// parts. Bytes pass through unchanged. Throws gptq::Error (usage) when the
+// result is empty or only white space, or when the words, `stdin_text` or an
+// attachment are not valid UTF-8 (naming it and the byte offset).
 std::string assemble_user_message(const std::vector<std::string>& words,
-                                  const std::optional<std::string>& stdin_text);
+                                  const std::optional<std::string>& stdin_text,
+                                  const std::vector<Attachment>& attachments = {});
 
 // Throws gptq::Error (usage) naming `what` and the byte offset when `text` is
 // not valid UTF-8: servers reject or garble such requests, so gptq refuses

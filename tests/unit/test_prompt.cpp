@@ -63,4 +63,31 @@ BOOST_AUTO_TEST_CASE(invalid_utf8_names_source_and_offset)
   BOOST_TEST(usage_error({"ok", "b\xE9"}, std::nullopt).starts_with("prompt: invalid UTF-8 at byte 4 (0xE9)"));
 }
 
+BOOST_AUTO_TEST_CASE(attachments_follow_words_and_stdin_each_named_and_fenced)
+{
+  const std::string message = assemble_user_message({"review"}, std::string("notes\n"),
+                                                     {{"a.py", "print(1)\n"}, {"b.md", "no newline at end"}});
+  BOOST_TEST(message == "review\n\nnotes\n\n\nFile: a.py\n```\nprint(1)\n```\n\nFile: b.md\n```\nno newline at end\n```");
+}
+
+BOOST_AUTO_TEST_CASE(attachment_fence_is_longer_than_any_backtick_run_inside)
+{
+  const std::string message = assemble_user_message({}, std::nullopt, {{"x.md", "```js\ncode\n```\n `````` \n"}});
+  BOOST_TEST(message.starts_with("File: x.md\n```````\n"));
+  BOOST_TEST(message.ends_with("\n```````"));
+}
+
+BOOST_AUTO_TEST_CASE(attachment_alone_is_a_prompt_and_bad_utf8_names_it)
+{
+  BOOST_TEST(assemble_user_message({}, std::nullopt, {{"e", ""}}) == "File: e\n```\n```");
+  BOOST_TEST(usage_error({}, std::nullopt) != "");
+  try {
+    assemble_user_message({"x"}, std::nullopt, {{"bad.txt", "ok\xC0"}});
+    BOOST_ERROR("accepted");
+  } catch (const Error& e) {
+    BOOST_TEST(e.phase() == "--file bad.txt");
+    BOOST_TEST(std::string(e.what()).starts_with("invalid UTF-8 at byte 2"));
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()
