@@ -1,8 +1,10 @@
 #include "app.hpp"
 
 #include "activity.hpp"
+#include "config.hpp"
 #include "error.hpp"
 #include "input.hpp"
+#include "key_source.hpp"
 #include "options.hpp"
 #include "output.hpp"
 #include "prompt.hpp"
@@ -48,31 +50,6 @@ TransportOptions transport_options(const Options& options)
   return t;
 }
 
-// Returns the API key from OPENAI_API_KEY, or nullopt when it is unset or
-// empty. Throws gptq::Error (auth) when it could not be sent in a header;
-// the message never repeats the key.
-std::optional<std::string> api_key(const Environment& env)
-{
-  auto raw = env("OPENAI_API_KEY");
-  if (!raw) {
-    return std::nullopt;
-  }
-  const std::string key(trim(*raw));
-  if (key.empty()) {
-    return std::nullopt;
-  }
-  for (const char c : key) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u <= 0x20 || u >= 0x7F) {
-      throw Error(ExitStatus::auth,
-                  "",
-                  "OPENAI_API_KEY contains spaces, control or non-ASCII characters, so it cannot be sent; "
-                  "check how it was set");
-    }
-  }
-  return key;
-}
-
 // Returns the contents of `path`. Throws gptq::Error (usage) naming `what`
 // and the path when it cannot be read.
 std::string read_text_file(const std::string& path, const std::string& what)
@@ -90,14 +67,173 @@ std::string read_text_file(const std::string& path, const std::string& what)
   return text.str();
 }
 
+// The settings of one run: the command line over the chosen role, the
+// chosen profile, the environment and the config file's top level.
+struct Settings {
+  Command command;
+  KeySource key_source;
+  std::vector<std::string> role_names; // for --list-roles
+};
+
+// Paths in the config file may start with ~/ for the home directory.
+std::string expand_home(const std::string& path, const Environment& env)
+{
+  if (path.starts_with("~/")) {
+    if (auto home = env("HOME")) {
+      return *home + path.substr(1);
+    }
+  }
+  return path;
+}
+
+std::vector<std::string> flatten(const ConfigSection& section, const std::string& path)
+{
+  std::vector<std::string> args;
+  for (const auto& argument : section_arguments(section, path)) {
+    args.insert(args.end(), argument.args.begin(), argument.args.end());
+  }
+  return args;
+}
+
+// Checks every value of `section` against the option it sets, so that a bad
+// one is reported with the file, the line and the key.
+void check_section(const ConfigSection& section, const std::string& path)
+{
+  for (const auto& argument : section_arguments(section, path)) {
+    std::vector<const char*> args;
+    for (const auto& a : argument.args) {
+      args.push_back(a.c_str());
+    }
+    try {
+      parse_command_line(args, [](const std::string&) { return std::optional<std::string>(); });
+    } catch (const Error& e) {
+      throw Error(ExitStatus::usage, path + ":" + std::to_string(argument.line), argument.key + ": " + e.what());
+    }
+  }
+}
+
+template<class Sections>
+const ConfigSection& find_section(const Sections& sections,
+                                  const std::string& name,
+                                  const std::string& kind,
+                                  const std::string& option,
+                                  const std::string& path)
+{
+  const auto found = sections.find(name);
+  if (found != sections.end()) {
+    return found->second;
+  }
+  std::string known;
+  for (const auto& [section_name, section] : sections) {
+    known += (known.empty() ? "" : ", ") + section_name;
+  }
+  throw Error(ExitStatus::usage,
+              option,
+              "no " + kind + " '" + one_line(name, 60) + "' in " + (path.empty() ? "the config file" : path) +
+                (known.empty() ? "; it defines none" : "; known: " + known));
+}
+
+Settings resolve_settings(std::span<const char* const> args, const Environment& env)
+{
+  Settings settings;
+  const Command first = parse_command_line(args, env);
+  if (first.action == Command::Action::help || first.action == Command::Action::version) {
+    settings.command = first;
+    return settings;
+  }
+  // The config file: named (then it must exist), or the default place.
+  std::optional<std::string> path = first.options.config_file;
+  std::string named_by = "--config";
+  if (!path && env("GPTQ_CONFIG").value_or("") != "") {
+    path = env("GPTQ_CONFIG");
+    named_by = "GPTQ_CONFIG";
+  }
+  const bool named = path.has_value();
+  if (!path) {
+    const auto xdg = env("XDG_CONFIG_HOME").value_or("");
+    const auto home = env("HOME").value_or("");
+    if (!xdg.empty()) {
+      path = xdg + "/gptq/config";
+    } else if (!home.empty()) {
+      path = home + "/.config/gptq/config";
+    }
+  }
+  Config config;
+  if (path) {
+    std::ifstream in(*path, std::ios::binary);
+    if (in) {
+      std::ostringstream text;
+      text << in.rdbuf();
+      config = parse_config(text.str(), *path);
+    } else if (named) {
+      throw Error(ExitStatus::usage, named_by, "cannot read '" + *path + "': " + std::strerror(errno));
+    }
+  }
+  check_section(config.top, config.path);
+  for (const auto* sections : {&config.roles, &config.profiles}) {
+    for (const auto& [name, section] : *sections) {
+      check_section(section, config.path);
+    }
+  }
+  for (const auto& [name, section] : config.roles) {
+    settings.role_names.push_back(name);
+  }
+
+  std::vector<std::vector<std::string>> above_env;
+  if (first.options.role) {
+    const ConfigSection& role = find_section(config.roles, *first.options.role, "role", "--role", config.path);
+    std::vector<std::string> role_args = flatten(role, config.path);
+    if (const auto file = role.values.find("system_file"); file != role.values.end() && !role.values.count("system")) {
+      role_args.push_back("--system");
+      const std::string text =
+        read_text_file(expand_home(file->second.value, env), config.path + ":" + std::to_string(file->second.line));
+      role_args.push_back(std::string(trim(text)));
+    }
+    above_env.push_back(std::move(role_args));
+  }
+  std::optional<std::string> profile_name = first.options.profile;
+  std::string profile_option = "--profile";
+  if (!profile_name && env("GPTQ_PROFILE").value_or("") != "") {
+    profile_name = env("GPTQ_PROFILE");
+    profile_option = "GPTQ_PROFILE";
+  }
+  if (!profile_name && config.top.values.count("default_profile")) {
+    profile_name = config.top.values.at("default_profile").value;
+    profile_option = config.path + ":" + std::to_string(config.top.values.at("default_profile").line);
+  }
+  if (profile_name) {
+    const ConfigSection& profile = find_section(config.profiles, *profile_name, "profile", profile_option, config.path);
+    above_env.push_back(flatten(profile, config.path));
+    settings.key_source.origin = "profile " + *profile_name;
+    auto value = [&](const char* key) -> std::optional<std::string> {
+      const auto found = profile.values.find(key);
+      return found == profile.values.end() ? std::nullopt : std::optional<std::string>(found->second.value);
+    };
+    settings.key_source.env_name = value("api_key_env").value_or(settings.key_source.env_name);
+    if (auto file = value("api_key_file")) {
+      settings.key_source.file = expand_home(*file, env);
+    }
+    settings.key_source.command = value("api_key_cmd");
+  }
+  settings.command = parse_command_line(args, env, above_env, {flatten(config.top, config.path)});
+  return settings;
+}
+
 class Run {
 public:
   explicit Run(const AppContext& context) : context_(context) {}
 
   ExitStatus operator()(std::span<const char* const> args)
   {
-    const Command command = parse_command_line(args, context_.env);
+    const Settings settings = resolve_settings(args, context_.env);
+    const Command& command = settings.command;
     ReplyWriter out(context_.stdout_fd);
+    if (command.action == Command::Action::list_roles) {
+      for (const auto& name : settings.role_names) {
+        out.write(name + "\n");
+      }
+      return ExitStatus::ok;
+    }
     if (command.action == Command::Action::help) {
       out.write(help_text());
       return ExitStatus::ok;
@@ -115,12 +251,16 @@ public:
 
     // The key is checked before stdin is read: a missing key should not
     // first make the user wait for (and lose) a long piped input.
-    key_ = api_key(context_.env);
+    if (!options.dry_run) {
+      key_ = read_api_key(settings.key_source, context_.env, *context_.err);
+    }
     if (!key_ && is_openai(endpoint) && !options.dry_run) {
       throw Error(ExitStatus::auth,
                   "",
-                  "OPENAI_API_KEY is not set; export your OpenAI API key in it, or use --base-url for a "
-                  "server that needs no key");
+                  settings.key_source.file || settings.key_source.command
+                    ? "the key source of " + settings.key_source.origin + " gave no key"
+                    : settings.key_source.env_name + " is not set; export your OpenAI API key in it, or use "
+                                                     "--base-url for a server that needs no key");
     }
 
     if (options.system) {

@@ -99,7 +99,10 @@ std::optional<std::string> non_empty(const Environment& env, const std::string& 
 
 } // namespace
 
-Command parse_command_line(std::span<const char* const> args, const Environment& env)
+Command parse_command_line(std::span<const char* const> args,
+                           const Environment& env,
+                           const std::vector<std::vector<std::string>>& above_env,
+                           const std::vector<std::vector<std::string>>& below_env)
 {
   po::options_description desc;
   desc.add_options()
@@ -132,6 +135,10 @@ Command parse_command_line(std::span<const char* const> args, const Environment&
     ("help,h", po::bool_switch())
     ("version", po::bool_switch())
     ("file,f", po::value<std::vector<std::string>>())
+    ("config", po::value<std::string>())
+    ("role,r", po::value<std::string>())
+    ("profile,P", po::value<std::string>())
+    ("list-roles", po::bool_switch())
     ("prompt", po::value<std::vector<std::string>>());
   po::positional_options_description positional;
   positional.add("prompt", -1);
@@ -143,6 +150,25 @@ Command parse_command_line(std::span<const char* const> args, const Environment&
     // an option is added, and scripts must not break then.
     const int style = po::command_line_style::default_style & ~po::command_line_style::allow_guessing;
     po::store(po::command_line_parser(words).options(desc).positional(positional).style(style).run(), vm);
+    // Later stores never replace what an earlier one set: that is the
+    // precedence.
+    auto store_layer = [&](const std::vector<std::string>& layer) {
+      po::store(po::command_line_parser(layer).options(desc).style(style).run(), vm);
+    };
+    for (const auto& layer : above_env) {
+      store_layer(layer);
+    }
+    std::vector<std::string> from_env;
+    if (auto model = non_empty(env, "GPTQ_MODEL")) {
+      from_env.insert(from_env.end(), {"--model", *model});
+    }
+    if (auto url = non_empty(env, "OPENAI_BASE_URL")) {
+      from_env.insert(from_env.end(), {"--base-url", *url});
+    }
+    store_layer(from_env);
+    for (const auto& layer : below_env) {
+      store_layer(layer);
+    }
   } catch (const po::error& e) {
     throw Error(ExitStatus::usage, "", std::string(e.what()) + " (see 'gptq --help')");
   }
@@ -155,6 +181,9 @@ Command parse_command_line(std::span<const char* const> args, const Environment&
   if (vm["version"].as<bool>()) {
     command.action = Command::Action::version;
     return command;
+  }
+  if (vm["list-roles"].as<bool>()) {
+    command.action = Command::Action::list_roles;
   }
 
   Options& o = command.options;
@@ -174,16 +203,12 @@ Command parse_command_line(std::span<const char* const> args, const Environment&
   }
   if (auto model = get("model")) {
     o.model = *model;
-  } else if (auto env_model = non_empty(env, "GPTQ_MODEL")) {
-    o.model = *env_model;
   }
   if (o.model.empty()) {
     throw Error(ExitStatus::usage, "--model", "the model name is empty");
   }
   if (auto url = get("base-url")) {
     o.base_url = *url;
-  } else if (auto env_url = non_empty(env, "OPENAI_BASE_URL")) {
-    o.base_url = *env_url;
   }
   if (auto t = get("temperature")) {
     o.temperature = parse_double("--temperature", *t, 0, 2, "a number from 0 to 2");
@@ -249,6 +274,9 @@ Command parse_command_line(std::span<const char* const> args, const Environment&
     o.key_header = *name;
   }
   o.verbose = vm["verbose"].as<bool>();
+  o.config_file = get("config");
+  o.role = get("role");
+  o.profile = get("profile");
   o.dry_run = vm["dry-run"].as<bool>();
   o.no_stdin = vm["no-stdin"].as<bool>();
   o.stream = !vm["no-stream"].as<bool>();
@@ -265,6 +293,7 @@ std::string help_text()
          "\n"
          "Prompt:\n"
          "  -s, --system TEXT        system message (the persona); none by default\n"
+         "  -r, --role NAME          use a role from the config file (persona, options)\n"
          "  -f, --file PATH          add a file to the prompt (repeatable; - is stdin)\n"
          "      --no-stdin           do not read stdin, even when it is not a terminal\n"
          "      --dry-run            print the JSON request body; send nothing\n"
@@ -301,6 +330,12 @@ std::string help_text()
          "      --retries N          retries after a rate limit, server error or\n"
          "                           connection failure [default: 2]\n"
          "  -v, --verbose            show the connection, attempts and timings\n"
+         "\n"
+         "Config:\n"
+         "      --config FILE        config file [$GPTQ_CONFIG,\n"
+         "                           default: ~/.config/gptq/config]\n"
+         "  -P, --profile NAME       use a provider profile from it [$GPTQ_PROFILE]\n"
+         "      --list-roles         print the roles of the config file\n"
          "\n"
          "  -h, --help               show this help\n"
          "      --version            show version information\n"

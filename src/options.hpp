@@ -43,6 +43,9 @@ struct Options {
   Headers headers;                     // -H, in order
   std::optional<std::string> key_header; // --key-header
   bool verbose = false;
+  std::optional<std::string> config_file; // --config
+  std::optional<std::string> role;        // -r
+  std::optional<std::string> profile;     // -P
   bool dry_run = false;
   bool no_stdin = false;
   bool stream = true;     // --no-stream turns it off
@@ -53,16 +56,21 @@ struct Options {
 // What the command line asks for: a run, or one of the informational
 // outputs that need no request.
 struct Command {
-  enum class Action { run, help, version };
+  enum class Action { run, help, version, list_roles };
   Action action = Action::run;
   Options options;
 };
 
 // Parses `args` (argv without argv[0]) with `env` supplying GPTQ_MODEL and
 // OPENAI_BASE_URL. Returns the command; throws gptq::Error (usage) naming
-// the option and what is wrong with its value. Command-line values beat the
-// environment, which beats the built-in defaults.
-Command parse_command_line(std::span<const char* const> args, const Environment& env);
+// the option and what is wrong with its value. The first source that sets an
+// option wins: `args`, then each of `above_env` (the role's and the
+// profile's settings, as arguments), then the environment, then each of
+// `below_env` (the config file's top level), then the built-in defaults.
+Command parse_command_line(std::span<const char* const> args,
+                           const Environment& env,
+                           const std::vector<std::vector<std::string>>& above_env = {},
+                           const std::vector<std::vector<std::string>>& below_env = {});
 
 // Returns the --help text: short, grouped, under 80 columns.
 std::string help_text();
