@@ -132,6 +132,8 @@ Command parse_command_line(std::span<const char* const> args,
     ("no-stream", po::bool_switch())
     ("reasoning", po::bool_switch())
     ("usage", po::bool_switch())
+    ("code", po::bool_switch())
+    ("raw", po::bool_switch())
     ("help,h", po::bool_switch())
     ("version", po::bool_switch())
     ("file,f", po::value<std::vector<std::string>>())
@@ -282,6 +284,11 @@ Command parse_command_line(std::span<const char* const> args,
   o.stream = !vm["no-stream"].as<bool>();
   o.reasoning = vm["reasoning"].as<bool>();
   o.usage = vm["usage"].as<bool>();
+  o.code = vm["code"].as<bool>();
+  o.raw = vm["raw"].as<bool>();
+  if (o.code && o.raw) {
+    throw Error(ExitStatus::usage, "--raw", "use either --code or --raw, not both");
+  }
   return command;
 }
 
@@ -313,6 +320,8 @@ std::string help_text()
          "      --no-stream          print the reply when complete, not as it arrives\n"
          "      --reasoning          show the model's reasoning text on stderr\n"
          "      --usage              print the token usage on stderr\n"
+         "      --code               print only the code blocks of the reply\n"
+         "      --raw                print the server's JSON, not the reply text\n"
          "\n"
          "Connection:\n"
          "      --base-url URL       API base URL [$OPENAI_BASE_URL,\n"

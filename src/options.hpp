@@ -51,6 +51,8 @@ struct Options {
   bool stream = true;     // --no-stream turns it off
   bool reasoning = false; // show reasoning text on stderr
   bool usage = false;     // print token usage on stderr
+  bool code = false;      // --code: only the fenced code blocks of the reply
+  bool raw = false;       // --raw: the server's JSON instead of the text
 };
 
 // What the command line asks for: a run, or one of the informational

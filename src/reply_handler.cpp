@@ -3,6 +3,7 @@
 #include "error.hpp"
 #include "text.hpp"
 
+#include <algorithm>
 #include <cctype>
 
 namespace gptq {
@@ -70,13 +71,13 @@ void ReplyHandler::on_body(std::string_view piece)
     if (mode_ == Mode::stream) {
       const std::string held = std::move(response_.body);
       response_.body.clear();
-      sse_.feed(held, [this](const SseEvent& e) { decoder_.on_event(e); });
+      sse_.feed(held, [this](const SseEvent& e) { on_event(e); });
     }
     return;
   }
   switch (mode_) {
   case Mode::stream:
-    sse_.feed(piece, [this](const SseEvent& e) { decoder_.on_event(e); });
+    sse_.feed(piece, [this](const SseEvent& e) { on_event(e); });
     break;
   case Mode::json:
     if (response_.body.size() + piece.size() > max_whole_body) {
@@ -92,6 +93,21 @@ void ReplyHandler::on_body(std::string_view piece)
   }
 }
 
+void ReplyHandler::on_event(const SseEvent& event)
+{
+  // --raw: each event's JSON on its own line, as it comes.
+  if (settings_.raw && !decoder_.done() && trim(event.data) != "[DONE]" && !trim(event.data).empty()) {
+    if (!output_started_) {
+      before_output_();
+      output_started_ = true;
+    }
+    std::string line = event.data;
+    std::replace(line.begin(), line.end(), '\n', ' ');
+    out_.write(line + "\n");
+  }
+  decoder_.on_event(event);
+}
+
 void ReplyHandler::write_content(std::string_view text)
 {
   if (!output_started_) {
@@ -102,7 +118,14 @@ void ReplyHandler::write_content(std::string_view text)
     err_ << '\n' << std::flush;
     reasoning_line_open_ = false;
   }
-  out_.write(text);
+  if (settings_.raw) {
+    return; // the JSON itself goes out instead
+  }
+  if (settings_.code_only) {
+    code_filter_.feed(text, [this](std::string_view code) { out_.write(code); });
+  } else {
+    out_.write(text);
+  }
 }
 
 void ReplyHandler::write_reasoning(std::string_view text)
@@ -141,12 +164,17 @@ void ReplyHandler::finish()
       throw;
     }
     write_reasoning(reply.reasoning);
+    if (settings_.raw) {
+      before_output_();
+      output_started_ = true;
+      out_.write(response_.body);
+    }
     write_content(reply.content);
     end_reply(reply.refusal, reply.finish_reason, reply.usage);
     return;
   }
   case Mode::stream:
-    sse_.finish([this](const SseEvent& e) { decoder_.on_event(e); });
+    sse_.finish([this](const SseEvent& e) { on_event(e); });
     if (!decoder_.complete()) {
       throw Error(ExitStatus::bad_response,
                   "stream",
@@ -167,6 +195,12 @@ void ReplyHandler::end_reply(const std::string& refusal,
   }
   if (!refusal.empty()) {
     throw Error(ExitStatus::rejected, "refusal", one_line(refusal, 2000));
+  }
+  if (settings_.code_only) {
+    code_filter_.finish([this](std::string_view code) { out_.write(code); });
+    if (!code_filter_.found_code()) {
+      throw Error(ExitStatus::bad_response, "response", "the reply has no code block (--code)");
+    }
   }
   if (!out_.started()) {
     if (finish_reason == "length") {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "chat_stream.hpp"
+#include "code_filter.hpp"
 #include "output.hpp"
 #include "response.hpp"
 #include "sse.hpp"
@@ -16,6 +17,8 @@ namespace gptq {
 struct ReplySettings {
   bool show_reasoning = false;       // --reasoning: reasoning text to stderr
   bool show_usage = false;           // --usage: one line of token counts on stderr
+  bool code_only = false;            // --code: only fenced code blocks reach stdout
+  bool raw = false;                  // --raw: the server's JSON reaches stdout, not the text
   std::optional<std::string> secret; // scrubbed from server text before it is shown
 };
 
@@ -47,6 +50,7 @@ private:
   enum class Mode { undecided, error_body, json, stream };
 
   void choose_mode(std::string_view first_bytes);
+  void on_event(const SseEvent& event);
   void write_content(std::string_view text);
   void write_reasoning(std::string_view text);
   void end_reply(const std::string& refusal,
@@ -62,6 +66,7 @@ private:
   Mode mode_ = Mode::undecided;
   SseParser sse_;
   ChatStreamDecoder decoder_;
+  CodeFilter code_filter_;
   bool output_started_ = false;
   bool reasoning_line_open_ = false;
 };
