@@ -1,0 +1,125 @@
+#include "config.hpp"
+
+#include "error.hpp"
+#include "options.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+#include <map>
+
+using namespace gptq;
+
+namespace {
+
+// The usage error's "phase: message" for config `text`.
+std::string config_error(const std::string& text)
+{
+  try {
+    const Config config = parse_config(text, "cfg");
+    for (const auto* sections : {&config.roles, &config.profiles}) {
+      for (const auto& [name, section] : *sections) {
+        section_arguments(section, "cfg");
+      }
+    }
+    section_arguments(config.top, "cfg");
+  } catch (const Error& e) {
+    BOOST_TEST(static_cast<int>(e.status()) == 2);
+    return e.phase() + ": " + e.what();
+  }
+  BOOST_ERROR("no error for: " << text);
+  return "";
+}
+
+Environment env_of(std::map<std::string, std::string> vars)
+{
+  return [vars](const std::string& name) -> std::optional<std::string> {
+    auto it = vars.find(name);
+    return it == vars.end() ? std::nullopt : std::optional<std::string>(it->second);
+  };
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(config)
+
+BOOST_AUTO_TEST_CASE(sections_keys_and_lines)
+{
+  const Config c = parse_config("# comment\nmodel = m\n\n[role.fr]\nsystem = Translate to French.\n"
+                                "temperature=0\n[profile.local]\nbase_url = http://localhost:11434/v1\n"
+                                "api_key_cmd = pass show x\n[role.empty]\n",
+                                "cfg");
+  BOOST_TEST(c.top.values.at("model").value == "m");
+  BOOST_TEST(c.top.values.at("model").line == 2);
+  BOOST_TEST(c.roles.at("fr").values.at("system").value == "Translate to French.");
+  BOOST_TEST(c.roles.at("fr").values.at("temperature").line == 6);
+  BOOST_TEST(c.roles.at("fr").line == 4);
+  BOOST_TEST(c.profiles.at("local").values.at("api_key_cmd").value == "pass show x");
+  BOOST_TEST(c.roles.count("empty") == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(every_error_names_file_line_and_key)
+{
+  BOOST_TEST(config_error("model = m\nbogus = 1\n") == "cfg:2: unknown key 'bogus' at the top level");
+  BOOST_TEST(config_error("[role.a]\nsystem = x\napi_key_cmd = y\n") == "cfg:3: unknown key 'api_key_cmd' in [role.a]");
+  BOOST_TEST(config_error("[profile.p]\nsystem_file = x\n") == "cfg:2: unknown key 'system_file' in [profile.p]");
+  BOOST_TEST(config_error("model = m\n[colors]\nred = 1\n").starts_with("cfg:2: unknown section [colors]"));
+  BOOST_TEST(config_error("[role]\nsystem = x\n").starts_with("cfg:1: unknown section [role]"));
+  BOOST_TEST(config_error("model = m\nnot ini at all\n") == "cfg:2: 'not ini at all' is neither 'key = value' nor '[section]'");
+  BOOST_TEST(config_error("stream = maybe\n") == "cfg:1: stream: expected true or false, got 'maybe'");
+}
+
+BOOST_AUTO_TEST_CASE(sections_become_arguments)
+{
+  const Config c = parse_config("base_url = http://h/v1\nmax_tokens = 5\nstream = false\njson = true\nusage = false\n"
+                                "default_profile = x\n",
+                                "cfg");
+  std::vector<std::string> args;
+  for (const auto& a : section_arguments(c.top, "cfg")) {
+    args.insert(args.end(), a.args.begin(), a.args.end());
+  }
+  BOOST_TEST((args == std::vector<std::string>{"--base-url", "http://h/v1", "--json", "--max-tokens", "5", "--no-stream"}));
+}
+
+BOOST_AUTO_TEST_CASE(precedence_command_line_role_profile_environment_top_default)
+{
+  struct Case {
+    std::vector<const char*> cli;
+    std::vector<std::string> role;
+    std::vector<std::string> profile;
+    std::map<std::string, std::string> env;
+    std::vector<std::string> top;
+    std::string model;
+  };
+  const Case cases[] = {
+    {{}, {}, {}, {}, {}, "gpt-4o-mini"},
+    {{}, {}, {}, {}, {"--model", "top"}, "top"},
+    {{}, {}, {}, {{"GPTQ_MODEL", "env"}}, {"--model", "top"}, "env"},
+    {{}, {}, {"--model", "profile"}, {{"GPTQ_MODEL", "env"}}, {"--model", "top"}, "profile"},
+    {{}, {"--model", "role"}, {"--model", "profile"}, {{"GPTQ_MODEL", "env"}}, {"--model", "top"}, "role"},
+    {{"-m", "cli"}, {"--model", "role"}, {"--model", "profile"}, {{"GPTQ_MODEL", "env"}}, {"--model", "top"}, "cli"},
+  };
+  for (const auto& c : cases) {
+    const Options o = parse_command_line(c.cli, env_of(c.env), {c.role, c.profile}, {c.top}).options;
+    BOOST_TEST(o.model == c.model);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(profile_base_url_beats_an_ambient_openai_base_url)
+{
+  const Options o = parse_command_line(std::vector<const char*>{}, env_of({{"OPENAI_BASE_URL", "https://ambient/v1"}}),
+                                       {{"--base-url", "http://profile/v1"}}, {})
+                      .options;
+  BOOST_TEST(o.base_url == "http://profile/v1");
+}
+
+BOOST_AUTO_TEST_CASE(layers_fill_only_what_is_unset)
+{
+  const Options o = parse_command_line(std::vector<const char*>{"-t", "0.1"}, env_of({}),
+                                       {{"--system", "role persona", "--temperature", "1"}}, {{"--max-tokens", "9"}})
+                      .options;
+  BOOST_TEST(*o.temperature == 0.1);
+  BOOST_TEST(*o.system == "role persona");
+  BOOST_TEST(*o.max_tokens == 9);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
