@@ -158,14 +158,7 @@ std::vector<ConfigArgument> section_arguments(const ConfigSection& section, cons
     if (setting.value != "true" && setting.value != "false") {
       fail(path, setting.line, key + ": expected true or false, got '" + one_line(setting.value, 40) + "'");
     }
-    const bool on = setting.value == "true";
-    if (key == "stream") {
-      if (!on) {
-        out.push_back({key, setting.line, {"--no-stream"}});
-      }
-    } else if (on) {
-      out.push_back({key, setting.line, {option}});
-    }
+    out.push_back({key, setting.line, {"--set-" + key, setting.value}});
   }
   return out;
 }

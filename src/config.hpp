@@ -35,7 +35,7 @@ Config parse_config(const std::string& text, const std::string& path);
 
 // Returns the command-line arguments a section's keys stand for, in key
 // order, each with the key it came from: `model = x` is {"--model", "x"},
-// `stream = false` is {"--no-stream"}. Keys that are not options
+// `stream = false` is {"--set-stream", "false"}. Keys that are not options
 // (system_file, api_key_*, default_profile) are left out. Throws gptq::Error
 // (usage) naming file, line and key for a boolean that is not true/false.
 struct ConfigArgument {

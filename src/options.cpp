@@ -128,6 +128,14 @@ Command parse_command_line(std::span<const char* const> args,
     ("key-header", po::value<std::string>())
     ("verbose,v", po::bool_switch())
     ("dry-run", po::bool_switch())
+    ("stream", po::bool_switch())
+    // How config layers set switches, true or false: one name per setting,
+    // so that the first layer to set it wins, whichever way it sets it.
+    ("set-stream", po::value<std::string>())
+    ("set-json", po::value<std::string>())
+    ("set-usage", po::value<std::string>())
+    ("set-reasoning", po::value<std::string>())
+    ("set-verbose", po::value<std::string>())
     ("no-stdin", po::bool_switch())
     ("no-stream", po::bool_switch())
     ("reasoning", po::bool_switch())
@@ -241,7 +249,23 @@ Command parse_command_line(std::span<const char* const> args,
       o.fields.emplace_back(field.substr(0, eq), field.substr(eq + 1));
     }
   }
-  o.json = vm["json"].as<bool>();
+  // A switch on the command line wins; else the first layer that set it.
+  auto resolve_switch = [&](const char* on, const char* off, const char* set, bool fallback) {
+    if (on && vm[on].as<bool>()) {
+      return true;
+    }
+    if (off && vm[off].as<bool>()) {
+      return false;
+    }
+    if (vm.count(set)) {
+      return vm[set].as<std::string>() == "true";
+    }
+    return fallback;
+  };
+  if (vm["stream"].as<bool>() && vm["no-stream"].as<bool>()) {
+    throw Error(ExitStatus::usage, "--stream", "use either --stream or --no-stream, not both");
+  }
+  o.json = resolve_switch("json", nullptr, "set-json", false);
   o.schema_file = get("schema");
   if (o.json && o.schema_file) {
     throw Error(ExitStatus::usage, "--schema", "use either --json or --schema, not both");
@@ -275,15 +299,15 @@ Command parse_command_line(std::span<const char* const> args,
     }
     o.key_header = *name;
   }
-  o.verbose = vm["verbose"].as<bool>();
+  o.verbose = resolve_switch("verbose", nullptr, "set-verbose", false);
   o.config_file = get("config");
   o.role = get("role");
   o.profile = get("profile");
   o.dry_run = vm["dry-run"].as<bool>();
   o.no_stdin = vm["no-stdin"].as<bool>();
-  o.stream = !vm["no-stream"].as<bool>();
-  o.reasoning = vm["reasoning"].as<bool>();
-  o.usage = vm["usage"].as<bool>();
+  o.stream = resolve_switch("stream", "no-stream", "set-stream", true);
+  o.reasoning = resolve_switch("reasoning", nullptr, "set-reasoning", false);
+  o.usage = resolve_switch("usage", nullptr, "set-usage", false);
   o.code = vm["code"].as<bool>();
   o.raw = vm["raw"].as<bool>();
   if (o.code && o.raw) {
@@ -318,6 +342,7 @@ std::string help_text()
          "\n"
          "Output:\n"
          "      --no-stream          print the reply when complete, not as it arrives\n"
+         "      --stream             stream it (the default, unless the config says no)\n"
          "      --reasoning          show the model's reasoning text on stderr\n"
          "      --usage              print the token usage on stderr\n"
          "      --code               print only the code blocks of the reply\n"

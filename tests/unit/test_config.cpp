@@ -77,7 +77,22 @@ BOOST_AUTO_TEST_CASE(sections_become_arguments)
   for (const auto& a : section_arguments(c.top, "cfg")) {
     args.insert(args.end(), a.args.begin(), a.args.end());
   }
-  BOOST_TEST((args == std::vector<std::string>{"--base-url", "http://h/v1", "--json", "--max-tokens", "5", "--no-stream"}));
+  BOOST_TEST((args == std::vector<std::string>{"--base-url", "http://h/v1", "--set-json", "true", "--max-tokens", "5",
+                                               "--set-stream", "false", "--set-usage", "false"}));
+}
+
+BOOST_AUTO_TEST_CASE(a_layer_can_switch_off_what_a_lower_one_switched_on)
+{
+  auto env = [](const std::string&) { return std::optional<std::string>(); };
+  const Options o = parse_command_line(std::vector<const char*>{}, env, {{"--set-stream", "true", "--set-verbose", "false"}},
+                                       {{"--set-stream", "false", "--set-verbose", "true"}})
+                      .options;
+  BOOST_TEST(o.stream);
+  BOOST_TEST(!o.verbose);
+  const Options cli = parse_command_line(std::vector<const char*>{"--stream"}, env, {}, {{"--set-stream", "false"}}).options;
+  BOOST_TEST(cli.stream);
+  const Options off = parse_command_line(std::vector<const char*>{"--no-stream"}, env, {{"--set-stream", "true"}}, {}).options;
+  BOOST_TEST(!off.stream);
 }
 
 BOOST_AUTO_TEST_CASE(precedence_command_line_role_profile_environment_top_default)
