@@ -1,5 +1,7 @@
 #include "harness.hpp"
 
+#include <boost/json/parse.hpp>
+
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
@@ -254,6 +256,26 @@ void check_failure(const RunResult& r, int code, const std::vector<std::string>&
       BOOST_TEST(contains(r.err, m), "stderr mentions '" << m << "'");
     }
   }
+}
+
+SeenRequest seen_request(const RunResult& r)
+{
+  SeenRequest seen;
+  BOOST_TEST_CONTEXT(r.describe())
+  {
+    BOOST_REQUIRE(!r.killed);
+    BOOST_REQUIRE(r.exit_code == 0);
+    BOOST_TEST(r.err == "");
+    BOOST_TEST(!contains(r.err, fake_key));
+    BOOST_REQUIRE(!r.out.empty());
+    BOOST_REQUIRE(r.out.back() == '\n');
+    const boost::json::value described = boost::json::parse(std::string_view(r.out).substr(0, r.out.size() - 1));
+    seen.method = described.at("method").as_string();
+    seen.target = described.at("target").as_string();
+    seen.headers = described.at("headers").as_object();
+    seen.body = boost::json::parse(described.at("body").as_string()).as_object();
+  }
+  return seen;
 }
 
 } // namespace gptq::it

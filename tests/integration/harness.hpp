@@ -6,7 +6,10 @@
 
 #include "process.hpp"
 
+#include <boost/json/object.hpp>
+
 #include <initializer_list>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -82,6 +85,27 @@ void check_success(const RunResult& r, const std::string& expected_out);
 // one line starting "gptq: " that contains each of `mentions`, and the fake
 // key nowhere.
 void check_failure(const RunResult& r, int code, const std::vector<std::string>& mentions = {});
+
+// The request as the server described it: method, target, headers (names in
+// lower case) and the parsed body.
+struct SeenRequest {
+  std::string method;
+  std::string target;
+  boost::json::object headers;
+  boost::json::object body;
+
+  std::optional<std::string> header(const std::string& name) const
+  {
+    if (const auto* v = headers.if_contains(name)) {
+      return std::string(v->as_string());
+    }
+    return std::nullopt;
+  }
+};
+
+// Parses the stdout of a run against the `request` mode; fails the test
+// when the run failed or the text is not the expected JSON.
+SeenRequest seen_request(const RunResult& r);
 
 bool contains(std::string_view haystack, std::string_view needle);
 bool starts_with(std::string_view text, std::string_view prefix);

@@ -98,7 +98,7 @@ struct ConfigHome {
 };
 
 // The request as the server described it (the `request` mode's reply).
-struct SeenRequest {
+struct ConfigSeen {
   std::string target;
   json::object headers;
   json::object body;
@@ -124,9 +124,9 @@ struct SeenRequest {
 
 // Parses a run against the `request` mode; fails the test when the run did
 // not succeed. Stderr must be empty unless `stderr_allowed`.
-SeenRequest seen_request(const RunResult& r, bool stderr_allowed = false)
+ConfigSeen config_seen(const RunResult& r, bool stderr_allowed = false)
 {
-  SeenRequest seen;
+  ConfigSeen seen;
   BOOST_TEST_CONTEXT(r.describe())
   {
     BOOST_REQUIRE(!r.killed);
@@ -248,7 +248,7 @@ BOOST_AUTO_TEST_SUITE(config)
 BOOST_AUTO_TEST_CASE(top_level_keys_set_defaults)
 {
   const ConfigHome h("base_url = {url}\ncacert = {ca}\nmodel = m-top\ntemperature = 0.25\nmax_tokens = 64\n");
-  const SeenRequest seen = seen_request(h.run({ "hi" }));
+  const ConfigSeen seen = config_seen(h.run({ "hi" }));
   BOOST_TEST(seen.target == endpoint);
   BOOST_TEST(seen.model() == "m-top");
   BOOST_TEST(seen.body.at("temperature").to_number<double>() == 0.25);
@@ -260,7 +260,7 @@ BOOST_AUTO_TEST_CASE(top_level_keys_set_defaults)
 BOOST_AUTO_TEST_CASE(command_line_beats_top_level_keys)
 {
   const ConfigHome h("base_url = {url}\ncacert = {ca}\nmodel = m-top\ntemperature = 0.25\n");
-  const SeenRequest seen = seen_request(h.run({ "-m", "m-cli", "--temperature", "1.5", "hi" }));
+  const ConfigSeen seen = config_seen(h.run({ "-m", "m-cli", "--temperature", "1.5", "hi" }));
   BOOST_TEST(seen.model() == "m-cli");
   BOOST_TEST(seen.body.at("temperature").to_number<double>() == 1.5);
 }
@@ -268,8 +268,8 @@ BOOST_AUTO_TEST_CASE(command_line_beats_top_level_keys)
 BOOST_AUTO_TEST_CASE(top_level_system_is_the_default_system_message)
 {
   const ConfigHome h("base_url = {url}\ncacert = {ca}\nsystem = Be kind.\n");
-  BOOST_TEST(seen_request(h.run({ "hi" })).system() == "Be kind.");
-  BOOST_TEST(seen_request(h.run({ "-s", "Be brief.", "hi" })).system() == "Be brief.");
+  BOOST_TEST(config_seen(h.run({ "hi" })).system() == "Be kind.");
+  BOOST_TEST(config_seen(h.run({ "-s", "Be brief.", "hi" })).system() == "Be brief.");
 }
 
 BOOST_AUTO_TEST_CASE(home_config_is_used_without_xdg_config_home)
@@ -278,7 +278,7 @@ BOOST_AUTO_TEST_CASE(home_config_is_used_without_xdg_config_home)
   h.file("home/.config/gptq/config", "base_url = {url}\ncacert = {ca}\nmodel = m-home\n");
   Env env = h.env();
   env.erase("XDG_CONFIG_HOME");
-  BOOST_TEST(seen_request(run_gptq({ "hi" }, env)).model() == "m-home");
+  BOOST_TEST(config_seen(run_gptq({ "hi" }, env)).model() == "m-home");
 }
 
 // --- Roles ----------------------------------------------------------------
@@ -300,7 +300,7 @@ system = Translate to French.
 BOOST_AUTO_TEST_CASE(role_sends_its_system_message_and_options)
 {
   const ConfigHome h(roles_config);
-  const SeenRequest seen = seen_request(h.run({ "-r", "shell", "list", "ports" }));
+  const ConfigSeen seen = config_seen(h.run({ "-r", "shell", "list", "ports" }));
   BOOST_TEST(seen.system() == "You are a terse shell expert.");
   BOOST_TEST(seen.user() == "list ports");
   BOOST_TEST(seen.model() == "m-shell");
@@ -311,7 +311,7 @@ BOOST_AUTO_TEST_CASE(role_sends_its_system_message_and_options)
 BOOST_AUTO_TEST_CASE(without_a_role_no_role_settings_are_sent)
 {
   const ConfigHome h(roles_config);
-  const SeenRequest seen = seen_request(h.run({ "hi" }));
+  const ConfigSeen seen = config_seen(h.run({ "hi" }));
   BOOST_TEST(seen.system() == "");
   BOOST_TEST(seen.model() == "m-top");
   BOOST_TEST(!seen.body.contains("temperature"));
@@ -321,8 +321,8 @@ BOOST_AUTO_TEST_CASE(without_a_role_no_role_settings_are_sent)
 BOOST_AUTO_TEST_CASE(command_line_beats_the_role)
 {
   const ConfigHome h(roles_config);
-  const SeenRequest seen =
-    seen_request(h.run({ "--role", "shell", "-s", "You are a poet.", "-m", "m-cli", "-t", "0.7", "hi" }));
+  const ConfigSeen seen =
+    config_seen(h.run({ "--role", "shell", "-s", "You are a poet.", "-m", "m-cli", "-t", "0.7", "hi" }));
   BOOST_TEST(seen.system() == "You are a poet.");
   BOOST_TEST(seen.model() == "m-cli");
   BOOST_TEST(seen.body.at("temperature").to_number<double>() == 0.7);
@@ -335,17 +335,17 @@ BOOST_AUTO_TEST_CASE(role_system_file_is_read_and_trimmed)
   const std::string prompt = h.file("prompts/commit.txt", "\n  Write a commit message.\n  Be brief.\n\n\n");
   const ConfigHome with_file("base_url = {url}\ncacert = {ca}\n[role.commit]\nsystem_file = " + prompt +
                              "\nmodel = m-commit\n");
-  const SeenRequest seen = seen_request(with_file.run({ "-r", "commit", "diff" }));
+  const ConfigSeen seen = config_seen(with_file.run({ "-r", "commit", "diff" }));
   BOOST_TEST(seen.system() == "Write a commit message.\n  Be brief.");
   BOOST_TEST(seen.model() == "m-commit");
-  BOOST_TEST(seen_request(with_file.run({ "-r", "commit", "-s", "Other.", "diff" })).system() == "Other.");
+  BOOST_TEST(config_seen(with_file.run({ "-r", "commit", "-s", "Other.", "diff" })).system() == "Other.");
 }
 
 BOOST_AUTO_TEST_CASE(role_system_file_under_home_is_read)
 {
   const ConfigHome h("base_url = {url}\ncacert = {ca}\n[role.commit]\nsystem_file = ~/.config/gptq/commit.txt\n");
   h.file("home/.config/gptq/commit.txt", "From home.\n");
-  BOOST_TEST(seen_request(h.run({ "-r", "commit", "diff" })).system() == "From home.");
+  BOOST_TEST(config_seen(h.run({ "-r", "commit", "diff" })).system() == "From home.");
 }
 
 BOOST_AUTO_TEST_CASE(missing_role_system_file_is_a_usage_error_naming_the_config_line)
@@ -397,10 +397,10 @@ model = m-other
 BOOST_AUTO_TEST_CASE(profile_by_name_sets_base_url_and_model)
 {
   const ConfigHome h(profiles_config);
-  const SeenRequest seen = seen_request(h.run({ "-P", "local", "hi" }));
+  const ConfigSeen seen = config_seen(h.run({ "-P", "local", "hi" }));
   BOOST_TEST(seen.target == endpoint + "?from=local");
   BOOST_TEST(seen.model() == "m-local");
-  const SeenRequest long_option = seen_request(h.run({ "--profile", "other", "hi" }));
+  const ConfigSeen long_option = config_seen(h.run({ "--profile", "other", "hi" }));
   BOOST_TEST(long_option.target == endpoint + "?from=other");
   BOOST_TEST(long_option.model() == "m-other");
 }
@@ -408,35 +408,35 @@ BOOST_AUTO_TEST_CASE(profile_by_name_sets_base_url_and_model)
 BOOST_AUTO_TEST_CASE(gptq_profile_picks_the_profile)
 {
   const ConfigHome h(profiles_config);
-  const SeenRequest seen = seen_request(h.run({ "hi" }, { { "GPTQ_PROFILE", "local" } }));
+  const ConfigSeen seen = config_seen(h.run({ "hi" }, { { "GPTQ_PROFILE", "local" } }));
   BOOST_TEST(seen.target == endpoint + "?from=local");
   BOOST_TEST(seen.model() == "m-local");
   // -P beats GPTQ_PROFILE.
-  BOOST_TEST(seen_request(h.run({ "-P", "other", "hi" }, { { "GPTQ_PROFILE", "local" } })).model() == "m-other");
+  BOOST_TEST(config_seen(h.run({ "-P", "other", "hi" }, { { "GPTQ_PROFILE", "local" } })).model() == "m-other");
   // An empty GPTQ_PROFILE counts as unset.
-  BOOST_TEST(seen_request(h.run({ "hi" }, { { "GPTQ_PROFILE", "" } })).model() == "m-top");
+  BOOST_TEST(config_seen(h.run({ "hi" }, { { "GPTQ_PROFILE", "" } })).model() == "m-top");
 }
 
 BOOST_AUTO_TEST_CASE(default_profile_picks_the_profile)
 {
   const ConfigHome h(std::string("default_profile = local\n") + profiles_config);
-  const SeenRequest seen = seen_request(h.run({ "hi" }));
+  const ConfigSeen seen = config_seen(h.run({ "hi" }));
   BOOST_TEST(seen.target == endpoint + "?from=local");
   BOOST_TEST(seen.model() == "m-local");
   // GPTQ_PROFILE and -P beat default_profile.
-  BOOST_TEST(seen_request(h.run({ "hi" }, { { "GPTQ_PROFILE", "other" } })).model() == "m-other");
-  BOOST_TEST(seen_request(h.run({ "-P", "other", "hi" })).model() == "m-other");
+  BOOST_TEST(config_seen(h.run({ "hi" }, { { "GPTQ_PROFILE", "other" } })).model() == "m-other");
+  BOOST_TEST(config_seen(h.run({ "-P", "other", "hi" })).model() == "m-other");
 }
 
 BOOST_AUTO_TEST_CASE(profile_picked_by_name_beats_ambient_openai_base_url)
 {
   const ConfigHome h(profiles_config);
   const Env ambient{ { "OPENAI_BASE_URL", https_url("request") + "?from=env" }, { "GPTQ_MODEL", "m-env" } };
-  const SeenRequest seen = seen_request(h.run({ "-P", "local", "hi" }, ambient));
+  const ConfigSeen seen = config_seen(h.run({ "-P", "local", "hi" }, ambient));
   BOOST_TEST(seen.target == endpoint + "?from=local");
   BOOST_TEST(seen.model() == "m-local");
   // Without a profile the environment beats the top level.
-  const SeenRequest plain = seen_request(h.run({ "hi" }, ambient));
+  const ConfigSeen plain = config_seen(h.run({ "hi" }, ambient));
   BOOST_TEST(plain.target == endpoint + "?from=env");
   BOOST_TEST(plain.model() == "m-env");
 }
@@ -487,7 +487,7 @@ BOOST_DATA_TEST_CASE(precedence_command_line_role_profile_env_top_level_defaults
     args.insert(args.end(), { "--base-url", https_url("request") + "?from=cli" });
   }
   args.push_back("hi");
-  const SeenRequest seen = seen_request(h.run(args, env));
+  const ConfigSeen seen = config_seen(h.run(args, env));
   BOOST_TEST(seen.model() == c.expected_model);
   BOOST_TEST(seen.target == endpoint + "?from=" + c.expected_url_from);
 }
@@ -497,14 +497,14 @@ BOOST_DATA_TEST_CASE(precedence_command_line_role_profile_env_top_level_defaults
 BOOST_AUTO_TEST_CASE(api_key_env_sends_that_variables_key)
 {
   const ConfigHome h("cacert = {ca}\n[profile.other]\nbase_url = {url}\napi_key_env = OTHER_KEY\n");
-  const SeenRequest seen = seen_request(h.run({ "-P", "other", "hi" }, { { "OTHER_KEY", "sk-other-key-42" } }));
+  const ConfigSeen seen = config_seen(h.run({ "-P", "other", "hi" }, { { "OTHER_KEY", "sk-other-key-42" } }));
   BOOST_TEST(seen.header("authorization") == "Bearer sk-other-key-42");
 }
 
 BOOST_AUTO_TEST_CASE(api_key_env_unset_sends_no_key_to_a_non_openai_server)
 {
   const ConfigHome h("cacert = {ca}\n[profile.other]\nbase_url = {url}\napi_key_env = OTHER_KEY\n");
-  const SeenRequest seen = seen_request(h.run({ "-P", "other", "hi" }));
+  const ConfigSeen seen = config_seen(h.run({ "-P", "other", "hi" }));
   BOOST_TEST(!seen.headers.contains("authorization")); // OPENAI_API_KEY is not used instead
 }
 
@@ -513,7 +513,7 @@ BOOST_AUTO_TEST_CASE(api_key_file_sends_its_first_line_without_a_warning_when_pr
   const ConfigHome h("cacert = {ca}\n[profile.f]\nbase_url = {url}\napi_key_file = ~/keys/api\n");
   h.file("home/keys/api", "  sk-from-file-0600  \nsecond line\n", fs::perms(0600));
   const RunResult r = h.run({ "-P", "f", "hi" });
-  const SeenRequest seen = seen_request(r);
+  const ConfigSeen seen = config_seen(r);
   BOOST_TEST(seen.header("authorization") == "Bearer sk-from-file-0600");
   BOOST_TEST(!contains(r.err, "sk-from-file-0600"));
 }
@@ -524,7 +524,7 @@ BOOST_AUTO_TEST_CASE(api_key_file_readable_by_others_gets_a_warning_naming_the_f
   const std::string key_file = h.file("keys/api", "sk-from-file-0644\n", fs::perms(0644));
   const ConfigHome with_key("cacert = {ca}\n[profile.f]\nbase_url = {url}\napi_key_file = " + key_file + "\n");
   const RunResult r = with_key.run({ "-P", "f", "hi" });
-  const SeenRequest seen = seen_request(r, true);
+  const ConfigSeen seen = config_seen(r, true);
   BOOST_TEST(seen.header("authorization") == "Bearer sk-from-file-0644");
   BOOST_TEST_CONTEXT(r.describe())
   {
@@ -547,7 +547,7 @@ BOOST_AUTO_TEST_CASE(api_key_cmd_sends_the_first_line_it_prints)
   const ConfigHome h(
     "cacert = {ca}\n[profile.c]\nbase_url = {url}\napi_key_cmd = echo sk-from-cmd; echo second line\n");
   const RunResult r = h.run({ "-P", "c", "hi" });
-  BOOST_TEST(seen_request(r).header("authorization") == "Bearer sk-from-cmd");
+  BOOST_TEST(config_seen(r).header("authorization") == "Bearer sk-from-cmd");
 }
 
 BOOST_AUTO_TEST_CASE(failing_api_key_cmd_is_an_auth_error_with_its_message)
@@ -623,7 +623,7 @@ BOOST_AUTO_TEST_CASE(missing_named_config_file_is_a_usage_error)
 BOOST_AUTO_TEST_CASE(missing_default_config_file_is_fine)
 {
   const ConfigHome h(std::nullopt);
-  const SeenRequest seen = seen_request(h.run({ "--base-url", https_url("request"), "--cacert", cert("ca.pem"), "hi" }));
+  const ConfigSeen seen = config_seen(h.run({ "--base-url", https_url("request"), "--cacert", cert("ca.pem"), "hi" }));
   BOOST_TEST(seen.model() == "gpt-4o-mini");
 }
 
@@ -634,12 +634,12 @@ BOOST_AUTO_TEST_CASE(gptq_config_names_the_file_and_config_option_beats_it)
   const ConfigHome h("base_url = {url}\ncacert = {ca}\nmodel = m-default-place\n");
   const std::string by_env = h.file("elsewhere/env.ini", "base_url = {url}\ncacert = {ca}\nmodel = m-gptq-config\n");
   const std::string by_option = h.file("elsewhere/opt.ini", "base_url = {url}\ncacert = {ca}\nmodel = m-option\n");
-  BOOST_TEST(seen_request(h.run({ "hi" })).model() == "m-default-place");
-  BOOST_TEST(seen_request(h.run({ "hi" }, { { "GPTQ_CONFIG", by_env } })).model() == "m-gptq-config");
-  BOOST_TEST(seen_request(h.run({ "--config", by_option, "hi" }, { { "GPTQ_CONFIG", by_env } })).model() ==
+  BOOST_TEST(config_seen(h.run({ "hi" })).model() == "m-default-place");
+  BOOST_TEST(config_seen(h.run({ "hi" }, { { "GPTQ_CONFIG", by_env } })).model() == "m-gptq-config");
+  BOOST_TEST(config_seen(h.run({ "--config", by_option, "hi" }, { { "GPTQ_CONFIG", by_env } })).model() ==
              "m-option");
   // An empty GPTQ_CONFIG counts as unset.
-  BOOST_TEST(seen_request(h.run({ "hi" }, { { "GPTQ_CONFIG", "" } })).model() == "m-default-place");
+  BOOST_TEST(config_seen(h.run({ "hi" }, { { "GPTQ_CONFIG", "" } })).model() == "m-default-place");
 }
 
 BOOST_AUTO_TEST_CASE(errors_in_a_named_config_file_name_that_file)
@@ -654,9 +654,9 @@ BOOST_AUTO_TEST_CASE(errors_in_a_named_config_file_name_that_file)
 BOOST_AUTO_TEST_CASE(stream_false_in_the_config_asks_for_the_whole_reply)
 {
   const ConfigHome streaming("base_url = {url}\ncacert = {ca}\nstream = true\n");
-  BOOST_TEST(seen_request(streaming.run({ "hi" })).body.at("stream").as_bool() == true);
+  BOOST_TEST(config_seen(streaming.run({ "hi" })).body.at("stream").as_bool() == true);
   const ConfigHome whole("base_url = {url}\ncacert = {ca}\nstream = false\n");
-  const SeenRequest seen = seen_request(whole.run({ "hi" }));
+  const ConfigSeen seen = config_seen(whole.run({ "hi" }));
   BOOST_TEST(!seen.body.contains("stream"));
   BOOST_TEST(!seen.body.contains("stream_options"));
 }
@@ -665,14 +665,14 @@ BOOST_AUTO_TEST_CASE(usage_true_in_a_role_asks_for_usage_in_the_stream)
 {
   const ConfigHome h("base_url = {url}\ncacert = {ca}\n[role.u]\nusage = true\n");
   const RunResult r = h.run({ "-r", "u", "hi" });
-  const SeenRequest seen = seen_request(r, true); // --usage prints a line on stderr
+  const ConfigSeen seen = config_seen(r, true); // --usage prints a line on stderr
   BOOST_TEST(seen.body.at("stream_options").at("include_usage").as_bool() == true);
 }
 
 BOOST_AUTO_TEST_CASE(role_stream_true_beats_top_level_stream_false)
 {
   const ConfigHome h("base_url = {url}\ncacert = {ca}\nstream = false\n[role.live]\nstream = true\n");
-  const SeenRequest seen = seen_request(h.run({ "-r", "live", "hi" }));
+  const ConfigSeen seen = config_seen(h.run({ "-r", "live", "hi" }));
   BOOST_TEST(seen.body.contains("stream"));
 }
 

@@ -177,35 +177,6 @@ void check_verbose_lines(const RunResult& r)
   }
 }
 
-// The request the `request` mode described: target and headers.
-struct SeenRequest {
-  std::string target;
-  json::object headers;
-
-  std::optional<std::string> header(const std::string& name) const
-  {
-    if (const auto* v = headers.if_contains(name)) {
-      return std::string(v->as_string());
-    }
-    return std::nullopt;
-  }
-};
-
-SeenRequest seen_request(const RunResult& r)
-{
-  SeenRequest seen;
-  BOOST_TEST_CONTEXT(r.describe())
-  {
-    BOOST_REQUIRE(!r.killed);
-    BOOST_REQUIRE(r.exit_code == 0);
-    BOOST_TEST(r.err == "");
-    BOOST_REQUIRE(!r.out.empty());
-    const json::value described = json::parse(std::string_view(r.out).substr(0, r.out.size() - 1));
-    seen.target = described.at("target").as_string();
-    seen.headers = described.at("headers").as_object();
-  }
-  return seen;
-}
 
 const ProxyUser tiny_user{ "user", "Secret-pw.9" };
 // tiny_user's password percent-encoded ("-" is %2D), as a URL may carry it.

@@ -11,44 +11,6 @@ using namespace gptq::it;
 
 namespace {
 
-// The request as the server described it: method, target, headers (names in
-// lower case) and the parsed body.
-struct SeenRequest {
-  std::string method;
-  std::string target;
-  json::object headers;
-  json::object body;
-
-  std::optional<std::string> header(const std::string& name) const
-  {
-    if (const auto* v = headers.if_contains(name)) {
-      return std::string(v->as_string());
-    }
-    return std::nullopt;
-  }
-};
-
-// Parses the stdout of a run against the `request` mode; fails the test
-// when the run failed or the text is not the expected JSON.
-SeenRequest seen_request(const RunResult& r)
-{
-  SeenRequest seen;
-  BOOST_TEST_CONTEXT(r.describe())
-  {
-    BOOST_REQUIRE(!r.killed);
-    BOOST_REQUIRE(r.exit_code == 0);
-    BOOST_TEST(r.err == "");
-    BOOST_TEST(!contains(r.err, fake_key));
-    BOOST_REQUIRE(!r.out.empty());
-    BOOST_REQUIRE(r.out.back() == '\n');
-    const json::value described = json::parse(std::string_view(r.out).substr(0, r.out.size() - 1));
-    seen.method = described.at("method").as_string();
-    seen.target = described.at("target").as_string();
-    seen.headers = described.at("headers").as_object();
-    seen.body = json::parse(described.at("body").as_string()).as_object();
-  }
-  return seen;
-}
 
 std::vector<std::string> request_args(const std::string& base_url, std::vector<std::string> extra)
 {

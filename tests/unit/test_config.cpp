@@ -1,5 +1,7 @@
 #include "config.hpp"
 
+#include "fake_environment.hpp"
+
 #include "error.hpp"
 #include "options.hpp"
 
@@ -8,6 +10,7 @@
 #include <map>
 
 using namespace gptq;
+using gptq::test::env_of;
 
 namespace {
 
@@ -28,14 +31,6 @@ std::string config_error(const std::string& text)
   }
   BOOST_ERROR("no error for: " << text);
   return "";
-}
-
-Environment env_of(std::map<std::string, std::string> vars)
-{
-  return [vars](const std::string& name) -> std::optional<std::string> {
-    auto it = vars.find(name);
-    return it == vars.end() ? std::nullopt : std::optional<std::string>(it->second);
-  };
 }
 
 } // namespace

@@ -1,5 +1,7 @@
 #include "key_source.hpp"
 
+#include "fake_environment.hpp"
+
 #include "error.hpp"
 
 #include <boost/test/unit_test.hpp>
@@ -13,16 +15,9 @@
 #include <unistd.h>
 
 using namespace gptq;
+using gptq::test::env_of;
 
 namespace {
-
-Environment env_of(std::map<std::string, std::string> vars)
-{
-  return [vars](const std::string& name) -> std::optional<std::string> {
-    auto it = vars.find(name);
-    return it == vars.end() ? std::nullopt : std::optional<std::string>(it->second);
-  };
-}
 
 std::string temp_file(const std::string& content, mode_t mode)
 {

@@ -1,5 +1,7 @@
 #include "options.hpp"
 
+#include "fake_environment.hpp"
+
 #include "error.hpp"
 
 #include <boost/test/unit_test.hpp>
@@ -8,16 +10,9 @@
 #include <sstream>
 
 using namespace gptq;
+using gptq::test::env_of;
 
 namespace {
-
-Environment env_of(std::map<std::string, std::string> vars)
-{
-  return [vars](const std::string& name) -> std::optional<std::string> {
-    auto it = vars.find(name);
-    return it == vars.end() ? std::nullopt : std::optional<std::string>(it->second);
-  };
-}
 
 Command parse(std::vector<const char*> args, std::map<std::string, std::string> vars = {})
 {

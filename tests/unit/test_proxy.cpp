@@ -1,5 +1,7 @@
 #include "proxy.hpp"
 
+#include "fake_environment.hpp"
+
 #include "error.hpp"
 
 #include <boost/test/unit_test.hpp>
@@ -7,16 +9,9 @@
 #include <map>
 
 using namespace gptq;
+using gptq::test::env_of;
 
 namespace {
-
-Environment env_of(std::map<std::string, std::string> vars)
-{
-  return [vars](const std::string& name) -> std::optional<std::string> {
-    auto it = vars.find(name);
-    return it == vars.end() ? std::nullopt : std::optional<std::string>(it->second);
-  };
-}
 
 const Url https_target = parse_url("https://api.example.com/v1");
 const Url http_target = parse_url("http://localhost:11434/v1");
