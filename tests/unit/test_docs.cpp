@@ -77,6 +77,14 @@ BOOST_AUTO_TEST_CASE(man_page_documents_every_option_in_help)
   }
 }
 
+BOOST_AUTO_TEST_CASE(readme_lists_every_option_in_help)
+{
+  const auto listed = long_options(read_file(GPTQ_SOURCE_DIR "/README.md"));
+  for (const auto& name : long_options(help_text())) {
+    BOOST_TEST(listed.count(name) == 1u, "--" << name << " is in --help but not in README.md");
+  }
+}
+
 BOOST_AUTO_TEST_CASE(man_page_exit_status_lists_exactly_the_program_codes)
 {
   const std::string man = read_file(GPTQ_SOURCE_DIR "/man/gptq.1");
