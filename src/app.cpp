@@ -159,15 +159,9 @@ Settings resolve_settings(std::span<const char* const> args, const Environment& 
     }
   }
   Config config;
-  if (path) {
-    std::ifstream in(*path, std::ios::binary);
-    if (in) {
-      std::ostringstream text;
-      text << in.rdbuf();
-      config = parse_config(text.str(), *path);
-    } else if (named) {
-      throw Error(ExitStatus::usage, named_by, "cannot read '" + *path + "': " + std::strerror(errno));
-    }
+  // A named file must be readable; a missing default file is fine.
+  if (path && (named || std::ifstream(*path).good())) {
+    config = parse_config(read_text_file(*path, named ? named_by : "config"), *path);
   }
   check_section(config.top, config.path);
   for (const auto* sections : {&config.roles, &config.profiles}) {
