@@ -72,6 +72,13 @@
 //   stall-body       200 head with Content-Length: 1000 and 20 body bytes,
 //                    then nothing; kept until the peer closes it (or 300 s).
 //   slow-head/MS     sleeps MS ms (0-600000), then replies as echo.
+//   count            200 completion with model "test-model"; C = the length
+//                    of the request body in bytes, in decimal ("67108999").
+//                    The body is not parsed (any bytes will do) and may be up
+//                    to 1 GiB; every other mode takes up to 64 MiB (a larger
+//                    body drops the connection, unanswered). Never streamed,
+//                    whatever "stream" in the request says. For the
+//                    large-prompt benchmark (tests/bench).
 //   anything else    404, OpenAI error "unknown test mode: MODE" (also for a
 //                    missing or invalid NNN, MS, N, SIZE, BYTES or KIND).
 //
@@ -1128,6 +1135,10 @@ After serve_mode(Stream& stream, const Request& req, const std::vector<std::stri
                           r.body);
     return mode == "close" ? After::graceful_close : After::tcp_close;
   }
+  if (mode == "count") {
+    const std::string length = std::to_string(req.body().size());
+    return simple(200, json::serialize(completion("test-model", json::string(length))));
+  }
   if (mode == "html502") {
     return reply(Reply{502, "text/html", kHtml502, {}});
   }
@@ -1409,6 +1420,15 @@ After serve(Stream& stream, const Request& req, const std::string& kind) {
   return serve_counting(stream, req, std::move(seg));
 }
 
+constexpr std::uint64_t kBodyLimit = 64 * 1024 * 1024;
+constexpr std::uint64_t kCountBodyLimit = std::uint64_t{1} << 30;
+
+// The largest request body the mode of `target` takes (see the modes).
+std::uint64_t mode_body_limit(std::string_view target) {
+  const auto seg = segments(target);
+  return !seg.empty() && seg[0] == "count" ? kCountBodyLimit : kBodyLimit;
+}
+
 // Reads and serves requests on `stream` until the connection ends.
 template <class Stream>
 void serve_connection(Stream& stream, const std::string& kind) {
@@ -1416,10 +1436,19 @@ void serve_connection(Stream& stream, const std::string& kind) {
   for (;;) {
     http::request_parser<http::string_body> parser;
     parser.header_limit(64 * 1024);
-    parser.body_limit(64 * 1024 * 1024);
+    // The mode, and so the limit, is known only with the head: the largest
+    // limit lets the head through, the mode's own applies to the body.
+    parser.body_limit(kCountBodyLimit);
     error_code ec;
     // Read the head first so that Expect: 100-continue can be answered.
     http::read_header(stream, buffer, parser, ec);
+    if (!ec) {
+      const std::uint64_t limit = mode_body_limit(parser.get().target());
+      if (const auto length = parser.content_length(); length && *length > limit) {
+        ec = http::error::body_limit;
+      }
+      parser.body_limit(limit); // no body byte has been parsed yet
+    }
     if (ec) {
       log(kind + ": read header: " + ec.message());
       lowest(stream).close(ec);
