@@ -1,13 +1,13 @@
 // gptq_bench_run: times commands side by side for tests/bench/run.sh.
 //
-// Usage: gptq_bench_run [--runs N] [--timeout SECONDS] COMMAND...
+// Usage: gptq_bench_run [--runs N] [--timeout SECONDS] [--out-dir DIR] COMMAND...
 //   where each COMMAND is
-//     --cmd NAME [--env NAME=VALUE]... [--stdin FILE] [--stdout FILE] [--] PROGRAM [ARG]... ;
+//     --cmd NAME [--env NAME=VALUE]... [--stdin FILE] [--] PROGRAM [ARG]... ;
 //   (the lone ";" ends the command's words; quote it in a shell).
 //
 // Each command first runs once as a warm-up, not counted, its stdout going
-// to --stdout FILE if given (so that a caller can check the output), else to
-// /dev/null. Then come N rounds (default 30; 0 runs the warm-ups only), each
+// to the file DIR/NAME with --out-dir (so that a caller can check the
+// output), else to /dev/null. Then come N rounds (default 30; 0 runs the warm-ups only), each
 // running every command once, in the given order in even rounds and in
 // reverse order in odd ones (AB BA AB ...), so that drift in the machine's
 // speed falls on all commands alike. Timed runs write stdout to /dev/null.
@@ -56,7 +56,6 @@ struct Command {
   std::string name;
   std::vector<std::string> env;
   std::string stdin_path = "/dev/null";
-  std::string check_stdout; // the warm-up's stdout; empty: /dev/null
   std::vector<std::string> argv;
   std::string program; // argv[0] resolved to a path
   std::vector<double> wall_ms;
@@ -68,9 +67,8 @@ struct Run {
   double rss_mib = 0;
 };
 
-const char* const usage = "usage: gptq_bench_run [--runs N] [--timeout SECONDS] COMMAND...\n"
-                          "  COMMAND: --cmd NAME [--env NAME=VALUE]... [--stdin FILE] [--stdout FILE]\n"
-                          "           [--] PROGRAM [ARG]... ;\n";
+const char* const usage = "usage: gptq_bench_run [--runs N] [--timeout SECONDS] [--out-dir DIR] COMMAND...\n"
+                          "  COMMAND: --cmd NAME [--env NAME=VALUE]... [--stdin FILE] [--] PROGRAM [ARG]... ;\n";
 
 volatile std::sig_atomic_t timed_out = 0;
 
@@ -255,8 +253,6 @@ std::vector<Command> parse_commands(int argc, char** argv, int i)
         }
       } else if (arg == "--stdin") {
         cmd.stdin_path = next(arg);
-      } else if (arg == "--stdout") {
-        cmd.check_stdout = next(arg);
       } else if (arg == "--") {
         ++i;
         break;
@@ -271,6 +267,9 @@ std::vector<Command> parse_commands(int argc, char** argv, int i)
     }
     if (i >= argc) {
       usage_error("the command " + cmd.name + " does not end with ;");
+    }
+    if (cmd.name.empty() || cmd.name.find_first_of("/ \t\n") != std::string::npos) {
+      usage_error("a command's NAME must be a word without \"/\": " + cmd.name);
     }
     if (cmd.argv.empty()) {
       usage_error("the command " + cmd.name + " has no program");
@@ -293,6 +292,7 @@ int main(int argc, char** argv)
 {
   long runs = 30;
   long timeout_seconds = 300;
+  std::string out_dir;
   int i = 1;
   for (; i < argc; ++i) {
     const std::string_view arg = argv[i];
@@ -300,6 +300,8 @@ int main(int argc, char** argv)
       runs = number(argv[++i], "--runs");
     } else if (arg == "--timeout" && i + 1 < argc) {
       timeout_seconds = std::max(1L, number(argv[++i], "--timeout"));
+    } else if (arg == "--out-dir" && i + 1 < argc) {
+      out_dir = argv[++i];
     } else if (arg == "--help" || arg == "-h") {
       std::fputs(usage, stdout);
       return 0;
@@ -328,7 +330,7 @@ int main(int argc, char** argv)
   const int timeout = static_cast<int>(std::min(timeout_seconds, 100000L));
   std::vector<Run> warmups;
   for (auto& cmd : commands) {
-    warmups.push_back(run_once(cmd, cmd.check_stdout.empty() ? "/dev/null" : cmd.check_stdout, err_fd, timeout));
+    warmups.push_back(run_once(cmd, out_dir.empty() ? "/dev/null" : out_dir + "/" + cmd.name, err_fd, timeout));
   }
   for (long round = 0; round < runs; ++round) {
     for (std::size_t k = 0; k < commands.size(); ++k) {
