@@ -3,24 +3,27 @@
 # from the test server's write to the piece becoming readable on the client's
 # stdout. See tests/bench/README.md.
 #
-# Usage: stream_latency.sh [--client gptq|curl] [--pieces N] [--size BYTES] [BUILD_DIR]
+# Usage: stream_latency.sh [--client gptq|curl] [--pieces N] [--size BYTES] [--gptq BIN] [BUILD_DIR]
 #   BUILD_DIR  the CMake build directory [default: build]
 #   --client   what reads the stream [default: gptq]; curl prints the raw
 #              SSE, a baseline without gptq's parsing
 #   --pieces   content events in the reply [default: 400]
 #   --size     bytes per content event, at least 8 [default: 64]
+#   --gptq     the gptq binary to run [default: BUILD_DIR/src/gptq]
 set -eu
 
 client=gptq
 pieces=400
 size=64
+gptq=
 build=build
 while [ "$#" -gt 0 ]; do
     case $1 in
         --client) client=${2:?}; shift 2 ;;
         --pieces) pieces=${2:?}; shift 2 ;;
         --size) size=${2:?}; shift 2 ;;
-        -h|--help) sed -n '2,11s/^# \{0,1\}//p' "$0"; exit 0 ;;
+        --gptq) gptq=${2:?}; shift 2 ;;
+        -h|--help) sed -n '2,12s/^# \{0,1\}//p' "$0"; exit 0 ;;
         -*) echo "stream_latency.sh: unknown option: $1" >&2; exit 2 ;;
         *) build=$1; shift ;;
     esac
@@ -38,7 +41,7 @@ fi
 build=$(cd "$build" && pwd)
 server=$build/tests/server/gptq_test_server
 reader=$build/tests/bench/gptq_bench_reader
-gptq=$build/src/gptq
+gptq=${gptq:-$build/src/gptq}
 for bin in "$server" "$reader" $([ "$client" = gptq ] && echo "$gptq"); do
     if [ ! -x "$bin" ]; then
         echo "stream_latency.sh: not built: $bin (cmake --build $build)" >&2
@@ -74,7 +77,7 @@ server_pid=$!
 
 port=
 for _ in $(seq 100); do
-    if read -r line < "$tmp/ports" 2> /dev/null && [ -n "$line" ]; then
+    if read -r line 2> /dev/null < "$tmp/ports" && [ -n "$line" ]; then
         port=$(printf '%s\n' "$line" | tr ' ' '\n' | sed -n 's/^https=//p')
         break
     fi
