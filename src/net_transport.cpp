@@ -10,6 +10,7 @@
 
 #include "error.hpp"
 #include "text.hpp"
+#include "tls_trust.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -117,31 +118,12 @@ std::string describe_verify_failure(long code, const std::string& host)
   }
 }
 
-// Returns the TLS client context: TLS 1.2 or newer, peer verification on,
-// trusting the system store (which honours SSL_CERT_FILE and SSL_CERT_DIR)
-// plus `cacert`. Throws gptq::Error (usage) when `cacert` cannot be loaded.
-ssl::context make_tls_context(const std::optional<std::string>& cacert)
+// Returns a TLS client context: TLS 1.2 or newer, peer verification on.
+// What it trusts is set by a TlsTrust.
+ssl::context make_tls_context()
 {
   ssl::context ctx(ssl::context::tls_client);
   SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION);
-  error_code ignored;
-  // A machine without a system store still works with --cacert; without
-  // either, verification fails later with a message that says so.
-  ctx.set_default_verify_paths(ignored);
-  if (cacert) {
-    if (std::FILE* f = std::fopen(cacert->c_str(), "r")) {
-      std::fclose(f);
-    } else {
-      throw Error(ExitStatus::usage, "--cacert", "cannot read '" + *cacert + "': " + std::strerror(errno));
-    }
-    error_code ec;
-    ctx.load_verify_file(*cacert, ec);
-    if (ec) {
-      throw Error(ExitStatus::usage,
-                  "--cacert",
-                  "'" + *cacert + "' holds no usable PEM certificates (" + ec.message() + ")");
-    }
-  }
   ctx.set_verify_mode(ssl::verify_peer);
   return ctx;
 }
@@ -163,7 +145,8 @@ public:
     if (request_.url.is_https()) {
       // The context goes first: a bad --cacert is reported before any
       // network traffic, and the context must outlive the stream.
-      ssl::context ctx = make_tls_context(options_.cacert);
+      ssl::context ctx = make_tls_context();
+      const TlsTrust trust(ctx.native_handle(), options_.cacert, [this](const std::string& line) { log(line); });
       beast::tcp_stream tcp(executor);
       co_await open(tcp);
       beast::ssl_stream<beast::tcp_stream> stream(std::move(tcp), ctx);
@@ -212,6 +195,12 @@ private:
   net::awaitable<tcp::resolver::results_type> resolve(const std::string& host, std::uint16_t port)
   {
     const auto executor = co_await net::this_coro::executor;
+    // An address needs no lookup, and Asio would start a thread for one.
+    error_code not_an_address;
+    const auto address = net::ip::make_address(host, not_an_address);
+    if (!not_an_address) {
+      co_return tcp::resolver::results_type::create(tcp::endpoint(address, port), host, std::to_string(port));
+    }
     tcp::resolver resolver(executor);
     // The stream's timer does not cover the resolver; a timer of its own
     // cancels it.
@@ -224,10 +213,8 @@ private:
         resolver.cancel();
       }
     });
-    const Url probe{"http", host, port, "", ""};
-    const auto flags = probe.host_is_ip() ? tcp::resolver::numeric_host | tcp::resolver::numeric_service
-                                          : tcp::resolver::numeric_service;
-    auto [ec, results] = co_await resolver.async_resolve(host, std::to_string(port), flags, use_tuple);
+    auto [ec, results] =
+      co_await resolver.async_resolve(host, std::to_string(port), tcp::resolver::numeric_service, use_tuple);
     timer.cancel();
     if (timed_out) {
       deadlines_.timed_out("cannot resolve " + host + " within " + seconds_text(options_.connect_timeout) +

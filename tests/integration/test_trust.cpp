@@ -9,6 +9,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <filesystem>
+#include <fstream>
 #include <ostream>
 
 namespace data = boost::unit_test::data;
@@ -43,6 +44,45 @@ const std::vector<CertCase> rejected_certificates{
   { "other_ca", "127.0.0.1", &Ports::https, "other-ca.pem", false, { "not trusted" } },
 };
 
+// A directory named `name` in the scratch directory holding `certs` (file
+// names in the certificates directory), with OpenSSL's hash links.
+std::string hashed_dir(const std::string& name, const std::vector<std::string>& certs)
+{
+  const std::string dir = scratch_dir() + "/" + name;
+  fs::create_directories(dir);
+  for (const auto& c : certs) {
+    fs::copy_file(cert(c), dir + "/" + c, fs::copy_options::overwrite_existing);
+  }
+  const RunResult rehash = run({ "/usr/bin/openssl", "rehash", dir }, base_env(), StdinSpec::dev_null());
+  BOOST_REQUIRE_MESSAGE(rehash.exit_code == 0, "openssl rehash: " << rehash.describe());
+  return dir;
+}
+
+// A bundle file named `name` in the scratch directory: the machine's system
+// bundle followed by `certs` (file names in the certificates directory).
+std::string bundle(const std::string& name, const std::vector<std::string>& certs)
+{
+  const std::string path = scratch_dir() + "/" + name;
+  std::ofstream out(path, std::ios::binary);
+  out << std::ifstream("/etc/ssl/certs/ca-certificates.crt", std::ios::binary).rdbuf();
+  for (const auto& c : certs) {
+    out << std::ifstream(cert(c), std::ios::binary).rdbuf();
+  }
+  BOOST_REQUIRE(out.flush());
+  return path;
+}
+
+// key_env() with the system store made of `dir` and `file`.
+Env store_env(const std::string& dir, const std::string& file)
+{
+  Env env = key_env();
+  env["SSL_CERT_DIR"] = dir;
+  env["SSL_CERT_FILE"] = file;
+  return env;
+}
+
+const std::string bundle_loaded = "loaded the CA bundle";
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(trust)
@@ -61,16 +101,49 @@ BOOST_AUTO_TEST_CASE(ssl_cert_file_trusts_the_test_ca)
 
 BOOST_AUTO_TEST_CASE(ssl_cert_dir_trusts_a_hashed_test_ca)
 {
-  const std::string dir = scratch_dir() + "/hashed-ca-dir";
-  fs::create_directories(dir);
-  fs::copy_file(cert("ca.pem"), dir + "/gptq-test-ca.pem", fs::copy_options::overwrite_existing);
-  const RunResult rehash = run({ "/usr/bin/openssl", "rehash", dir }, base_env(), StdinSpec::dev_null());
-  BOOST_REQUIRE_MESSAGE(rehash.exit_code == 0, "openssl rehash: " << rehash.describe());
-
-  Env env = key_env();
-  env["SSL_CERT_FILE"] = scratch_dir() + "/no-such-file.pem";
-  env["SSL_CERT_DIR"] = dir;
+  const Env env = store_env(hashed_dir("hashed-ca-dir", { "ca.pem" }), scratch_dir() + "/no-such-file.pem");
   check_success(run_gptq({ "--base-url", https_url("echo"), "via", "dir" }, env), "via dir\n");
+}
+
+// The test CA added to a copy of the system store, as a corporate CA is:
+// the hashed directory finds it, so the bundle is never parsed.
+BOOST_AUTO_TEST_CASE(a_ca_in_the_hashed_directory_does_not_load_the_bundle)
+{
+  const Env env =
+    store_env(hashed_dir("store-dir-with-ca", { "ca.pem", "other-ca.pem" }), bundle("store-with-ca.crt", { "ca.pem" }));
+  check_success(run_gptq({ "--base-url", https_url("echo"), "fast" }, env), "fast\n");
+  const RunResult verbose = run_gptq({ "--base-url", https_url("echo"), "-v", "fast" }, env);
+  BOOST_TEST(verbose.exit_code == 0, verbose.describe());
+  BOOST_TEST(!contains(verbose.err, bundle_loaded), verbose.describe());
+}
+
+// A store that is a bundle only (as on distributions without hash links)
+// still trusts what the bundle holds.
+BOOST_AUTO_TEST_CASE(a_ca_only_in_the_bundle_is_trusted)
+{
+  const Env env =
+    store_env(hashed_dir("store-dir-without-ca", { "other-ca.pem" }), bundle("store-bundle-only.crt", { "ca.pem" }));
+  check_success(run_gptq({ "--base-url", https_url("echo"), "from", "bundle" }, env), "from bundle\n");
+  const RunResult verbose = run_gptq({ "--base-url", https_url("echo"), "-v", "from", "bundle" }, env);
+  BOOST_TEST(verbose.exit_code == 0, verbose.describe());
+  BOOST_TEST(verbose.out == "from bundle\n");
+  BOOST_TEST(contains(verbose.err, bundle_loaded + " " + scratch_dir() + "/store-bundle-only.crt"), verbose.describe());
+}
+
+BOOST_AUTO_TEST_CASE(a_ca_in_neither_part_of_the_store_is_not_trusted)
+{
+  const Env env =
+    store_env(hashed_dir("store-dir-other", { "other-ca.pem" }), bundle("store-bundle-other.crt", { "other-ca.pem" }));
+  check_failure(run_gptq({ "--base-url", https_url("echo"), "hello" }, env), 4, { "not trusted", "--cacert" });
+}
+
+// A failure found with the directory alone is checked again with the bundle
+// loaded, and still named for what it is.
+BOOST_AUTO_TEST_CASE(an_expired_certificate_is_named_with_a_directory_store)
+{
+  const Env env =
+    store_env(hashed_dir("store-dir-expired", { "ca.pem" }), bundle("store-bundle-expired.crt", { "ca.pem" }));
+  check_failure(run_gptq({ "--base-url", base_url("https", ports().expired, "echo"), "hello" }, env), 4, { "expired" });
 }
 
 BOOST_AUTO_TEST_CASE(cacert_adds_to_the_system_store)

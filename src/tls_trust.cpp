@@ -1,0 +1,92 @@
+#include "tls_trust.hpp"
+
+#include "error.hpp"
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <utility>
+
+namespace gptq {
+
+namespace {
+
+// The bundle OpenSSL's default verify paths would load.
+std::string default_bundle()
+{
+  const char* from_env = std::getenv(X509_get_default_cert_file_env());
+  return from_env ? from_env : X509_get_default_cert_file();
+}
+
+// Whether the chain in `store_ctx` verifies with the store as it is now,
+// under the same parameters (purpose, host name, time). A separate context,
+// since OpenSSL verifies a context only once.
+bool verifies_now(X509_STORE_CTX* store_ctx)
+{
+  const std::unique_ptr<X509_STORE_CTX, decltype(&X509_STORE_CTX_free)> probe(X509_STORE_CTX_new(),
+                                                                            X509_STORE_CTX_free);
+  bool ok = probe &&
+            X509_STORE_CTX_init(probe.get(),
+                                X509_STORE_CTX_get0_store(store_ctx),
+                                X509_STORE_CTX_get0_cert(store_ctx),
+                                X509_STORE_CTX_get0_untrusted(store_ctx)) == 1 &&
+            X509_VERIFY_PARAM_set1(X509_STORE_CTX_get0_param(probe.get()), X509_STORE_CTX_get0_param(store_ctx)) ==
+              1 &&
+            X509_verify_cert(probe.get()) == 1;
+  ERR_clear_error();
+  return ok;
+}
+
+} // namespace
+
+TlsTrust::TlsTrust(SSL_CTX* ctx, const std::optional<std::string>& cacert, Log log)
+  : bundle_(default_bundle()), log_(std::move(log))
+{
+  X509_STORE* store = SSL_CTX_get_cert_store(ctx);
+  // Honours SSL_CERT_DIR (a list, like PATH) as OpenSSL's defaults do. A
+  // missing directory is no error: verification says what is missing.
+  if (X509_LOOKUP* dir = X509_STORE_add_lookup(store, X509_LOOKUP_hash_dir())) {
+    X509_LOOKUP_add_dir(dir, nullptr, X509_FILETYPE_DEFAULT);
+  }
+  ERR_clear_error();
+  if (cacert) {
+    if (std::FILE* f = std::fopen(cacert->c_str(), "r")) {
+      std::fclose(f);
+    } else {
+      throw Error(ExitStatus::usage, "--cacert", "cannot read '" + *cacert + "': " + std::strerror(errno));
+    }
+    if (X509_STORE_load_file(store, cacert->c_str()) != 1) {
+      const char* reason = ERR_reason_error_string(ERR_peek_last_error());
+      const std::string why = reason ? reason : "no certificate found";
+      ERR_clear_error();
+      throw Error(ExitStatus::usage, "--cacert", "'" + *cacert + "' holds no usable PEM certificates (" + why + ")");
+    }
+  }
+  SSL_CTX_set_cert_verify_callback(ctx, &TlsTrust::verify, this);
+}
+
+int TlsTrust::verify(X509_STORE_CTX* store_ctx, void* self)
+{
+  auto& trust = *static_cast<TlsTrust*>(self);
+  if (!trust.bundle_.empty() && !verifies_now(store_ctx)) {
+    const std::string bundle = std::exchange(trust.bundle_, std::string());
+    const bool loaded = X509_STORE_load_file(X509_STORE_CTX_get0_store(store_ctx), bundle.c_str()) == 1;
+    ERR_clear_error();
+    if (trust.log_) {
+      trust.log_(loaded ? "the server's certificate is not verified by the hashed CA directory or --cacert; loaded "
+                          "the CA bundle " + bundle
+                        : "the server's certificate is not verified by the hashed CA directory or --cacert, and "
+                          "the CA bundle " + bundle + " cannot be loaded");
+    }
+  }
+  return X509_verify_cert(store_ctx);
+}
+
+} // namespace gptq
