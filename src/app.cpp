@@ -282,8 +282,11 @@ public:
         attachments.push_back({path, read_text_file(path, "--file")});
       }
     }
-    const std::string user_message = assemble_user_message(options.prompt_words, input, attachments);
-    std::string body = build_request_body(options, user_message, endpoint);
+    // The input may be most of the request: each step hands it on and the
+    // last copy is dropped as soon as the body holds it.
+    std::string body =
+      build_request_body(options, assemble_user_message(options.prompt_words, std::move(input), attachments), endpoint);
+    attachments.clear();
     if (options.dry_run) {
       out.write(body);
       out.finish();

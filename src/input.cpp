@@ -22,7 +22,23 @@ std::string read_all_input(int fd, std::chrono::milliseconds hint_after, const s
   std::string data;
   struct stat st;
   if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
-    data.reserve(static_cast<std::size_t>(st.st_size));
+    // A file of known size is read straight into place; the loop below
+    // then finds the end (or what was appended meanwhile).
+    const auto size = static_cast<std::size_t>(st.st_size);
+    data.reserve(size + 1);
+    data.resize(size);
+    std::size_t got = 0;
+    while (got < size) {
+      const ssize_t n = read(fd, data.data() + got, size - got);
+      if (n > 0) {
+        got += static_cast<std::size_t>(n);
+      } else if (n == 0) {
+        break;
+      } else if (errno != EINTR) {
+        throw Error(ExitStatus::usage, "stdin", std::string("cannot read: ") + std::strerror(errno));
+      }
+    }
+    data.resize(got);
   }
 
   bool waited = false;

@@ -39,10 +39,23 @@ std::string fence_for(const std::string& content)
 } // namespace
 
 std::string assemble_user_message(const std::vector<std::string>& words,
-                                  const std::optional<std::string>& stdin_text,
+                                  std::optional<std::string> stdin_text,
                                   const std::vector<Attachment>& attachments)
 {
+  const bool has_stdin = stdin_text && !trim(*stdin_text).empty();
+  if (has_stdin && words.empty() && attachments.empty()) {
+    require_utf8(*stdin_text, "stdin");
+    return std::move(*stdin_text); // the usual pipe: no copy
+  }
   std::string message;
+  std::size_t size = has_stdin ? stdin_text->size() + 2 : 0;
+  for (const auto& word : words) {
+    size += word.size() + 1;
+  }
+  for (const auto& file : attachments) {
+    size += file.name.size() + file.content.size() + 64;
+  }
+  message.reserve(size);
   for (std::size_t i = 0; i < words.size(); ++i) {
     if (i > 0) {
       message += ' ';
@@ -50,12 +63,15 @@ std::string assemble_user_message(const std::vector<std::string>& words,
     message += words[i];
   }
   require_utf8(message, "prompt");
-  if (stdin_text && !trim(*stdin_text).empty()) {
+  if (has_stdin) {
     require_utf8(*stdin_text, "stdin");
     if (!words.empty()) {
       message += "\n\n";
     }
     message += *stdin_text;
+    // Freed now, not when the caller's full expression ends: the input may
+    // be large, and the message and the request body are still to come.
+    stdin_text.reset();
   }
   for (const auto& file : attachments) {
     require_utf8(file.content, "--file " + file.name);

@@ -19,8 +19,10 @@ struct Attachment {
 // parts. Bytes pass through unchanged. Throws gptq::Error (usage) when the
 // result is empty or only white space, or when the words, `stdin_text` or an
 // attachment are not valid UTF-8 (naming it and the byte offset).
+// `stdin_text` is taken by value so that a caller can move a large input in:
+// alone, it becomes the message without a copy.
 std::string assemble_user_message(const std::vector<std::string>& words,
-                                  const std::optional<std::string>& stdin_text,
+                                  std::optional<std::string> stdin_text,
                                   const std::vector<Attachment>& attachments = {});
 
 // Throws gptq::Error (usage) naming `what` and the byte offset when `text` is

@@ -64,7 +64,9 @@ bool is_openai(const Url& url)
   return url.host == "api.openai.com";
 }
 
-std::string build_request_body(const Options& options, const std::string& user_message, const Url& endpoint)
+namespace {
+
+boost::json::object request_object(const Options& options, const std::string& user_message, const Url& endpoint)
 {
   boost::json::object body;
   body["model"] = options.model;
@@ -115,7 +117,35 @@ std::string build_request_body(const Options& options, const std::string& user_m
     auto parsed = boost::json::parse(value, ec);
     body[key] = ec ? boost::json::value(value) : std::move(parsed);
   }
-  return to_json_text(body);
+  return body;
+}
+
+} // namespace
+
+std::string build_request_body(const Options& options, const std::string& user_message, const Url& endpoint)
+{
+  // The user message (a piped file, perhaps hundreds of MB) is escaped
+  // straight into the body: the JSON tree holds a placeholder in its place,
+  // so the message is never copied into the tree. The placeholder is one
+  // that occurs exactly once in the text; -o messages=... may remove it.
+  for (int attempt = 0;; ++attempt) {
+    const std::string placeholder = "<gptq user message " + std::to_string(attempt) + ">";
+    const std::string skeleton = to_json_text(request_object(options, placeholder, endpoint));
+    const std::string quoted = "\"" + placeholder + "\"";
+    const auto at = skeleton.find(quoted);
+    if (at == std::string::npos) {
+      return skeleton;
+    }
+    if (skeleton.find(quoted, at + 1) != std::string::npos) {
+      continue; // another field holds the same text
+    }
+    std::string body;
+    body.reserve(skeleton.size() + user_message.size() + user_message.size() / 8);
+    body.append(skeleton, 0, at);
+    append_json_string(body, user_message);
+    body.append(skeleton, at + quoted.size());
+    return body;
+  }
 }
 
 std::string user_agent()

@@ -1,5 +1,8 @@
 #include "text.hpp"
 
+#include <cstdint>
+#include <cstring>
+
 #include <algorithm>
 
 namespace gptq {
@@ -57,9 +60,14 @@ std::optional<std::size_t> find_invalid_utf8(std::string_view text)
 {
   std::size_t i = 0;
   while (i < text.size()) {
-    // ASCII runs are the common case; skip them without the full decode.
+    // ASCII runs are the common case; skip them eight bytes at a time.
     if (static_cast<unsigned char>(text[i]) < 0x80) {
       ++i;
+      std::uint64_t word;
+      while (i + sizeof word <= text.size() &&
+             (std::memcpy(&word, text.data() + i, sizeof word), (word & 0x8080808080808080u) == 0)) {
+        i += sizeof word;
+      }
       continue;
     }
     const std::size_t len = utf8_sequence_length(text, i);

@@ -55,6 +55,33 @@ BOOST_AUTO_TEST_CASE(text_is_escaped_and_survives_a_round_trip)
   BOOST_TEST(body.at("messages").at(0).at("content").as_string() == text);
 }
 
+// The message is spliced into the body in place of a placeholder; text
+// elsewhere that looks like the placeholder must not confuse it.
+BOOST_AUTO_TEST_CASE(message_lands_in_its_place_whatever_other_fields_hold)
+{
+  Options o;
+  o.stream = false;
+  o.model = "<gptq user message 0>";
+  o.system = "<gptq user message 1>";
+  o.stop = {"<gptq user message 0>", "<gptq user message 2>"};
+  const std::string message = "<gptq user message 0> and \"more\"";
+  const auto body = boost::json::parse(build_request_body(o, message, local));
+  BOOST_TEST(body.at("model").as_string() == "<gptq user message 0>");
+  BOOST_TEST(body.at("messages").at(0).at("content").as_string() == "<gptq user message 1>");
+  BOOST_TEST(body.at("messages").at(1).at("content").as_string() == message);
+  BOOST_TEST(body.at("stop").at(1).as_string() == "<gptq user message 2>");
+}
+
+BOOST_AUTO_TEST_CASE(messages_replaced_by_an_option_leave_the_prompt_out)
+{
+  Options o;
+  o.stream = false;
+  o.model = "m";
+  o.fields = {{"messages", R"([{"role":"user","content":"from -o"}])"}};
+  BOOST_TEST(build_request_body(o, "the prompt", local) ==
+             R"({"model":"m","messages":[{"role":"user","content":"from -o"}]})");
+}
+
 BOOST_AUTO_TEST_CASE(max_tokens_field_depends_on_the_server)
 {
   Options o;

@@ -41,6 +41,25 @@ BOOST_AUTO_TEST_CASE(find_invalid_utf8_names_the_first_bad_byte)
   }
 }
 
+// ASCII is skipped eight bytes at a time: a bad byte or a sequence at any
+// offset of a long ASCII run is still found.
+BOOST_AUTO_TEST_CASE(find_invalid_utf8_in_long_ascii_runs)
+{
+  for (std::size_t at = 0; at < 40; ++at) {
+    std::string text(40, 'a');
+    text[at] = '\x80';
+    const auto got = find_invalid_utf8(text);
+    BOOST_TEST_REQUIRE(got.has_value());
+    BOOST_TEST(*got == at);
+    text.replace(at, 1, "\xE2\x82\xAC");
+    BOOST_TEST(!find_invalid_utf8(text).has_value(), "euro at " << at);
+    text += '\xC3'; // a sequence cut short at the very end
+    const auto end = find_invalid_utf8(text);
+    BOOST_TEST_REQUIRE(end.has_value());
+    BOOST_TEST(*end == text.size() - 1);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(one_line_flattens_breaks_and_controls)
 {
   BOOST_TEST(one_line("a\nb\r\n\tc") == "a b c");
