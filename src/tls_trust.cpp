@@ -25,23 +25,28 @@ std::string default_bundle()
   return from_env ? from_env : X509_get_default_cert_file();
 }
 
-// Whether the chain in `store_ctx` verifies with the store as it is now,
-// under the same parameters (purpose, host name, time). A separate context,
-// since OpenSSL verifies a context only once.
-bool verifies_now(X509_STORE_CTX* store_ctx)
+// Verifies the chain of `store_ctx` again, with the store as it is now and
+// the same parameters (purpose, host name, time), and leaves the verdict in
+// `store_ctx` as if it had been its own: OpenSSL verifies a context only
+// once, so a fresh one does the work. Returns X509_verify_cert's result.
+int verify_again(X509_STORE_CTX* store_ctx)
 {
-  const std::unique_ptr<X509_STORE_CTX, decltype(&X509_STORE_CTX_free)> probe(X509_STORE_CTX_new(),
+  const std::unique_ptr<X509_STORE_CTX, decltype(&X509_STORE_CTX_free)> again(X509_STORE_CTX_new(),
                                                                             X509_STORE_CTX_free);
-  bool ok = probe &&
-            X509_STORE_CTX_init(probe.get(),
-                                X509_STORE_CTX_get0_store(store_ctx),
-                                X509_STORE_CTX_get0_cert(store_ctx),
-                                X509_STORE_CTX_get0_untrusted(store_ctx)) == 1 &&
-            X509_VERIFY_PARAM_set1(X509_STORE_CTX_get0_param(probe.get()), X509_STORE_CTX_get0_param(store_ctx)) ==
-              1 &&
-            X509_verify_cert(probe.get()) == 1;
-  ERR_clear_error();
-  return ok;
+  if (!again ||
+      X509_STORE_CTX_init(again.get(),
+                          X509_STORE_CTX_get0_store(store_ctx),
+                          X509_STORE_CTX_get0_cert(store_ctx),
+                          X509_STORE_CTX_get0_untrusted(store_ctx)) != 1 ||
+      X509_VERIFY_PARAM_set1(X509_STORE_CTX_get0_param(again.get()), X509_STORE_CTX_get0_param(store_ctx)) != 1) {
+    return 0; // store_ctx keeps its own failure
+  }
+  const int result = X509_verify_cert(again.get());
+  X509_STORE_CTX_set_error(store_ctx, X509_STORE_CTX_get_error(again.get()));
+  X509_STORE_CTX_set_error_depth(store_ctx, X509_STORE_CTX_get_error_depth(again.get()));
+  X509_STORE_CTX_set_current_cert(store_ctx, X509_STORE_CTX_get_current_cert(again.get()));
+  X509_STORE_CTX_set0_verified_chain(store_ctx, X509_STORE_CTX_get1_chain(again.get()));
+  return result;
 }
 
 } // namespace
@@ -75,18 +80,23 @@ TlsTrust::TlsTrust(SSL_CTX* ctx, const std::optional<std::string>& cacert, Log l
 int TlsTrust::verify(X509_STORE_CTX* store_ctx, void* self)
 {
   auto& trust = *static_cast<TlsTrust*>(self);
-  if (!trust.bundle_.empty() && !verifies_now(store_ctx)) {
-    const std::string bundle = std::exchange(trust.bundle_, std::string());
-    const bool loaded = X509_STORE_load_file(X509_STORE_CTX_get0_store(store_ctx), bundle.c_str()) == 1;
-    ERR_clear_error();
-    if (trust.log_) {
-      trust.log_(loaded ? "the server's certificate is not verified by the hashed CA directory or --cacert; loaded "
-                          "the CA bundle " + bundle
-                        : "the server's certificate is not verified by the hashed CA directory or --cacert, and "
-                          "the CA bundle " + bundle + " cannot be loaded");
-    }
+  const int result = X509_verify_cert(store_ctx);
+  if (result == 1 || trust.bundle_.empty()) {
+    return result;
   }
-  return X509_verify_cert(store_ctx);
+  // Not verified with the directory and --cacert: once more with the
+  // bundle. Rare (a store without hash links, or a certificate that is bad
+  // anyway), so the common case verifies once.
+  const std::string bundle = std::exchange(trust.bundle_, std::string());
+  const bool loaded = X509_STORE_load_file(X509_STORE_CTX_get0_store(store_ctx), bundle.c_str()) == 1;
+  ERR_clear_error();
+  if (trust.log_) {
+    trust.log_(loaded ? "the server's certificate is not verified by the hashed CA directory or --cacert; loaded "
+                        "the CA bundle " + bundle
+                      : "the server's certificate is not verified by the hashed CA directory or --cacert, and "
+                        "the CA bundle " + bundle + " cannot be loaded");
+  }
+  return loaded ? verify_again(store_ctx) : result;
 }
 
 } // namespace gptq
