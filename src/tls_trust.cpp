@@ -18,11 +18,12 @@ namespace gptq {
 
 namespace {
 
-// The bundle OpenSSL's default verify paths would load.
-std::string default_bundle()
+// The value of the variable `name` (SSL_CERT_FILE, SSL_CERT_DIR), or
+// OpenSSL's built-in `fallback` when it is unset or empty.
+std::string location(const char* name, const char* fallback)
 {
-  const char* from_env = std::getenv(X509_get_default_cert_file_env());
-  return from_env ? from_env : X509_get_default_cert_file();
+  const char* value = std::getenv(name);
+  return value && *value ? value : fallback;
 }
 
 // Verifies the chain of `store_ctx` again, with the store as it is now and
@@ -52,13 +53,14 @@ int verify_again(X509_STORE_CTX* store_ctx)
 } // namespace
 
 TlsTrust::TlsTrust(SSL_CTX* ctx, const std::optional<std::string>& cacert, Log log)
-  : bundle_(default_bundle()), log_(std::move(log))
+  : bundle_(location(X509_get_default_cert_file_env(), X509_get_default_cert_file())), log_(std::move(log))
 {
   X509_STORE* store = SSL_CTX_get_cert_store(ctx);
-  // Honours SSL_CERT_DIR (a list, like PATH) as OpenSSL's defaults do. A
-  // missing directory is no error: verification says what is missing.
+  // SSL_CERT_DIR may be a list, like PATH. A missing directory is no error:
+  // verification says what is missing.
   if (X509_LOOKUP* dir = X509_STORE_add_lookup(store, X509_LOOKUP_hash_dir())) {
-    X509_LOOKUP_add_dir(dir, nullptr, X509_FILETYPE_DEFAULT);
+    X509_LOOKUP_add_dir(
+      dir, location(X509_get_default_cert_dir_env(), X509_get_default_cert_dir()).c_str(), X509_FILETYPE_PEM);
   }
   ERR_clear_error();
   if (cacert) {
