@@ -1,11 +1,28 @@
 #include "sse.hpp"
 
+#include <algorithm>
+#include <cstring>
+
 namespace gptq {
 
 void SseParser::feed(std::string_view bytes, const Callback& on_event)
 {
+  const std::size_t size = bytes.size();
+  if (size == 0) {
+    return;
+  }
+  // The next "\n" and the next "\r" are each found with memchr, and
+  // searched for again only once passed: find_first_of("\r\n") calls memchr
+  // once per byte, and searching afresh for both on every line would rescan
+  // the rest of the piece per line when a stream uses only one kind.
+  const auto find = [&](std::size_t from, char c) {
+    const void* found = std::memchr(bytes.data() + from, c, size - from);
+    return found ? static_cast<std::size_t>(static_cast<const char*>(found) - bytes.data()) : size;
+  };
+  std::size_t lf = find(0, '\n');
+  std::size_t cr = find(0, '\r');
   std::size_t i = 0;
-  while (i < bytes.size()) {
+  while (i < size) {
     if (skip_lf_) {
       skip_lf_ = false;
       if (bytes[i] == '\n') {
@@ -13,8 +30,14 @@ void SseParser::feed(std::string_view bytes, const Callback& on_event)
         continue;
       }
     }
-    const std::size_t end = bytes.find_first_of("\r\n", i);
-    if (end == std::string_view::npos) {
+    if (lf < i) {
+      lf = find(i, '\n');
+    }
+    if (cr < i) {
+      cr = find(i, '\r');
+    }
+    const std::size_t end = std::min(lf, cr);
+    if (end == size) {
       line_.append(bytes.substr(i));
       break;
     }
@@ -22,10 +45,10 @@ void SseParser::feed(std::string_view bytes, const Callback& on_event)
     if (line_.empty()) {
       process_line(bytes.substr(i, end - i), on_event);
     } else {
+      // The line's buffer is kept for the next line split across pieces.
       line_.append(bytes.substr(i, end - i));
-      const std::string line = std::move(line_);
+      process_line(line_, on_event);
       line_.clear();
-      process_line(line, on_event);
     }
     i = end + 1;
   }

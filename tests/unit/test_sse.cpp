@@ -73,6 +73,22 @@ BOOST_AUTO_TEST_CASE(crlf_and_cr_line_ends_split_at_every_offset)
   check_every_split("data: x\n\rdata: y\r\n\n", expected);
 }
 
+BOOST_AUTO_TEST_CASE(many_events_in_one_piece_with_line_ends_changing_midway)
+{
+  // One piece holds runs of events that each use one kind of line end, so
+  // that the kind not in use is absent for a long stretch (or to the end).
+  std::string stream;
+  std::vector<Seen> expected;
+  for (const std::string end : {"\r", "\n", "\r\n", "\r", "\n"}) {
+    for (int i = 0; i < 40; ++i) {
+      const std::string data = end.size() == 2 ? "crlf" : end == "\r" ? "cr" : "lf";
+      stream += "data: " + data + std::to_string(i) + end + end;
+      expected.push_back({"message", data + std::to_string(i), ""});
+    }
+  }
+  check_every_split(stream, expected);
+}
+
 BOOST_AUTO_TEST_CASE(cr_then_lf_across_pieces_is_one_line_end)
 {
   // A "\r" ending one piece and "\n" starting the next must not make an
