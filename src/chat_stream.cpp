@@ -4,16 +4,55 @@
 #include "json_access.hpp"
 #include "text.hpp"
 
-#include <boost/json/parse.hpp>
+#include <boost/json/monotonic_resource.hpp>
+#include <boost/json/parser.hpp>
 
 namespace gptq {
 
 namespace json = boost::json;
 
+namespace {
+
+// Returns the member `key` of `v` when it is a string, as a view into `v`:
+// a content piece goes on to be written without a copy of its own.
+std::optional<std::string_view> string_member(const json::value& v, std::string_view key)
+{
+  const auto* m = json_member(v, key);
+  if (m && m->is_string()) {
+    return std::string_view(m->get_string());
+  }
+  return std::nullopt;
+}
+
+} // namespace
+
+// A stream has thousands of chunks: each is parsed by the same parser into
+// memory that is reset, not freed, after it, so that a chunk of ordinary size
+// costs no allocation at all.
+struct ChatStreamDecoder::Json {
+  unsigned char first_block[16 * 1024];
+  json::monotonic_resource memory{first_block, sizeof first_block};
+  json::parser parser;
+
+  // Returns the chunk parsed, in `memory`: valid until the next call.
+  json::value parse(std::string_view data, boost::system::error_code& ec)
+  {
+    memory.release();
+    parser.reset(&memory);
+    parser.write(data, ec);
+    if (ec) {
+      return nullptr;
+    }
+    return parser.release();
+  }
+};
+
 ChatStreamDecoder::ChatStreamDecoder(TextSink on_content, TextSink on_reasoning)
-  : on_content_(std::move(on_content)), on_reasoning_(std::move(on_reasoning))
+  : on_content_(std::move(on_content)), on_reasoning_(std::move(on_reasoning)), json_(std::make_unique<Json>())
 {
 }
+
+ChatStreamDecoder::~ChatStreamDecoder() = default;
 
 void ChatStreamDecoder::on_event(const SseEvent& event)
 {
@@ -30,7 +69,7 @@ void ChatStreamDecoder::on_event(const SseEvent& event)
     return;
   }
   boost::system::error_code ec;
-  const json::value chunk = json::parse(data, ec);
+  const json::value chunk = json_->parse(data, ec);
   if (ec || !chunk.is_object()) {
     throw Error(ExitStatus::bad_response, "stream", "a chunk is not a JSON object: " + one_line(data, 80));
   }
@@ -61,14 +100,14 @@ void ChatStreamDecoder::on_event(const SseEvent& event)
   }
   if (const auto* delta = json_member(*first, "delta")) {
     for (const char* key : {"reasoning_content", "reasoning"}) {
-      if (auto text = json_string(*delta, key); text && !text->empty()) {
+      if (auto text = string_member(*delta, key); text && !text->empty()) {
         on_reasoning_(*text);
       }
     }
-    if (auto refusal = json_string(*delta, "refusal")) {
+    if (auto refusal = string_member(*delta, "refusal")) {
       refusal_ += *refusal;
     }
-    if (auto content = json_string(*delta, "content"); content && !content->empty()) {
+    if (auto content = string_member(*delta, "content"); content && !content->empty()) {
       on_content_(*content);
     }
   }

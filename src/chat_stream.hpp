@@ -4,6 +4,7 @@
 #include "sse.hpp"
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -22,6 +23,9 @@ public:
   // `on_content` receives each piece of reply text, `on_reasoning` each
   // piece of reasoning text, as soon as its event is decoded.
   ChatStreamDecoder(TextSink on_content, TextSink on_reasoning);
+  ~ChatStreamDecoder();
+  ChatStreamDecoder(const ChatStreamDecoder&) = delete;
+  ChatStreamDecoder& operator=(const ChatStreamDecoder&) = delete;
 
   // Decodes one event. Throws gptq::Error (bad_response): phase "stream"
   // when the data is not a JSON object, phase "api" with the server's
@@ -46,12 +50,15 @@ public:
   bool complete() const { return done_ || finish_reason_.has_value(); }
 
 private:
+  struct Json; // one parser and its memory, reused for every chunk
+
   TextSink on_content_;
   TextSink on_reasoning_;
   bool done_ = false;
   std::optional<std::string> finish_reason_;
   std::optional<Usage> usage_;
   std::string refusal_;
+  std::unique_ptr<Json> json_;
 };
 
 } // namespace gptq

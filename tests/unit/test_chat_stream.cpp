@@ -59,6 +59,23 @@ BOOST_AUTO_TEST_CASE(content_pieces_in_order_then_done)
   BOOST_TEST(d.content == "Hello");
 }
 
+BOOST_AUTO_TEST_CASE(chunks_of_any_size_in_a_row_decode_alike)
+{
+  // The decoder reuses one parser and its memory: chunks far larger than
+  // that memory's first block, between small ones, each decode whole.
+  std::string big;
+  std::string big_escaped;
+  for (int i = 0; i < 20000; ++i) {
+    big += "line " + std::to_string(i) + "\t\"q\"\n";
+    big_escaped += "line " + std::to_string(i) + "\\t\\\"q\\\"\\n";
+  }
+  const std::string big_chunk = R"({"choices":[{"delta":{"content":")" + big_escaped + R"("}}]})";
+  Decoded d;
+  d.feed({R"({"choices":[{"delta":{"content":"a"}}]})", big_chunk, R"({"choices":[{"delta":{"content":"b"}}]})",
+          big_chunk, R"({"choices":[{"delta":{"content":"\u00e9"}}]})"});
+  BOOST_TEST(d.content == "a" + big + "b" + big + "\xC3\xA9");
+}
+
 BOOST_AUTO_TEST_CASE(usage_chunk_has_no_choices)
 {
   Decoded d;
