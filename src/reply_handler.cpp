@@ -71,13 +71,13 @@ void ReplyHandler::on_body(std::string_view piece)
     if (mode_ == Mode::stream) {
       const std::string held = std::move(response_.body);
       response_.body.clear();
-      sse_.feed(held, [this](const SseEvent& e) { on_event(e); });
+      feed_stream(held);
     }
     return;
   }
   switch (mode_) {
   case Mode::stream:
-    sse_.feed(piece, [this](const SseEvent& e) { on_event(e); });
+    feed_stream(piece);
     break;
   case Mode::json:
     if (response_.body.size() + piece.size() > max_whole_body) {
@@ -91,6 +91,21 @@ void ReplyHandler::on_body(std::string_view piece)
   case Mode::undecided:
     break;
   }
+}
+
+// Everything one body piece holds for stdout goes out in one write, before
+// the transport reads again; also when an event in it fails, so that the
+// text before the failure is kept.
+void ReplyHandler::feed_stream(std::string_view bytes)
+{
+  out_.hold();
+  try {
+    sse_.feed(bytes, [this](const SseEvent& e) { on_event(e); });
+  } catch (...) {
+    out_.release();
+    throw;
+  }
+  out_.release();
 }
 
 void ReplyHandler::on_event(const SseEvent& event)
@@ -137,6 +152,7 @@ void ReplyHandler::write_reasoning(std::string_view text)
     before_output_();
     output_started_ = true;
   }
+  out_.flush(); // the reply text before it reaches a terminal first
   err_ << text << std::flush;
   reasoning_line_open_ = !text.empty() && text.back() != '\n';
 }

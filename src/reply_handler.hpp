@@ -27,7 +27,9 @@ struct ReplySettings {
 // "stream": true, or --no-stream) when it is complete, an error response
 // into a gptq::Error. Reply text goes to `out`; reasoning, warnings and usage
 // to `err`. `before_output` runs before the first thing is written to either
-// (it stops the activity indicator).
+// (it stops the activity indicator). Of a stream, on_body() writes all the
+// text a body piece completes, in one write to `out`, before it returns or
+// throws.
 class ReplyHandler : public ResponseHandler {
 public:
   ReplyHandler(ReplyWriter& out, std::ostream& err, std::function<void()> before_output, ReplySettings settings);
@@ -50,6 +52,7 @@ private:
   enum class Mode { undecided, error_body, json, stream };
 
   void choose_mode(std::string_view first_bytes);
+  void feed_stream(std::string_view bytes);
   void on_event(const SseEvent& event);
   void write_content(std::string_view text);
   void write_reasoning(std::string_view text);

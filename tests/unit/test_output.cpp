@@ -1,0 +1,161 @@
+#include "output.hpp"
+
+#include "error.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+#include <csignal>
+#include <string>
+#include <vector>
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+using namespace gptq;
+
+namespace {
+
+// A socket pair of the SOCK_SEQPACKET kind: each write(2) to `in` is one
+// message on `out`, so the messages read are the writes made.
+struct Writes {
+  int in = -1;
+  int out = -1;
+
+  Writes()
+  {
+    int fds[2];
+    BOOST_REQUIRE(::socketpair(AF_UNIX, SOCK_SEQPACKET, 0, fds) == 0);
+    in = fds[0];
+    out = fds[1];
+  }
+  ~Writes()
+  {
+    ::close(in);
+    if (out >= 0) {
+      ::close(out);
+    }
+  }
+
+  // The writes made since the last call, one string each.
+  std::vector<std::string> take()
+  {
+    std::vector<std::string> writes;
+    std::string buffer(1 << 20, '\0');
+    for (;;) {
+      const ssize_t n = ::recv(out, buffer.data(), buffer.size(), MSG_DONTWAIT);
+      if (n < 0) {
+        return writes;
+      }
+      writes.emplace_back(buffer.data(), static_cast<std::size_t>(n));
+    }
+  }
+};
+
+using List = std::vector<std::string>;
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(output)
+
+BOOST_AUTO_TEST_CASE(each_piece_is_written_at_once_unless_held)
+{
+  Writes w;
+  ReplyWriter out(w.in);
+  BOOST_TEST(!out.started());
+  out.write("a");
+  out.write("");
+  out.write("b");
+  BOOST_TEST(w.take() == (List{"a", "b"}));
+  BOOST_TEST(out.started());
+}
+
+BOOST_AUTO_TEST_CASE(held_pieces_go_out_in_one_write_at_release)
+{
+  Writes w;
+  ReplyWriter out(w.in);
+  out.hold();
+  out.write("one ");
+  out.write("two ");
+  out.write("three");
+  BOOST_TEST(w.take().empty());
+  BOOST_TEST(out.started(), "held text counts as started");
+  out.release();
+  BOOST_TEST(w.take() == (List{"one two three"}));
+  out.write("after");
+  BOOST_TEST(w.take() == (List{"after"}));
+  out.release(); // nothing held: no write
+  BOOST_TEST(w.take().empty());
+}
+
+BOOST_AUTO_TEST_CASE(flush_writes_what_is_held_and_goes_on_holding)
+{
+  Writes w;
+  ReplyWriter out(w.in);
+  out.hold();
+  out.write("a");
+  out.flush();
+  BOOST_TEST(w.take() == (List{"a"}));
+  out.write("b");
+  out.write("c");
+  BOOST_TEST(w.take().empty());
+  out.release();
+  BOOST_TEST(w.take() == (List{"bc"}));
+}
+
+BOOST_AUTO_TEST_CASE(finish_sees_the_held_text)
+{
+  Writes w;
+  ReplyWriter out(w.in);
+  out.write("line\n");
+  out.hold();
+  out.write("no newline");
+  out.finish();
+  out.release();
+  BOOST_TEST(w.take() == (List{"line\n", "no newline\n"}));
+
+  out.hold();
+  out.write("ends with one\n");
+  out.finish();
+  out.release();
+  BOOST_TEST(w.take() == (List{"ends with one\n"}));
+}
+
+BOOST_AUTO_TEST_CASE(a_failed_write_drops_what_was_held)
+{
+  const int read_only = ::open("/dev/null", O_RDONLY);
+  BOOST_REQUIRE(read_only >= 0);
+  ReplyWriter out(read_only);
+  out.hold();
+  out.write("lost");
+  try {
+    out.release();
+    BOOST_FAIL("no error");
+  } catch (const Error& e) {
+    BOOST_TEST(static_cast<int>(e.status()) == static_cast<int>(ExitStatus::internal));
+    BOOST_TEST(std::string(e.what()).starts_with("cannot write the reply: "));
+  }
+  BOOST_TEST(!out.started(), "nothing reached the file");
+  out.release(); // nothing is left to fail again
+  ::close(read_only);
+}
+
+BOOST_AUTO_TEST_CASE(a_reader_gone_is_stdout_closed)
+{
+  Writes w;
+  ::close(w.out);
+  w.out = -1;
+  const auto old = std::signal(SIGPIPE, SIG_IGN);
+  ReplyWriter out(w.in);
+  out.hold();
+  out.write("nobody reads this");
+  try {
+    out.release();
+    BOOST_ERROR("no error");
+  } catch (const Error& e) {
+    BOOST_TEST(static_cast<int>(e.status()) == static_cast<int>(ExitStatus::stdout_closed));
+  }
+  std::signal(SIGPIPE, old);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,171 @@
+#include "reply_handler.hpp"
+
+#include "error.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+#include <ostream>
+#include <streambuf>
+#include <string>
+#include <vector>
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+using namespace gptq;
+
+namespace {
+
+using List = std::vector<std::string>;
+
+// What reached stdout and stderr, in order: each write(2) to stdout is one
+// entry "out:TEXT" (stdout is a SOCK_SEQPACKET socket, one message per
+// write), each piece of stderr text "err:TEXT". Stdout's writes are
+// collected whenever stderr is written, so the order is the order a
+// terminal showing both would have seen.
+class Transcript : public std::streambuf {
+public:
+  Transcript()
+  {
+    int fds[2];
+    BOOST_REQUIRE(::socketpair(AF_UNIX, SOCK_SEQPACKET, 0, fds) == 0);
+    stdout_fd = fds[0];
+    reader_ = fds[1];
+  }
+  ~Transcript() override
+  {
+    ::close(stdout_fd);
+    ::close(reader_);
+  }
+
+  // The entries since the last call.
+  List take()
+  {
+    collect_stdout();
+    return std::exchange(entries_, {});
+  }
+
+  int stdout_fd = -1;
+
+protected:
+  std::streamsize xsputn(const char* s, std::streamsize n) override
+  {
+    collect_stdout();
+    entries_.push_back("err:" + std::string(s, static_cast<std::size_t>(n)));
+    return n;
+  }
+  int_type overflow(int_type c) override
+  {
+    if (!traits_type::eq_int_type(c, traits_type::eof())) {
+      const char ch = traits_type::to_char_type(c);
+      xsputn(&ch, 1);
+    }
+    return traits_type::not_eof(c);
+  }
+
+private:
+  void collect_stdout()
+  {
+    std::string buffer(1 << 20, '\0');
+    for (;;) {
+      const ssize_t n = ::recv(reader_, buffer.data(), buffer.size(), MSG_DONTWAIT);
+      if (n < 0) {
+        return;
+      }
+      entries_.push_back("out:" + std::string(buffer.data(), static_cast<std::size_t>(n)));
+    }
+  }
+
+  int reader_ = -1;
+  List entries_;
+};
+
+std::string event(const std::string& delta)
+{
+  return "data: {\"choices\":[{\"index\":0,\"delta\":" + delta + "}]}\n\n";
+}
+
+std::string content(const std::string& text)
+{
+  return event("{\"content\":\"" + text + "\"}");
+}
+
+const std::string stop = "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n";
+
+// A handler of an event stream writing to a Transcript.
+struct Stream {
+  Transcript transcript;
+  std::ostream err{&transcript};
+  ReplyWriter out{transcript.stdout_fd};
+  ReplyHandler handler;
+
+  explicit Stream(ReplySettings settings = {}) : handler(out, err, [] {}, std::move(settings))
+  {
+    HttpResponse head;
+    head.status = 200;
+    head.headers = {{"Content-Type", "text/event-stream"}};
+    handler.on_head(head);
+  }
+};
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(reply_handler)
+
+BOOST_AUTO_TEST_CASE(the_text_of_one_body_piece_goes_out_in_one_write_before_the_next)
+{
+  Stream s;
+  // Three whole events and the start of a fourth in one piece.
+  const std::string fourth = content("four");
+  s.handler.on_body(content("one ") + content("two ") + content("three ") + fourth.substr(0, 20));
+  BOOST_TEST(s.transcript.take() == (List{"out:one two three "}));
+  s.handler.on_body(fourth.substr(20) + stop);
+  BOOST_TEST(s.transcript.take() == (List{"out:four"}));
+  s.handler.finish();
+  BOOST_TEST(s.transcript.take() == (List{"out:\n"}));
+}
+
+BOOST_AUTO_TEST_CASE(text_before_a_failing_event_is_written_before_the_error)
+{
+  Stream s;
+  s.handler.on_body(content("kept"));
+  BOOST_TEST(s.transcript.take() == (List{"out:kept"}));
+  const std::string error = "data: {\"error\":{\"message\":\"upstream failed\"}}\n\n";
+  BOOST_CHECK_THROW(s.handler.on_body(content(" also kept") + error + content(" never")), Error);
+  BOOST_TEST(s.transcript.take() == (List{"out: also kept"}));
+  BOOST_TEST(s.out.started());
+  s.out.write("after");
+  BOOST_TEST(s.transcript.take() == (List{"out:after"}), "the writer holds no more");
+
+  Stream bad;
+  BOOST_CHECK_THROW(bad.handler.on_body(content("kept") + "data: {not json\n\n"), Error);
+  BOOST_TEST(bad.transcript.take() == (List{"out:kept"}));
+}
+
+BOOST_AUTO_TEST_CASE(reasoning_between_texts_of_one_piece_keeps_its_place)
+{
+  ReplySettings settings;
+  settings.show_reasoning = true;
+  Stream s(settings);
+  s.handler.on_body(content("A") + event("{\"reasoning_content\":\"thinking\"}") + content("B") + content("C") + stop);
+  BOOST_TEST(s.transcript.take() == (List{"out:A", "err:thinking", "err:\n", "out:BC"}));
+}
+
+BOOST_AUTO_TEST_CASE(raw_and_code_output_are_gathered_too)
+{
+  ReplySettings raw_settings;
+  raw_settings.raw = true;
+  Stream raw(raw_settings);
+  const std::string chunk = "{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"x\"}}]}";
+  raw.handler.on_body("data: " + chunk + "\n\ndata: " + chunk + "\n\n");
+  BOOST_TEST(raw.transcript.take() == (List{"out:" + chunk + "\n" + chunk + "\n"}));
+
+  ReplySettings code_settings;
+  code_settings.code_only = true;
+  Stream code(code_settings);
+  code.handler.on_body(content("text\\n```\\n") + content("a\\n") + content("b\\n") + content("```\\n") + stop);
+  code.handler.finish();
+  BOOST_TEST(code.transcript.take() == (List{"out:a\nb\n"}));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
