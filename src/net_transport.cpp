@@ -486,51 +486,91 @@ private:
 
   // Returns true when the response ended with the connection closing
   // without TLS close_notify, so that no shutdown need be tried.
+  //
+  // The parser is driven here rather than by http::async_read_some, which
+  // parses at most one HTTP chunk per call and completes through the event
+  // loop each time: a stream of small events paid an event-loop turn, a
+  // handler call and a write to stdout per event, however many arrived in
+  // one read. Here each read is parsed at once, to its last byte, and all
+  // the body in it goes to the handler as one piece before the next read:
+  // nothing decoded waits for more bytes to arrive.
   template<class Stream>
   net::awaitable<bool> read_response(Stream& stream)
   {
-    // The buffer must persist between reads: it holds bytes read ahead.
+    // What was read and not yet parsed: a head or chunk header split across
+    // reads waits here for the rest.
     beast::flat_buffer buffer;
     http::response_parser<http::buffer_body> parser;
     parser.header_limit(64 * 1024);
     // The body is handed on piece by piece and never held here; the handler
     // decides how much it keeps.
     parser.body_limit(boost::none);
-    std::array<char, 64 * 1024> piece;
+    // Each put() parses all it is given, not just the next chunk.
+    parser.eager(true);
+    // One read gives at most one TLS record (16 KiB) or what the socket
+    // holds, up to read_size; its body, with the chunk framing gone, is no
+    // larger.
+    constexpr std::size_t read_size = 64 * 1024;
+    std::array<char, read_size> piece;
     bool head_delivered = false;
     std::uint64_t received = 0;
 
-    while (!parser.is_done()) {
-      parser.get().body().data = piece.data();
-      parser.get().body().size = piece.size();
-      beast::get_lowest_layer(stream).expires_at(deadlines_.idle());
-      auto [ec, n] = co_await http::async_read_some(stream, buffer, parser, use_tuple);
-      if (ec == http::error::need_buffer) {
-        ec = {};
-      }
-      if (!head_delivered && parser.is_header_done()) {
-        // Through an http proxy that forwards plain http, a 407 is the
-        // proxy's, not the server's.
-        if (proxy_ && proxy_->kind == Proxy::Kind::http && !request_.url.is_https() &&
-            parser.get().result_int() == 407) {
-          throw Error(ExitStatus::network,
-                      "proxy",
-                      proxy_->display() + " refused to forward the request to " + where_ + ": 407 " +
-                        one_line(std::string(parser.get().reason()), 60) +
-                        (proxy_->username.empty() ? " (it wants a login: user:password@ in the proxy URL)"
-                                                  : " (wrong username or password?)"));
+    for (;;) {
+      error_code ec;
+      std::size_t got = 0; // body bytes in `piece`
+      while (buffer.size() > 0 && !parser.is_done()) {
+        parser.get().body().data = piece.data() + got;
+        parser.get().body().size = piece.size() - got;
+        const std::size_t used = parser.put(buffer.data(), ec);
+        buffer.consume(used);
+        got = piece.size() - parser.get().body().size;
+        if (!head_delivered && parser.is_header_done()) {
+          deliver_head(parser.get());
+          head_delivered = true;
         }
-        head_delivered = true;
-        log("HTTP " + std::to_string(parser.get().result_int()) + " " + one_line(std::string(parser.get().reason()), 60) +
-            ", first byte after " + elapsed());
-        handler_.on_head(head_of(parser.get()));
+        if (got == piece.size()) {
+          // `piece` is full: hand it on and parse on.
+          received += got;
+          handler_.on_body({piece.data(), got});
+          got = 0;
+          if (ec == http::error::need_buffer) {
+            ec = {};
+            continue;
+          }
+        }
+        if (ec == http::error::need_more) {
+          ec = {}; // the rest of a head or chunk header is still to come
+          break;
+        }
+        if (ec || used == 0) {
+          break;
+        }
       }
-      if (const std::size_t got = piece.size() - parser.get().body().size; got > 0) {
+      if (got > 0) {
         received += got;
         handler_.on_body({piece.data(), got});
       }
+      if (!ec && parser.is_done()) {
+        co_return false;
+      }
       if (!ec) {
-        continue;
+        beast::get_lowest_layer(stream).expires_at(deadlines_.idle());
+        auto [read_ec, n] = co_await stream.async_read_some(buffer.prepare(read_size), use_tuple);
+        buffer.commit(n);
+        ec = read_ec;
+        if (ec == net::error::eof) {
+          // As http::async_read_some does: the end of a body that lasts
+          // until the connection closes, else a cut.
+          if (parser.got_some()) {
+            ec = {};
+            parser.put_eof(ec);
+          } else {
+            ec = http::error::end_of_stream;
+          }
+        }
+        if (!ec) {
+          continue;
+        }
       }
       if (ec == beast::error::timeout) {
         deadlines_.timed_out(head_delivered ? "the server stopped sending in the middle of the response for " +
@@ -563,7 +603,23 @@ private:
       }
       throw Error(ExitStatus::bad_response, "response", "the response from " + where_ + " is incomplete: " + detail);
     }
-    co_return false;
+  }
+
+  // Hands the response head to the handler. Throws gptq::Error when it is
+  // an http proxy's refusal to forward a plain http request (407).
+  void deliver_head(const http::response<http::buffer_body>& head)
+  {
+    if (proxy_ && proxy_->kind == Proxy::Kind::http && !request_.url.is_https() && head.result_int() == 407) {
+      throw Error(ExitStatus::network,
+                  "proxy",
+                  proxy_->display() + " refused to forward the request to " + where_ + ": 407 " +
+                    one_line(std::string(head.reason()), 60) +
+                    (proxy_->username.empty() ? " (it wants a login: user:password@ in the proxy URL)"
+                                              : " (wrong username or password?)"));
+    }
+    log("HTTP " + std::to_string(head.result_int()) + " " + one_line(std::string(head.reason()), 60) +
+        ", first byte after " + elapsed());
+    handler_.on_head(head_of(head));
   }
 
   static HttpResponse head_of(const http::response<http::buffer_body>& message)

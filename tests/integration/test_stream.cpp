@@ -48,6 +48,28 @@ BOOST_AUTO_TEST_CASE(plain_http_streams_too)
   check_success(run_gptq({"--base-url", http_url("sse"), "--no-stdin", prompt}), prompt + "\n");
 }
 
+BOOST_AUTO_TEST_CASE(large_replies_arrive_whole_over_https_and_plain_http)
+{
+  // sse-big: 3 MB of a repeated line in 1 KiB events, the last one short;
+  // whole replies larger than one read of the transport (64 KiB) too.
+  const std::string pattern = "abcdefghijklmnopqrstuvwxyz0123456789\n";
+  const std::size_t bytes = 3'000'000;
+  std::string streamed;
+  for (std::size_t i = 0; i < bytes; ++i) {
+    streamed += pattern[i % pattern.size()];
+  }
+  const std::string path = "sse-big/" + std::to_string(bytes);
+  check_success(run_gptq_https(path, {"--no-stdin", "big"}), streamed + "\n");
+  check_success(run_gptq({"--base-url", http_url(path), "--no-stdin", "big"}), streamed + "\n");
+
+  std::string whole;
+  for (int i = 0; whole.size() < 1'000'000; ++i) {
+    whole += "line " + std::to_string(i) + "\n";
+  }
+  check_success(run_gptq_https("echo", {"--no-stream"}, StdinSpec::of(whole)), whole);
+  check_success(run_gptq({"--base-url", http_url("echo"), "--no-stream"}, key_env(), StdinSpec::of(whole)), whole);
+}
+
 BOOST_AUTO_TEST_CASE(request_asks_for_a_stream_unless_told_not_to)
 {
   auto body_of = [](const RunResult& r) {
