@@ -1,0 +1,420 @@
+#include "batch_format.hpp"
+
+#include "error.hpp"
+#include "exit_status.hpp"
+#include "json_access.hpp"
+#include "json_text.hpp"
+#include "prompt.hpp"
+#include "response.hpp"
+#include "text.hpp"
+
+#include <boost/json/object.hpp>
+#include <boost/json/stream_parser.hpp>
+#include <boost/json/value.hpp>
+
+#include <charconv>
+
+namespace gptq {
+
+namespace json = boost::json;
+
+namespace {
+
+constexpr std::string_view replacement_character = "\xEF\xBF\xBD"; // U+FFFD
+constexpr std::string_view jsonl_example = R"({"prompt": "...", "system": "...", "model": "..."})";
+
+std::string line_phase(std::size_t line)
+{
+  return "line " + std::to_string(line);
+}
+
+std::string file_phase(const std::string& path, std::size_t line)
+{
+  return path + ":" + std::to_string(line);
+}
+
+// Files written on Windows end their lines in "\r\n"; the "\r" is not text.
+std::string_view without_cr(std::string_view text)
+{
+  if (!text.empty() && text.back() == '\r') {
+    text.remove_suffix(1);
+  }
+  return text;
+}
+
+// Parses one line of JSON. Returns the value, or nullopt with `problem` set
+// to where and why the text stopped being JSON.
+std::optional<json::value> parse_json_line(std::string_view text, std::string& problem)
+{
+  json::stream_parser parser;
+  boost::system::error_code ec;
+  std::size_t used = parser.write(text.data(), text.size(), ec);
+  if (!ec) {
+    parser.finish(ec);
+    used = text.size();
+  }
+  if (ec) {
+    problem = "not valid JSON at byte " + std::to_string(used) + " (" + ec.message() + ")";
+    return std::nullopt;
+  }
+  return parser.release();
+}
+
+// Calls `each(number, text, terminated)` for every physical line of `text`,
+// numbered from 1; `terminated` is false only for a last line that has no
+// "\n" after it (a file cut off while it was written).
+template<typename F>
+void for_each_line(std::string_view text, F each)
+{
+  std::size_t number = 0;
+  while (!text.empty()) {
+    ++number;
+    const auto end = text.find('\n');
+    if (end == std::string_view::npos) {
+      each(number, without_cr(text), false);
+      return;
+    }
+    each(number, without_cr(text.substr(0, end)), true);
+    text.remove_prefix(end + 1);
+  }
+}
+
+// Appends `text` as a JSON string. Malformed UTF-8 would make the record
+// invalid JSON for every reader after gptq, so each bad byte becomes U+FFFD;
+// valid text (nearly always) is escaped without a copy.
+void append_utf8_json_string(std::string& out, std::string_view text)
+{
+  auto bad = find_invalid_utf8(text);
+  if (!bad) {
+    append_json_string(out, text);
+    return;
+  }
+  std::string clean;
+  clean.reserve(text.size() + 16);
+  while (bad) {
+    clean.append(text.substr(0, *bad));
+    clean.append(replacement_character);
+    text.remove_prefix(*bad + 1);
+    bad = find_invalid_utf8(text);
+  }
+  clean.append(text);
+  append_json_string(out, clean);
+}
+
+// The N of a custom_id "line-N" as batch_request_line writes it (N from 1,
+// no sign, no leading zero); nullopt for anything else.
+std::optional<std::size_t> line_of_custom_id(std::string_view id)
+{
+  constexpr std::string_view prefix = "line-";
+  if (!id.starts_with(prefix)) {
+    return std::nullopt;
+  }
+  id.remove_prefix(prefix.size());
+  if (id.empty() || id.front() == '0') {
+    return std::nullopt;
+  }
+  std::size_t n = 0;
+  const auto [end, ec] = std::from_chars(id.data(), id.data() + id.size(), n);
+  if (ec != std::errc() || end != id.data() + id.size()) {
+    return std::nullopt;
+  }
+  return n;
+}
+
+// A "line" member: a positive whole number.
+std::optional<std::size_t> positive_line(const json::value& record)
+{
+  const auto* line = json_member(record, "line");
+  if (!line) {
+    return std::nullopt;
+  }
+  if (line->is_int64() && line->get_int64() > 0) {
+    return static_cast<std::size_t>(line->get_int64());
+  }
+  if (line->is_uint64() && line->get_uint64() > 0) {
+    return static_cast<std::size_t>(line->get_uint64());
+  }
+  return std::nullopt;
+}
+
+// The result of a response with a 2xx status: the reply, checked as
+// ReplyHandler checks a whole reply (a refusal or no text is a failure).
+BatchResult success_result(const json::value* body)
+{
+  BatchResult result;
+  // The documented body is the completion object; a body given as a string
+  // holding the JSON text is decoded the same way.
+  const std::string text = !body               ? std::string()
+                           : body->is_string() ? std::string(body->get_string())
+                                               : to_json_text(*body);
+  Reply reply;
+  try {
+    reply = decode_reply(text);
+  } catch (const Error& e) {
+    result.status = static_cast<int>(e.status());
+    result.message = e.what();
+    return result;
+  }
+  result.finish_reason = reply.finish_reason;
+  if (!reply.refusal.empty()) {
+    result.status = static_cast<int>(ExitStatus::rejected);
+    result.message = "the model refused: " + one_line(reply.refusal, 2000);
+  } else if (reply.content.empty()) {
+    result.status = static_cast<int>(ExitStatus::bad_response);
+    result.message =
+      "the reply has no text content" +
+      (reply.finish_reason ? " (finish_reason: " + one_line(*reply.finish_reason, 40) + ")" : std::string());
+  } else {
+    result.output = std::move(reply.content);
+  }
+  return result;
+}
+
+} // namespace
+
+std::optional<BatchItem> parse_plain_line(std::size_t line, std::string_view text)
+{
+  text = without_cr(text);
+  if (trim(text).empty()) {
+    return std::nullopt;
+  }
+  BatchItem item;
+  item.line = line;
+  item.input = std::string(text);
+  require_utf8(item.input, line_phase(line));
+  item.prompt = item.input;
+  return item;
+}
+
+std::optional<BatchItem> parse_jsonl_line(std::size_t line, std::string_view text)
+{
+  text = without_cr(text);
+  if (trim(text).empty()) {
+    return std::nullopt;
+  }
+  BatchItem item;
+  item.line = line;
+  item.input = std::string(text);
+  const std::string phase = line_phase(line);
+  require_utf8(item.input, phase);
+  std::string problem;
+  const auto parsed = parse_json_line(text, problem);
+  if (!parsed) {
+    throw Error(
+      ExitStatus::usage, phase, problem + "; expected one JSON object per line, like " + std::string(jsonl_example));
+  }
+  const auto* object = parsed->if_object();
+  if (!object) {
+    throw Error(
+      ExitStatus::usage, phase, "not a JSON object; expected one per line, like " + std::string(jsonl_example));
+  }
+  bool has_prompt = false;
+  for (const auto& member : *object) {
+    const std::string_view key = member.key();
+    const json::value& value = member.value();
+    if (key == "prompt") {
+      if (!value.is_string()) {
+        throw Error(ExitStatus::usage, phase, "\"prompt\" must be a string, not " + one_line(to_json_text(value), 60));
+      }
+      item.prompt = std::string(value.get_string());
+      has_prompt = true;
+    } else if (key == "system") {
+      if (!value.is_string()) {
+        throw Error(ExitStatus::usage, phase, "\"system\" must be a string, not " + one_line(to_json_text(value), 60));
+      }
+      item.system = std::string(value.get_string());
+    } else {
+      item.fields.emplace_back(std::string(key), to_json_text(value));
+    }
+  }
+  if (!has_prompt) {
+    throw Error(
+      ExitStatus::usage, phase, "the object has no \"prompt\"; expected one like " + std::string(jsonl_example));
+  }
+  // A blank line is skipped, but a record asked for a request: an empty
+  // prompt there is a mistake in the file, not a gap to skip.
+  if (trim(item.prompt).empty()) {
+    throw Error(ExitStatus::usage, phase, "the \"prompt\" is empty");
+  }
+  return item;
+}
+
+std::string plain_result(std::string_view reply)
+{
+  std::string out;
+  out.reserve(reply.size() + 1);
+  for (std::size_t i = 0; i < reply.size(); ++i) {
+    const char c = reply[i];
+    if (c == '\r') {
+      out += ' ';
+      if (i + 1 < reply.size() && reply[i + 1] == '\n') {
+        ++i; // "\r\n" is one break
+      }
+    } else if (c == '\n') {
+      out += ' ';
+    } else {
+      out += c;
+    }
+  }
+  out.resize(trim(out).empty() ? 0 : out.find_last_not_of(" \t\r\n\f\v") + 1);
+  out += '\n';
+  return out;
+}
+
+std::string jsonl_result(std::size_t line, std::string_view input, std::string_view output)
+{
+  std::string out;
+  out.reserve(input.size() + output.size() + 48);
+  out += "{\"line\":";
+  out += std::to_string(line);
+  out += ",\"input\":";
+  append_utf8_json_string(out, input);
+  out += ",\"output\":";
+  append_utf8_json_string(out, output);
+  out += "}\n";
+  return out;
+}
+
+std::string jsonl_error(std::size_t line, std::string_view input, int status, std::string_view message)
+{
+  std::string out;
+  out.reserve(input.size() + message.size() + 64);
+  out += "{\"line\":";
+  out += std::to_string(line);
+  out += ",\"input\":";
+  append_utf8_json_string(out, input);
+  out += ",\"error\":{\"status\":";
+  out += std::to_string(status);
+  out += ",\"message\":";
+  append_utf8_json_string(out, message);
+  out += "}}\n";
+  return out;
+}
+
+std::map<std::size_t, std::string> resumed_outputs(std::string_view text, const std::string& path)
+{
+  std::map<std::size_t, std::string> done;
+  for_each_line(text, [&](std::size_t number, std::string_view record_text, bool terminated) {
+    if (trim(record_text).empty()) {
+      return;
+    }
+    const auto bad = [&](const std::string& what) {
+      return Error(ExitStatus::usage,
+                   file_phase(path, number),
+                   what + "; --resume expects the output of gptq --jsonl, one {\"line\": N, \"input\": ..., "
+                          "\"output\": ...} or {..., \"error\": ...} per line");
+    };
+    std::string problem;
+    const auto record = parse_json_line(record_text, problem);
+    if (!record) {
+      if (!terminated) {
+        return; // cut off by the interruption the run is resumed from
+      }
+      throw bad(problem);
+    }
+    if (!record->is_object()) {
+      throw bad("not a JSON object");
+    }
+    const auto line = positive_line(*record);
+    if (!line) {
+      throw bad("no positive \"line\" number");
+    }
+    if (const auto* output = json_member(*record, "output")) {
+      if (!output->is_string()) {
+        throw bad("\"output\" is not a string");
+      }
+      done.insert_or_assign(*line, std::string(output->get_string()));
+    } else if (!json_member(*record, "error")) {
+      throw bad("neither \"output\" nor \"error\"");
+    }
+  });
+  return done;
+}
+
+// The Batch API's file formats, as OpenAI documents them: the request input
+// object {"custom_id", "method", "url", "body"} and the request output object
+// {"id", "custom_id", "response": {"status_code", "request_id", "body"} or
+// null, "error": {"code", "message"} or null}
+// (https://platform.openai.com/docs/api-reference/batch/request-input and
+// .../batch/request-output), with the examples of the Batch API guide
+// (https://platform.openai.com/docs/guides/batch): output lines in any
+// order, and expired requests in the error file as "response": null with
+// "error": {"code": "batch_expired", ...}.
+
+std::string batch_request_line(std::size_t line, std::string_view body_json)
+{
+  std::string out;
+  out.reserve(body_json.size() + 96);
+  out += R"({"custom_id":"line-)";
+  out += std::to_string(line);
+  out += R"(","method":"POST","url":"/v1/chat/completions","body":)";
+  out += body_json;
+  out += "}\n";
+  return out;
+}
+
+std::map<std::size_t, BatchResult> parse_batch_output(std::string_view text, const std::string& path)
+{
+  std::map<std::size_t, BatchResult> results;
+  for_each_line(text, [&](std::size_t number, std::string_view record_text, bool) {
+    if (trim(record_text).empty()) {
+      return;
+    }
+    const auto bad = [&](const std::string& what) {
+      return Error(ExitStatus::usage,
+                   file_phase(path, number),
+                   what + "; --from-batch expects a Batch API output or error file of requests made with "
+                          "--emit-batch, one {\"custom_id\": \"line-N\", \"response\": ..., \"error\": ...} per line");
+    };
+    std::string problem;
+    const auto record = parse_json_line(record_text, problem);
+    if (!record) {
+      throw bad(problem);
+    }
+    if (!record->is_object()) {
+      throw bad("not a JSON object");
+    }
+    const auto id = json_string(*record, "custom_id");
+    if (!id) {
+      throw bad("no \"custom_id\" string");
+    }
+    const auto line = line_of_custom_id(*id);
+    if (!line) {
+      throw bad("custom_id \"" + one_line(*id, 80) + "\" is not one gptq wrote (\"line-N\")");
+    }
+    const auto* error = json_member(*record, "error");
+    const auto* response = json_member(*record, "response");
+    BatchResult result;
+    if (error && !error->is_null()) {
+      // A request the batch did not run (expired, cancelled, ...): not a
+      // server's answer, so no HTTP status maps it; like a refused request.
+      result.status = static_cast<int>(ExitStatus::rejected);
+      result.message =
+        one_line(describe_json_error(json::object{ { "error", *error } }).value_or(to_json_text(*error)), 500);
+    } else if (response && response->is_object()) {
+      const auto status_code = json_integer(*response, "status_code");
+      if (!status_code || *status_code < 100 || *status_code > 999) {
+        throw bad("the response has no HTTP \"status_code\"");
+      }
+      const auto* body = json_member(*response, "body");
+      if (*status_code >= 200 && *status_code < 300) {
+        result = success_result(body);
+      } else {
+        const int code = static_cast<int>(*status_code);
+        HttpResponse http;
+        http.status = code;
+        if (body && !body->is_null()) {
+          http.body = body->is_string() ? std::string(body->get_string()) : to_json_text(*body);
+        }
+        result.status = static_cast<int>(exit_status_for_http(code));
+        result.message = describe_error_response(http);
+      }
+    } else {
+      throw bad("neither a \"response\" nor an \"error\" object");
+    }
+    results.insert_or_assign(*line, std::move(result));
+  });
+  return results;
+}
+
+} // namespace gptq

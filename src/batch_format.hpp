@@ -1,0 +1,103 @@
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace gptq {
+
+// The text formats of batch mode (-L, --input-jsonl, --jsonl, --resume,
+// --emit-batch, --from-batch): pure transformations between lines and
+// requests or results. Reading stdin, sending and ordering belong to the
+// engine.
+//
+// Line numbers count every physical line of the input from 1, blank and
+// skipped ones included, so that they match `nl -ba` and editors.
+
+// One request of a batch, from one input line.
+struct BatchItem {
+  std::size_t line = 0;                                    // the physical line number, from 1
+  std::string input;                                       // the line as read, without its line break (and "\r")
+  std::string prompt;                                      // the text that takes stdin's place in the user message
+  std::optional<std::string> system;                       // --input-jsonl "system"
+  std::vector<std::pair<std::string, std::string>> fields; // other members, as -o KEY=VALUE (JSON text)
+};
+
+// Returns the item for line `line` of -L input: `text` without a trailing
+// "\r" as both input and prompt (inner and leading white space kept), or
+// nullopt when the line is empty or only white space (skipped). Throws
+// gptq::Error (usage, phase "line N") when the line is not valid UTF-8.
+std::optional<BatchItem> parse_plain_line(std::size_t line, std::string_view text);
+
+// Returns the item for line `line` of --input-jsonl input: a JSON object
+// whose "prompt" (a string, required, not blank) is the prompt, "system" (a
+// string, optional) the system message, and every other member a request
+// field kept as compact JSON text, applied like -o KEY=VALUE. A trailing
+// "\r" is removed; nullopt when the line is blank (skipped). Throws
+// gptq::Error (usage, phase "line N") when the line is not valid UTF-8 or
+// not JSON, is not an object, or its prompt or system is missing, blank or
+// not a string; the message says what was expected.
+std::optional<BatchItem> parse_jsonl_line(std::size_t line, std::string_view text);
+
+// Returns `reply` as one line of plain batch output: each line break
+// ("\r\n", "\n" or "\r") becomes one space and trailing white space is
+// dropped, so that `paste input output` lines up; then "\n". A failed line is
+// written as an empty line (just "\n") by the engine.
+std::string plain_result(std::string_view reply);
+
+// Returns the --jsonl record of a line that got a reply:
+// {"line":N,"input":"...","output":"..."} and "\n". Lossless: the output
+// keeps its line breaks, escaped. Malformed UTF-8 bytes in `input` or
+// `output` become U+FFFD, so that every record is valid JSON.
+std::string jsonl_result(std::size_t line, std::string_view input, std::string_view output);
+
+// Returns the --jsonl record of a line that failed:
+// {"line":N,"input":"...","error":{"status":S,"message":"..."}} and "\n",
+// where S is gptq's exit status for the failure (exit_status.hpp).
+// Malformed UTF-8 bytes become U+FFFD, as in jsonl_result.
+std::string jsonl_error(std::size_t line, std::string_view input, int status, std::string_view message);
+
+// Returns, from `text`, a previous --jsonl output, the output of every line
+// that has one: line number → output. Records with "error" are left out, so
+// that those lines are sent again; a later record of a line replaces an
+// earlier one; blank lines are skipped. A last line without its final "\n"
+// that is not JSON is ignored: the run that wrote it was interrupted in the
+// middle of it. Throws gptq::Error (usage, phase "PATH:LINE") for any other
+// line that is not a record with a positive "line" and a string "output" or
+// an "error".
+std::map<std::size_t, std::string> resumed_outputs(std::string_view text, const std::string& path);
+
+// Returns one line of an OpenAI Batch API input file for input line `line`:
+// {"custom_id":"line-N","method":"POST","url":"/v1/chat/completions","body":BODY}
+// and "\n", with `body_json` (a compact request body from
+// build_request_body, streaming off) spliced in as JSON, not as a string.
+std::string batch_request_line(std::size_t line, std::string_view body_json);
+
+// The result of one request in a Batch API output (or error) file.
+struct BatchResult {
+  std::optional<std::string> output;        // the reply text; nullopt when the request failed
+  int status = 0;                           // gptq's exit status for the failure; 0 with an output
+  std::string message;                      // what went wrong, on one line; empty with an output
+  std::optional<std::string> finish_reason; // of a reply, for the engine's warnings ("length")
+};
+
+// Returns the results in `text`, a Batch API output or error file (or both
+// concatenated), keyed by the N of their custom_id "line-N", whatever the
+// order of the lines (the API does not keep the input order). A response
+// with a 2xx status_code gives the content of its body's first choice; a
+// body that is not a reply gives a bad_response failure, a refusal a
+// rejected one, a reply without text a bad_response one. Another status_code
+// gives exit_status_for_http(status_code) and "HTTP NNN: <the body's error
+// message>". A non-null "error" object (a request the batch did not run,
+// e.g. code "batch_expired") gives a rejected failure with its message and
+// code. A later line for the same custom_id replaces an earlier one; blank
+// lines are skipped. Throws gptq::Error (usage, phase "PATH:LINE") for a
+// line that is not JSON, not an object, has a custom_id that gptq did not
+// write, or has neither a response nor an error.
+std::map<std::size_t, BatchResult> parse_batch_output(std::string_view text, const std::string& path);
+
+} // namespace gptq
