@@ -97,7 +97,8 @@ struct BatchResult {
 // code. A later line for the same custom_id replaces an earlier one; blank
 // lines are skipped. Throws gptq::Error (usage, phase "PATH:LINE") for a
 // line that is not JSON, not an object, has a custom_id that gptq did not
-// write, or has neither a response nor an error.
+// write, has neither a response nor an error, or a response without an HTTP
+// status_code (a whole number from 100 to 999).
 std::map<std::size_t, BatchResult> parse_batch_output(std::string_view text, const std::string& path);
 
 } // namespace gptq
