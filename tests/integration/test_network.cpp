@@ -16,6 +16,7 @@
 #include <cctype>
 #include <cstdint>
 #include <sstream>
+#include <thread>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -777,6 +778,22 @@ BOOST_AUTO_TEST_CASE(tls_handshake_through_a_proxy_is_under_the_connect_timeout)
   check_failure(r, 4, { "--connect-timeout" });
   BOOST_TEST(r.elapsed < seconds(10), r.describe());
   BOOST_TEST(proxy_saw(proxy, "CONNECT 127.0.0.1:" + port_text(ports().silent) + " "), proxy.log());
+}
+
+BOOST_AUTO_TEST_CASE(tls_close_sends_close_notify_and_does_not_wait_for_the_servers)
+{
+  // The server never answers close_notify and holds the connection for
+  // 300 s. It counts the request when gptq's close_notify is followed by
+  // the close of the connection with nothing in between (which it may see
+  // a moment after gptq has exited).
+  const std::string key = fresh_key("close-notify");
+  const RunResult r = ask(https_url("no-close-notify/" + key));
+  check_success(r, reply);
+  BOOST_TEST(r.elapsed < seconds(10), r.describe());
+  for (int i = 0; i < 200 && attempts(key) == 0; ++i) {
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+  BOOST_TEST(attempts(key) == 1);
 }
 
 BOOST_AUTO_TEST_CASE(whole_request_timeout_cuts_a_slow_stream)

@@ -205,6 +205,14 @@
 //                                   connection (SO_LINGER 0): no reply byte.
 //   attempts/KEY     200 {"attempts":N}: the requests counted for KEY so far
 //                    (0 for an unknown KEY); not itself counted. Any method.
+//   no-close-notify/KEY  replies as echo; then, over TLS, never sends
+//                    close_notify: it waits for the client's close_notify and
+//                    counts the request under KEY when the client closes the
+//                    connection (FIN or reset) right after it, with nothing
+//                    in between; then keeps the connection until the peer
+//                    closes it (or 300 s). A client that waits for the
+//                    server's close_notify waits for its own time limit.
+//                    Plain HTTP: echo, then the same hold, nothing counted.
 //
 // Proxy refusals, for the http listener acting as an HTTP proxy (every
 // listener does it): requests meant for a proxy whose target host is refuse-NNN.test (NNN 400-599): CONNECT
@@ -1352,6 +1360,42 @@ std::optional<unsigned> proxy_refusal(const Request& req) {
 }
 
 // Serves one request in the mode `seg` names, the counting modes included.
+// no-close-notify: what follows the reply (see the mode).
+void refuse_close_notify(tcp::socket& sock, const std::string&) {
+  wait_peer_close(sock.native_handle(), kHoldSeconds, true);
+}
+
+void refuse_close_notify(ssl::stream<tcp::socket>& stream, const std::string& key) {
+  const int fd = stream.next_layer().native_handle();
+  // Waits for something from the client; false after kHoldSeconds.
+  auto wait_readable = [fd] {
+    pollfd p{};
+    p.fd = fd;
+    p.events = POLLIN | POLLRDHUP;
+    int n = 0;
+    while ((n = ::poll(&p, 1, kHoldSeconds * 1000)) < 0 && errno == EINTR) {
+    }
+    return n > 0;
+  };
+  if (wait_readable()) {
+    char byte = 0;
+    error_code ec;
+    stream.read_some(net::buffer(&byte, 1), ec);
+    // The client's close_notify; then its close, with nothing in between.
+    if (ec == net::error::eof && wait_readable()) {
+      char scratch[256];
+      ssize_t n = 0;
+      while ((n = ::recv(fd, scratch, sizeof scratch, 0)) < 0 && errno == EINTR) {
+      }
+      if (n <= 0) {
+        count_request(key);
+      }
+      log(std::string("no-close-notify: close_notify, then ") + (n > 0 ? "more bytes" : "the client's close"));
+    }
+  }
+  wait_peer_close(fd, kHoldSeconds, true);
+}
+
 template <class Stream>
 After serve_counting(Stream& stream, const Request& req, std::vector<std::string> seg) {
   auto reply = [&](Reply r) {
@@ -1370,6 +1414,16 @@ After serve_counting(Stream& stream, const Request& req, std::vector<std::string
     return reply(Reply{200, "application/json",
                        json::serialize(json::object{{"attempts", counted_requests(seg[1])}}),
                        {}});
+  }
+  if (mode == "no-close-notify") {
+    if (seg.size() < 2) {
+      return unknown("no-close-notify (KEY missing)");
+    }
+    if (const After after = reply(echo_reply(req.body())); after != After::keep_alive) {
+      return after;
+    }
+    refuse_close_notify(stream, seg[1]);
+    return After::done;
   }
   if (mode == "counted") {
     if (seg.size() < 3) {
