@@ -141,12 +141,18 @@ std::optional<std::size_t> positive_line(const json::value& record)
 // ReplyHandler checks a whole reply (a refusal or no text is a failure).
 BatchResult success_result(const json::value* body)
 {
-  BatchResult result;
   // The documented body is the completion object; a body given as a string
   // holding the JSON text is decoded the same way.
-  const std::string text = !body               ? std::string()
+  return completion_result(!body               ? std::string()
                            : body->is_string() ? std::string(body->get_string())
-                                               : to_json_text(*body);
+                                               : to_json_text(*body));
+}
+
+} // namespace
+
+BatchResult completion_result(std::string_view text)
+{
+  BatchResult result;
   Reply reply;
   try {
     reply = decode_reply(text);
@@ -169,8 +175,6 @@ BatchResult success_result(const json::value* body)
   }
   return result;
 }
-
-} // namespace
 
 std::optional<BatchItem> parse_plain_line(std::size_t line, std::string_view text)
 {

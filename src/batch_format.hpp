@@ -85,6 +85,11 @@ struct BatchResult {
   std::optional<std::string> finish_reason; // of a reply, for the engine's warnings ("length")
 };
 
+// The result of a 2xx Chat Completions response `body` (a whole completion,
+// not a stream), checked as ReplyHandler checks a whole reply: the content,
+// or a failure for a body that is not a completion, a refusal, or no text.
+BatchResult completion_result(std::string_view body);
+
 // Returns the results in `text`, a Batch API output or error file (or both
 // concatenated), keyed by the N of their custom_id "line-N", whatever the
 // order of the lines (the API does not keep the input order). A response

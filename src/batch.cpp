@@ -1,0 +1,416 @@
+#include "batch.hpp"
+
+#include "error.hpp"
+#include "output.hpp"
+#include "response.hpp"
+#include "retry.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <deque>
+#include <random>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace gptq {
+
+int batch_severity(ExitStatus status)
+{
+  // Failures that concern every line (the key, the network, the quota)
+  // outrank those of single lines; among those, a server's fault outranks
+  // what one prompt did.
+  switch (status) {
+  case ExitStatus::ok: return 0;
+  case ExitStatus::usage: return 1;
+  case ExitStatus::rejected: return 2;
+  case ExitStatus::bad_response: return 3;
+  case ExitStatus::server: return 4;
+  case ExitStatus::rate_limit: return 5;
+  case ExitStatus::network: return 6;
+  case ExitStatus::auth: return 7;
+  case ExitStatus::internal: return 8;
+  case ExitStatus::interrupted: return 9;
+  case ExitStatus::stdout_closed: return 10;
+  }
+  return 8;
+}
+
+namespace {
+
+namespace net = boost::asio;
+using Clock = std::chrono::steady_clock;
+using boost::system::error_code;
+constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
+
+// Gathers a whole response: batch mode asks for no stream.
+class Collector : public ResponseHandler {
+public:
+  void on_head(const HttpResponse& head) override { response_ = head; }
+  void on_body(std::string_view piece) override
+  {
+    if (response_.body.size() + piece.size() > limit) {
+      throw Error(ExitStatus::bad_response, "response", "the response is larger than 64 MiB");
+    }
+    response_.body.append(piece);
+  }
+  const HttpResponse& response() const { return response_; }
+
+private:
+  static constexpr std::size_t limit = std::size_t{64} << 20;
+  HttpResponse response_;
+};
+
+// What one line gives: its text for stdout, and a failure's line for stderr.
+struct Result {
+  std::string out;
+  std::string err;
+  ExitStatus status = ExitStatus::ok;
+};
+
+struct Pending {
+  std::size_t seq; // the order of output
+  BatchItem item;
+};
+
+class Batch {
+public:
+  Batch(const BatchSettings& settings, const BatchContext& context)
+    : settings_(settings), context_(context), out_(context.out_fd), changed_(io_), allowed_(settings.jobs),
+      random_(static_cast<unsigned>(Clock::now().time_since_epoch().count()))
+  {
+    changed_.expires_at(Clock::time_point::max());
+  }
+
+  ExitStatus run()
+  {
+    auto on_end = [this](std::exception_ptr e) {
+      if (e && !fatal_) {
+        // stdin or stdout failed: nothing more can be done right.
+        fatal_ = e;
+        io_.stop();
+      }
+    };
+    net::co_spawn(io_, read_input(), on_end);
+    for (int i = 0; i < settings_.jobs; ++i) {
+      net::co_spawn(io_, work(), on_end);
+    }
+    io_.run();
+    if (fatal_) {
+      std::rethrow_exception(fatal_);
+    }
+    if (!quota_message_.empty()) {
+      *context_.err << context_.scrub("gptq: " + quota_message_ + "; stopped with " + std::to_string(succeeded_) +
+                                      " line" + (succeeded_ == 1 ? "" : "s") + " done")
+                    << '\n'
+                    << std::flush;
+    }
+    return worst_;
+  }
+
+private:
+  // Wakes every coroutine waiting in changed(): the queue, the window or
+  // the allowed concurrency moved.
+  void notify() { changed_.cancel(); }
+
+  // No new line is read or sent; what is in flight finishes.
+  void stop()
+  {
+    stopping_ = true;
+    if (input_) {
+      error_code ignored;
+      input_->cancel(ignored);
+    }
+    notify();
+  }
+
+  net::awaitable<void> changed() { co_await changed_.async_wait(use_tuple); }
+
+  // Items are taken only this far ahead of the output, so that a slow line
+  // holds a bounded number of finished ones.
+  std::size_t window() const { return std::max<std::size_t>(64, 16 * static_cast<std::size_t>(settings_.jobs)); }
+
+  net::awaitable<void> read_input()
+  {
+    // A pipe or terminal is read as data arrives, beside the requests; a
+    // regular file (or /dev/null, which epoll refuses) never blocks for long.
+    auto& stream = input_;
+    struct stat st;
+    if (fstat(context_.in_fd, &st) == 0 && !S_ISREG(st.st_mode)) {
+      stream = std::make_unique<net::posix::stream_descriptor>(io_);
+      error_code ec;
+      stream->assign(::dup(context_.in_fd), ec);
+      if (ec) {
+        stream.reset();
+      }
+    }
+    std::string pending;
+    std::size_t line = 0;
+    std::array<char, 64 * 1024> chunk;
+    while (!stopping_) {
+      std::size_t n = 0;
+      if (stream) {
+        auto [ec, got] = co_await stream->async_read_some(net::buffer(chunk), use_tuple);
+        if (ec == net::error::eof || stopping_) {
+          break;
+        }
+        if (ec) {
+          throw Error(ExitStatus::usage, "stdin", "cannot read: " + ec.message());
+        }
+        n = got;
+      } else {
+        const ssize_t got = ::read(context_.in_fd, chunk.data(), chunk.size());
+        if (got < 0 && errno == EINTR) {
+          continue;
+        }
+        if (got < 0) {
+          throw Error(ExitStatus::usage, "stdin", std::string("cannot read: ") + std::strerror(errno));
+        }
+        if (got == 0) {
+          break;
+        }
+        n = static_cast<std::size_t>(got);
+      }
+      pending.append(chunk.data(), n);
+      std::size_t start = 0;
+      for (std::size_t end; (end = pending.find('\n', start)) != std::string::npos; start = end + 1) {
+        add_line(++line, std::string_view(pending).substr(start, end - start));
+      }
+      pending.erase(0, start);
+      write_ready();
+      notify();
+      while (!stopping_ && queue_.size() >= window()) {
+        co_await changed();
+      }
+    }
+    if (!pending.empty() && !stopping_) {
+      add_line(++line, pending);
+    }
+    input_done_ = true;
+    write_ready();
+    notify();
+  }
+
+  void add_line(std::size_t line, std::string_view text)
+  {
+    std::optional<BatchItem> item;
+    try {
+      item = settings_.jsonl_in ? parse_jsonl_line(line, text) : parse_plain_line(line, text);
+    } catch (const Error& e) {
+      finish(next_seq_++, failure(line, std::string(text), e));
+      return;
+    }
+    if (!item) {
+      return;
+    }
+    const std::size_t seq = next_seq_++;
+    if (const auto done = settings_.resumed.find(line); done != settings_.resumed.end()) {
+      finish(seq, success(*item, done->second));
+      return;
+    }
+    queue_.push_back({seq, std::move(*item)});
+  }
+
+  bool can_start() const
+  {
+    return !queue_.empty() && active_ < allowed_ && queue_.front().seq < written_ + window();
+  }
+
+  net::awaitable<void> work()
+  {
+    const auto connection = context_.connect(co_await net::this_coro::executor);
+    net::steady_timer timer(io_);
+    for (;;) {
+      while (!stopping_ && !can_start()) {
+        if (queue_.empty() && input_done_) {
+          co_return;
+        }
+        co_await changed();
+      }
+      if (stopping_) {
+        co_return;
+      }
+      Pending pending = std::move(queue_.front());
+      queue_.pop_front();
+      ++active_;
+      notify(); // the reader may go on
+      Result result = co_await send(*connection, timer, pending.item);
+      --active_;
+      if (result.status != ExitStatus::ok && settings_.fail_fast && !stopping_) {
+        last_seq_ = pending.seq;
+        stop();
+      }
+      finish(pending.seq, std::move(result));
+      notify();
+    }
+  }
+
+  // Sends one line's request until it succeeds or may not be tried again.
+  net::awaitable<Result> send(Connection& connection, net::steady_timer& timer, const BatchItem& item)
+  {
+    HttpRequest request;
+    try {
+      request = context_.request_for(item);
+    } catch (const Error& e) {
+      co_return failure(item.line, item.input, e);
+    }
+    std::uniform_real_distribution<double> unit(0.0, 1.0);
+    for (int attempt = 0;; ++attempt) {
+      if (Clock::now() < not_before_) {
+        timer.expires_at(not_before_);
+        co_await timer.async_wait(use_tuple);
+      }
+      Collector collector;
+      std::optional<Error> failed;
+      try {
+        co_await connection.send(request, collector);
+      } catch (const Error& e) {
+        failed = e;
+      }
+      std::optional<std::chrono::milliseconds> wait;
+      if (!failed) {
+        const HttpResponse& response = collector.response();
+        if (response.status >= 200 && response.status < 300) {
+          BatchResult reply = completion_result(response.body);
+          if (!reply.output) {
+            co_return failure(item.line, item.input, Error(static_cast<ExitStatus>(reply.status), "", reply.message));
+          }
+          succeeded();
+          co_return success(item, *reply.output);
+        }
+        failed = Error(exit_status_for_http(response.status), "", describe_error_response(response));
+        wait = retry_wait(response, attempt, unit(random_));
+        if (response.status == 429 && response.body.find("insufficient_quota") != std::string::npos) {
+          if (quota_message_.empty()) {
+            quota_message_ = "the account's quota is used up (insufficient_quota)";
+          }
+          stop();
+        }
+      } else if (failed->phase() == "connect" || failed->phase() == "network" || failed->phase() == "resolve") {
+        wait = backoff_wait(attempt, unit(random_));
+      }
+      if (!wait || attempt >= settings_.retries || stopping_) {
+        co_return failure(item.line, item.input, *failed);
+      }
+      timer.expires_after(*wait);
+      co_await timer.async_wait(use_tuple);
+    }
+  }
+
+  // The wait before the next try after the error `response`, or nullopt
+  // when another try cannot help. A 429 or 503 also slows the whole batch.
+  std::optional<std::chrono::milliseconds> retry_wait(const HttpResponse& response, int attempt, double random01)
+  {
+    const auto verdict = server_says_retry(response.headers);
+    if (verdict == false || (!verdict && !is_retryable_status(response.status, response.body))) {
+      return std::nullopt;
+    }
+    const auto asked = server_retry_wait(response.headers, std::chrono::system_clock::now());
+    if (asked && *asked > max_retry_wait) {
+      return std::nullopt;
+    }
+    const auto wait = asked ? *asked : backoff_wait(attempt, random01);
+    if (response.status == 429 || response.status == 503) {
+      // Multiplicative decrease; every worker waits as the server asked.
+      allowed_ = std::max(1, allowed_ / 2);
+      successes_ = 0;
+      not_before_ = std::max(not_before_, Clock::now() + wait);
+    }
+    return wait;
+  }
+
+  void succeeded()
+  {
+    // Additive increase: one more request in flight per `allowed_` successes.
+    if (allowed_ < settings_.jobs && ++successes_ >= allowed_) {
+      ++allowed_;
+      successes_ = 0;
+      notify();
+    }
+  }
+
+  Result success(const BatchItem& item, const std::string& output)
+  {
+    Result r;
+    r.out = settings_.jsonl_out ? jsonl_result(item.line, item.input, output) : plain_result(output);
+    return r;
+  }
+
+  Result failure(std::size_t line, const std::string& input, const Error& e)
+  {
+    Result r;
+    r.status = e.status();
+    const std::string message = context_.scrub(e.phase().empty() ? e.what() : e.phase() + ": " + e.what());
+    r.out = settings_.jsonl_out ? jsonl_error(line, input, static_cast<int>(e.status()), message) : "\n";
+    r.err = "gptq: line " + std::to_string(line) + ": " + message + "\n";
+    return r;
+  }
+
+  void finish(std::size_t seq, Result result)
+  {
+    done_.emplace(seq, std::move(result));
+    write_ready();
+  }
+
+  // Writes the finished results that are next in input order.
+  void write_ready()
+  {
+    while (!done_.empty() && done_.begin()->first == written_ && written_ <= last_seq_) {
+      Result& r = done_.begin()->second;
+      out_.write(r.out);
+      if (!r.err.empty()) {
+        *context_.err << r.err << std::flush;
+      }
+      if (r.status == ExitStatus::ok) {
+        ++succeeded_;
+      } else if (batch_severity(r.status) > batch_severity(worst_)) {
+        worst_ = r.status;
+      }
+      done_.erase(done_.begin());
+      ++written_;
+    }
+  }
+
+  const BatchSettings& settings_;
+  const BatchContext& context_;
+  net::io_context io_;
+  ReplyWriter out_;
+  net::steady_timer changed_;
+  std::unique_ptr<net::posix::stream_descriptor> input_; // stdin, when it can wait for data
+  std::deque<Pending> queue_;
+  std::map<std::size_t, Result> done_;
+  std::size_t next_seq_ = 0;
+  std::size_t written_ = 0;
+  std::size_t last_seq_ = static_cast<std::size_t>(-1); // --fail-fast: nothing after this is written
+  std::size_t succeeded_ = 0;
+  bool input_done_ = false;
+  bool stopping_ = false;
+  int active_ = 0;
+  int allowed_;        // requests allowed in flight now (AIMD)
+  int successes_ = 0;  // since the last change of allowed_
+  Clock::time_point not_before_{};
+  std::string quota_message_;
+  ExitStatus worst_ = ExitStatus::ok;
+  std::exception_ptr fatal_;
+  std::minstd_rand random_;
+};
+
+} // namespace
+
+ExitStatus run_batch(const BatchSettings& settings, const BatchContext& context)
+{
+  Batch batch(settings, context);
+  return batch.run();
+}
+
+} // namespace gptq

@@ -1,0 +1,69 @@
+#pragma once
+
+#include "batch_format.hpp"
+#include "exit_status.hpp"
+#include "request.hpp"
+#include "transport.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <ostream>
+#include <string>
+
+namespace gptq {
+
+// One connection to the server that carries requests one after another
+// (HTTP/1.1 keep-alive): opened on first use, opened again when the server
+// closed it. Batch mode gives each of its workers one.
+class Connection {
+public:
+  virtual ~Connection() = default;
+  // Sends `request` and hands the response to `handler`. Throws
+  // gptq::Error as Transport::send does.
+  virtual boost::asio::awaitable<void> send(const HttpRequest& request, ResponseHandler& handler) = 0;
+};
+
+struct BatchSettings {
+  int jobs = 4;         // requests in flight, each on a connection of its own
+  int retries = 2;      // more tries per line after a failure another try can mend
+  bool jsonl_in = false;  // --input-jsonl
+  bool jsonl_out = false; // --jsonl
+  bool fail_fast = false;
+  std::map<std::size_t, std::string> resumed; // --resume: line -> its output
+};
+
+struct BatchContext {
+  int in_fd = 0;
+  int out_fd = 1;
+  std::ostream* err = nullptr; // `gptq: line N: ...` lines
+  // Makes a connection for one worker.
+  std::function<std::unique_ptr<Connection>(const boost::asio::any_io_executor&)> connect;
+  // The request for one input line; throws gptq::Error (usage) when the
+  // line cannot make one.
+  std::function<HttpRequest(const BatchItem&)> request_for;
+  // Removes secrets (the key) from a message.
+  std::function<std::string(std::string)> scrub = [](std::string s) { return s; };
+};
+
+// Runs batch mode (-L): every input line one request, stdin read as it
+// arrives, at most `jobs` requests in flight, results written in input order
+// as soon as all earlier ones are written. A failed line is reported (plain:
+// an empty line on stdout and `gptq: line N: ...` on stderr; JSONL: an error
+// record) and the others go on, unless fail_fast. A 429 or 503 slows every
+// worker: the server's wait applies to all, and the number of requests in
+// flight halves, then grows back by one per `jobs` successes. An
+// insufficient_quota stops the batch. Returns the most severe status seen
+// (batch_severity). Throws gptq::Error when stdin cannot be read or stdout
+// cannot be written (stdout_closed when its reader left).
+ExitStatus run_batch(const BatchSettings& settings, const BatchContext& context);
+
+// The order in which a batch's statuses outrank each other, for its final
+// exit status: a higher number wins.
+int batch_severity(ExitStatus status);
+
+} // namespace gptq

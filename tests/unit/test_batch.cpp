@@ -1,0 +1,296 @@
+// The batch engine (batch.hpp) with fake connections: order, concurrency,
+// failures, rate limits, resume and --fail-fast, without a network.
+
+#include "batch.hpp"
+
+#include "error.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <cstdio>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <unistd.h>
+
+using namespace gptq;
+namespace net = boost::asio;
+namespace json = boost::json;
+
+namespace {
+
+// What the fake server saw and how it answers.
+struct Server {
+  int in_flight = 0;
+  int most_in_flight = 0;
+  int connections = 0;
+  std::vector<std::string> prompts; // in the order they were sent
+  std::set<std::string> limited;    // prompts already answered with a 429 once
+};
+
+// Answers by the user message: "fail..." 500, "bad..." 400, "quota..." 429
+// insufficient_quota, "limit..." one 429 with Retry-After: 0 then success,
+// "slowN..." waits N ms first; else 200 with the content "echo: PROMPT".
+class FakeConnection : public Connection {
+public:
+  explicit FakeConnection(Server& server) : server_(server) { ++server_.connections; }
+
+  net::awaitable<void> send(const HttpRequest& request, ResponseHandler& handler) override
+  {
+    const auto body = json::parse(request.body);
+    const auto& messages = body.at("messages").as_array();
+    const std::string prompt(messages.back().at("content").as_string());
+    server_.prompts.push_back(prompt);
+    server_.most_in_flight = std::max(server_.most_in_flight, ++server_.in_flight);
+    int delay = 1;
+    if (prompt.starts_with("slow")) {
+      delay = std::stoi(prompt.substr(4));
+    }
+    net::steady_timer timer(co_await net::this_coro::executor);
+    timer.expires_after(std::chrono::milliseconds(delay));
+    co_await timer.async_wait(net::as_tuple(net::use_awaitable));
+    --server_.in_flight;
+
+    HttpResponse response;
+    response.status = 200;
+    if (prompt.starts_with("fail")) {
+      response.status = 500;
+      response.body = R"({"error":{"message":"it broke","type":"server_error"}})";
+    } else if (prompt.starts_with("bad")) {
+      response.status = 400;
+      response.body = R"({"error":{"message":"bad request","type":"invalid_request_error"}})";
+    } else if (prompt.starts_with("quota")) {
+      response.status = 429;
+      response.body = R"({"error":{"message":"You exceeded your quota","code":"insufficient_quota"}})";
+    } else if (prompt.starts_with("limit") && server_.limited.insert(prompt).second) {
+      response.status = 429;
+      response.headers.push_back({"Retry-After", "0"});
+      response.body = R"({"error":{"message":"slow down","code":"rate_limit_exceeded"}})";
+    } else {
+      json::object reply{{"choices",
+                          json::array{json::object{{"index", 0},
+                                                   {"message", json::object{{"role", "assistant"},
+                                                                            {"content", "echo: " + prompt}}},
+                                                   {"finish_reason", "stop"}}}}};
+      response.body = json::serialize(reply);
+    }
+    HttpResponse head = response;
+    head.body.clear();
+    handler.on_head(head);
+    handler.on_body(response.body);
+  }
+
+private:
+  Server& server_;
+};
+
+// A temporary file holding `text`, open for reading (or for writing when
+// `text` is empty and `writable`).
+struct TempFile {
+  explicit TempFile(const std::string& text = "")
+  {
+    f = std::tmpfile();
+    BOOST_REQUIRE(f);
+    std::fwrite(text.data(), 1, text.size(), f);
+    std::fflush(f);
+    std::rewind(f);
+  }
+  ~TempFile() { std::fclose(f); }
+  int fd() const { return fileno(f); }
+  std::string contents() const
+  {
+    std::string text;
+    std::rewind(f);
+    char buffer[4096];
+    for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, f)) > 0;) {
+      text.append(buffer, n);
+    }
+    return text;
+  }
+  std::FILE* f;
+};
+
+struct Run {
+  ExitStatus status = ExitStatus::ok;
+  std::string out;
+  std::string err;
+  Server server;
+};
+
+Run run(const std::string& input, BatchSettings settings = {})
+{
+  Run r;
+  TempFile in(input);
+  TempFile out;
+  std::ostringstream err;
+  BatchContext context;
+  context.in_fd = in.fd();
+  context.out_fd = out.fd();
+  context.err = &err;
+  context.connect = [&](const net::any_io_executor&) { return std::make_unique<FakeConnection>(r.server); };
+  context.request_for = [](const BatchItem& item) {
+    HttpRequest request;
+    json::object body{{"model", "m"}, {"messages", json::array{json::object{{"role", "user"}, {"content", item.prompt}}}}};
+    for (const auto& [key, value] : item.fields) {
+      body[key] = json::parse(value);
+    }
+    request.body = json::serialize(body);
+    return request;
+  };
+  r.status = run_batch(settings, context);
+  r.out = out.contents();
+  r.err = err.str();
+  return r;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(batch)
+
+BOOST_AUTO_TEST_CASE(results_come_in_input_order_whatever_order_they_finish_in)
+{
+  // Early lines are the slowest, so they finish last.
+  std::string input;
+  std::string expected;
+  for (int i = 0; i < 40; ++i) {
+    const std::string prompt = "slow" + std::to_string((40 - i) % 7 * 3) + " #" + std::to_string(i);
+    input += prompt + "\n";
+    expected += "echo: " + prompt + "\n";
+  }
+  BatchSettings settings;
+  settings.jobs = 8;
+  const Run r = run(input, settings);
+  BOOST_TEST(static_cast<int>(r.status) == 0);
+  BOOST_TEST(r.out == expected);
+  BOOST_TEST(r.err.empty());
+  BOOST_TEST(r.server.most_in_flight <= 8);
+  BOOST_TEST(r.server.most_in_flight > 1);
+  BOOST_TEST(r.server.connections == 8);
+}
+
+BOOST_AUTO_TEST_CASE(blank_lines_are_skipped_and_the_last_line_needs_no_newline)
+{
+  const Run r = run("a\n\n   \nb");
+  BOOST_TEST(r.out == "echo: a\necho: b\n");
+  BOOST_TEST(r.server.prompts.size() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(a_failed_line_is_an_empty_line_and_a_message_and_the_rest_go_on)
+{
+  BatchSettings settings;
+  settings.retries = 0;
+  const Run r = run("one\nbad request\nthree\n", settings);
+  BOOST_TEST(r.out == "echo: one\n\necho: three\n");
+  BOOST_TEST(r.err.find("gptq: line 2: ") == 0, r.err);
+  BOOST_TEST(r.err.find("bad request") != std::string::npos, r.err);
+  BOOST_TEST(static_cast<int>(r.status) == static_cast<int>(ExitStatus::rejected));
+}
+
+BOOST_AUTO_TEST_CASE(the_exit_status_is_the_most_severe_one_seen)
+{
+  BatchSettings settings;
+  settings.retries = 0;
+  const Run r = run("bad 1\nfail 2\nbad 3\n", settings);
+  BOOST_TEST(static_cast<int>(r.status) == static_cast<int>(ExitStatus::server));
+  BOOST_TEST(batch_severity(ExitStatus::auth) > batch_severity(ExitStatus::server));
+  BOOST_TEST(batch_severity(ExitStatus::server) > batch_severity(ExitStatus::rejected));
+}
+
+BOOST_AUTO_TEST_CASE(server_errors_are_retried)
+{
+  BatchSettings settings;
+  settings.retries = 2;
+  const Run r = run("fail always\n", settings);
+  BOOST_TEST(r.server.prompts.size() == 3u);
+  BOOST_TEST(static_cast<int>(r.status) == static_cast<int>(ExitStatus::server));
+}
+
+BOOST_AUTO_TEST_CASE(a_rate_limit_is_waited_out_and_the_line_succeeds)
+{
+  const Run r = run("limit me\nother\n");
+  BOOST_TEST(r.out == "echo: limit me\necho: other\n");
+  BOOST_TEST(static_cast<int>(r.status) == 0);
+  BOOST_TEST(r.server.prompts.size() == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(jsonl_records_carry_line_input_and_output_or_error)
+{
+  BatchSettings settings;
+  settings.jsonl_out = true;
+  settings.retries = 0;
+  const Run r = run("hi\n\nbad one\n", settings);
+  std::istringstream lines(r.out);
+  std::string first;
+  std::string second;
+  std::getline(lines, first);
+  std::getline(lines, second);
+  const auto a = json::parse(first).as_object();
+  BOOST_TEST(a.at("line").to_number<int>() == 1);
+  BOOST_TEST(a.at("input").as_string() == "hi");
+  BOOST_TEST(a.at("output").as_string() == "echo: hi");
+  const auto b = json::parse(second).as_object();
+  BOOST_TEST(b.at("line").to_number<int>() == 3);
+  BOOST_TEST(b.at("error").at("status").to_number<int>() == static_cast<int>(ExitStatus::rejected));
+  std::string third;
+  BOOST_TEST(!std::getline(lines, third));
+}
+
+BOOST_AUTO_TEST_CASE(jsonl_input_lines_set_fields_and_bad_ones_fail_alone)
+{
+  BatchSettings settings;
+  settings.jsonl_in = true;
+  const Run r = run(R"({"prompt":"x","temperature":0.5})"
+                    "\n"
+                    "not json\n"
+                    R"({"prompt":"y"})"
+                    "\n",
+                    settings);
+  BOOST_TEST(r.out == "echo: x\n\necho: y\n");
+  BOOST_TEST(r.err.find("line 2") != std::string::npos, r.err);
+  BOOST_TEST(static_cast<int>(r.status) == static_cast<int>(ExitStatus::usage));
+}
+
+BOOST_AUTO_TEST_CASE(resumed_lines_are_written_back_and_not_sent)
+{
+  BatchSettings settings;
+  settings.jsonl_out = true;
+  settings.resumed = {{1, "done before"}};
+  const Run r = run("first\nsecond\n", settings);
+  BOOST_TEST(r.server.prompts == std::vector<std::string>{"second"});
+  std::istringstream lines(r.out);
+  std::string first;
+  std::getline(lines, first);
+  BOOST_TEST(json::parse(first).at("output").as_string() == "done before");
+}
+
+BOOST_AUTO_TEST_CASE(fail_fast_writes_nothing_after_the_first_failure)
+{
+  BatchSettings settings;
+  settings.jobs = 1;
+  settings.retries = 0;
+  settings.fail_fast = true;
+  const Run r = run("one\nbad two\nthree\nfour\n", settings);
+  BOOST_TEST(r.out == "echo: one\n\n");
+  BOOST_TEST(r.server.prompts.size() == 2u);
+  BOOST_TEST(static_cast<int>(r.status) == static_cast<int>(ExitStatus::rejected));
+}
+
+BOOST_AUTO_TEST_CASE(insufficient_quota_stops_the_batch_and_says_how_far_it_got)
+{
+  BatchSettings settings;
+  settings.jobs = 1;
+  const Run r = run("one\nquota\nthree\n", settings);
+  BOOST_TEST(r.server.prompts.size() == 2u);
+  BOOST_TEST(static_cast<int>(r.status) == static_cast<int>(ExitStatus::rate_limit));
+  BOOST_TEST(r.err.find("insufficient_quota") != std::string::npos, r.err);
+  BOOST_TEST(r.err.find("1 line done") != std::string::npos, r.err);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
