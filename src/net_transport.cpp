@@ -27,9 +27,12 @@
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstdio>
 #include <cstring>
+#include <utility>
 
 namespace gptq {
 
@@ -126,6 +129,68 @@ ssl::context make_tls_context()
   SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION);
   ctx.set_verify_mode(ssl::verify_peer);
   return ctx;
+}
+
+// Returns true when `bio`, OpenSSL's input, starts with a whole TLS record
+// of the application data type. Looks without taking anything; false when
+// it cannot tell (the bytes wrap around the end of the BIO pair's buffer, or
+// the BIO is not a pair). The type keeps TLS 1.2 handshake records (a
+// renegotiation, whose answer Asio must send) and alerts for Asio; TLS 1.3
+// hides every type behind this one, and has no renegotiation.
+bool whole_data_record_in(BIO* bio)
+{
+  char* bytes = nullptr;
+  const int n = BIO_nread0(bio, &bytes);
+  if (n < 5 || !bytes || bytes[0] != 23) {
+    return false;
+  }
+  const auto length = static_cast<std::size_t>(static_cast<unsigned char>(bytes[3]) << 8 |
+                                               static_cast<unsigned char>(bytes[4]));
+  return static_cast<std::size_t>(n) >= 5 + length;
+}
+
+// Over plain TCP a read takes all the socket holds already.
+std::size_t read_whole_records(beast::tcp_stream&, net::mutable_buffer, error_code&)
+{
+  return 0;
+}
+
+// Over TLS one read of the socket brings in many records when they are
+// small (servers write one per event), but async_read_some returns the data
+// of one record: each further one would cost a turn of the event loop, and
+// its events a write to stdout of their own. So the data records already
+// whole in OpenSSL's input are decrypted here, at once, into `space`;
+// returns how many bytes they held. Never waits: a record not yet whole is
+// left to the next async_read_some, and so is whatever follows a record
+// that holds no data (a TLS 1.3 close_notify or session ticket). On a
+// broken record sets `ec` as Asio would have.
+//
+// It runs only right after async_read_some returned data, so OpenSSL's
+// input starts at a record boundary, and SSL_read is called only when it
+// can return without reading more than is there. (A TLS 1.3 key update the
+// server asks for is answered when Asio next writes, at the latest with
+// close_notify: the server does not wait for it.)
+std::size_t read_whole_records(beast::ssl_stream<beast::tcp_stream>& stream, net::mutable_buffer space, error_code& ec)
+{
+  SSL* ssl = stream.native_handle();
+  char* const data = static_cast<char*>(space.data());
+  const std::size_t size = std::min<std::size_t>(space.size(), INT_MAX);
+  std::size_t got = 0;
+  while (got < size && (SSL_pending(ssl) > 0 || whole_data_record_in(SSL_get_rbio(ssl)))) {
+    ERR_clear_error();
+    const int n = SSL_read(ssl, data + got, static_cast<int>(size - got));
+    if (n > 0) {
+      got += static_cast<std::size_t>(n);
+      continue;
+    }
+    if (const int kind = SSL_get_error(ssl, n); kind == SSL_ERROR_SSL || kind == SSL_ERROR_SYSCALL) {
+      const auto code = static_cast<int>(ERR_get_error());
+      ec = code != 0 ? error_code(code, net::error::get_ssl_category())
+                     : error_code(ssl::error::unspecified_system_error);
+    }
+    break;
+  }
+  return got;
 }
 
 class Exchange {
@@ -512,13 +577,14 @@ private:
     parser.body_limit(boost::none);
     // Each put() parses all it is given, not just the next chunk.
     parser.eager(true);
-    // One read gives at most one TLS record (16 KiB) or what the socket
-    // holds, up to read_size; its body, with the chunk framing gone, is no
-    // larger.
+    // One read gives at most read_size bytes (over TLS: the records whole
+    // in hand, see read_whole_records); its body, with the chunk framing
+    // gone, is no larger.
     constexpr std::size_t read_size = 64 * 1024;
     std::array<char, read_size> piece;
     bool head_delivered = false;
     std::uint64_t received = 0;
+    error_code read_ec; // how the last read ended, once what it read is parsed
 
     for (;;) {
       error_code ec;
@@ -558,24 +624,31 @@ private:
       if (!ec && parser.is_done()) {
         co_return false;
       }
-      if (!ec) {
-        beast::get_lowest_layer(stream).expires_at(deadlines_.idle());
-        auto [read_ec, n] = co_await stream.async_read_some(buffer.prepare(read_size), use_tuple);
-        buffer.commit(n);
-        ec = read_ec;
+      if (!ec && read_ec) {
+        ec = std::exchange(read_ec, {});
         if (ec == net::error::eof) {
           // As http::async_read_some does: the end of a body that lasts
           // until the connection closes, else a cut.
           if (parser.got_some()) {
             ec = {};
             parser.put_eof(ec);
+            if (!ec) {
+              continue;
+            }
           } else {
             ec = http::error::end_of_stream;
           }
         }
-        if (!ec) {
-          continue;
+      }
+      if (!ec) {
+        beast::get_lowest_layer(stream).expires_at(deadlines_.idle());
+        auto [error, n] = co_await stream.async_read_some(buffer.prepare(read_size), use_tuple);
+        buffer.commit(n);
+        read_ec = error;
+        if (!read_ec && n < read_size) {
+          buffer.commit(read_whole_records(stream, buffer.prepare(read_size - n), read_ec));
         }
+        continue;
       }
       if (ec == beast::error::timeout) {
         deadlines_.timed_out(head_delivered ? "the server stopped sending in the middle of the response for " +

@@ -134,6 +134,7 @@ const std::vector<BrokenStream> broken_streams{
   {"sse-error", {"upstream provider failed", "incomplete"}},
   {"sse-malformed", {"not a JSON object", "incomplete"}},
   {"sse-drop", {"incomplete"}},
+  {"sse-badrecord", {"incomplete"}},
   {"sse-nofinish-nodone", {"ended the stream before the reply was complete", "incomplete"}},
 };
 

@@ -142,6 +142,10 @@
 //                    until the peer closes it (or 300 s).
 //   sse-drop         role event, two pieces, then TCP close: no last chunk,
 //                    no close_notify.
+//   sse-badrecord    role event, two pieces, then (TLS) a forged record of
+//                    application data that no key decrypts, written on the
+//                    TCP connection beneath TLS, then TCP close. Plain HTTP:
+//                    as sse-drop.
 //   sse-nodone       the standard stream without "data: [DONE]".
 //   sse-nofinish-nodone  the standard stream without the finish event and
 //                    without [DONE] (the usage chunk is still sent if asked).
@@ -738,6 +742,17 @@ std::string data_event(std::string_view data, std::string_view eol = "\n") {
 // the last chunk. A `bytewise` writer holds everything until last() and then
 // writes it one byte per write. After a failed write the rest is skipped and
 // ok() is false.
+// sse-badrecord: a TLS record of application data (TLS 1.2 and 1.3 alike
+// on the wire) whose 32 bytes no key decrypts, beneath the TLS layer.
+void write_forged_record(tcp::socket&) {}
+void write_forged_record(ssl::stream<tcp::socket>& stream) {
+  std::string record = "\x17\x03\x03";
+  record += '\0';
+  record += '\x20';
+  record += std::string(32, '\x5a');
+  write_all(stream.next_layer(), record);
+}
+
 template <class Stream>
 class ChunkWriter {
 public:
@@ -1033,7 +1048,7 @@ std::optional<After> serve_sse(Stream& stream, const Request& req, const std::st
   std::string_view content_type = "text/event-stream";
   if (mode == "sse" || mode == "sse-comments" || mode == "sse-multi" ||
       mode == "sse-error" || mode == "sse-malformed" || mode == "sse-drop" ||
-      mode == "sse-stall" ||
+      mode == "sse-badrecord" || mode == "sse-stall" ||
       mode == "sse-refusal" || mode == "sse-reasoning") {
   } else if (mode == "sse-bytes") {
     bytewise = true;
@@ -1072,13 +1087,17 @@ std::optional<After> serve_sse(Stream& stream, const Request& req, const std::st
   } else if (mode == "sse-multi") {
     write_multi_stream(w, *in);
   } else if (mode == "sse-error" || mode == "sse-malformed" || mode == "sse-drop" ||
-             mode == "sse-stall") {
+             mode == "sse-badrecord" || mode == "sse-stall") {
     w.chunk(data_event(role_chunk(in->model)));
     const auto pieces = utf8_pieces(in->content, 4);
     for (std::size_t i = 0; i < std::min<std::size_t>(2, pieces.size()); ++i) {
       w.chunk(data_event(content_chunk(in->model, pieces[i])));
     }
     if (mode == "sse-drop") {
+      return After::tcp_close;
+    }
+    if (mode == "sse-badrecord") {
+      write_forged_record(stream);
       return After::tcp_close;
     }
     if (mode == "sse-stall") {
