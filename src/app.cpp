@@ -1,6 +1,7 @@
 #include "app.hpp"
 
 #include "activity.hpp"
+#include "batch.hpp"
 #include "config.hpp"
 #include "error.hpp"
 #include "input.hpp"
@@ -260,6 +261,9 @@ public:
     if (options.system) {
       require_utf8(*options.system, "--system");
     }
+    if (options.each_line) {
+      return run_each_line(options, endpoint);
+    }
     std::optional<std::string> input;
     const bool stdin_is_a_file = std::find(options.files.begin(), options.files.end(), "-") != options.files.end();
     if ((!options.no_stdin || stdin_is_a_file) && is_readable_non_terminal(context_.stdin_fd)) {
@@ -318,6 +322,64 @@ public:
   }
 
 private:
+  // Batch mode: every stdin line one request (see batch.hpp).
+  ExitStatus run_each_line(Options options, const Url& endpoint)
+  {
+    if (!context_.make_connection) {
+      throw Error(ExitStatus::internal, "", "batch mode has no connections here");
+    }
+    std::vector<Attachment> attachments;
+    for (const auto& path : options.files) {
+      if (path == "-") {
+        throw Error(ExitStatus::usage, "--file", "'-' (stdin) does not work with -L: stdin holds the prompts");
+      }
+      attachments.push_back({path, read_text_file(path, "--file")});
+    }
+    BatchSettings batch;
+    batch.jobs = options.jobs;
+    batch.retries = options.retries;
+    batch.jsonl_in = options.input_jsonl;
+    batch.jsonl_out = options.jsonl;
+    batch.fail_fast = options.fail_fast;
+    if (options.resume) {
+      batch.resumed = resumed_outputs(read_text_file(*options.resume, "--resume"), *options.resume);
+    }
+    // A whole reply per line: nothing is printed before it is complete.
+    options.stream = false;
+    TransportOptions transport = transport_options(options);
+    transport.proxy = choose_proxy(endpoint, options.proxy, options.no_proxy, context_.env);
+    if (transport.proxy) {
+      proxy_password_ = transport.proxy->password;
+    }
+    if (options.verbose) {
+      transport.log = [this](const std::string& line) { verbose(line); };
+    }
+    BatchContext batch_context;
+    batch_context.in_fd = context_.stdin_fd;
+    batch_context.out_fd = context_.stdout_fd;
+    batch_context.err = context_.err;
+    batch_context.scrub = [this](std::string text) { return scrub(std::move(text)); };
+    batch_context.connect = [&](const boost::asio::any_io_executor& executor) {
+      return context_.make_connection(executor, transport);
+    };
+    const std::string key_header = key_header_for(endpoint, options.key_header);
+    batch_context.request_for = [&](const BatchItem& item) {
+      Options line_options = options;
+      if (item.system) {
+        line_options.system = item.system;
+      }
+      line_options.fields.insert(line_options.fields.end(), item.fields.begin(), item.fields.end());
+      return build_http_request(
+        endpoint,
+        build_request_body(line_options, assemble_user_message(options.prompt_words, item.prompt, attachments), endpoint),
+        key_,
+        false,
+        key_header,
+        options.headers);
+    };
+    return run_batch(batch, batch_context);
+  }
+
   // Sends `request` until it succeeds or may not be tried again: at most
   // options.retries more times, only while nothing was written to stdout,
   // only after failures that another try can mend, waiting as the server

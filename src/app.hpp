@@ -1,5 +1,6 @@
 #pragma once
 
+#include "batch.hpp"
 #include "environment.hpp"
 #include "transport.hpp"
 
@@ -20,6 +21,9 @@ struct AppContext {
   std::ostream* err = nullptr; // where `gptq: ...` lines go
   Environment env;
   std::function<std::unique_ptr<Transport>(const TransportOptions&)> make_transport;
+  // Batch mode's kept-alive connections (batch.hpp).
+  std::function<std::unique_ptr<Connection>(const boost::asio::any_io_executor&, const TransportOptions&)>
+    make_connection;
   std::chrono::milliseconds stdin_hint_after{3000};
   std::function<void(std::chrono::milliseconds)> sleep; // waits between retries
 };

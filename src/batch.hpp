@@ -28,6 +28,11 @@ public:
   virtual boost::asio::awaitable<void> send(const HttpRequest& request, ResponseHandler& handler) = 0;
 };
 
+// Returns a Connection that reaches the network through Boost.Beast and
+// OpenSSL, as make_network_transport does for one request.
+std::unique_ptr<Connection> make_network_connection(const boost::asio::any_io_executor& executor,
+                                                    const TransportOptions& options);
+
 struct BatchSettings {
   int jobs = 4;         // requests in flight, each on a connection of its own
   int retries = 2;      // more tries per line after a failure another try can mend

@@ -21,6 +21,7 @@ int main(int argc, char** argv)
   context.err = &std::cerr;
   context.env = gptq::process_environment();
   context.make_transport = gptq::make_network_transport;
+  context.make_connection = gptq::make_network_connection;
   context.sleep = [](std::chrono::milliseconds ms) { std::this_thread::sleep_for(ms); };
   return gptq::run_app({argv + 1, static_cast<std::size_t>(argc > 0 ? argc - 1 : 0)}, context);
 }

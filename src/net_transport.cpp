@@ -8,6 +8,7 @@
 
 #include "transport.hpp"
 
+#include "batch.hpp"
 #include "error.hpp"
 #include "text.hpp"
 #include "tls_trust.hpp"
@@ -193,6 +194,30 @@ std::size_t read_whole_records(beast::ssl_stream<beast::tcp_stream>& stream, net
   return got;
 }
 
+// A connection and what it needs to outlive one request: the TLS context
+// and trust store, the stream, and bytes read past the last response.
+struct Link {
+  std::unique_ptr<ssl::context> context;
+  std::unique_ptr<TlsTrust> trust;
+  std::optional<beast::ssl_stream<beast::tcp_stream>> tls;
+  std::optional<beast::tcp_stream> plain;
+  beast::flat_buffer buffer;
+
+  bool is_open() const { return tls || plain; }
+  void close()
+  {
+    tls.reset();
+    plain.reset();
+    buffer.clear();
+  }
+};
+
+// How a response ended.
+struct Ending {
+  bool peer_closed = false; // the server closed the connection
+  bool reusable = false;    // complete, and the server keeps the connection open
+};
+
 class Exchange {
 public:
   Exchange(const TransportOptions& options, const HttpRequest& request, ResponseHandler& handler)
@@ -204,39 +229,57 @@ public:
   {
   }
 
-  net::awaitable<void> run()
+  // Sends the request on `link`'s connection, opening one when it has
+  // none. With `keep`, a connection the server keeps open stays in `link`
+  // for the next request; otherwise it is closed here.
+  net::awaitable<void> run(Link& link, bool keep)
   {
     const auto executor = co_await net::this_coro::executor;
     if (request_.url.is_https()) {
-      // The context goes first: a bad --cacert is reported before any
-      // network traffic, and the context must outlive the stream.
-      ssl::context ctx = make_tls_context();
-      const TlsTrust trust(ctx.native_handle(), options_.cacert, [this](const std::string& line) { log(line); });
-      beast::tcp_stream tcp(executor);
-      co_await open(tcp);
-      beast::ssl_stream<beast::tcp_stream> stream(std::move(tcp), ctx);
-      co_await handshake(stream);
+      if (!link.tls) {
+        // The context goes first: a bad --cacert is reported before any
+        // network traffic. The trust store logs through the options, which
+        // outlive this exchange (the link may reconnect in a later one).
+        if (!link.context) {
+          link.context = std::make_unique<ssl::context>(make_tls_context());
+          link.trust = std::make_unique<TlsTrust>(link.context->native_handle(), options_.cacert, options_.log);
+        }
+        beast::tcp_stream tcp(executor);
+        co_await open(tcp);
+        link.tls.emplace(std::move(tcp), *link.context);
+        co_await handshake(*link.tls);
+      }
+      auto& stream = *link.tls;
       co_await write_request(stream);
-      // A server that already closed the connection cannot be told.
-      if (const bool peer_closed = co_await read_response(stream); !peer_closed) {
-        // close_notify is sent, as curl does, but the server's is not
-        // waited for: the response is complete, and waiting would cost a
-        // round trip (or the whole limit, with a server that never sends
-        // one). Marking it as received makes SSL_shutdown finish once ours
-        // is written, without reading. Errors are ignored for the same
-        // reason.
-        SSL* ssl = stream.native_handle();
-        SSL_set_shutdown(ssl, SSL_get_shutdown(ssl) | SSL_RECEIVED_SHUTDOWN);
-        beast::get_lowest_layer(stream).expires_at(deadlines_.shutdown());
-        co_await stream.async_shutdown(use_tuple);
+      const Ending ending = co_await read_response(stream, link.buffer);
+      if (!keep || !ending.reusable) {
+        // A server that already closed the connection cannot be told.
+        if (!ending.peer_closed) {
+          // close_notify is sent, as curl does, but the server's is not
+          // waited for: the response is complete, and waiting would cost a
+          // round trip (or the whole limit, with a server that never sends
+          // one). Marking it as received makes SSL_shutdown finish once
+          // ours is written, without reading. Errors are ignored for the
+          // same reason.
+          SSL* ssl = stream.native_handle();
+          SSL_set_shutdown(ssl, SSL_get_shutdown(ssl) | SSL_RECEIVED_SHUTDOWN);
+          beast::get_lowest_layer(stream).expires_at(deadlines_.shutdown());
+          co_await stream.async_shutdown(use_tuple);
+        }
+        link.close();
       }
     } else {
-      beast::tcp_stream stream(executor);
-      co_await open(stream);
-      co_await write_request(stream);
-      co_await read_response(stream);
-      error_code ignored;
-      stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+      if (!link.plain) {
+        link.plain.emplace(executor);
+        co_await open(*link.plain);
+      }
+      auto& stream = *link.plain;
+      const Ending ending = co_await (write_then_read(stream, link.buffer));
+      if (!keep || !ending.reusable) {
+        error_code ignored;
+        stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+        link.close();
+      }
     }
     log("done in " + elapsed());
   }
@@ -522,6 +565,12 @@ private:
                   (plain_http_likely ? "the server does not speak TLS (is it an http:// server?)" : ec.message()));
   }
 
+  net::awaitable<Ending> write_then_read(beast::tcp_stream& stream, beast::flat_buffer& buffer)
+  {
+    co_await write_request(stream);
+    co_return co_await read_response(stream, buffer);
+  }
+
   // Writes piece by piece so that the idle limit measures silence, not the
   // time a large prompt takes to upload.
   template<class Stream>
@@ -565,11 +614,11 @@ private:
   // the body in it goes to the handler as one piece before the next read:
   // nothing decoded waits for more bytes to arrive.
   template<class Stream>
-  net::awaitable<bool> read_response(Stream& stream)
+  net::awaitable<Ending> read_response(Stream& stream, beast::flat_buffer& buffer)
   {
-    // What was read and not yet parsed: a head or chunk header split across
-    // reads waits here for the rest.
-    beast::flat_buffer buffer;
+    // `buffer` holds what was read and not yet parsed: a head or chunk
+    // header split across reads waits there for the rest, and it lives with
+    // the connection.
     http::response_parser<http::buffer_body> parser;
     parser.header_limit(64 * 1024);
     // The body is handed on piece by piece and never held here; the handler
@@ -622,7 +671,7 @@ private:
         handler_.on_body({piece.data(), got});
       }
       if (!ec && parser.is_done()) {
-        co_return false;
+        co_return Ending{false, parser.keep_alive()};
       }
       if (!ec && read_ec) {
         ec = std::exchange(read_ec, {});
@@ -672,7 +721,7 @@ private:
         error_code eof_ec;
         parser.put_eof(eof_ec);
         if (!eof_ec) {
-          co_return true;
+          co_return Ending{true, false};
         }
       }
       std::string detail = closed ? "the connection closed" : ec.message();
@@ -728,8 +777,9 @@ public:
   {
     net::io_context ioc{1};
     Exchange exchange(options_, request, handler);
+    Link link;
     std::exception_ptr failure;
-    net::co_spawn(ioc, exchange.run(), [&](std::exception_ptr e) { failure = e; });
+    net::co_spawn(ioc, exchange.run(link, false), [&](std::exception_ptr e) { failure = e; });
     ioc.run();
     if (failure) {
       std::rethrow_exception(failure);
@@ -740,11 +790,67 @@ private:
   TransportOptions options_;
 };
 
+// Passes a response on, noting whether any of it came.
+class Watched : public ResponseHandler {
+public:
+  explicit Watched(ResponseHandler& handler) : handler_(handler) {}
+  void on_head(const HttpResponse& head) override
+  {
+    answered = true;
+    handler_.on_head(head);
+  }
+  void on_body(std::string_view piece) override { handler_.on_body(piece); }
+  bool answered = false;
+
+private:
+  ResponseHandler& handler_;
+};
+
+class NetworkConnection : public Connection {
+public:
+  explicit NetworkConnection(const TransportOptions& options) : options_(options) {}
+
+  net::awaitable<void> send(const HttpRequest& request, ResponseHandler& handler) override
+  {
+    if (link_.is_open()) {
+      // A server may close a kept-alive connection just as the next request
+      // goes out; with no byte of response, it was not processed, and it is
+      // sent once more on a new connection, as HTTP clients do.
+      Watched watched(handler);
+      bool stale = false;
+      try {
+        Exchange exchange(options_, request, watched);
+        co_await exchange.run(link_, true);
+      } catch (const Error& e) {
+        if (watched.answered || e.phase() != "network") {
+          throw;
+        }
+        stale = true;
+      }
+      if (!stale) {
+        co_return;
+      }
+      link_.close();
+    }
+    Exchange exchange(options_, request, handler);
+    co_await exchange.run(link_, true);
+  }
+
+private:
+  TransportOptions options_;
+  Link link_;
+};
+
 } // namespace
 
 std::unique_ptr<Transport> make_network_transport(const TransportOptions& options)
 {
   return std::make_unique<NetworkTransport>(options);
+}
+
+std::unique_ptr<Connection> make_network_connection(const net::any_io_executor&, const TransportOptions& options)
+{
+  return std::make_unique<NetworkConnection>(options);
 }
 
 } // namespace gptq

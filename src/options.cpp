@@ -149,6 +149,12 @@ Command parse_command_line(std::span<const char* const> args,
     ("role,r", po::value<std::string>())
     ("profile,P", po::value<std::string>())
     ("list-roles", po::bool_switch())
+    ("each-line,L", po::bool_switch())
+    ("input-jsonl", po::bool_switch())
+    ("jsonl", po::bool_switch())
+    ("jobs,j", po::value<std::string>())
+    ("fail-fast", po::bool_switch())
+    ("resume", po::value<std::string>())
     ("prompt", po::value<std::vector<std::string>>());
   po::positional_options_description positional;
   positional.add("prompt", -1);
@@ -313,6 +319,32 @@ Command parse_command_line(std::span<const char* const> args,
   if (o.code && o.raw) {
     throw Error(ExitStatus::usage, "--raw", "use either --code or --raw, not both");
   }
+  o.input_jsonl = vm["input-jsonl"].as<bool>();
+  o.each_line = vm["each-line"].as<bool>() || o.input_jsonl;
+  o.jsonl = vm["jsonl"].as<bool>();
+  o.fail_fast = vm["fail-fast"].as<bool>();
+  o.resume = get("resume");
+  if (auto n = get("jobs")) {
+    o.jobs = static_cast<int>(parse_integer("--jobs", *n, 1, max_jobs));
+  }
+  if (!o.each_line) {
+    for (const char* batch_only : {"jsonl", "fail-fast", "resume", "jobs"}) {
+      if (vm.count(batch_only) && !vm[batch_only].defaulted()) {
+        throw Error(ExitStatus::usage,
+                    std::string("--") + batch_only,
+                    "only works with -L (--each-line) or --input-jsonl");
+      }
+    }
+  } else {
+    for (const auto& [option, set] : {std::pair{"--dry-run", o.dry_run}, {"--code", o.code}, {"--raw", o.raw}, {"--no-stdin", o.no_stdin}}) {
+      if (set) {
+        throw Error(ExitStatus::usage, option, "does not work with -L (--each-line)");
+      }
+    }
+    if (o.resume && o.resume->empty()) {
+      throw Error(ExitStatus::usage, "--resume", "the file name is empty");
+    }
+  }
   return command;
 }
 
@@ -347,6 +379,15 @@ std::string help_text()
          "      --usage              print the token usage on stderr\n"
          "      --code               print only the code blocks of the reply\n"
          "      --raw                print the server's JSON, not the reply text\n"
+         "\n"
+         "Batch:\n"
+         "  -L, --each-line          every stdin line is a prompt; one result line each,\n"
+         "                           in input order\n"
+         "      --input-jsonl        every stdin line is a JSON request: {\"prompt\": ...}\n"
+         "      --jsonl              write each result as a JSON line, with its input\n"
+         "  -j, --jobs N             requests in flight, 1 to 64 [default: 4]\n"
+         "      --fail-fast          stop at the first line that fails\n"
+         "      --resume FILE        skip the lines FILE (a --jsonl output) has done\n"
          "\n"
          "Connection:\n"
          "      --base-url URL       API base URL [$OPENAI_BASE_URL,\n"

@@ -16,6 +16,8 @@ inline constexpr double default_connect_timeout = 10;
 inline constexpr double default_idle_timeout = 600;
 inline constexpr int default_retries = 2;
 inline constexpr int max_retries = 10;
+inline constexpr int default_jobs = 4;
+inline constexpr int max_jobs = 64;
 
 // Everything the command line and the environment decide for one run.
 struct Options {
@@ -53,6 +55,12 @@ struct Options {
   bool usage = false;     // print token usage on stderr
   bool code = false;      // --code: only the fenced code blocks of the reply
   bool raw = false;       // --raw: the server's JSON instead of the text
+  bool each_line = false;   // -L: every stdin line is one prompt (batch mode)
+  bool input_jsonl = false; // --input-jsonl: every stdin line a JSON request (implies -L)
+  bool jsonl = false;       // --jsonl: one JSON record per result
+  int jobs = default_jobs;  // -j: requests in flight
+  bool fail_fast = false;   // stop the batch at the first failed line
+  std::optional<std::string> resume; // --resume FILE: a previous --jsonl output
 };
 
 // What the command line asks for: a run, or one of the informational
