@@ -246,10 +246,13 @@ public:
 
     // The key is checked before stdin is read: a missing key should not
     // first make the user wait for (and lose) a long piped input.
-    if (!options.dry_run) {
+    // Nothing is sent when only printing or writing requests, or reading
+    // results: no key is needed then.
+    const bool offline = options.dry_run || options.emit_batch || options.from_batch;
+    if (!offline) {
       key_ = read_api_key(settings.key_source, context_.env, *context_.err);
     }
-    if (!key_ && is_openai(endpoint) && !options.dry_run) {
+    if (!key_ && is_openai(endpoint) && !offline) {
       throw Error(ExitStatus::auth,
                   "",
                   settings.key_source.file || settings.key_source.command
@@ -346,6 +349,36 @@ private:
     }
     // A whole reply per line: nothing is printed before it is complete.
     options.stream = false;
+    // The request body of one line: its own system message and fields over
+    // the command line's.
+    auto body_for = [&](const BatchItem& item, const Url& to) {
+      Options line_options = options;
+      if (item.system) {
+        line_options.system = item.system;
+      }
+      line_options.fields.insert(line_options.fields.end(), item.fields.begin(), item.fields.end());
+      return build_request_body(line_options, assemble_user_message(options.prompt_words, item.prompt, attachments), to);
+    };
+    if (options.emit_batch) {
+      std::ofstream file(*options.emit_batch, std::ios::binary | std::ios::trunc);
+      if (!file) {
+        throw Error(ExitStatus::usage, "--emit-batch", "cannot write '" + *options.emit_batch + "': " + std::strerror(errno));
+      }
+      // The Batch API is OpenAI's: its field names, whatever --base-url says.
+      const Url openai = endpoint_url(parse_url(default_base_url), "/chat/completions");
+      const ExitStatus status = emit_batch(
+        batch, context_.stdin_fd, file, *context_.err, [&](const BatchItem& item) { return body_for(item, openai); });
+      file.close();
+      if (!file) {
+        throw Error(ExitStatus::internal, "--emit-batch", "cannot write '" + *options.emit_batch + "'");
+      }
+      return status;
+    }
+    if (options.from_batch) {
+      const auto results =
+        parse_batch_output(read_text_file(*options.from_batch, "--from-batch"), *options.from_batch);
+      return from_batch(batch, results, *options.from_batch, context_.stdin_fd, context_.stdout_fd, *context_.err);
+    }
     TransportOptions transport = transport_options(options);
     transport.proxy = choose_proxy(endpoint, options.proxy, options.no_proxy, context_.env);
     if (transport.proxy) {
@@ -364,18 +397,7 @@ private:
     };
     const std::string key_header = key_header_for(endpoint, options.key_header);
     batch_context.request_for = [&](const BatchItem& item) {
-      Options line_options = options;
-      if (item.system) {
-        line_options.system = item.system;
-      }
-      line_options.fields.insert(line_options.fields.end(), item.fields.begin(), item.fields.end());
-      return build_http_request(
-        endpoint,
-        build_request_body(line_options, assemble_user_message(options.prompt_words, item.prompt, attachments), endpoint),
-        key_,
-        false,
-        key_header,
-        options.headers);
+      return build_http_request(endpoint, body_for(item, endpoint), key_, false, key_header, options.headers);
     };
     return run_batch(batch, batch_context);
   }

@@ -405,7 +405,122 @@ private:
   std::minstd_rand random_;
 };
 
+// Calls `each(line, text)` for every line of `fd` (numbered from 1, the
+// line break removed; a last line without one too), reading as it goes.
+template<class Each>
+void for_each_line(int fd, Each each)
+{
+  std::string pending;
+  std::size_t line = 0;
+  std::array<char, 64 * 1024> chunk;
+  for (;;) {
+    const ssize_t got = ::read(fd, chunk.data(), chunk.size());
+    if (got < 0 && errno == EINTR) {
+      continue;
+    }
+    if (got < 0) {
+      throw Error(ExitStatus::usage, "stdin", std::string("cannot read: ") + std::strerror(errno));
+    }
+    if (got == 0) {
+      break;
+    }
+    pending.append(chunk.data(), static_cast<std::size_t>(got));
+    std::size_t start = 0;
+    for (std::size_t end; (end = pending.find('\n', start)) != std::string::npos; start = end + 1) {
+      each(++line, std::string_view(pending).substr(start, end - start));
+    }
+    pending.erase(0, start);
+  }
+  if (!pending.empty()) {
+    each(++line, std::string_view(pending));
+  }
+}
+
+// The item of one input line, or nullopt for a line to skip; a line that
+// cannot be read as one is reported on `err` and raises `worst`.
+std::optional<BatchItem> item_of(const BatchSettings& settings,
+                                 std::size_t line,
+                                 std::string_view text,
+                                 std::ostream& err,
+                                 ExitStatus& worst)
+{
+  try {
+    return settings.jsonl_in ? parse_jsonl_line(line, text) : parse_plain_line(line, text);
+  } catch (const Error& e) {
+    err << "gptq: " << e.phase() << ": " << e.what() << '\n' << std::flush;
+    if (batch_severity(e.status()) > batch_severity(worst)) {
+      worst = e.status();
+    }
+    return std::nullopt;
+  }
+}
+
 } // namespace
+
+ExitStatus emit_batch(const BatchSettings& settings,
+                      int in_fd,
+                      std::ostream& file,
+                      std::ostream& err,
+                      const std::function<std::string(const BatchItem&)>& body_for)
+{
+  ExitStatus worst = ExitStatus::ok;
+  for_each_line(in_fd, [&](std::size_t line, std::string_view text) {
+    const auto item = item_of(settings, line, text, err, worst);
+    if (!item) {
+      return;
+    }
+    try {
+      file << batch_request_line(item->line, body_for(*item));
+    } catch (const Error& e) {
+      err << "gptq: line " << line << ": " << e.what() << '\n' << std::flush;
+      if (batch_severity(e.status()) > batch_severity(worst)) {
+        worst = e.status();
+      }
+    }
+  });
+  return worst;
+}
+
+ExitStatus from_batch(const BatchSettings& settings,
+                      const std::map<std::size_t, BatchResult>& results,
+                      const std::string& path,
+                      int in_fd,
+                      int out_fd,
+                      std::ostream& err)
+{
+  ReplyWriter out(out_fd);
+  ExitStatus worst = ExitStatus::ok;
+  auto fail = [&](const BatchItem& item, ExitStatus status, const std::string& message) {
+    out.write(settings.jsonl_out ? jsonl_error(item.line, item.input, static_cast<int>(status), message) : "\n");
+    err << "gptq: line " << item.line << ": " << message << '\n' << std::flush;
+    if (batch_severity(status) > batch_severity(worst)) {
+      worst = status;
+    }
+  };
+  for_each_line(in_fd, [&](std::size_t line, std::string_view text) {
+    std::optional<BatchItem> item;
+    try {
+      item = settings.jsonl_in ? parse_jsonl_line(line, text) : parse_plain_line(line, text);
+    } catch (const Error& e) {
+      // As run_batch does: the line keeps its place in the output.
+      fail(BatchItem{line, std::string(text), {}, {}, {}}, e.status(), e.phase() + ": " + e.what());
+      return;
+    }
+    if (!item) {
+      return;
+    }
+    const auto found = results.find(line);
+    if (found == results.end()) {
+      fail(*item, ExitStatus::bad_response, "no result for this line in " + path);
+    } else if (!found->second.output) {
+      fail(*item, static_cast<ExitStatus>(found->second.status), found->second.message);
+    } else {
+      out.write(settings.jsonl_out ? jsonl_result(line, item->input, *found->second.output)
+                                   : plain_result(*found->second.output));
+    }
+  });
+  return worst;
+}
 
 ExitStatus run_batch(const BatchSettings& settings, const BatchContext& context)
 {

@@ -67,6 +67,28 @@ struct BatchContext {
 // cannot be written (stdout_closed when its reader left).
 ExitStatus run_batch(const BatchSettings& settings, const BatchContext& context);
 
+// --emit-batch: writes the OpenAI Batch API input line of every input line
+// (read from `in_fd`) to `file`, its body from `body_for` (streaming off),
+// instead of sending anything. A line that cannot make a request is
+// reported on `err` and left out. Returns the most severe status seen.
+ExitStatus emit_batch(const BatchSettings& settings,
+                      int in_fd,
+                      std::ostream& file,
+                      std::ostream& err,
+                      const std::function<std::string(const BatchItem&)>& body_for);
+
+// --from-batch: writes the result of every input line (read from `in_fd`
+// again, for the inputs and the order) from `results`, a Batch API output
+// file read with parse_batch_output, as run_batch would have written it. A
+// line with no result in the file (`path`) is a failure. Returns the most
+// severe status seen.
+ExitStatus from_batch(const BatchSettings& settings,
+                      const std::map<std::size_t, BatchResult>& results,
+                      const std::string& path,
+                      int in_fd,
+                      int out_fd,
+                      std::ostream& err);
+
 // The order in which a batch's statuses outrank each other, for its final
 // exit status: a higher number wins.
 int batch_severity(ExitStatus status);

@@ -155,6 +155,8 @@ Command parse_command_line(std::span<const char* const> args,
     ("jobs,j", po::value<std::string>())
     ("fail-fast", po::bool_switch())
     ("resume", po::value<std::string>())
+    ("emit-batch", po::value<std::string>())
+    ("from-batch", po::value<std::string>())
     ("prompt", po::value<std::vector<std::string>>());
   po::positional_options_description positional;
   positional.add("prompt", -1);
@@ -324,11 +326,13 @@ Command parse_command_line(std::span<const char* const> args,
   o.jsonl = vm["jsonl"].as<bool>();
   o.fail_fast = vm["fail-fast"].as<bool>();
   o.resume = get("resume");
+  o.emit_batch = get("emit-batch");
+  o.from_batch = get("from-batch");
   if (auto n = get("jobs")) {
     o.jobs = static_cast<int>(parse_integer("--jobs", *n, 1, max_jobs));
   }
   if (!o.each_line) {
-    for (const char* batch_only : {"jsonl", "fail-fast", "resume", "jobs"}) {
+    for (const char* batch_only : {"jsonl", "fail-fast", "resume", "jobs", "emit-batch", "from-batch"}) {
       if (vm.count(batch_only) && !vm[batch_only].defaulted()) {
         throw Error(ExitStatus::usage,
                     std::string("--") + batch_only,
@@ -341,8 +345,13 @@ Command parse_command_line(std::span<const char* const> args,
         throw Error(ExitStatus::usage, option, "does not work with -L (--each-line)");
       }
     }
-    if (o.resume && o.resume->empty()) {
-      throw Error(ExitStatus::usage, "--resume", "the file name is empty");
+    for (const auto& [option, file] : {std::pair{"--resume", &o.resume}, {"--emit-batch", &o.emit_batch}, {"--from-batch", &o.from_batch}}) {
+      if (*file && (*file)->empty()) {
+        throw Error(ExitStatus::usage, option, "the file name is empty");
+      }
+    }
+    if (o.emit_batch && o.from_batch) {
+      throw Error(ExitStatus::usage, "--emit-batch", "use either --emit-batch or --from-batch, not both");
     }
   }
   return command;
@@ -388,6 +397,8 @@ std::string help_text()
          "  -j, --jobs N             requests in flight, 1 to 64 [default: 4]\n"
          "      --fail-fast          stop at the first line that fails\n"
          "      --resume FILE        skip the lines FILE (a --jsonl output) has done\n"
+         "      --emit-batch FILE    write OpenAI Batch API requests to FILE instead\n"
+         "      --from-batch FILE    print the results of a Batch API output FILE\n"
          "\n"
          "Connection:\n"
          "      --base-url URL       API base URL [$OPENAI_BASE_URL,\n"

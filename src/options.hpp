@@ -61,6 +61,8 @@ struct Options {
   int jobs = default_jobs;  // -j: requests in flight
   bool fail_fast = false;   // stop the batch at the first failed line
   std::optional<std::string> resume; // --resume FILE: a previous --jsonl output
+  std::optional<std::string> emit_batch; // --emit-batch FILE: write Batch API requests there
+  std::optional<std::string> from_batch; // --from-batch FILE: a Batch API output to print
 };
 
 // What the command line asks for: a run, or one of the informational

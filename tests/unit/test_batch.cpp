@@ -294,3 +294,62 @@ BOOST_AUTO_TEST_CASE(insufficient_quota_stops_the_batch_and_says_how_far_it_got)
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(batch_files)
+
+namespace {
+
+// The body a run would send for `item`, simplified.
+std::string body_of(const BatchItem& item)
+{
+  return json::serialize(json::object{{"model", "m"}, {"messages", json::array{json::object{{"role", "user"}, {"content", item.prompt}}}}});
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(emit_batch_writes_one_request_per_line_and_reports_bad_lines)
+{
+  TempFile in("first\n\n{not json\nsecond");
+  std::ostringstream file;
+  std::ostringstream err;
+  BatchSettings settings;
+  BOOST_TEST(static_cast<int>(emit_batch(settings, in.fd(), file, err, body_of)) == 0);
+  std::istringstream lines(file.str());
+  std::string line;
+  std::vector<json::value> records;
+  while (std::getline(lines, line)) {
+    records.push_back(json::parse(line));
+  }
+  BOOST_TEST_REQUIRE(records.size() == 3u);
+  BOOST_TEST(records[0].at("custom_id").as_string() == "line-1");
+  BOOST_TEST(records[1].at("custom_id").as_string() == "line-3");
+  BOOST_TEST(records[2].at("custom_id").as_string() == "line-4");
+  BOOST_TEST(records[2].at("body").at("messages").at(0).at("content").as_string() == "second");
+  BOOST_TEST(err.str().empty());
+
+  settings.jsonl_in = true;
+  TempFile jsonl_in("{\"prompt\":\"a\"}\nnot json\n");
+  std::ostringstream file2;
+  BOOST_TEST(static_cast<int>(emit_batch(settings, jsonl_in.fd(), file2, err, body_of)) ==
+             static_cast<int>(ExitStatus::usage));
+  BOOST_TEST(err.str().find("line 2") != std::string::npos, err.str());
+}
+
+BOOST_AUTO_TEST_CASE(from_batch_writes_results_in_input_order_and_fails_missing_lines)
+{
+  std::map<std::size_t, BatchResult> results;
+  results[3].output = "three\nlines";
+  results[1].output = "one";
+  results[4].status = static_cast<int>(ExitStatus::server);
+  results[4].message = "HTTP 500: broke";
+  TempFile in("a\nb\nc\nd\n");
+  TempFile out;
+  std::ostringstream err;
+  BatchSettings settings;
+  const ExitStatus status = from_batch(settings, results, "out.jsonl", in.fd(), out.fd(), err);
+  BOOST_TEST(out.contents() == "one\n\nthree lines\n\n");
+  BOOST_TEST(err.str() == "gptq: line 2: no result for this line in out.jsonl\ngptq: line 4: HTTP 500: broke\n");
+  BOOST_TEST(static_cast<int>(status) == static_cast<int>(ExitStatus::server));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
