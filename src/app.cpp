@@ -391,6 +391,7 @@ private:
     batch_context.in_fd = context_.stdin_fd;
     batch_context.out_fd = context_.stdout_fd;
     batch_context.err = context_.err;
+    batch_context.err_fd = context_.stderr_fd;
     batch_context.scrub = [this](std::string text) { return scrub(std::move(text)); };
     batch_context.connect = [&](const boost::asio::any_io_executor& executor) {
       return context_.make_connection(executor, transport);

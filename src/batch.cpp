@@ -1,6 +1,7 @@
 #include "batch.hpp"
 
 #include "error.hpp"
+#include "interrupt.hpp"
 #include "output.hpp"
 #include "response.hpp"
 #include "retry.hpp"
@@ -18,6 +19,7 @@
 #include <cerrno>
 #include <cstring>
 #include <deque>
+#include <cstdio>
 #include <random>
 
 #include <sys/stat.h>
@@ -103,9 +105,15 @@ public:
     };
     net::co_spawn(io_, read_input(), on_end);
     for (int i = 0; i < settings_.jobs; ++i) {
+      ++workers_;
       net::co_spawn(io_, work(), on_end);
     }
+    if (context_.err_fd >= 0 && isatty(context_.err_fd) == 1) {
+      total_ = count_items();
+      net::co_spawn(io_, show_progress(), on_end);
+    }
     io_.run();
+    erase_progress();
     if (fatal_) {
       std::rethrow_exception(fatal_);
     }
@@ -228,6 +236,8 @@ private:
 
   net::awaitable<void> work()
   {
+    // Counted down however the worker ends.
+    const std::unique_ptr<int, void (*)(int*)> alive(&workers_, [](int* n) { --*n; });
     const auto connection = context_.connect(co_await net::this_coro::executor);
     net::steady_timer timer(io_);
     for (;;) {
@@ -362,6 +372,84 @@ private:
     write_ready();
   }
 
+  // The number of lines that will be sent, when stdin is a regular file
+  // (read with pread, which leaves the reading position alone); 0 when
+  // unknown.
+  std::size_t count_items() const
+  {
+    struct stat st;
+    if (fstat(context_.in_fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+      return 0;
+    }
+    std::size_t count = 0;
+    bool blank = true;
+    std::array<char, 64 * 1024> chunk;
+    for (off_t at = lseek(context_.in_fd, 0, SEEK_CUR);;) {
+      const ssize_t got = ::pread(context_.in_fd, chunk.data(), chunk.size(), at);
+      if (got <= 0) {
+        break;
+      }
+      for (const char c : std::string_view(chunk.data(), static_cast<std::size_t>(got))) {
+        if (c == '\n') {
+          count += blank ? 0 : 1;
+          blank = true;
+        } else if (c != ' ' && c != '\t' && c != '\r') {
+          blank = false;
+        }
+      }
+      at += got;
+    }
+    return count + (blank ? 0 : 1);
+  }
+
+  // Redraws the progress line four times a second while workers run.
+  net::awaitable<void> show_progress()
+  {
+    const auto start = Clock::now();
+    net::steady_timer timer(io_);
+    while (workers_ > 0) {
+      const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+      const std::size_t done = succeeded_ + failed_;
+      const double rate = seconds > 0 ? static_cast<double>(done) / seconds : 0;
+      char text[160];
+      int n = total_ ? std::snprintf(text, sizeof text, "gptq: %zu/%zu lines", done, total_)
+                     : std::snprintf(text, sizeof text, "gptq: %zu lines", done);
+      n += std::snprintf(text + n, sizeof text - static_cast<std::size_t>(n), ", %zu failed, %.1f/s", failed_, rate);
+      if (total_ && rate > 0 && done < total_) {
+        const auto left = static_cast<long>(static_cast<double>(total_ - done) / rate);
+        std::snprintf(text + n, sizeof text - static_cast<std::size_t>(n), ", %ldm%02lds left", left / 60, left % 60);
+      }
+      draw_progress(text);
+      timer.expires_after(std::chrono::milliseconds(250));
+      co_await timer.async_wait(use_tuple);
+    }
+  }
+
+  // Overwrites the progress line with `text` (no escape sequences: spaces
+  // cover what a longer line left).
+  void draw_progress(const std::string& text)
+  {
+    std::string line = "\r" + text;
+    if (text.size() < progress_width_) {
+      line.append(progress_width_ - text.size(), ' ');
+      line += "\r" + text;
+    }
+    progress_width_ = text.size();
+    set_progress_line_open(true);
+    [[maybe_unused]] const auto n = ::write(context_.err_fd, line.data(), line.size());
+  }
+
+  void erase_progress()
+  {
+    if (progress_width_ == 0) {
+      return;
+    }
+    const std::string blank = "\r" + std::string(progress_width_, ' ') + "\r";
+    [[maybe_unused]] const auto n = ::write(context_.err_fd, blank.data(), blank.size());
+    progress_width_ = 0;
+    set_progress_line_open(false);
+  }
+
   // Writes the finished results that are next in input order.
   void write_ready()
   {
@@ -369,12 +457,16 @@ private:
       Result& r = done_.begin()->second;
       out_.write(r.out);
       if (!r.err.empty()) {
+        erase_progress();
         *context_.err << r.err << std::flush;
       }
       if (r.status == ExitStatus::ok) {
         ++succeeded_;
-      } else if (batch_severity(r.status) > batch_severity(worst_)) {
-        worst_ = r.status;
+      } else {
+        ++failed_;
+        if (batch_severity(r.status) > batch_severity(worst_)) {
+          worst_ = r.status;
+        }
       }
       done_.erase(done_.begin());
       ++written_;
@@ -393,6 +485,10 @@ private:
   std::size_t written_ = 0;
   std::size_t last_seq_ = static_cast<std::size_t>(-1); // --fail-fast: nothing after this is written
   std::size_t succeeded_ = 0;
+  std::size_t failed_ = 0;
+  std::size_t total_ = 0;          // lines to send, when known
+  std::size_t progress_width_ = 0; // of the progress line on the terminal; 0: none shown
+  int workers_ = 0;
   bool input_done_ = false;
   bool stopping_ = false;
   int active_ = 0;

@@ -46,6 +46,7 @@ struct BatchContext {
   int in_fd = 0;
   int out_fd = 1;
   std::ostream* err = nullptr; // `gptq: line N: ...` lines
+  int err_fd = -1;             // the progress line goes here when it is a terminal
   // Makes a connection for one worker.
   std::function<std::unique_ptr<Connection>(const boost::asio::any_io_executor&)> connect;
   // The request for one input line; throws gptq::Error (usage) when the
@@ -62,7 +63,9 @@ struct BatchContext {
 // record) and the others go on, unless fail_fast. A 429 or 503 slows every
 // worker: the server's wait applies to all, and the number of requests in
 // flight halves, then grows back by one per `jobs` successes. An
-// insufficient_quota stops the batch. Returns the most severe status seen
+// insufficient_quota stops the batch. On a terminal `err_fd` one line
+// shows the progress: lines done (of how many, when stdin is a regular
+// file), failures, rate and time left. Returns the most severe status seen
 // (batch_severity). Throws gptq::Error when stdin cannot be read or stdout
 // cannot be written (stdout_closed when its reader left).
 ExitStatus run_batch(const BatchSettings& settings, const BatchContext& context);

@@ -18,6 +18,7 @@ namespace {
 // Read from a signal handler: must be lock-free atomics.
 std::atomic<bool> reply_line_open{false};
 std::atomic<bool> indicator_visible{false};
+std::atomic<bool> progress_line_open{false};
 static_assert(std::atomic<bool>::is_always_lock_free);
 
 extern "C" void on_interrupt(int)
@@ -26,6 +27,10 @@ extern "C" void on_interrupt(int)
   if (indicator_visible.load()) {
     constexpr char erase[] = "\r   \r";
     [[maybe_unused]] auto n = ::write(2, erase, sizeof erase - 1);
+  }
+  if (progress_line_open.load()) {
+    // The last progress stays in view, its line ended.
+    [[maybe_unused]] auto n = ::write(2, "\n", 1);
   }
   if (reply_line_open.load()) {
     [[maybe_unused]] auto n = ::write(1, "\n", 1);
@@ -73,6 +78,11 @@ void set_reply_line_open(bool open)
 void set_indicator_visible(bool visible)
 {
   indicator_visible.store(visible);
+}
+
+void set_progress_line_open(bool open)
+{
+  progress_line_open.store(open);
 }
 
 } // namespace gptq

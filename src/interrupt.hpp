@@ -16,6 +16,9 @@ void exit_when_reader_leaves(int fd);
 // Tells the handler whether the reply on stdout is in the middle of a line.
 void set_reply_line_open(bool open);
 
+// Tells the handler whether batch mode's progress line is open on stderr.
+void set_progress_line_open(bool open);
+
 // Tells the handler whether the activity indicator is on stderr.
 void set_indicator_visible(bool visible);
 
