@@ -117,8 +117,8 @@ public:
     if (fatal_) {
       std::rethrow_exception(fatal_);
     }
-    if (!quota_message_.empty()) {
-      *context_.err << context_.scrub("gptq: " + quota_message_ + "; stopped with " + std::to_string(succeeded_) +
+    if (!stop_message_.empty()) {
+      *context_.err << context_.scrub("gptq: " + stop_message_ + "; stopped with " + std::to_string(succeeded_) +
                                       " line" + (succeeded_ == 1 ? "" : "s") + " done")
                     << '\n'
                     << std::flush;
@@ -130,6 +130,14 @@ private:
   // Wakes every coroutine waiting in changed(): the queue, the window or
   // the allowed concurrency moved.
   void notify() { changed_.cancel(); }
+
+  void stop_because(const std::string& why)
+  {
+    if (stop_message_.empty()) {
+      stop_message_ = why;
+    }
+    stop();
+  }
 
   // No new line is read or sent; what is in flight finishes.
   void stop()
@@ -300,11 +308,11 @@ private:
         }
         failed = Error(exit_status_for_http(response.status), "", describe_error_response(response));
         wait = retry_wait(response, attempt, unit(random_));
+        // Failures no other line can escape stop the batch.
         if (response.status == 429 && response.body.find("insufficient_quota") != std::string::npos) {
-          if (quota_message_.empty()) {
-            quota_message_ = "the account's quota is used up (insufficient_quota)";
-          }
-          stop();
+          stop_because("the account's quota is used up (insufficient_quota)");
+        } else if (response.status == 401 || response.status == 403) {
+          stop_because("the server refused the key (HTTP " + std::to_string(response.status) + ")");
         }
       } else if (failed->phase() == "connect" || failed->phase() == "network" || failed->phase() == "resolve") {
         wait = backoff_wait(attempt, unit(random_));
@@ -495,7 +503,7 @@ private:
   int allowed_;        // requests allowed in flight now (AIMD)
   int successes_ = 0;  // since the last change of allowed_
   Clock::time_point not_before_{};
-  std::string quota_message_;
+  std::string stop_message_;
   ExitStatus worst_ = ExitStatus::ok;
   std::exception_ptr fatal_;
   std::minstd_rand random_;

@@ -63,7 +63,8 @@ struct BatchContext {
 // record) and the others go on, unless fail_fast. A 429 or 503 slows every
 // worker: the server's wait applies to all, and the number of requests in
 // flight halves, then grows back by one per `jobs` successes. An
-// insufficient_quota stops the batch. On a terminal `err_fd` one line
+// insufficient_quota, or a key the server refuses (401, 403), stops the
+// batch, saying how many lines were done. On a terminal `err_fd` one line
 // shows the progress: lines done (of how many, when stdin is a regular
 // file), failures, rate and time left. Returns the most severe status seen
 // (batch_severity). Throws gptq::Error when stdin cannot be read or stdout

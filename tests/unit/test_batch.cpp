@@ -66,6 +66,9 @@ public:
     } else if (prompt.starts_with("bad")) {
       response.status = 400;
       response.body = R"({"error":{"message":"bad request","type":"invalid_request_error"}})";
+    } else if (prompt.starts_with("denied")) {
+      response.status = 401;
+      response.body = R"({"error":{"message":"Incorrect API key provided","code":"invalid_api_key"}})";
     } else if (prompt.starts_with("quota")) {
       response.status = 429;
       response.body = R"({"error":{"message":"You exceeded your quota","code":"insufficient_quota"}})";
@@ -291,6 +294,16 @@ BOOST_AUTO_TEST_CASE(insufficient_quota_stops_the_batch_and_says_how_far_it_got)
   BOOST_TEST(static_cast<int>(r.status) == static_cast<int>(ExitStatus::rate_limit));
   BOOST_TEST(r.err.find("insufficient_quota") != std::string::npos, r.err);
   BOOST_TEST(r.err.find("1 line done") != std::string::npos, r.err);
+}
+
+BOOST_AUTO_TEST_CASE(a_refused_key_stops_the_batch)
+{
+  BatchSettings settings;
+  settings.jobs = 1;
+  const Run r = run("one\ndenied\nthree\nfour\n", settings);
+  BOOST_TEST(r.server.prompts.size() == 2u);
+  BOOST_TEST(static_cast<int>(r.status) == static_cast<int>(ExitStatus::auth));
+  BOOST_TEST(r.err.find("refused the key (HTTP 401); stopped with 1 line done") != std::string::npos, r.err);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
