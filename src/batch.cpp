@@ -437,10 +437,12 @@ private:
   // cover what a longer line left).
   void draw_progress(const std::string& text)
   {
-    std::string line = "\r" + text;
+    std::string line(1, '\r');
+    line += text;
     if (text.size() < progress_width_) {
       line.append(progress_width_ - text.size(), ' ');
-      line += "\r" + text;
+      line += '\r';
+      line += text;
     }
     progress_width_ = text.size();
     set_progress_line_open(true);
@@ -452,7 +454,10 @@ private:
     if (progress_width_ == 0) {
       return;
     }
-    const std::string blank = "\r" + std::string(progress_width_, ' ') + "\r";
+    // Appended, not "\r" + string: GCC 12 warns falsely (-Wrestrict) on that.
+    std::string blank(1, '\r');
+    blank.append(progress_width_, ' ');
+    blank += '\r';
     [[maybe_unused]] const auto n = ::write(context_.err_fd, blank.data(), blank.size());
     progress_width_ = 0;
     set_progress_line_open(false);
