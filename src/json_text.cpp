@@ -2,6 +2,7 @@
 
 #include <boost/json/serialize.hpp>
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <charconv>
@@ -13,16 +14,11 @@ namespace gptq {
 
 namespace {
 
-// The bytes a JSON string must escape: control characters, '"' and '\\'.
-constexpr bool needs_escape(unsigned char c)
-{
-  return c < 0x20 || c == '"' || c == '\\';
-}
-
 // For eight bytes read from memory (little-endian: the first byte lowest),
 // a mask whose lowest set bit is the high bit of the first byte that needs
-// escaping; 0 when none does. (The bit tricks may also flag bytes after the
-// first flagged one, never before it.)
+// escaping in a JSON string (a control character, '"' or '\\'); 0 when
+// none does. (The bit tricks may also flag bytes after the first flagged
+// one, never before it.)
 constexpr std::uint64_t escape_mask(std::uint64_t word)
 {
   constexpr std::uint64_t ones = 0x0101010101010101u;
@@ -115,56 +111,44 @@ void write(const boost::json::value& value, std::string& out)
 void append_json_string(std::string& out, std::string_view text)
 {
   static_assert(std::endian::native == std::endian::little, "escape_mask reads words little-endian");
-  // Two passes, so that the output is sized once and written without a
-  // check per byte: one to measure, one to write. Eight plain bytes are
-  // copied at once; a word with an escape goes byte by byte through the
-  // table, without a branch per byte (escapes can be one byte in ten).
-  const auto* const begin = reinterpret_cast<const unsigned char*>(text.data());
-  const auto* const end = begin + text.size();
-  std::size_t length = 2;
-  const auto* p = begin;
-  for (; end - p >= 8; p += 8) {
-    std::uint64_t word;
-    std::memcpy(&word, p, sizeof word);
-    if (escape_mask(word) == 0) {
-      length += 8;
-      continue;
+  // Room for the text and some escapes: reserved pages that are never
+  // written cost nothing, and a string that outgrows its buffer is copied.
+  out.reserve(out.size() + text.size() + text.size() / 8 + 2);
+  out += '"';
+  // One pass, in blocks written to a scratch buffer big enough for a block
+  // of the worst case (every byte six), then appended: no check per byte.
+  // Eight plain bytes are copied at once; a word with an escape goes byte
+  // by byte through the table, without a branch per byte (escapes can be
+  // one byte in ten).
+  constexpr std::size_t block = 4096;
+  std::array<char, 6 * block + sizeof(Escape)> scratch;
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const auto* const end = p + text.size();
+  while (p != end) {
+    const auto* const stop = p + std::min<std::size_t>(block, static_cast<std::size_t>(end - p));
+    char* o = scratch.data();
+    for (; stop - p >= 8; p += 8) {
+      std::uint64_t word;
+      std::memcpy(&word, p, sizeof word);
+      if (escape_mask(word) == 0) {
+        std::memcpy(o, &word, sizeof word);
+        o += sizeof word;
+        continue;
+      }
+      for (int i = 0; i < 8; ++i) {
+        const Escape& e = escapes[p[i]];
+        std::memcpy(o, &e, sizeof e);
+        o += e.length;
+      }
     }
-    for (int i = 0; i < 8; ++i) {
-      length += escapes[p[i]].length;
-    }
-  }
-  for (; p != end; ++p) {
-    length += escapes[*p].length;
-  }
-
-  const std::size_t start = out.size();
-  // Each byte is written as a whole table entry (8 bytes): room for the
-  // last one's tail, cut off below.
-  out.resize(start + length + sizeof(Escape));
-  char* o = out.data() + start;
-  *o++ = '"';
-  for (p = begin; end - p >= 8; p += 8) {
-    std::uint64_t word;
-    std::memcpy(&word, p, sizeof word);
-    if (escape_mask(word) == 0) {
-      std::memcpy(o, &word, sizeof word);
-      o += sizeof word;
-      continue;
-    }
-    for (int i = 0; i < 8; ++i) {
-      const Escape& e = escapes[p[i]];
+    for (; p != stop; ++p) {
+      const Escape& e = escapes[*p];
       std::memcpy(o, &e, sizeof e);
       o += e.length;
     }
+    out.append(scratch.data(), static_cast<std::size_t>(o - scratch.data()));
   }
-  for (; p != end; ++p) {
-    const Escape& e = escapes[*p];
-    std::memcpy(o, &e, sizeof e);
-    o += e.length;
-  }
-  *o++ = '"';
-  out.resize(static_cast<std::size_t>(o - out.data()));
+  out += '"';
 }
 
 std::string to_json_text(const boost::json::value& value)
