@@ -217,6 +217,32 @@
 //                    closes it (or 300 s). A client that waits for the
 //                    server's close_notify waits for its own time limit.
 //                    Plain HTTP: echo, then the same hold, nothing counted.
+//   batch/KEY        for batch mode (gptq -L): counts the request under KEY,
+//                    then answers as echo (never streamed, whatever "stream"
+//                    says), except as these whitespace-separated words of
+//                    the content C say (the first of each kind counts):
+//                      sleep=MS     sleeps MS ms (0-600000) first, so that
+//                                   requests finish out of order.
+//                      status=NNN   NNN (200-599), OpenAI error: message
+//                                   "batch failure NNN", type "server_error"
+//                                   for 5xx, "requests" for 429 (code
+//                                   "rate_limit_exceeded", Retry-After: 0),
+//                                   else "invalid_request_error".
+//                      limit=S      the first request under KEY with this
+//                                   word: 429 as status=429 but Retry-After:
+//                                   S (1-60); the server notes when it was
+//                                   sent. Later ones are answered as usual.
+//                      hangup       after the reply (which allows keep-alive)
+//                                   the server closes the connection: TLS
+//                                   close_notify, then TCP close, as a server
+//                                   whose idle timeout ran out.
+//                    A bad MS, NNN or S is a 400 OpenAI error naming it.
+//   stats/KEY        200 {"requests":R,"connections":C,"early":E}, not itself
+//                    counted, any method: R as attempts/KEY; C the
+//                    connections whose first request was counted under KEY
+//                    (counted/KEY/..., flaky/KEY/..., batch/KEY); E the
+//                    requests under KEY that arrived less than S seconds
+//                    after the limit=S reply of KEY was sent.
 //
 // Proxy refusals, for the http listener acting as an HTTP proxy (every
 // listener does it): requests meant for a proxy whose target host is refuse-NNN.test (NNN 400-599): CONNECT
@@ -295,6 +321,57 @@ std::uint64_t counted_requests(const std::string& key) {
   std::lock_guard lock(g_counts_mutex);
   const auto it = g_counts.find(key);
   return it == g_counts.end() ? 0 : it->second;
+}
+
+// What batch/KEY and stats/KEY keep per KEY beside the request count, under
+// g_counts_mutex.
+struct BatchStats {
+  std::uint64_t connections = 0;
+  std::uint64_t early = 0;
+  // When the limit=S reply was sent and until when its wait runs.
+  std::optional<std::chrono::steady_clock::time_point> limited_until;
+};
+std::map<std::string, BatchStats, std::less<>> g_batch_stats;
+
+// The KEY under which the counting mode of `seg` counts, if it is one.
+std::optional<std::string> counting_key(const std::vector<std::string>& seg) {
+  if (seg.size() >= 2 && (seg[0] == "counted" || seg[0] == "flaky" || seg[0] == "batch")) {
+    return seg[1];
+  }
+  return std::nullopt;
+}
+
+void count_connection(const std::string& key) {
+  std::lock_guard lock(g_counts_mutex);
+  ++g_batch_stats[key].connections;
+}
+
+// Counts a batch/KEY request: its number, and whether it came during the
+// wait of a limit=S reply.
+void count_batch_request(const std::string& key) {
+  std::lock_guard lock(g_counts_mutex);
+  ++g_counts[key];
+  BatchStats& stats = g_batch_stats[key];
+  if (stats.limited_until && std::chrono::steady_clock::now() < *stats.limited_until) {
+    ++stats.early;
+  }
+}
+
+// Whether this is the first limit=S of KEY; if so, notes the wait from now.
+bool take_limit(const std::string& key, int seconds) {
+  std::lock_guard lock(g_counts_mutex);
+  BatchStats& stats = g_batch_stats[key];
+  if (stats.limited_until) {
+    return false;
+  }
+  stats.limited_until = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  return true;
+}
+
+BatchStats batch_stats(const std::string& key) {
+  std::lock_guard lock(g_counts_mutex);
+  const auto it = g_batch_stats.find(key);
+  return it == g_batch_stats.end() ? BatchStats{} : it->second;
 }
 
 // One listener: its name in the ports line and, for TLS, its certificate.
@@ -1378,6 +1455,85 @@ std::optional<unsigned> proxy_refusal(const Request& req) {
   return std::nullopt;
 }
 
+// The words of `text` separated by ASCII white space.
+std::vector<std::string_view> words(std::string_view text) {
+  std::vector<std::string_view> out;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i])) != 0) {
+      ++i;
+    }
+    std::size_t j = i;
+    while (j < text.size() && std::isspace(static_cast<unsigned char>(text[j])) == 0) {
+      ++j;
+    }
+    if (j > i) {
+      out.push_back(text.substr(i, j - i));
+    }
+    i = j;
+  }
+  return out;
+}
+
+// The reply of batch/KEY to `body` (see the mode); sets `hangup` when the
+// connection is to be closed after it.
+Reply batch_reply(const std::string& body, const std::string& key, bool& hangup) {
+  error_code ec;
+  const json::value doc = json::parse(body, ec);
+  const json::string* content = ec ? nullptr : last_user_content(doc);
+  if (content == nullptr) {
+    return echo_reply(body);
+  }
+  std::optional<std::string_view> sleep_ms, status, limit;
+  for (const std::string_view word : words(*content)) {
+    auto take = [&](std::string_view name, std::optional<std::string_view>& into) {
+      if (!into && word.starts_with(name)) {
+        into = word.substr(name.size());
+      }
+    };
+    take("sleep=", sleep_ms);
+    take("status=", status);
+    take("limit=", limit);
+    hangup = hangup || word == "hangup";
+  }
+  auto bad = [](std::string_view what, std::string_view value) {
+    return error_reply(400, "batch: bad " + std::string(what) + "=" + std::string(value));
+  };
+  if (sleep_ms) {
+    const auto ms = number_arg({"", std::string(*sleep_ms)}, 1, 0, 600'000);
+    if (!ms) {
+      return bad("sleep", *sleep_ms);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(*ms));
+  }
+  if (limit) {
+    const auto seconds = number_arg({"", std::string(*limit)}, 1, 1, 60);
+    if (!seconds) {
+      return bad("limit", *limit);
+    }
+    if (take_limit(key, static_cast<int>(*seconds))) {
+      Reply r = error_reply(429, "batch failure 429", "requests", "rate_limit_exceeded");
+      r.extra_headers.emplace_back("Retry-After", std::to_string(*seconds));
+      return r;
+    }
+  }
+  if (status) {
+    const auto nnn = status_arg({"", std::string(*status)});
+    if (!nnn) {
+      return bad("status", *status);
+    }
+    const std::string message = "batch failure " + std::to_string(*nnn);
+    if (*nnn == 429) {
+      Reply r = error_reply(429, message, "requests", "rate_limit_exceeded");
+      r.extra_headers.emplace_back("Retry-After", "0");
+      return r;
+    }
+    return error_reply(*nnn, message, *nnn >= 500 ? "server_error" : "invalid_request_error");
+  }
+  return Reply{200, "application/json",
+               json::serialize(completion(request_model(doc), *content)), {}};
+}
+
 // Serves one request in the mode `seg` names, the counting modes included.
 // no-close-notify: what follows the reply (see the mode).
 void refuse_close_notify(tcp::socket& sock, const std::string&) {
@@ -1433,6 +1589,26 @@ After serve_counting(Stream& stream, const Request& req, std::vector<std::string
     return reply(Reply{200, "application/json",
                        json::serialize(json::object{{"attempts", counted_requests(seg[1])}}),
                        {}});
+  }
+  if (mode == "stats") {
+    if (seg.size() < 2) {
+      return unknown("stats (KEY missing)");
+    }
+    const BatchStats stats = batch_stats(seg[1]);
+    return reply(Reply{200, "application/json",
+                       json::serialize(json::object{{"requests", counted_requests(seg[1])},
+                                                    {"connections", stats.connections},
+                                                    {"early", stats.early}}),
+                       {}});
+  }
+  if (mode == "batch") {
+    if (seg.size() < 2) {
+      return unknown("batch (KEY missing)");
+    }
+    count_batch_request(seg[1]);
+    bool hangup = false;
+    const After after = reply(batch_reply(req.body(), seg[1], hangup));
+    return after == After::keep_alive && hangup ? After::graceful_close : after;
   }
   if (mode == "no-close-notify") {
     if (seg.size() < 2) {
@@ -1506,6 +1682,7 @@ std::uint64_t mode_body_limit(std::string_view target) {
 template <class Stream>
 void serve_connection(Stream& stream, const std::string& kind) {
   boost::beast::flat_buffer buffer; // must persist between reads (keep-alive)
+  bool first = true;                 // for stats/KEY's connections
   for (;;) {
     http::request_parser<http::string_body> parser;
     parser.header_limit(64 * 1024);
@@ -1537,6 +1714,12 @@ void serve_connection(Stream& stream, const std::string& kind) {
       return;
     }
     const Request req = parser.release();
+    if (first) {
+      first = false;
+      if (const auto key = counting_key(segments(req.target()))) {
+        count_connection(*key);
+      }
+    }
     switch (serve(stream, req, kind)) {
     case After::keep_alive:
       if (req.keep_alive()) {
