@@ -136,6 +136,7 @@ private:
     if (stop_message_.empty()) {
       stop_message_ = why;
     }
+    dispatch_end_ = 0; // nothing more is sent
     stop();
   }
 
@@ -223,7 +224,14 @@ private:
     try {
       item = settings_.jsonl_in ? parse_jsonl_line(line, text) : parse_plain_line(line, text);
     } catch (const Error& e) {
-      finish(next_seq_++, failure(line, std::string(text), e));
+      const std::size_t seq = next_seq_++;
+      if (settings_.fail_fast && !stopping_) {
+        // The lines before it still go; none after.
+        last_seq_ = seq;
+        dispatch_end_ = seq;
+        stop();
+      }
+      finish(seq, failure(line, std::string(text), e));
       return;
     }
     if (!item) {
@@ -239,7 +247,8 @@ private:
 
   bool can_start() const
   {
-    return !queue_.empty() && active_ < allowed_ && queue_.front().seq < written_ + window();
+    return !queue_.empty() && active_ < allowed_ && queue_.front().seq < written_ + window() &&
+           queue_.front().seq < dispatch_end_;
   }
 
   net::awaitable<void> work()
@@ -249,14 +258,12 @@ private:
     const auto connection = context_.connect(co_await net::this_coro::executor);
     net::steady_timer timer(io_);
     for (;;) {
-      while (!stopping_ && !can_start()) {
-        if (queue_.empty() && input_done_) {
+      while (!can_start()) {
+        // Done when nothing more will come, or what is left may not go.
+        if (queue_.empty() ? input_done_ || stopping_ : queue_.front().seq >= dispatch_end_) {
           co_return;
         }
         co_await changed();
-      }
-      if (stopping_) {
-        co_return;
       }
       Pending pending = std::move(queue_.front());
       queue_.pop_front();
@@ -266,6 +273,7 @@ private:
       --active_;
       if (result.status != ExitStatus::ok && settings_.fail_fast && !stopping_) {
         last_seq_ = pending.seq;
+        dispatch_end_ = pending.seq;
         stop();
       }
       finish(pending.seq, std::move(result));
@@ -368,7 +376,10 @@ private:
   {
     Result r;
     r.status = e.status();
-    const std::string message = context_.scrub(e.phase().empty() ? e.what() : e.phase() + ": " + e.what());
+    // The line is named once, by the prefix below: an input line's own
+    // error has it as its phase already.
+    const bool names_line = e.phase().empty() || e.phase().starts_with("line ");
+    const std::string message = context_.scrub(names_line ? e.what() : e.phase() + ": " + e.what());
     r.out = settings_.jsonl_out ? jsonl_error(line, input, static_cast<int>(e.status()), message) : "\n";
     r.err = "gptq: line " + std::to_string(line) + ": " + message + "\n";
     return r;
@@ -497,6 +508,7 @@ private:
   std::size_t next_seq_ = 0;
   std::size_t written_ = 0;
   std::size_t last_seq_ = static_cast<std::size_t>(-1); // --fail-fast: nothing after this is written
+  std::size_t dispatch_end_ = static_cast<std::size_t>(-1); // no line from this one on is sent
   std::size_t succeeded_ = 0;
   std::size_t failed_ = 0;
   std::size_t total_ = 0;          // lines to send, when known
@@ -612,7 +624,7 @@ ExitStatus from_batch(const BatchSettings& settings,
       item = settings.jsonl_in ? parse_jsonl_line(line, text) : parse_plain_line(line, text);
     } catch (const Error& e) {
       // As run_batch does: the line keeps its place in the output.
-      fail(BatchItem{line, std::string(text), {}, {}, {}}, e.status(), e.phase() + ": " + e.what());
+      fail(BatchItem{line, std::string(text), {}, {}, {}}, e.status(), e.what());
       return;
     }
     if (!item) {

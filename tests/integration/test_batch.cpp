@@ -737,20 +737,10 @@ BOOST_AUTO_TEST_CASE(batch_through_an_http_proxy_keeps_its_tunnels)
   BOOST_TEST(connects == static_cast<long>(requests.size()), proxy.log());
 }
 
-BOOST_AUTO_TEST_SUITE_END()
 
-// Bugs of gptq, each test disabled until its fix; a suite of their own so
-// that --run_test=batch does not run them (naming a suite enables its
-// disabled tests). Run them with --run_test=batch_known_bugs.
-BOOST_AUTO_TEST_SUITE(batch_known_bugs)
-
-// Disabled: gptq bug. A line that fails before it is sent (invalid UTF-8,
-// or bad --input-jsonl) does not stop a --fail-fast batch: Batch::add_line
-// (src/batch.cpp) finishes it as a failure but never calls stop(), so the
-// lines after it are still sent and written (here "d" and "e", exit 2,
-// 4 requests). The man page: "--fail-fast: Stop at the first line that
-// fails: nothing after it is written."
-BOOST_AUTO_TEST_CASE(fail_fast_stops_at_a_bad_input_line_too, *boost::unit_test::disabled())
+// A line that fails before it is sent (invalid UTF-8, bad --input-jsonl)
+// stops a --fail-fast batch too: nothing after it is written or sent.
+BOOST_AUTO_TEST_CASE(fail_fast_stops_at_a_bad_input_line_too)
 {
   const std::string key = fresh_key("fail-fast-utf8");
   const RunResult r = run_batch(key, { "-L", "--fail-fast", "-j", "1" }, "a\nb\nc\xFF\nd\ne\n");
@@ -760,12 +750,9 @@ BOOST_AUTO_TEST_CASE(fail_fast_stops_at_a_bad_input_line_too, *boost::unit_test:
   BOOST_TEST(stats(key).requests == 2, stats(key));
 }
 
-// Disabled: gptq bug. A line that fails before it is sent is reported with
-// its line number twice: "gptq: line 2: line 2: invalid UTF-8 at byte 4
-// ...", and its --jsonl error message starts "line 2: ". parse_plain_line and
-// parse_jsonl_line throw Error(usage, phase "line N"), and Batch::failure
-// (src/batch.cpp) prefixes "line N: " again to "phase: message".
-BOOST_AUTO_TEST_CASE(a_bad_line_is_named_once, *boost::unit_test::disabled())
+// A line that fails before it is sent is named once, on stderr and in its
+// --jsonl error message.
+BOOST_AUTO_TEST_CASE(a_bad_line_is_named_once)
 {
   const std::string key = fresh_key("utf8-once");
   const RunResult r = run_batch(key, { "-L" }, "fine\nbad \xC3\x28 byte\n");
