@@ -21,6 +21,7 @@
 #include <deque>
 #include <cstdio>
 #include <random>
+#include <span>
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -54,6 +55,50 @@ namespace net = boost::asio;
 using Clock = std::chrono::steady_clock;
 using boost::system::error_code;
 constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
+
+// Cuts a byte stream into numbered lines (from 1, the line break removed;
+// a last line without one too).
+class LineSplitter {
+public:
+  template<class Each>
+  void feed(std::string_view bytes, Each each)
+  {
+    pending_.append(bytes);
+    std::size_t start = 0;
+    for (std::size_t end; (end = pending_.find('\n', start)) != std::string::npos; start = end + 1) {
+      each(++line_, std::string_view(pending_).substr(start, end - start));
+    }
+    pending_.erase(0, start);
+  }
+
+  template<class Each>
+  void finish(Each each)
+  {
+    if (!pending_.empty()) {
+      each(++line_, std::string_view(pending_));
+      pending_.clear();
+    }
+  }
+
+private:
+  std::string pending_;
+  std::size_t line_ = 0;
+};
+
+// One blocking read of `fd` into `chunk`: the bytes read, 0 at the end.
+// Throws gptq::Error (usage) when reading fails.
+std::size_t read_some(int fd, std::span<char> chunk)
+{
+  for (;;) {
+    const ssize_t got = ::read(fd, chunk.data(), chunk.size());
+    if (got >= 0) {
+      return static_cast<std::size_t>(got);
+    }
+    if (errno != EINTR) {
+      throw Error(ExitStatus::usage, "stdin", std::string("cannot read: ") + std::strerror(errno));
+    }
+  }
+}
 
 // Gathers a whole response: batch mode asks for no stream.
 class Collector : public ResponseHandler {
@@ -171,8 +216,8 @@ private:
         stream.reset();
       }
     }
-    std::string pending;
-    std::size_t line = 0;
+    LineSplitter lines;
+    auto add = [this](std::size_t line, std::string_view text) { add_line(line, text); };
     std::array<char, 64 * 1024> chunk;
     while (!stopping_) {
       std::size_t n = 0;
@@ -185,33 +230,18 @@ private:
           throw Error(ExitStatus::usage, "stdin", "cannot read: " + ec.message());
         }
         n = got;
-      } else {
-        const ssize_t got = ::read(context_.in_fd, chunk.data(), chunk.size());
-        if (got < 0 && errno == EINTR) {
-          continue;
-        }
-        if (got < 0) {
-          throw Error(ExitStatus::usage, "stdin", std::string("cannot read: ") + std::strerror(errno));
-        }
-        if (got == 0) {
-          break;
-        }
-        n = static_cast<std::size_t>(got);
+      } else if ((n = read_some(context_.in_fd, chunk)) == 0) {
+        break;
       }
-      pending.append(chunk.data(), n);
-      std::size_t start = 0;
-      for (std::size_t end; (end = pending.find('\n', start)) != std::string::npos; start = end + 1) {
-        add_line(++line, std::string_view(pending).substr(start, end - start));
-      }
-      pending.erase(0, start);
+      lines.feed({chunk.data(), n}, add);
       write_ready();
       notify();
       while (!stopping_ && queue_.size() >= window()) {
         co_await changed();
       }
     }
-    if (!pending.empty() && !stopping_) {
-      add_line(++line, pending);
+    if (!stopping_) {
+      lines.finish(add);
     }
     input_done_ = true;
     write_ready();
@@ -526,35 +556,16 @@ private:
   std::minstd_rand random_;
 };
 
-// Calls `each(line, text)` for every line of `fd` (numbered from 1, the
-// line break removed; a last line without one too), reading as it goes.
+// Calls `each(line, text)` for every line of `fd`, reading as it goes.
 template<class Each>
 void for_each_line(int fd, Each each)
 {
-  std::string pending;
-  std::size_t line = 0;
+  LineSplitter lines;
   std::array<char, 64 * 1024> chunk;
-  for (;;) {
-    const ssize_t got = ::read(fd, chunk.data(), chunk.size());
-    if (got < 0 && errno == EINTR) {
-      continue;
-    }
-    if (got < 0) {
-      throw Error(ExitStatus::usage, "stdin", std::string("cannot read: ") + std::strerror(errno));
-    }
-    if (got == 0) {
-      break;
-    }
-    pending.append(chunk.data(), static_cast<std::size_t>(got));
-    std::size_t start = 0;
-    for (std::size_t end; (end = pending.find('\n', start)) != std::string::npos; start = end + 1) {
-      each(++line, std::string_view(pending).substr(start, end - start));
-    }
-    pending.erase(0, start);
+  for (std::size_t n; (n = read_some(fd, chunk)) > 0;) {
+    lines.feed({chunk.data(), n}, each);
   }
-  if (!pending.empty()) {
-    each(++line, std::string_view(pending));
-  }
+  lines.finish(each);
 }
 
 // The item of one input line, or nullopt for a line to skip; a line that
