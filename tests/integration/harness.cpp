@@ -5,6 +5,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -15,6 +16,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 namespace gptq::it {
@@ -198,6 +200,35 @@ Env system_store_env()
     { "SSL_CERT_DIR", "/etc/ssl/certs" },
     { "OPENAI_API_KEY", fake_key },
   };
+}
+
+std::string http_get_body(const std::string& target)
+{
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  BOOST_TEST_REQUIRE(fd != -1);
+  timeval limit{ 5, 0 };
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<std::uint16_t>(ports().http));
+  std::string text;
+  if (connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0) {
+    const std::string request = "GET " + target + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+    if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(request.size())) {
+      char buffer[4096];
+      ssize_t n = 0;
+      while ((n = recv(fd, buffer, sizeof buffer, 0)) > 0) {
+        text.append(buffer, static_cast<std::size_t>(n));
+      }
+    }
+  }
+  close(fd);
+  const auto body = text.find("\r\n\r\n");
+  BOOST_TEST_REQUIRE(body != std::string::npos,
+                     "no reply from the test server to GET " << target << ": '" << text << "'");
+  return text.substr(body + 4);
 }
 
 RunResult run_gptq(const std::vector<std::string>& args, const Env& env, const StdinSpec& in)

@@ -65,6 +65,10 @@ Env key_env();
 // PATH plus the machine's system store only (no test CA anywhere).
 Env system_store_env();
 
+// The body of the test server's reply to GET `target` on its http listener
+// (HTTP/1.0: the server closes after it); fails the test when none comes.
+std::string http_get_body(const std::string& target);
+
 // Runs the built gptq with `args` (argv without argv[0]).
 RunResult run_gptq(const std::vector<std::string>& args,
                    const Env& env = key_env(),
