@@ -176,7 +176,9 @@ BatchResult completion_result(std::string_view text)
   return result;
 }
 
-std::optional<BatchItem> parse_plain_line(std::size_t line, std::string_view text)
+// The item of a line that is not blank, with its number and input (valid
+// UTF-8); nullopt for a blank line. Both input formats start here.
+static std::optional<BatchItem> start_item(std::size_t line, std::string_view text)
 {
   text = without_cr(text);
   if (trim(text).empty()) {
@@ -186,21 +188,27 @@ std::optional<BatchItem> parse_plain_line(std::size_t line, std::string_view tex
   item.line = line;
   item.input = std::string(text);
   require_utf8(item.input, line_phase(line));
-  item.prompt = item.input;
+  return item;
+}
+
+std::optional<BatchItem> parse_plain_line(std::size_t line, std::string_view text)
+{
+  auto item = start_item(line, text);
+  if (item) {
+    item->prompt = item->input;
+  }
   return item;
 }
 
 std::optional<BatchItem> parse_jsonl_line(std::size_t line, std::string_view text)
 {
-  text = without_cr(text);
-  if (trim(text).empty()) {
+  auto started = start_item(line, text);
+  if (!started) {
     return std::nullopt;
   }
-  BatchItem item;
-  item.line = line;
-  item.input = std::string(text);
+  BatchItem& item = *started;
+  text = item.input;
   const std::string phase = line_phase(line);
-  require_utf8(item.input, phase);
   std::string problem;
   const auto parsed = parse_json_line(text, problem);
   if (!parsed) {
@@ -240,7 +248,7 @@ std::optional<BatchItem> parse_jsonl_line(std::size_t line, std::string_view tex
   if (trim(item.prompt).empty()) {
     throw Error(ExitStatus::usage, phase, "the \"prompt\" is empty");
   }
-  return item;
+  return started;
 }
 
 std::string plain_result(std::string_view reply)
