@@ -1,5 +1,7 @@
 #include "text.hpp"
 
+#include "utf8_simd.hpp"
+
 #include <cstdint>
 #include <cstring>
 
@@ -57,6 +59,16 @@ std::size_t utf8_sequence_length(std::string_view s, std::size_t i)
 } // namespace
 
 std::optional<std::size_t> find_invalid_utf8(std::string_view text)
+{
+  // Almost all text is valid: the vector check says so at about ten times
+  // the speed of the byte loop, which then only runs to name the offset.
+  if (utf8_valid_simd(text).value_or(false)) {
+    return std::nullopt;
+  }
+  return find_invalid_utf8_bytewise(text);
+}
+
+std::optional<std::size_t> find_invalid_utf8_bytewise(std::string_view text)
 {
   std::size_t i = 0;
   while (i < text.size()) {

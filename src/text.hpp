@@ -12,6 +12,11 @@ namespace gptq {
 // above U+10FFFF count as malformed), or nullopt when all of it is valid.
 std::optional<std::size_t> find_invalid_utf8(std::string_view text);
 
+// The same as find_invalid_utf8, byte by byte, without the vector check
+// (utf8_simd.hpp) that find_invalid_utf8 tries first; the tests hold the
+// two against each other.
+std::optional<std::size_t> find_invalid_utf8_bytewise(std::string_view text);
+
 // Returns `text` made safe for one line of a terminal message: control
 // characters and line breaks become spaces, runs of white space collapse to
 // one, malformed UTF-8 bytes become '?', and the result is cut to at most

@@ -1,7 +1,10 @@
 #include "text.hpp"
 
+#include "utf8_simd.hpp"
+
 #include <boost/test/unit_test.hpp>
 
+#include <random>
 #include <vector>
 
 using namespace gptq;
@@ -57,6 +60,66 @@ BOOST_AUTO_TEST_CASE(find_invalid_utf8_in_long_ascii_runs)
     const auto end = find_invalid_utf8(text);
     BOOST_TEST_REQUIRE(end.has_value());
     BOOST_TEST(*end == text.size() - 1);
+  }
+}
+
+namespace {
+
+// Pieces that make every kind of sequence, well-formed or not, and every
+// boundary between them. The first twelve are well-formed.
+const std::vector<std::string> utf8_pieces = {
+  "a", "\t", std::string(1, '\0'), "\xC3\xA9", "\xE2\x82\xAC", "\xF0\x9F\x98\x80", "\xEF\xBF\xBF", "\xF4\x8F\xBF\xBF",
+  "\xED\x9F\xBF", "\xE0\xA0\x80", "\xF0\x90\x80\x80", "\xC2\x80",
+  // malformed, or cut short
+  "\x80", "\xBF", "\xC0\xAF", "\xC1\xBF", "\xC3", "\xE2\x82", "\xF0\x9F\x98", "\xE0\x80\xAF", "\xE0\x9F\xBF",
+  "\xED\xA0\x80", "\xED\xBF\xBF", "\xF0\x80\x80\x80", "\xF0\x8F\xBF\xBF", "\xF4\x90\x80\x80", "\xF5\x80\x80\x80",
+  "\xF8\x88\x80\x80\x80", "\xFE", "\xFF", "\xC3\xA9\xA9", "\xE2\x82\xAC\xAC"};
+
+// Holds the vector check and find_invalid_utf8 to the byte loop on `text`.
+void check_against_byte_loop(const std::string& text)
+{
+  const auto expected = find_invalid_utf8_bytewise(text);
+  BOOST_TEST((find_invalid_utf8(text) == expected));
+  const auto fast = utf8_valid_simd(text);
+#if defined(__x86_64__)
+  BOOST_TEST_REQUIRE(fast.has_value(), "no SSSE3 on an x86-64 machine: the vector check went untested");
+#endif
+  if (fast) {
+    BOOST_TEST(*fast == !expected.has_value());
+  }
+}
+
+} // namespace
+
+// The vector check works on 16-byte blocks and looks three bytes back: each
+// piece at every offset of two blocks, with every length of text after it,
+// so that it straddles each block boundary and the end of the text.
+BOOST_AUTO_TEST_CASE(utf8_vector_check_agrees_with_the_byte_loop_at_every_offset)
+{
+  for (const auto& piece : utf8_pieces) {
+    for (std::size_t before = 0; before < 34; ++before) {
+      for (std::size_t after = 0; after < 20; ++after) {
+        check_against_byte_loop(std::string(before, 'x') + piece + std::string(after, 'y'));
+      }
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(utf8_vector_check_agrees_with_the_byte_loop_on_random_mixes)
+{
+  std::mt19937 random(7);
+  std::uniform_int_distribution<std::size_t> pick(0, utf8_pieces.size() - 1);
+  std::uniform_int_distribution<int> count(0, 40);
+  std::uniform_int_distribution<int> chance(0, 9);
+  for (int round = 0; round < 20000; ++round) {
+    std::string text;
+    const int n = count(random);
+    for (int i = 0; i < n; ++i) {
+      // Mostly well-formed pieces, so that a malformed one stands alone.
+      const std::size_t k = pick(random);
+      text += chance(random) == 0 || k < 12 ? utf8_pieces[k] : utf8_pieces[k % 12];
+    }
+    check_against_byte_loop(text);
   }
 }
 
