@@ -1,7 +1,9 @@
 #include "input.hpp"
 
 #include "error.hpp"
+#include "large_buffer.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -25,7 +27,7 @@ std::string read_all_input(int fd, std::chrono::milliseconds hint_after, const s
     // A file of known size is read straight into place; the loop below
     // then finds the end (or what was appended meanwhile).
     const auto size = static_cast<std::size_t>(st.st_size);
-    data.reserve(size + 1);
+    reserve_large(data, size + 1);
     data.resize(size);
     std::size_t got = 0;
     while (got < size) {
@@ -61,7 +63,11 @@ std::string read_all_input(int fd, std::chrono::milliseconds hint_after, const s
     }
     const ssize_t n = read(fd, buffer, sizeof buffer);
     if (n > 0) {
-      data.append(buffer, static_cast<std::size_t>(n));
+      const auto got = static_cast<std::size_t>(n);
+      if (data.capacity() - data.size() < got) {
+        reserve_large(data, std::max(2 * data.capacity(), data.size() + got));
+      }
+      data.append(buffer, got);
       continue;
     }
     if (n == 0) {

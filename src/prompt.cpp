@@ -1,6 +1,7 @@
 #include "prompt.hpp"
 
 #include "error.hpp"
+#include "large_buffer.hpp"
 #include "text.hpp"
 
 #include <algorithm>
@@ -55,7 +56,7 @@ std::string assemble_user_message(const std::vector<std::string>& words,
   for (const auto& file : attachments) {
     size += file.name.size() + file.content.size() + 64;
   }
-  message.reserve(size);
+  reserve_large(message, size);
   for (std::size_t i = 0; i < words.size(); ++i) {
     if (i > 0) {
       message += ' ';

@@ -2,6 +2,7 @@
 
 #include "error.hpp"
 #include "json_text.hpp"
+#include "large_buffer.hpp"
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
@@ -140,7 +141,7 @@ std::string build_request_body(const Options& options, const std::string& user_m
       continue; // another field holds the same text
     }
     std::string body;
-    body.reserve(skeleton.size() + user_message.size() + user_message.size() / 8);
+    reserve_large(body, skeleton.size() + user_message.size() + user_message.size() / 8);
     body.append(skeleton, 0, at);
     append_json_string(body, user_message);
     body.append(skeleton, at + quoted.size());
