@@ -357,6 +357,10 @@ private:
         line_options.system = item.system;
       }
       line_options.fields.insert(line_options.fields.end(), item.fields.begin(), item.fields.end());
+      // Batch mode reads whole replies (and the Batch API has no streams):
+      // a stream field from -o or the line would break every line's reply.
+      std::erase_if(line_options.fields,
+                    [](const auto& field) { return field.first == "stream" || field.first == "stream_options"; });
       return build_request_body(line_options, assemble_user_message(options.prompt_words, item.prompt, attachments), to);
     };
     if (options.emit_batch) {

@@ -123,6 +123,7 @@ struct Result {
   std::string out;
   std::string err;
   ExitStatus status = ExitStatus::ok;
+  bool counted = true; // false for a blank line's place holder
 };
 
 struct Pending {
@@ -236,7 +237,10 @@ private:
       lines.feed({chunk.data(), n}, add);
       write_ready();
       notify();
-      while (!stopping_ && queue_.size() >= window()) {
+      // Counted in lines taken, not lines waiting to be sent: lines that
+      // need no request (bad, resumed, blank) must not pile up either
+      // while an early line is slow.
+      while (!stopping_ && next_seq_ >= written_ + window()) {
         co_await changed();
       }
     }
@@ -265,6 +269,15 @@ private:
       return;
     }
     if (!item) {
+      // A blank line: plain output keeps its place with an empty line, so
+      // that paste(1) lines the results up with the input; JSONL, whose
+      // records carry their line numbers, leaves it out.
+      if (!settings_.jsonl_out) {
+        Result blank;
+        blank.out = "\n";
+        blank.counted = false;
+        finish(next_seq_++, std::move(blank));
+      }
       return;
     }
     const std::size_t seq = next_seq_++;
@@ -514,9 +527,9 @@ private:
         erase_progress();
         *context_.err << r.err << std::flush;
       }
-      if (r.status == ExitStatus::ok) {
+      if (r.counted && r.status == ExitStatus::ok) {
         ++succeeded_;
-      } else {
+      } else if (r.counted) {
         ++failed_;
         if (batch_severity(r.status) > batch_severity(worst_)) {
           worst_ = r.status;
@@ -639,6 +652,9 @@ ExitStatus from_batch(const BatchSettings& settings,
       return;
     }
     if (!item) {
+      if (!settings.jsonl_out) {
+        out.write("\n"); // as run_batch does: the blank line keeps its place
+      }
       return;
     }
     const auto found = results.find(line);

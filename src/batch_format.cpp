@@ -60,9 +60,8 @@ std::optional<json::value> parse_json_line(std::string_view text, std::string& p
   return parser.release();
 }
 
-// Calls `each(number, text, terminated)` for every physical line of `text`,
-// numbered from 1; `terminated` is false only for a last line that has no
-// "\n" after it (a file cut off while it was written).
+// Calls `each(number, text)` for every physical line of `text`, numbered
+// from 1, a last line without "\n" too.
 template<typename F>
 void for_each_line(std::string_view text, F each)
 {
@@ -71,10 +70,10 @@ void for_each_line(std::string_view text, F each)
     ++number;
     const auto end = text.find('\n');
     if (end == std::string_view::npos) {
-      each(number, without_cr(text), false);
+      each(number, without_cr(text));
       return;
     }
-    each(number, without_cr(text.substr(0, end)), true);
+    each(number, without_cr(text.substr(0, end)));
     text.remove_prefix(end + 1);
   }
 }
@@ -306,9 +305,16 @@ std::string jsonl_error(std::size_t line, std::string_view input, int status, st
 std::map<std::size_t, std::string> resumed_outputs(std::string_view text, const std::string& path)
 {
   std::map<std::size_t, std::string> done;
-  for_each_line(text, [&](std::size_t number, std::string_view record_text, bool terminated) {
+  // A record that is not JSON is an error unless it is the last one: a run
+  // that was interrupted (Ctrl-C ends the line it cut; a kill does not) or
+  // a full disk leaves its last record cut short.
+  std::optional<Error> cut;
+  for_each_line(text, [&](std::size_t number, std::string_view record_text) {
     if (trim(record_text).empty()) {
       return;
+    }
+    if (cut) {
+      throw *cut;
     }
     const auto bad = [&](const std::string& what) {
       return Error(ExitStatus::usage,
@@ -319,10 +325,8 @@ std::map<std::size_t, std::string> resumed_outputs(std::string_view text, const 
     std::string problem;
     const auto record = parse_json_line(record_text, problem);
     if (!record) {
-      if (!terminated) {
-        return; // cut off by the interruption the run is resumed from
-      }
-      throw bad(problem);
+      cut = bad(problem);
+      return;
     }
     if (!record->is_object()) {
       throw bad("not a JSON object");
@@ -368,7 +372,7 @@ std::string batch_request_line(std::size_t line, std::string_view body_json)
 std::map<std::size_t, BatchResult> parse_batch_output(std::string_view text, const std::string& path)
 {
   std::map<std::size_t, BatchResult> results;
-  for_each_line(text, [&](std::size_t number, std::string_view record_text, bool) {
+  for_each_line(text, [&](std::size_t number, std::string_view record_text) {
     if (trim(record_text).empty()) {
       return;
     }

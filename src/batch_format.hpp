@@ -64,9 +64,9 @@ std::string jsonl_error(std::size_t line, std::string_view input, int status, st
 // Returns, from `text`, a previous --jsonl output, the output of every line
 // that has one: line number → output. Records with "error" are left out, so
 // that those lines are sent again; a later record of a line replaces an
-// earlier one; blank lines are skipped. A last line without its final "\n"
-// that is not JSON is ignored: the run that wrote it was interrupted in the
-// middle of it. Throws gptq::Error (usage, phase "PATH:LINE") for any other
+// earlier one; blank lines are skipped. A last record that is not JSON is
+// ignored: the run that wrote it was interrupted in the middle of it (with
+// or without the "\n" that Ctrl-C adds). Throws gptq::Error (usage, phase "PATH:LINE") for any other
 // line that is not a record with a positive "line" and a string "output" or
 // an "error".
 std::map<std::size_t, std::string> resumed_outputs(std::string_view text, const std::string& path);

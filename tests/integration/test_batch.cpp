@@ -612,6 +612,30 @@ BOOST_AUTO_TEST_CASE(input_jsonl_system_model_and_fields_reach_that_lines_reques
   }
 }
 
+// Batch mode reads whole replies: a stream field, from -o or from a line,
+// must not reach the server and turn a reply into an event stream that the
+// batch cannot read. (The request mode replies with the request it got.)
+BOOST_AUTO_TEST_CASE(a_stream_field_never_reaches_the_server_in_batch_mode)
+{
+  const std::string input = R"({"prompt":"one","stream":true,"stream_options":{"include_usage":true}})"
+                            "\n"
+                            R"({"prompt":"two"})"
+                            "\n";
+  const RunResult r = run_gptq_https(
+    "request", { "-L", "--input-jsonl", "--jsonl", "-o", "stream=true", "-o", "seed=3" }, StdinSpec::of(input));
+  BOOST_REQUIRE_MESSAGE(!r.killed, r.describe());
+  BOOST_TEST(r.exit_code == 0, r.describe());
+  const auto records = jsonl_records(r.out);
+  BOOST_TEST_REQUIRE(records.size() == 2u, r.describe());
+  for (const auto& record : records) {
+    const json::object seen = json::parse(string_at(record, "output")).as_object();
+    const json::object body = json::parse(string_at(seen, "body")).as_object();
+    BOOST_TEST(!body.contains("stream"), json::serialize(body));
+    BOOST_TEST(!body.contains("stream_options"), json::serialize(body));
+    BOOST_TEST(body.contains("seed"), json::serialize(body)); // the other -o fields stay
+  }
+}
+
 BOOST_AUTO_TEST_CASE(bad_input_jsonl_lines_fail_alone)
 {
   const std::string input = R"({"prompt":"good one"})"

@@ -178,11 +178,17 @@ BOOST_AUTO_TEST_CASE(results_come_in_input_order_whatever_order_they_finish_in)
   BOOST_TEST(r.server.connections == 8);
 }
 
-BOOST_AUTO_TEST_CASE(blank_lines_are_skipped_and_the_last_line_needs_no_newline)
+// Plain output has a line for every input line, so that paste(1) lines
+// them up; JSONL records carry their line numbers instead.
+BOOST_AUTO_TEST_CASE(blank_lines_are_not_sent_but_keep_their_place_and_the_last_line_needs_no_newline)
 {
   const Run r = run("a\n\n   \nb");
-  BOOST_TEST(r.out == "echo: a\necho: b\n");
+  BOOST_TEST(r.out == "echo: a\n\n\necho: b\n");
   BOOST_TEST(r.server.prompts.size() == 2u);
+  BatchSettings jsonl;
+  jsonl.jsonl_out = true;
+  const Run j = run("a\n\n   \nb", jsonl);
+  BOOST_TEST(j.out == jsonl_result(1, "a", "echo: a") + jsonl_result(4, "b", "echo: b"));
 }
 
 BOOST_AUTO_TEST_CASE(a_failed_line_is_an_empty_line_and_a_message_and_the_rest_go_on)

@@ -284,6 +284,9 @@ BOOST_AUTO_TEST_CASE(resume_ignores_a_last_line_cut_off_by_the_interruption)
   const auto done = resumed_outputs(cut, "old.jsonl");
   BOOST_TEST(done.size() == 2u);
   BOOST_TEST(done.at(2) == "two");
+  // Ctrl-C ends the line it cut; trailing blank lines change nothing.
+  BOOST_TEST(resumed_outputs(cut + "\n", "old.jsonl").size() == 2u);
+  BOOST_TEST(resumed_outputs(cut + "\n\n", "old.jsonl").size() == 2u);
   // Cut just before its "\n", the last record is whole: it counts.
   const std::string whole = previous + R"({"line":3,"input":"c","output":"three"})";
   BOOST_TEST(resumed_outputs(whole, "old.jsonl").at(3) == "three");
@@ -301,7 +304,7 @@ BOOST_AUTO_TEST_CASE(resume_bad_lines_name_the_file_and_line)
   const std::string good = jsonl_result(1, "a", "one");
   const Case cases[] = {
     { good + "{\"line\":2,\"out\n" + good, "old.jsonl:2", "not valid JSON" },
-    { good + "{\"line\":2,\"out\n", "old.jsonl:2", "not valid JSON" }, // ends in "\n": not cut off
+    { good + "{\"line\":2,\"out\n   \n" + good, "old.jsonl:2", "not valid JSON" }, // not the last record
     { good + "[1,2]\n", "old.jsonl:2", "not a JSON object" },
     { good + good + "{\"input\":\"x\",\"output\":\"y\"}\n", "old.jsonl:3", "no positive \"line\"" },
     { "{\"line\":0,\"output\":\"y\"}\n", "old.jsonl:1", "no positive \"line\"" },
