@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Builds the Debian package of BUILD_DIR with cpack into OUT_DIR and checks
+# its metadata and contents with dpkg-deb: what `apt-get install ./gptq_*.deb`
+# would install, without installing it (CI does that: check_installed.sh).
+#
+#   tests/package/check_deb.sh BUILD_DIR OUT_DIR VERSION
+set -euo pipefail
+build="$1"
+out="$2"
+version="$3"
+
+fail() {
+  echo "check_deb: $*" >&2
+  exit 1
+}
+
+rm -rf "$out"
+mkdir -p "$out"
+cpack --config "$build/CPackConfig.cmake" -G DEB -B "$out" > "$out/cpack.log" 2>&1 || {
+  cat "$out/cpack.log" >&2
+  fail "cpack failed"
+}
+deb="$out/gptq_${version}_$(dpkg --print-architecture).deb"
+[ -f "$deb" ] || fail "no $deb (cpack made: $(ls "$out"))"
+
+field() { dpkg-deb -f "$deb" "$1"; }
+[ "$(field Package)" = gptq ] || fail "Package is '$(field Package)'"
+[ "$(field Version)" = "$version" ] || fail "Version is '$(field Version)', not $version"
+[ "$(field Architecture)" = "$(dpkg --print-architecture)" ] || fail "Architecture is '$(field Architecture)'"
+[ -n "$(field Maintainer)" ] || fail "no Maintainer"
+[ "$(field Section)" = utils ] || fail "Section is '$(field Section)'"
+case "$(field Description)" in
+  *OpenAI-compatible*) ;;
+  *) fail "Description: '$(field Description)'" ;;
+esac
+
+# Depends names the package of every shared library gptq links, and only
+# those: dpkg-shlibdeps' answer for the binary in the package.
+depends="$(field Depends)"
+tmp="$out/root"
+dpkg-deb -x "$deb" "$tmp"
+for lib in $(objdump -p "$tmp/usr/bin/gptq" | awk '/NEEDED/ { print $2 }'); do
+  path="$(ldconfig -p | awk -v l="$lib" '$1 == l && /x86-64|64bit|AArch64/ { print $NF; exit }')"
+  [ -n "$path" ] || path="$(ldconfig -p | awk -v l="$lib" '$1 == l { print $NF; exit }')"
+  # dpkg knows the path it unpacked, which merged /usr may have moved.
+  owner=""
+  for candidate in "$path" "$(readlink -f "$path")" "/usr$path" "${path#/usr}"; do
+    owner="$(dpkg -S "$candidate" 2>/dev/null | head -1 | cut -d: -f1 || true)"
+    [ -z "$owner" ] || break
+  done
+  [ -n "$owner" ] || fail "no package owns $path ($lib)"
+  case ", $depends" in
+    *", $owner "* | *", $owner,"* | *", $owner") ;;
+    *) fail "gptq links $lib ($owner), which Depends ('$depends') lacks" ;;
+  esac
+done
+case "$depends" in
+  *libssl3*) ;;
+  *) fail "Depends ('$depends') lacks libssl3" ;;
+esac
+
+for file in usr/bin/gptq usr/share/man/man1/gptq.1 usr/share/doc/gptq/copyright; do
+  [ -f "$tmp/$file" ] || fail "the package lacks /$file"
+done
+said="$("$tmp/usr/bin/gptq" --version)"
+[ "${said%%$'\n'*}" = "gptq $version" ] || fail "the packaged gptq --version says '$said'"
+echo "check_deb: $(basename "$deb"): Depends: $depends"
