@@ -508,9 +508,28 @@ private:
 
 std::string version_text()
 {
-  return std::string("gptq ") + GPTQ_VERSION + "\n" + "Boost " + std::to_string(BOOST_VERSION / 100000) + "." +
-         std::to_string(BOOST_VERSION / 100 % 1000) + "." + std::to_string(BOOST_VERSION % 100) + ", " +
-         OpenSSL_version(OPENSSL_VERSION) + "\n";
+  // As curl -V does: what a bug report needs. Boost is compiled in, so its
+  // version is the headers'; OpenSSL is the shared library found at run
+  // time, which a system update may have changed since the build.
+  std::string text = std::string("gptq ") + GPTQ_VERSION + "\n";
+  text += "Boost " + std::to_string(BOOST_VERSION / 100000) + "." + std::to_string(BOOST_VERSION / 100 % 1000) + "." +
+          std::to_string(BOOST_VERSION % 100) + ", " + OpenSSL_version(OPENSSL_VERSION);
+  if (OpenSSL_version_num() != OPENSSL_VERSION_NUMBER) {
+    text += std::string(" (built with ") + OPENSSL_VERSION_TEXT + ")";
+  }
+  text += "\n";
+#if defined(__clang__)
+  text += "built with clang " __clang_version__;
+#elif defined(__GNUC__)
+  text += "built with GCC " __VERSION__;
+#endif
+#if defined(__x86_64__)
+  text += " for x86_64";
+#elif defined(__aarch64__)
+  text += " for aarch64";
+#endif
+  text += "\n";
+  return text;
 }
 
 int run_app(std::span<const char* const> args, const AppContext& context)

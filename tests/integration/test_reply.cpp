@@ -222,6 +222,9 @@ BOOST_AUTO_TEST_CASE(help_and_version_exit_zero)
   {
     BOOST_TEST(version.exit_code == 0);
     BOOST_TEST(starts_with(version.out, "gptq "));
+    // The libraries a bug report needs, as curl -V names them.
+    BOOST_TEST(contains(version.out, "\nBoost 1."));
+    BOOST_TEST(contains(version.out, ", OpenSSL 3."));
     BOOST_TEST(version.err == "");
   }
 }
