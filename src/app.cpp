@@ -222,7 +222,7 @@ public:
   {
     const Settings settings = resolve_settings(args, context_.env);
     const Command& command = settings.command;
-    ReplyWriter out(context_.stdout_fd);
+    ReplyWriter out(context_.stdout_fd, ReplyWriter::Ending::one_newline);
     if (command.action == Command::Action::list_roles) {
       for (const auto& name : settings.role_names) {
         out.write(name + "\n");

@@ -16,6 +16,39 @@ void ReplyWriter::write(std::string_view piece)
   if (piece.empty()) {
     return;
   }
+  if (ending_ == Ending::keep_blank_lines) {
+    emit(piece);
+    return;
+  }
+  constexpr std::string_view line_end = "\r\n";
+  if (at_line_end() && piece.find_first_not_of(line_end) == std::string_view::npos) {
+    trailing_.append(piece); // maybe the end of the reply: held back
+    return;
+  }
+  if (!trailing_.empty()) {
+    // Text follows: the blank lines held back were inside the reply.
+    std::string held;
+    held.swap(trailing_);
+    emit(held);
+  }
+  // The run of line ends at the end of the piece is written up to its
+  // first '\n'; the rest is held back.
+  const auto last_text = piece.find_last_not_of(line_end);
+  const auto run_start = last_text == std::string_view::npos ? 0 : last_text + 1;
+  const auto first_newline = piece.find('\n', run_start);
+  if (first_newline == std::string_view::npos) {
+    emit(piece);
+    return;
+  }
+  emit(piece.substr(0, first_newline + 1));
+  trailing_.assign(piece.substr(first_newline + 1));
+}
+
+void ReplyWriter::emit(std::string_view piece)
+{
+  if (piece.empty()) {
+    return;
+  }
   if (held_) {
     pending_.append(piece);
     return;
@@ -63,8 +96,9 @@ void ReplyWriter::write_out(std::string_view bytes)
 
 void ReplyWriter::finish()
 {
-  if (!(pending_.empty() ? ends_with_newline_ : pending_.back() == '\n')) {
-    write("\n");
+  trailing_.clear();
+  if (!at_line_end()) {
+    emit("\n");
   }
 }
 

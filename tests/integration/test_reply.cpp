@@ -16,10 +16,14 @@ using namespace gptq::it;
 namespace {
 
 // The echo server returns the user message unchanged: stdout is the message
-// plus one newline unless it already ends with one.
+// ending in exactly one newline: one is added if it has none, and the line
+// ends after its first one at the end are dropped.
 std::string echoed(const std::string& message)
 {
-  return !message.empty() && message.back() == '\n' ? message : message + "\n";
+  const auto last_text = message.find_last_not_of("\r\n");
+  const auto run_start = last_text == std::string::npos ? 0 : last_text + 1;
+  const auto first_newline = message.find('\n', run_start);
+  return first_newline == std::string::npos ? message + "\n" : message.substr(0, first_newline + 1);
 }
 
 struct PassthroughCase {
@@ -43,6 +47,7 @@ const std::vector<PassthroughCase> passthrough_cases{
   { "crlf", "line one\r\nline two\r\n" },
   { "crlf_no_final_newline", "line one\r\nline two" },
   { "two_final_newlines", "paragraph\n\n" },
+  { "blank_lines_inside", "one\n\n\ntwo\n" },
   { "leading_and_trailing_spaces", "   indented   \n" },
   { "control_characters", std::string("bell\x07 esc\x1B[31m nul-free\x7F\n") },
   { "long_lines", std::string(2000, 'x') + "\n" + std::string(3000, 'y') },

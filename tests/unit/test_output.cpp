@@ -121,6 +121,70 @@ BOOST_AUTO_TEST_CASE(finish_sees_the_held_text)
   BOOST_TEST(w.take() == (List{"ends with one\n"}));
 }
 
+namespace {
+
+// The bytes a whole sequence of writes leaves in the file, joined.
+std::string joined(const std::vector<std::string>& pieces, ReplyWriter::Ending ending)
+{
+  Writes w;
+  ReplyWriter out(w.in, ending);
+  for (const auto& piece : pieces) {
+    out.write(piece);
+  }
+  out.finish();
+  std::string all;
+  for (const auto& write : w.take()) {
+    all += write;
+  }
+  return all;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(one_newline_drops_the_blank_lines_at_the_end)
+{
+  constexpr auto one = ReplyWriter::Ending::one_newline;
+  BOOST_TEST(joined({"text"}, one) == "text\n");
+  BOOST_TEST(joined({"text\n"}, one) == "text\n");
+  BOOST_TEST(joined({"text\n\n\n"}, one) == "text\n");
+  BOOST_TEST(joined({"te", "xt\n", "\n", "", "\n"}, one) == "text\n");
+  BOOST_TEST(joined({"crlf\r\n\r\n\r\n"}, one) == "crlf\r\n");
+  BOOST_TEST(joined({"crlf\r", "\n\r", "\n"}, one) == "crlf\r\n");
+  BOOST_TEST(joined({"\n\n"}, one) == "\n");
+  BOOST_TEST(joined({}, one) == "\n");
+}
+
+BOOST_AUTO_TEST_CASE(one_newline_keeps_blank_lines_inside_the_text)
+{
+  constexpr auto one = ReplyWriter::Ending::one_newline;
+  BOOST_TEST(joined({"\n\nlead"}, one) == "\n\nlead\n");
+  BOOST_TEST(joined({"a\n\n", "\n", "b\n\n"}, one) == "a\n\n\nb\n");
+  BOOST_TEST(joined({"a\n", "\r\n", "b"}, one) == "a\n\r\nb\n");
+}
+
+BOOST_AUTO_TEST_CASE(keep_blank_lines_writes_the_text_as_it_is)
+{
+  constexpr auto keep = ReplyWriter::Ending::keep_blank_lines;
+  BOOST_TEST(joined({"a\n", "\n"}, keep) == "a\n\n");
+  BOOST_TEST(joined({"\n", "\n"}, keep) == "\n\n");
+}
+
+BOOST_AUTO_TEST_CASE(one_newline_writes_a_line_as_soon_as_it_ends)
+{
+  // A reader waiting for whole lines gets each at once; only the blank
+  // lines after it wait for the text that follows them.
+  Writes w;
+  ReplyWriter out(w.in, ReplyWriter::Ending::one_newline);
+  out.write("first\n\n");
+  BOOST_TEST(w.take() == (List{"first\n"}));
+  out.write("\n");
+  BOOST_TEST(w.take().empty());
+  out.write("second");
+  BOOST_TEST(w.take() == (List{"\n\n", "second"}));
+  out.finish();
+  BOOST_TEST(w.take() == (List{"\n"}));
+}
+
 BOOST_AUTO_TEST_CASE(a_failed_write_drops_what_was_held)
 {
   const int read_only = ::open("/dev/null", O_RDONLY);
