@@ -1,0 +1,141 @@
+// What an editor that runs gptq as a filter relies on (editors/README.md):
+// the reply ends in exactly one newline however many the model sent, nothing
+// but the reply reaches stdout, no terminal control bytes reach a stdout or
+// stderr that is not a terminal, and a failure leaves stdout empty unless
+// reply text had already been written (then the exit status says so).
+
+#include "harness.hpp"
+
+#include <boost/test/data/monomorphic.hpp>
+#include <boost/test/data/test_case.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <fstream>
+#include <ostream>
+#include <sstream>
+
+namespace data = boost::unit_test::data;
+using namespace gptq::it;
+
+namespace {
+
+struct EndingCase {
+  const char* name;
+  std::string input; // what the echo modes send back as the reply
+  std::string out;   // gptq's stdout
+};
+
+std::ostream& operator<<(std::ostream& os, const EndingCase& c)
+{
+  return os << c.name;
+}
+
+const std::vector<EndingCase> ending_cases{
+  { "no_newline", "fixed text", "fixed text\n" },
+  { "one_newline", "fixed text\n", "fixed text\n" },
+  { "two_newlines", "fixed text\n\n", "fixed text\n" },
+  { "several_newlines", "line one\nline two\n\n\n\n\n", "line one\nline two\n" },
+  { "crlf_blank_lines", "line one\r\n\r\n\r\n", "line one\r\n" },
+  { "blank_lines_inside_stay", "para one\n\n\npara two\n\n", "para one\n\n\npara two\n" },
+  { "leading_blank_lines_stay", "\n\ntext\n\n", "\n\ntext\n" },
+};
+
+// The modes that frame the same reply differently: one JSON body, one in
+// 7-byte HTTP chunks, and a stream of 4-byte pieces.
+const std::vector<std::string> echo_modes{ "echo", "chunked", "sse" };
+
+// True when `text` holds an escape (ESC, or the C1 CSI) or a carriage
+// return that is not part of a "\r\n".
+bool has_terminal_control(const std::string& text)
+{
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c == 0x1B || c == 0x9B || (c == '\r' && (i + 1 == text.size() || text[i + 1] != '\n'))) {
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string read_whole(const std::string& path)
+{
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(editors)
+
+BOOST_DATA_TEST_CASE(the_reply_ends_in_exactly_one_newline, data::make(ending_cases), c)
+{
+  for (const auto& mode : echo_modes) {
+    BOOST_TEST_CONTEXT("mode " << mode)
+    {
+      check_success(run_gptq_https(mode, {}, StdinSpec::of(c.input)), c.out);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_slow_reply_brings_nothing_but_the_reply_when_not_terminals)
+{
+  // slow-head/900 waits long enough for the spinner (shown after 300 ms),
+  // which must not appear: stdout and stderr are pipes here.
+  const RunResult r = run_gptq_https("slow-head/900", {}, StdinSpec::of("the text\n"));
+  check_success(r, "the text\n");
+  BOOST_TEST(!has_terminal_control(r.out), r.describe());
+  BOOST_TEST(!has_terminal_control(r.err), r.describe());
+}
+
+BOOST_AUTO_TEST_CASE(a_warning_goes_to_stderr_without_terminal_control)
+{
+  const RunResult r = run_gptq_https("sse-length", {}, StdinSpec::of("cut short\n"));
+  BOOST_TEST(r.exit_code == 0, r.describe());
+  BOOST_TEST(r.out == "cut short\n", r.describe());
+  BOOST_TEST(contains(r.err, "gptq: warning: the reply was cut at the token limit"), r.describe());
+  BOOST_TEST(!has_terminal_control(r.err), r.describe());
+}
+
+BOOST_AUTO_TEST_CASE(a_failure_leaves_stdout_empty_and_stderr_one_plain_line)
+{
+  for (const std::string mode : { "status/500", "status/401", "html502", "malformed", "drop" }) {
+    BOOST_TEST_CONTEXT("mode " << mode)
+    {
+      const RunResult r = run_gptq_https(mode, { "--retries", "0" }, StdinSpec::of("the text\n"));
+      BOOST_TEST(r.exit_code != 0, r.describe());
+      BOOST_TEST(r.out.empty(), r.describe());
+      BOOST_TEST(starts_with(r.err, "gptq: "), r.describe());
+      BOOST_TEST(r.err.find('\n') == r.err.size() - 1, r.describe());
+      BOOST_TEST(!has_terminal_control(r.err), r.describe());
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_stream_that_breaks_off_keeps_its_text_but_fails)
+{
+  // The one failure with something on stdout: a filter must go by the exit
+  // status (editors/gptq.vim and gptq-filter do), not by an empty stdout.
+  const RunResult r = run_gptq_https("sse-error", {}, StdinSpec::of("some words to echo\n"));
+  BOOST_TEST(r.exit_code == 8, r.describe());
+  BOOST_TEST(!r.out.empty(), r.describe());
+  BOOST_TEST((r.out.back() == '\n'), r.describe());
+  BOOST_TEST(contains(r.err, "incomplete"), r.describe());
+  BOOST_TEST(!has_terminal_control(r.out + r.err), r.describe());
+}
+
+BOOST_AUTO_TEST_CASE(stdout_to_a_file_gets_only_the_reply_when_stderr_is_a_terminal)
+{
+  // A terminal editor running gptq with stdout to a file and stderr left on
+  // the terminal: the spinner goes to the terminal, never into the file.
+  const std::string out = scratch_dir() + "/editor-out.txt";
+  const std::string command = std::string("printf 'the text\\n\\n\\n' | '") + GPTQ_BIN + "' --base-url '" +
+                              https_url("slow-head/900") + "' --cacert '" + cert("ca.pem") + "' > '" + out + "'";
+  const RunResult r = run({"/usr/bin/script", "-qec", command, "/dev/null"}, key_env(), StdinSpec::dev_null());
+  BOOST_TEST(r.exit_code == 0, r.describe());
+  BOOST_TEST(contains(r.out, "\r- "), "the spinner showed on the terminal: " << r.describe());
+  BOOST_TEST(read_whole(out) == "the text\n");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
