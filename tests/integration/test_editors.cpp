@@ -65,6 +65,18 @@ std::string read_whole(const std::string& path)
   return text.str();
 }
 
+// Runs editors/gptq-filter with `filter_args`, then gptq's URL options for
+// `mode`, on `input`, with the built gptq as its GPTQ.
+RunResult run_filter(const std::vector<std::string>& filter_args, const std::string& mode, const std::string& input)
+{
+  std::vector<std::string> argv{ "/bin/sh", std::string(GPTQ_SOURCE_DIR) + "/editors/gptq-filter" };
+  argv.insert(argv.end(), filter_args.begin(), filter_args.end());
+  argv.insert(argv.end(), { "--base-url", https_url(mode), "--cacert", cert("ca.pem"), "--retries", "0", "fix this" });
+  Env env = key_env();
+  env["GPTQ"] = GPTQ_BIN;
+  return run(argv, env, StdinSpec::of(input));
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(editors)
@@ -136,6 +148,51 @@ BOOST_AUTO_TEST_CASE(stdout_to_a_file_gets_only_the_reply_when_stderr_is_a_termi
   BOOST_TEST(r.exit_code == 0, r.describe());
   BOOST_TEST(contains(r.out, "\r- "), "the spinner showed on the terminal: " << r.describe());
   BOOST_TEST(read_whole(out) == "the text\n");
+}
+
+// gptq-filter, for editors that always put a filter's output in place of
+// the text (editors/README.md): the reply on success; on failure nothing,
+// or the input back with --replace, and the error where it is told.
+BOOST_AUTO_TEST_CASE(gptq_filter_passes_a_good_reply_through)
+{
+  const RunResult r = run_filter({ "--replace" }, "echo", "some text\n");
+  BOOST_TEST(r.exit_code == 0, r.describe());
+  BOOST_TEST(r.out == "fix this\n\nsome text\n", r.describe());
+  BOOST_TEST(r.err == "", r.describe());
+}
+
+BOOST_AUTO_TEST_CASE(gptq_filter_puts_the_text_back_when_gptq_fails)
+{
+  const std::string input = "line one\n\"quoted\" \\ line two\n\n";
+  const RunResult replaced = run_filter({ "--replace" }, "status/500", input);
+  BOOST_TEST(replaced.exit_code == 7, replaced.describe());
+  BOOST_TEST(replaced.out == input, replaced.describe());
+  BOOST_TEST(starts_with(replaced.err, "gptq: "), replaced.describe());
+
+  const RunResult plain = run_filter({}, "status/500", input);
+  BOOST_TEST(plain.exit_code == 7, plain.describe());
+  BOOST_TEST(plain.out == "", plain.describe());
+
+  // A stream cut short leaves text on gptq's stdout: not on the filter's.
+  const RunResult broken = run_filter({ "--replace" }, "sse-error", "some words to echo\n");
+  BOOST_TEST(broken.exit_code == 8, broken.describe());
+  BOOST_TEST(broken.out == "some words to echo\n", broken.describe());
+}
+
+BOOST_AUTO_TEST_CASE(gptq_filter_sends_errors_to_a_file_when_told)
+{
+  // Helix puts a filter's stderr in the text: --errors-to keeps it empty.
+  const std::string errors = scratch_dir() + "/filter-errors.txt";
+  const RunResult r = run_filter({ "--errors-to", errors }, "status/500", "text\n");
+  BOOST_TEST(r.exit_code == 7, r.describe());
+  BOOST_TEST(r.out == "", r.describe());
+  BOOST_TEST(r.err == "", r.describe());
+  BOOST_TEST(starts_with(read_whole(errors), "gptq: "), read_whole(errors));
+  // A warning after a reply is not let through silently either.
+  const RunResult warned = run_filter({}, "sse-length", "cut short\n");
+  BOOST_TEST(warned.exit_code == 1, warned.describe());
+  BOOST_TEST(warned.out == "", warned.describe());
+  BOOST_TEST(contains(warned.err, "token limit"), warned.describe());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
