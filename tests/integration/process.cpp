@@ -6,6 +6,8 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <stdexcept>
 #include <thread>
 #include <utility>
@@ -253,6 +255,13 @@ std::string escaped(const std::string& text, std::size_t limit)
   return out;
 }
 
+// The whole contents of the file at `path` (empty when it cannot be read).
+std::string file_contents(const std::string& path)
+{
+  std::ifstream file(path, std::ios::binary);
+  return { std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>() };
+}
+
 } // namespace
 
 std::string RunResult::describe() const
@@ -329,6 +338,28 @@ RunResult run(const std::vector<std::string>& argv,
 
   const auto deadline = start + limit;
   const auto write_stdin_at = start + in.delay;
+  // What stdin gets; StdinSpec::rest is added once it is due.
+  std::string to_write = in.bytes;
+  bool holding = static_cast<bool>(input.write) && static_cast<bool>(in.rest_when);
+  const auto rest_deadline = start + in.rest_limit;
+  auto release_rest = [&] {
+    if (holding) {
+      holding = false;
+      to_write += in.rest;
+    }
+  };
+  // Stdout as watchers see it: the pipe's bytes, or the file's contents.
+  const bool watch_file = !stdout_path.empty() && (on_stdout || holding);
+  std::string file_out;
+  auto watched = [&]() -> const std::string& { return watch_file ? file_out : result.out; };
+  auto stdout_grew = [&] {
+    if (on_stdout) {
+      on_stdout(watched(), pid);
+    }
+    if (holding && in.rest_when(watched())) {
+      release_rest();
+    }
+  };
   std::size_t written = 0;
   bool out_open = static_cast<bool>(out.read);
   bool err_open = true;
@@ -338,8 +369,18 @@ RunResult run(const std::vector<std::string>& argv,
       kill(pid, SIGKILL);
       result.killed = true;
     }
+    if (watch_file) {
+      std::string contents = file_contents(stdout_path);
+      if (contents.size() > file_out.size()) {
+        file_out = std::move(contents);
+        stdout_grew();
+      }
+    }
+    if (holding && now >= rest_deadline) {
+      release_rest();
+    }
     const bool stdin_due = now >= write_stdin_at;
-    if (input.write && stdin_due && written == in.bytes.size()) {
+    if (input.write && stdin_due && !holding && written == to_write.size()) {
       input.write.reset();
     }
 
@@ -350,12 +391,18 @@ RunResult run(const std::vector<std::string>& argv,
     if (err_open) {
       fds.push_back({ err.read.get(), POLLIN, 0 });
     }
-    if (input.write && stdin_due) {
+    if (input.write && stdin_due && written < to_write.size()) {
       fds.push_back({ input.write.get(), POLLOUT, 0 });
     }
     auto wake = result.killed ? now + milliseconds(1000) : deadline;
     if (input.write && !stdin_due) {
       wake = std::min(wake, write_stdin_at);
+    }
+    if (holding) {
+      wake = std::min(wake, rest_deadline);
+    }
+    if (watch_file) {
+      wake = std::min(wake, now + milliseconds(20));
     }
     const auto wait_ms = std::chrono::duration_cast<milliseconds>(wake - now).count();
     const int ready = poll(fds.data(), fds.size(), static_cast<int>(std::clamp<long long>(wait_ms, 0, 60000)));
@@ -374,8 +421,8 @@ RunResult run(const std::vector<std::string>& argv,
       if (p.fd == out.read.get()) {
         const std::size_t before = result.out.size();
         out_open = drain(p.fd, result.out);
-        if (on_stdout && result.out.size() > before) {
-          on_stdout(result.out, pid);
+        if (result.out.size() > before) {
+          stdout_grew();
         }
       } else if (p.fd == err.read.get()) {
         err_open = drain(p.fd, result.err);
@@ -386,14 +433,14 @@ RunResult run(const std::vector<std::string>& argv,
           input.write.reset();
           continue;
         }
-        const ssize_t n = write(p.fd, in.bytes.data() + written, in.bytes.size() - written);
+        const ssize_t n = write(p.fd, to_write.data() + written, to_write.size() - written);
         if (n > 0) {
           written += static_cast<std::size_t>(n);
         } else if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
           input.write.reset();
           continue;
         }
-        if (written == in.bytes.size()) {
+        if (written == to_write.size() && !holding) {
           input.write.reset();
         }
       }

@@ -39,6 +39,28 @@ struct StdinSpec {
   {
     return { Kind::pipe, std::move(bytes), ms };
   }
+
+  // Kind::pipe only: when set, the pipe stays open after `bytes` until
+  // `rest_when` returns true for the child's stdout so far (asked each time
+  // more of it arrives), or until `rest_limit` after the start whatever it
+  // says; then `rest` follows and the pipe closes.
+  std::function<bool(const std::string& out_so_far)> rest_when = {};
+  std::string rest = {};
+  std::chrono::milliseconds rest_limit{ 0 };
+
+  // `first` at once, then `rest` and end of file as soon as `when` is true
+  // for stdout so far, or after `limit` anyway (so that a test cannot hang).
+  static StdinSpec in_two_parts(std::string first,
+                                std::function<bool(const std::string& out_so_far)> when,
+                                std::string rest,
+                                std::chrono::milliseconds limit)
+  {
+    StdinSpec spec = of(std::move(first));
+    spec.rest_when = std::move(when);
+    spec.rest = std::move(rest);
+    spec.rest_limit = limit;
+    return spec;
+  }
 };
 
 struct RunResult {
@@ -66,7 +88,9 @@ constexpr std::chrono::milliseconds default_run_limit{ 30000 };
 // `killed`. Throws std::runtime_error when the child cannot be started.
 // `on_stdout`, when given, is called with the stdout read so far and the
 // child's pid each time more of it arrives, while the child may still run
-// (tests of streaming and of signals act from there).
+// (tests of streaming and of signals act from there). When stdout goes to
+// `stdout_path`, `on_stdout` (and StdinSpec::rest_when) get that file's
+// contents instead, looked at every 20 ms.
 using StdoutWatcher = std::function<void(const std::string& out_so_far, int pid)>;
 RunResult run(const std::vector<std::string>& argv,
               const Env& env,
