@@ -15,9 +15,12 @@
 
 #include <cstdio>
 #include <fstream>
+#include <functional>
+#include <optional>
 #include <set>
 #include <sstream>
 
+#include <fcntl.h>
 #include <unistd.h>
 
 using namespace gptq;
@@ -32,7 +35,12 @@ struct Server {
   int most_in_flight = 0;
   int connections = 0;
   std::vector<std::string> prompts; // in the order they were sent
+  std::vector<int> in_flight_at_send; // in_flight, that request included, as each of `prompts` was sent
   std::set<std::string> limited;    // prompts already answered with a 429 once
+  std::optional<std::size_t> limited_at; // how many requests had been sent when the first such 429 went back
+  // Awaited when a request arrives, before it is answered (tests act on the
+  // batch's input from here).
+  std::function<net::awaitable<void>(const std::string& prompt)> on_send;
 };
 
 // Answers by the user message: "fail..." 500, "bad..." 400, "quota..." 429
@@ -49,6 +57,10 @@ public:
     const std::string prompt(messages.back().at("content").as_string());
     server_.prompts.push_back(prompt);
     server_.most_in_flight = std::max(server_.most_in_flight, ++server_.in_flight);
+    server_.in_flight_at_send.push_back(server_.in_flight);
+    if (server_.on_send) {
+      co_await server_.on_send(prompt);
+    }
     int delay = 1;
     if (prompt.starts_with("slow")) {
       delay = std::stoi(prompt.substr(4));
@@ -73,6 +85,9 @@ public:
       response.status = 429;
       response.body = R"({"error":{"message":"You exceeded your quota","code":"insufficient_quota"}})";
     } else if (prompt.starts_with("limit") && server_.limited.insert(prompt).second) {
+      if (!server_.limited_at) {
+        server_.limited_at = server_.prompts.size();
+      }
       response.status = 429;
       response.headers.push_back({"Retry-After", "0"});
       response.body = R"({"error":{"message":"slow down","code":"rate_limit_exceeded"}})";
@@ -127,14 +142,17 @@ struct Run {
   Server server;
 };
 
-Run run(const std::string& input, BatchSettings settings = {})
+// Runs the batch with stdin `in_fd`; `on_send` becomes the server's.
+Run run_on(int in_fd,
+           const BatchSettings& settings,
+           std::function<net::awaitable<void>(const std::string& prompt)> on_send = {})
 {
   Run r;
-  TempFile in(input);
+  r.server.on_send = std::move(on_send);
   TempFile out;
   std::ostringstream err;
   BatchContext context;
-  context.in_fd = in.fd();
+  context.in_fd = in_fd;
   context.out_fd = out.fd();
   context.err = &err;
   context.connect = [&](const net::any_io_executor&) { return std::make_unique<FakeConnection>(r.server); };
@@ -151,6 +169,12 @@ Run run(const std::string& input, BatchSettings settings = {})
   r.out = out.contents();
   r.err = err.str();
   return r;
+}
+
+Run run(const std::string& input, BatchSettings settings = {})
+{
+  TempFile in(input);
+  return run_on(in.fd(), settings);
 }
 
 } // namespace
@@ -229,6 +253,36 @@ BOOST_AUTO_TEST_CASE(a_rate_limit_is_waited_out_and_the_line_succeeds)
   BOOST_TEST(r.server.prompts.size() == 3u);
 }
 
+BOOST_AUTO_TEST_CASE(a_rate_limit_halves_the_requests_in_flight_and_successes_grow_them_back)
+{
+  // Line 1 is answered with a 429 (Retry-After: 0) at once, while the 7
+  // lines sent beside it take 20 ms: all 8 workers have a request out.
+  std::string input = "limit me\n";
+  for (int i = 2; i <= 100; ++i) {
+    input += "slow20 #" + std::to_string(i) + "\n";
+  }
+  BatchSettings settings;
+  settings.jobs = 8;
+  const Run r = run(input, settings);
+  BOOST_TEST(static_cast<int>(r.status) == 0);
+  BOOST_TEST(r.err.empty(), r.err);
+  const auto& sent = r.server.in_flight_at_send;
+  BOOST_TEST_REQUIRE(sent.size() == 101u); // every line, and line 1 twice
+  BOOST_TEST_REQUIRE(r.server.limited_at.value_or(0) == 8u);
+  BOOST_TEST(*std::max_element(sent.begin(), sent.begin() + 8) == 8);
+  // The first new line after the 429 waits until at most half as many
+  // requests are out. (Line 1's own retry is not a new line; and the
+  // successes of the requests already out may have earned one more.)
+  std::size_t first_new = 8;
+  while (first_new < sent.size() && r.server.prompts[first_new] == "limit me") {
+    ++first_new;
+  }
+  BOOST_TEST_REQUIRE(first_new < sent.size());
+  BOOST_TEST(sent[first_new] - 1 <= settings.jobs / 2, "others in flight: " << sent[first_new] - 1);
+  // Successes bring it back to --jobs.
+  BOOST_TEST(*std::max_element(sent.begin() + static_cast<std::ptrdiff_t>(first_new), sent.end()) == 8);
+}
+
 BOOST_AUTO_TEST_CASE(jsonl_records_carry_line_input_and_output_or_error)
 {
   BatchSettings settings;
@@ -263,6 +317,60 @@ BOOST_AUTO_TEST_CASE(jsonl_input_lines_set_fields_and_bad_ones_fail_alone)
                     settings);
   BOOST_TEST(r.out == "echo: x\n\necho: y\n");
   BOOST_TEST(r.err.find("line 2") != std::string::npos, r.err);
+  BOOST_TEST(static_cast<int>(r.status) == static_cast<int>(ExitStatus::usage));
+}
+
+BOOST_AUTO_TEST_CASE(lines_that_need_no_request_are_not_read_far_ahead_of_a_slow_line)
+{
+  // stdin is a pipe. While the first line's request is out, the server
+  // writes into it as many bad lines (invalid UTF-8: each fails alone and
+  // is never sent) as the batch reads, until they are all written or the
+  // pipe stays full; only then does it answer. A batch that read on
+  // without bound would hold every one of their results, waiting for line 1.
+  int fds[2];
+  BOOST_TEST_REQUIRE(pipe2(fds, O_CLOEXEC) == 0);
+  BOOST_TEST_REQUIRE(fcntl(fds[1], F_SETFL, O_NONBLOCK) == 0);
+  const std::string first = "slow1 first\n";
+  BOOST_TEST_REQUIRE(::write(fds[1], first.data(), first.size()) == static_cast<ssize_t>(first.size()));
+  const std::string bad_line = "bad \xFF" + std::string(58, '.') + "\n"; // 64 bytes
+  std::string rest;
+  for (int i = 0; i < 32 * 1024; ++i) {
+    rest += bad_line; // 2 MiB, many times a pipe's buffer and a read's chunk
+  }
+  std::size_t written = 0;
+  std::optional<std::size_t> written_while_held;
+  auto fill = [&](const std::string& prompt) -> net::awaitable<void> {
+    if (prompt != "slow1 first") {
+      co_return;
+    }
+    net::steady_timer timer(co_await net::this_coro::executor);
+    for (int idle = 0; written < rest.size() && idle < 200;) {
+      const ssize_t n = ::write(fds[1], rest.data() + written, rest.size() - written);
+      if (n > 0) {
+        written += static_cast<std::size_t>(n);
+        idle = 0;
+      } else {
+        ++idle;
+      }
+      // The batch reads while this waits.
+      timer.expires_after(std::chrono::milliseconds(1));
+      co_await timer.async_wait(net::as_tuple(net::use_awaitable));
+    }
+    written_while_held = written;
+    ::close(fds[1]); // stdin ends here
+  };
+  BatchSettings settings;
+  settings.retries = 0;
+  const Run r = run_on(fds[0], settings, fill);
+  ::close(fds[0]);
+  BOOST_TEST_REQUIRE(written_while_held.has_value());
+  BOOST_TEST(*written_while_held < rest.size(), "the batch read all " << rest.size() << " bytes while line 1 was out");
+  // What was written is all there, in order, once line 1 was answered.
+  const std::size_t bad_lines = (written + bad_line.size() - 1) / bad_line.size();
+  BOOST_TEST(r.out == "echo: slow1 first\n" + std::string(bad_lines, '\n'));
+  BOOST_TEST(static_cast<std::size_t>(std::count(r.err.begin(), r.err.end(), '\n')) == bad_lines);
+  BOOST_TEST(r.err.starts_with("gptq: line 2: "), r.err.substr(0, 200));
+  BOOST_TEST(r.server.prompts.size() == 1u);
   BOOST_TEST(static_cast<int>(r.status) == static_cast<int>(ExitStatus::usage));
 }
 
