@@ -14,9 +14,11 @@
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
+#include <csignal>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <ostream>
 #include <sstream>
 
@@ -754,6 +756,28 @@ BOOST_AUTO_TEST_CASE(a_bad_line_is_named_once)
   BOOST_TEST(!contains(r.err, "line 2: line 2"), r.describe());
   const RunResult j = run_batch(key, { "-L", "--jsonl" }, "fine\nbad \xC3\x28 byte\n");
   BOOST_TEST(!contains(j.out, "\"message\":\"line 2"), j.describe());
+}
+
+// --- Input as it arrives, output to its end --------------------------------
+
+BOOST_AUTO_TEST_CASE(the_first_line_is_answered_before_stdin_ends)
+{
+  // stdin stays open after the first line until its result is on stdout
+  // (or 10 s have passed): a batch that waited for the end of its input
+  // would answer nothing before the rest came.
+  const std::string key = fresh_key("streaming-in");
+  bool answered_while_open = false;
+  const RunResult r =
+    run_gptq_https("batch/" + key,
+                   { "-L" },
+                   StdinSpec::in_two_parts(
+                     "first line\n",
+                     [&](const std::string& out) { return answered_while_open = out == "first line\n"; },
+                     "second line\nthird line\n",
+                     std::chrono::seconds(10)));
+  check_success(r, "first line\nsecond line\nthird line\n");
+  BOOST_TEST(answered_while_open, "the first result came only after stdin ended: " << r.describe());
+  BOOST_TEST(stats(key).requests == 3, stats(key));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
