@@ -780,4 +780,65 @@ BOOST_AUTO_TEST_CASE(the_first_line_is_answered_before_stdin_ends)
   BOOST_TEST(stats(key).requests == 3, stats(key));
 }
 
+BOOST_AUTO_TEST_CASE(ctrl_c_leaves_whole_records_in_order_and_resume_completes_them)
+{
+  // 24 lines of 200 ms each on 2 connections; Ctrl-C comes as soon as the
+  // file holds 3 records, long before the last line is answered.
+  std::vector<std::string> lines;
+  for (int i = 1; i <= 24; ++i) {
+    lines.push_back("interrupted " + std::to_string(i) + " sleep=200");
+  }
+  const std::string path = scratch_dir() + "/interrupted.jsonl";
+  const std::string key = fresh_key("sigint");
+  bool sent = false;
+  const RunResult r =
+    run({ GPTQ_BIN, "--base-url", https_url("batch/" + key), "--cacert", cert("ca.pem"), "-L", "--jsonl", "-j", "2" },
+        key_env(),
+        StdinSpec::of(joined(lines)),
+        default_run_limit,
+        path,
+        [&](const std::string& out, int pid) {
+          if (!sent && std::count(out.begin(), out.end(), '\n') >= 3) {
+            sent = true;
+            kill(pid, SIGINT);
+          }
+        });
+  BOOST_TEST_REQUIRE(sent, r.describe());
+  check_ran(r, 130);
+  BOOST_TEST(r.err == "", r.describe());
+  std::string written;
+  {
+    std::ifstream file(path, std::ios::binary);
+    written.assign(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
+  }
+  BOOST_TEST((written.empty() || written.back() == '\n'), written);
+  const auto records = jsonl_records(written);
+  BOOST_TEST_REQUIRE(records.size() >= 3u, written);
+  BOOST_TEST_REQUIRE(records.size() < lines.size(), written);
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    BOOST_TEST_CONTEXT("record " << i << ": " << json::serialize(records[i]))
+    {
+      BOOST_TEST(records[i].at("line").to_number<std::int64_t>() == static_cast<std::int64_t>(i + 1));
+      BOOST_TEST(string_at(records[i], "input") == lines[i]);
+      BOOST_TEST(string_at(records[i], "output") == lines[i]);
+    }
+  }
+
+  // Resumed from that file, the batch sends only the rest and writes all.
+  const std::string resume_key = fresh_key("sigint-resume");
+  const RunResult again = run_batch(resume_key, { "-L", "--jsonl", "-j", "2", "--resume", path }, joined(lines));
+  check_ran(again, 0);
+  BOOST_TEST(again.err == "", again.describe());
+  const auto all = jsonl_records(again.out);
+  BOOST_TEST_REQUIRE(all.size() == lines.size(), again.describe());
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    BOOST_TEST_CONTEXT("record " << i << ": " << json::serialize(all[i]))
+    {
+      BOOST_TEST(all[i].at("line").to_number<std::int64_t>() == static_cast<std::int64_t>(i + 1));
+      BOOST_TEST(string_at(all[i], "output") == lines[i]);
+    }
+  }
+  BOOST_TEST(stats(resume_key).requests == static_cast<std::int64_t>(lines.size() - records.size()), stats(resume_key));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
