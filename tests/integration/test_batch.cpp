@@ -841,4 +841,23 @@ BOOST_AUTO_TEST_CASE(ctrl_c_leaves_whole_records_in_order_and_resume_completes_t
   BOOST_TEST(stats(resume_key).requests == static_cast<std::int64_t>(lines.size() - records.size()), stats(resume_key));
 }
 
+BOOST_AUTO_TEST_CASE(reader_leaving_after_the_first_line_ends_the_batch_quietly_with_141)
+{
+  // head takes the first result and leaves while the batch has more to do.
+  std::vector<std::string> lines;
+  for (int i = 1; i <= 20; ++i) {
+    lines.push_back("headed " + std::to_string(i) + " sleep=100");
+  }
+  const std::string key = fresh_key("head");
+  const std::string command = std::string("'") + GPTQ_BIN + "' -L -j 2 --base-url '" + https_url("batch/" + key) +
+                              "' --cacert '" + cert("ca.pem") + "' 2>batch-head-stderr.txt | head -n 1; " +
+                              "echo \"${PIPESTATUS[0]}\"; cat batch-head-stderr.txt";
+  const RunResult r =
+    run({ "/bin/bash", "-c", "cd '" + scratch_dir() + "' && " + command }, key_env(), StdinSpec::of(joined(lines)));
+  BOOST_TEST(r.exit_code == 0, r.describe());
+  BOOST_TEST(r.out == lines[0] + "\n141\n", r.describe());
+  BOOST_TEST(r.err.empty(), r.describe());
+  BOOST_TEST(stats(key).requests < static_cast<std::int64_t>(lines.size()), stats(key));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
