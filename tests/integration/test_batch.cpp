@@ -860,4 +860,100 @@ BOOST_AUTO_TEST_CASE(reader_leaving_after_the_first_line_ends_the_batch_quietly_
   BOOST_TEST(stats(key).requests < static_cast<std::int64_t>(lines.size()), stats(key));
 }
 
+// --- The Batch API -------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(emit_batch_writes_api_requests_and_from_batch_writes_their_answers_in_input_order)
+{
+  // Nothing is sent: the base URL counts what would reach it.
+  const std::string key = fresh_key("batch-api");
+  const std::string input = "first question\n\nsecond question\nthird question\n";
+  const std::string requests = scratch_dir() + "/emitted-requests.jsonl";
+  const RunResult emitted =
+    run_gptq_https("batch/" + key,
+                   { "-L", "--emit-batch", requests, "-m", "batch-model", "-s", "Be brief.", "Q:" },
+                   StdinSpec::of(input));
+  check_success(emitted, "");
+  std::string emitted_text;
+  {
+    std::ifstream file(requests, std::ios::binary);
+    emitted_text.assign(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
+  }
+  const auto records = jsonl_records(emitted_text);
+  BOOST_TEST_REQUIRE(records.size() == 3u, emitted_text);
+  const std::vector<std::pair<std::string, std::string>> expected{ { "line-1", "first question" },
+                                                                   { "line-3", "second question" },
+                                                                   { "line-4", "third question" } };
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    BOOST_TEST_CONTEXT("request " << i << ": " << json::serialize(records[i]))
+    {
+      BOOST_TEST(records[i].size() == 4u);
+      BOOST_TEST(string_at(records[i], "custom_id") == expected[i].first);
+      BOOST_TEST(string_at(records[i], "method") == "POST");
+      BOOST_TEST(string_at(records[i], "url") == "/v1/chat/completions");
+      BOOST_TEST_REQUIRE(records[i].at("body").is_object());
+      const json::object& body = records[i].at("body").as_object();
+      BOOST_TEST(string_at(body, "model") == "batch-model");
+      BOOST_TEST((!body.contains("stream") || body.at("stream") == false));
+      const json::array& messages = body.at("messages").as_array();
+      BOOST_TEST_REQUIRE(messages.size() == 2u);
+      BOOST_TEST(string_at(messages[0].as_object(), "role") == "system");
+      BOOST_TEST(string_at(messages[0].as_object(), "content") == "Be brief.");
+      BOOST_TEST(string_at(messages[1].as_object(), "role") == "user");
+      BOOST_TEST(string_at(messages[1].as_object(), "content") == "Q:\n\n" + expected[i].second);
+    }
+  }
+
+  // The output file as the Batch API writes it: in its own order, and one
+  // request it did not run.
+  auto answer = [](const std::string& custom_id, const std::string& content) {
+    const json::object completion{
+      { "id", "chatcmpl-" + custom_id },
+      { "object", "chat.completion" },
+      { "created", 1711652795 },
+      { "model", "batch-model" },
+      { "choices",
+        json::array{ json::object{ { "index", 0 },
+                                   { "message", json::object{ { "role", "assistant" }, { "content", content } } },
+                                   { "logprobs", nullptr },
+                                   { "finish_reason", "stop" } } } },
+      { "usage", json::object{ { "prompt_tokens", 20 }, { "completion_tokens", 9 }, { "total_tokens", 29 } } },
+    };
+    return json::serialize(json::object{
+             { "id", "batch_req_" + custom_id },
+             { "custom_id", custom_id },
+             { "response",
+               json::object{ { "status_code", 200 }, { "request_id", "req_" + custom_id }, { "body", completion } } },
+             { "error", nullptr } }) +
+           "\n";
+  };
+  const std::string results = write_file(
+    "batch-api-output.jsonl",
+    answer("line-4", "Answer\nthree.") +
+      R"({"id": "batch_req_x", "custom_id": "line-3", "response": null, "error": {"code": "batch_expired", "message": "This request could not be executed before the completion window expired."}})"
+      "\n" +
+      answer("line-1", "Answer one."));
+  const RunResult plain = run_gptq_https("batch/" + key, { "-L", "--from-batch", results, "Q:" }, StdinSpec::of(input));
+  check_ran(plain, 5); // the request the API did not run
+  BOOST_TEST(plain.out == "Answer one.\n\n\nAnswer three.\n", plain.describe());
+  const auto errors = error_lines(plain);
+  BOOST_TEST_REQUIRE(errors.size() == 1u, plain.describe());
+  BOOST_TEST(starts_with(errors[0], "gptq: line 3: "), errors[0]);
+  BOOST_TEST(contains(errors[0], "completion window expired"), errors[0]);
+
+  const RunResult jsonl =
+    run_gptq_https("batch/" + key, { "-L", "--jsonl", "--from-batch", results, "Q:" }, StdinSpec::of(input));
+  check_ran(jsonl, 5);
+  const auto out = jsonl_records(jsonl.out);
+  BOOST_TEST_REQUIRE(out.size() == 3u, jsonl.describe());
+  BOOST_TEST(out[0].at("line").to_number<int>() == 1);
+  BOOST_TEST(string_at(out[0], "output") == "Answer one.");
+  BOOST_TEST(out[1].at("line").to_number<int>() == 3);
+  BOOST_TEST(out[1].at("error").at("status").to_number<int>() == 5);
+  BOOST_TEST(out[2].at("line").to_number<int>() == 4);
+  BOOST_TEST(string_at(out[2], "output") == "Answer\nthree.");
+  const Stats s = stats(key);
+  BOOST_TEST(s.requests == 0, s);
+  BOOST_TEST(s.connections == 0, s);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
