@@ -58,11 +58,13 @@ struct BatchContext {
 
 // Runs batch mode (-L): every input line one request, stdin read as it
 // arrives, at most `jobs` requests in flight, results written in input order
-// as soon as all earlier ones are written. A failed line is reported (plain:
+// as soon as all earlier ones are written. A blank line is not sent (plain
+// output keeps its place with an empty line). A failed line is reported (plain:
 // an empty line on stdout and `gptq: line N: ...` on stderr; JSONL: an error
 // record) and the others go on, unless fail_fast. A 429 or 503 slows every
 // worker: the server's wait applies to all, and the number of requests in
-// flight halves, then grows back by one per `jobs` successes. An
+// flight halves, then grows back by one after as many successes as are
+// allowed in flight at the time (additive increase). An
 // insufficient_quota, or a key the server refuses (401, 403), stops the
 // batch, saying how many lines were done. On a terminal `err_fd` one line
 // shows the progress: lines done (of how many, when stdin is a regular
