@@ -73,7 +73,8 @@ std::string read_text_file(const std::string& path, const std::string& what)
 struct Settings {
   Command command;
   KeySource key_source;
-  std::vector<std::string> role_names; // for --list-roles
+  std::vector<std::string> role_names;    // for --list-roles
+  std::vector<std::string> profile_names; // for --list-profiles
 };
 
 // Paths in the config file may start with ~/ for the home directory.
@@ -173,6 +174,9 @@ Settings resolve_settings(std::span<const char* const> args, const Environment& 
   for (const auto& [name, section] : config.roles) {
     settings.role_names.push_back(name);
   }
+  for (const auto& [name, section] : config.profiles) {
+    settings.profile_names.push_back(name);
+  }
 
   std::vector<std::vector<std::string>> above_env;
   if (first.options.role) {
@@ -223,8 +227,9 @@ public:
     const Settings settings = resolve_settings(args, context_.env);
     const Command& command = settings.command;
     ReplyWriter out(context_.stdout_fd, ReplyWriter::Ending::one_newline);
-    if (command.action == Command::Action::list_roles) {
-      for (const auto& name : settings.role_names) {
+    if (command.action == Command::Action::list_roles || command.action == Command::Action::list_profiles) {
+      const bool roles = command.action == Command::Action::list_roles;
+      for (const auto& name : roles ? settings.role_names : settings.profile_names) {
         out.write(name + "\n");
       }
       return ExitStatus::ok;

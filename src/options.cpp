@@ -149,6 +149,7 @@ Command parse_command_line(std::span<const char* const> args,
     ("role,r", po::value<std::string>())
     ("profile,P", po::value<std::string>())
     ("list-roles", po::bool_switch())
+    ("list-profiles", po::bool_switch())
     ("each-line,L", po::bool_switch())
     ("input-jsonl", po::bool_switch())
     ("jsonl", po::bool_switch())
@@ -200,8 +201,14 @@ Command parse_command_line(std::span<const char* const> args,
     command.action = Command::Action::version;
     return command;
   }
+  if (vm["list-roles"].as<bool>() && vm["list-profiles"].as<bool>()) {
+    throw Error(ExitStatus::usage, "--list-roles", "use either --list-roles or --list-profiles, not both");
+  }
   if (vm["list-roles"].as<bool>()) {
     command.action = Command::Action::list_roles;
+  }
+  if (vm["list-profiles"].as<bool>()) {
+    command.action = Command::Action::list_profiles;
   }
 
   Options& o = command.options;
@@ -422,6 +429,7 @@ std::string help_text()
          "                           default: ~/.config/gptq/config]\n"
          "  -P, --profile NAME       use a provider profile from it [$GPTQ_PROFILE]\n"
          "      --list-roles         print the roles of the config file\n"
+         "      --list-profiles      print the profiles of the config file\n"
          "\n"
          "  -h, --help               show this help\n"
          "      --version            show version information\n"

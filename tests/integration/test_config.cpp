@@ -379,6 +379,26 @@ BOOST_AUTO_TEST_CASE(list_roles_without_a_config_file_prints_nothing)
   check_success(run_gptq({ "--list-roles" }), ""); // neither HOME nor XDG_CONFIG_HOME
 }
 
+BOOST_AUTO_TEST_CASE(list_profiles_prints_the_names_sorted_one_per_line)
+{
+  const ConfigHome h("model = m\n[profile.zeta]\nmodel = z\n[role.r]\n[profile.alpha]\n[profile.mid]\nmodel = m\n");
+  check_success(h.run({ "--list-profiles" }), "alpha\nmid\nzeta\n");
+}
+
+BOOST_AUTO_TEST_CASE(list_profiles_reads_a_named_config_file)
+{
+  const ConfigHome h(std::nullopt);
+  const std::string other = h.file("other.ini", "[profile.elsewhere]\nmodel = e\n");
+  check_success(h.run({ "--config", other, "--list-profiles" }), "elsewhere\n");
+}
+
+BOOST_AUTO_TEST_CASE(list_profiles_without_a_config_file_prints_nothing)
+{
+  const ConfigHome h(std::nullopt);
+  check_success(h.run({ "--list-profiles" }), "");
+  check_success(run_gptq({ "--list-profiles" }), ""); // neither HOME nor XDG_CONFIG_HOME
+}
+
 // --- Profiles ----------------------------------------------------------------
 
 const char* const profiles_config = R"(cacert = {ca}
@@ -605,6 +625,7 @@ BOOST_AUTO_TEST_CASE(config_errors_stop_list_roles_too)
 {
   const ConfigHome h("[role.a]\ntemperature = hot\n");
   check_failure(h.run({ "--list-roles" }), 2, { h.config_path() + ":2", "temperature" });
+  check_failure(h.run({ "--list-profiles" }), 2, { h.config_path() + ":2", "temperature" });
 }
 
 BOOST_AUTO_TEST_CASE(missing_named_config_file_is_a_usage_error)

@@ -118,6 +118,14 @@ BOOST_AUTO_TEST_CASE(help_and_version_are_results)
   BOOST_TEST((parse({"--version"}).action == Command::Action::version));
 }
 
+BOOST_AUTO_TEST_CASE(list_roles_and_list_profiles_are_results)
+{
+  BOOST_TEST((parse({ "--list-roles" }).action == Command::Action::list_roles));
+  BOOST_TEST((parse({ "--list-profiles" }).action == Command::Action::list_profiles));
+  BOOST_TEST((parse({ "--config", "c", "--list-profiles" }).options.config_file == std::optional<std::string>("c")));
+  BOOST_TEST(usage_error({ "--list-roles", "--list-profiles" }).find("not both") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(bad_values_name_the_option)
 {
   BOOST_TEST(usage_error({"-t", "abc"}).starts_with("--temperature: "));
