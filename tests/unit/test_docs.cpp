@@ -1,5 +1,7 @@
-// Keeps the man page and README true to the program: every option in --help
-// is documented, and both list exactly the exit codes the program defines.
+// Keeps the man page, README and shell completions true to the program:
+// every option in --help is documented and completed, the completions offer
+// no other, and the man page and README list exactly the exit codes the
+// program defines.
 
 #include "exit_status.hpp"
 #include "options.hpp"
@@ -7,6 +9,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <fstream>
+#include <map>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -62,6 +65,78 @@ std::set<int> codes_in_section(const std::string& text,
   return codes;
 }
 
+// The options of --help: each long name ("role") with its short letter, or
+// 0 when it has none.
+std::map<std::string, char> help_options()
+{
+  std::map<std::string, char> options;
+  std::istringstream lines(help_text());
+  const std::regex entry(R"(^  (?:-([A-Za-z]), |    )--([a-z][a-z-]*))");
+  std::smatch m;
+  for (std::string line; std::getline(lines, line);) {
+    if (std::regex_search(line, m, entry)) {
+      options[m[2]] = m[1].matched ? m[1].str()[0] : 0;
+    }
+  }
+  return options;
+}
+
+// The first group of every match of `pattern` in `text`.
+std::set<std::string> matches(const std::string& text, const std::string& pattern)
+{
+  std::set<std::string> found;
+  const std::regex re(pattern);
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), re); it != std::sregex_iterator(); ++it) {
+    found.insert((*it)[1]);
+  }
+  return found;
+}
+
+// How a completion script names gptq's options. In the patterns, LONG
+// stands for a long option's name and SHORT for its short letter.
+struct CompletionScript {
+  std::string path;           // under completions/
+  std::string long_option;    // names --LONG
+  std::string short_and_long; // names -SHORT as the short form of --LONG
+  std::string long_names;     // finds every long option named (group 1)
+  std::string short_names;    // finds every short option named (group 1)
+  std::string shell_flags;    // letters short_names also finds in the shell's own commands
+};
+
+const CompletionScript completion_scripts[] = {
+  { "gptq.bash",
+    R"(--LONG(?![a-z-]))",
+    R"(-SHORT(?: \| | )--LONG(?![a-z-]))",
+    R"(--([a-z][a-z-]*))",
+    R"((?:^|[^\w-])-([A-Za-z])(?![\w-]))",
+    "FW" }, // complete -F, compgen -W
+  { "_gptq",
+    R"(--LONG(?![a-z-]))",
+    R"(\{-SHORT\+?,--LONG=?\})",
+    R"(--([a-z][a-z-]*))",
+    R"((?:^|[^\w-])-([A-Za-z])(?![\w-]))",
+    "San" }, // _arguments -S, compadd -a, [[ -n ]]
+  { "gptq.fish",
+    R"(\ncomplete [^\n]* -l LONG(?![a-z-]))", // not set -l
+    R"(\ncomplete [^\n]* -s SHORT -l LONG(?![a-z-]))",
+    R"((?:\ncomplete [^\n]* -l |--)([a-z][a-z-]*))",
+    R"(-s ([A-Za-z])(?![\w-]))",
+    "" },
+};
+
+// `text` without its comment lines.
+std::string without_comments(const std::string& text)
+{
+  return std::regex_replace(text, std::regex(R"((^|\n)[ \t]*#[^\n]*)"), "$1");
+}
+
+// `pattern` for the option --`name`, -`letter`.
+std::string with(const std::string& pattern, const std::string& name, char letter)
+{
+  return std::regex_replace(
+    std::regex_replace(pattern, std::regex("SHORT"), std::string(1, letter)), std::regex("LONG"), name);
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(docs)
@@ -82,6 +157,36 @@ BOOST_AUTO_TEST_CASE(readme_lists_every_option_in_help)
   const auto listed = long_options(read_file(GPTQ_SOURCE_DIR "/README.md"));
   for (const auto& name : long_options(help_text())) {
     BOOST_TEST(listed.count(name) == 1u, "--" << name << " is in --help but not in README.md");
+  }
+}
+
+BOOST_AUTO_TEST_CASE(completion_scripts_complete_every_option_in_help_and_no_other)
+{
+  const auto options = help_options();
+  BOOST_TEST_REQUIRE(options.size() > 40u);
+  std::set<char> letters;
+  for (const auto& [name, letter] : options) {
+    if (letter != 0) {
+      letters.insert(letter);
+    }
+  }
+  for (const auto& script : completion_scripts) {
+    const std::string text = without_comments(read_file(GPTQ_SOURCE_DIR "/completions/" + script.path));
+    for (const auto& [name, letter] : options) {
+      BOOST_TEST(std::regex_search(text, std::regex(with(script.long_option, name, letter))),
+                 script.path << " does not complete --" << name);
+      if (letter != 0) {
+        BOOST_TEST(std::regex_search(text, std::regex(with(script.short_and_long, name, letter))),
+                   script.path << " does not complete -" << std::string(1, letter) << " as --" << name);
+      }
+    }
+    for (const auto& name : matches(text, script.long_names)) {
+      BOOST_TEST(options.count(name) == 1u, script.path << " completes --" << name << ", which --help lacks");
+    }
+    for (const auto& letter : matches(text, script.short_names)) {
+      BOOST_TEST((letters.count(letter[0]) == 1u || script.shell_flags.find(letter[0]) != std::string::npos),
+                 script.path << " completes -" << letter << ", which --help lacks");
+    }
   }
 }
 
