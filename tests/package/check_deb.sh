@@ -59,7 +59,9 @@ case "$depends" in
   *) fail "Depends ('$depends') lacks libssl3" ;;
 esac
 
-for file in usr/bin/gptq usr/share/man/man1/gptq.1 usr/share/doc/gptq/copyright; do
+for file in usr/bin/gptq usr/share/man/man1/gptq.1 usr/share/doc/gptq/copyright \
+  usr/share/bash-completion/completions/gptq usr/share/zsh/site-functions/_gptq \
+  usr/share/fish/vendor_completions.d/gptq.fish; do
   [ -f "$tmp/$file" ] || fail "the package lacks /$file"
 done
 said="$("$tmp/usr/bin/gptq" --version)"

@@ -34,4 +34,11 @@ case "$manual" in
   *"EXIT STATUS"*) ;;
   *) fail "man gptq shows no EXIT STATUS section" ;;
 esac
-echo "check_installed: gptq $version from the package: --version, man gptq ($page) work"
+
+# The bash completion, found by bash-completion's own on-demand loading.
+if [ -f /usr/share/bash-completion/bash_completion ]; then
+  spec="$(env -i PATH=/usr/bin:/bin bash --norc --noprofile -c \
+    'source /usr/share/bash-completion/bash_completion; __load_completion gptq; complete -p gptq' 2>&1)" ||
+    fail "bash-completion does not load a completion for gptq: $spec"
+fi
+echo "check_installed: gptq $version from the package: --version, man gptq ($page), bash completion work"
