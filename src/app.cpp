@@ -9,11 +9,12 @@
 #include "options.hpp"
 #include "output.hpp"
 #include "prompt.hpp"
-#include "reply_handler.hpp"
 #include "proxy.hpp"
+#include "reply_handler.hpp"
 #include "request.hpp"
 #include "response.hpp"
 #include "retry.hpp"
+#include "settings.hpp"
 #include "text.hpp"
 #include "url.hpp"
 
@@ -68,154 +69,13 @@ std::string read_text_file(const std::string& path, const std::string& what)
   return text.str();
 }
 
-// The settings of one run: the command line over the chosen role, the
-// chosen profile, the environment and the config file's top level.
-struct Settings {
-  Command command;
-  KeySource key_source;
-  std::vector<std::string> role_names;    // for --list-roles
-  std::vector<std::string> profile_names; // for --list-profiles
-};
-
-// Paths in the config file may start with ~/ for the home directory.
-std::string expand_home(const std::string& path, const Environment& env)
+// Reads the config file and a role's system_file for resolve_settings.
+std::optional<std::string> read_settings_file(const std::string& path, const std::string& what, bool may_be_missing)
 {
-  if (path.starts_with("~/")) {
-    if (auto home = env("HOME")) {
-      return *home + path.substr(1);
-    }
+  if (may_be_missing && !std::ifstream(path).good()) {
+    return std::nullopt;
   }
-  return path;
-}
-
-std::vector<std::string> flatten(const ConfigSection& section, const std::string& path)
-{
-  std::vector<std::string> args;
-  for (const auto& argument : section_arguments(section, path)) {
-    args.insert(args.end(), argument.args.begin(), argument.args.end());
-  }
-  return args;
-}
-
-// Checks every value of `section` against the option it sets, so that a bad
-// one is reported with the file, the line and the key.
-void check_section(const ConfigSection& section, const std::string& path)
-{
-  for (const auto& argument : section_arguments(section, path)) {
-    std::vector<const char*> args;
-    for (const auto& a : argument.args) {
-      args.push_back(a.c_str());
-    }
-    try {
-      parse_command_line(args, [](const std::string&) { return std::optional<std::string>(); });
-    } catch (const Error& e) {
-      throw Error(ExitStatus::usage, path + ":" + std::to_string(argument.line), argument.key + ": " + e.what());
-    }
-  }
-}
-
-template<class Sections>
-const ConfigSection& find_section(const Sections& sections,
-                                  const std::string& name,
-                                  const std::string& kind,
-                                  const std::string& option,
-                                  const std::string& path)
-{
-  const auto found = sections.find(name);
-  if (found != sections.end()) {
-    return found->second;
-  }
-  std::string known;
-  for (const auto& [section_name, section] : sections) {
-    known += (known.empty() ? "" : ", ") + section_name;
-  }
-  throw Error(ExitStatus::usage,
-              option,
-              "no " + kind + " '" + one_line(name, 60) + "' in " + (path.empty() ? "the config file" : path) +
-                (known.empty() ? "; it defines none" : "; known: " + known));
-}
-
-Settings resolve_settings(std::span<const char* const> args, const Environment& env)
-{
-  Settings settings;
-  const Command first = parse_command_line(args, env);
-  if (first.action == Command::Action::help || first.action == Command::Action::version) {
-    settings.command = first;
-    return settings;
-  }
-  // The config file: named (then it must exist), or the default place.
-  std::optional<std::string> path = first.options.config_file;
-  std::string named_by = "--config";
-  if (!path && env("GPTQ_CONFIG").value_or("") != "") {
-    path = env("GPTQ_CONFIG");
-    named_by = "GPTQ_CONFIG";
-  }
-  const bool named = path.has_value();
-  if (!path) {
-    const auto xdg = env("XDG_CONFIG_HOME").value_or("");
-    const auto home = env("HOME").value_or("");
-    if (!xdg.empty()) {
-      path = xdg + "/gptq/config";
-    } else if (!home.empty()) {
-      path = home + "/.config/gptq/config";
-    }
-  }
-  Config config;
-  // A named file must be readable; a missing default file is fine.
-  if (path && (named || std::ifstream(*path).good())) {
-    config = parse_config(read_text_file(*path, named ? named_by : "config"), *path);
-  }
-  check_section(config.top, config.path);
-  for (const auto* sections : {&config.roles, &config.profiles}) {
-    for (const auto& [name, section] : *sections) {
-      check_section(section, config.path);
-    }
-  }
-  for (const auto& [name, section] : config.roles) {
-    settings.role_names.push_back(name);
-  }
-  for (const auto& [name, section] : config.profiles) {
-    settings.profile_names.push_back(name);
-  }
-
-  std::vector<std::vector<std::string>> above_env;
-  if (first.options.role) {
-    const ConfigSection& role = find_section(config.roles, *first.options.role, "role", "--role", config.path);
-    std::vector<std::string> role_args = flatten(role, config.path);
-    if (const auto file = role.values.find("system_file"); file != role.values.end() && !role.values.count("system")) {
-      role_args.push_back("--system");
-      const std::string text =
-        read_text_file(expand_home(file->second.value, env), config.path + ":" + std::to_string(file->second.line));
-      role_args.push_back(std::string(trim(text)));
-    }
-    above_env.push_back(std::move(role_args));
-  }
-  std::optional<std::string> profile_name = first.options.profile;
-  std::string profile_option = "--profile";
-  if (!profile_name && env("GPTQ_PROFILE").value_or("") != "") {
-    profile_name = env("GPTQ_PROFILE");
-    profile_option = "GPTQ_PROFILE";
-  }
-  if (!profile_name && config.top.values.count("default_profile")) {
-    profile_name = config.top.values.at("default_profile").value;
-    profile_option = config.path + ":" + std::to_string(config.top.values.at("default_profile").line);
-  }
-  if (profile_name) {
-    const ConfigSection& profile = find_section(config.profiles, *profile_name, "profile", profile_option, config.path);
-    above_env.push_back(flatten(profile, config.path));
-    settings.key_source.origin = "profile " + *profile_name;
-    auto value = [&](const char* key) -> std::optional<std::string> {
-      const auto found = profile.values.find(key);
-      return found == profile.values.end() ? std::nullopt : std::optional<std::string>(found->second.value);
-    };
-    settings.key_source.env_name = value("api_key_env").value_or(settings.key_source.env_name);
-    if (auto file = value("api_key_file")) {
-      settings.key_source.file = expand_home(*file, env);
-    }
-    settings.key_source.command = value("api_key_cmd");
-  }
-  settings.command = parse_command_line(args, env, above_env, {flatten(config.top, config.path)});
-  return settings;
+  return read_text_file(path, what);
 }
 
 class Run {
@@ -224,7 +84,7 @@ public:
 
   ExitStatus operator()(std::span<const char* const> args)
   {
-    const Settings settings = resolve_settings(args, context_.env);
+    const Settings settings = resolve_settings(args, context_.env, read_settings_file);
     const Command& command = settings.command;
     ReplyWriter out(context_.stdout_fd, ReplyWriter::Ending::one_newline);
     if (command.action == Command::Action::list_roles || command.action == Command::Action::list_profiles) {

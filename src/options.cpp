@@ -97,12 +97,8 @@ std::optional<std::string> non_empty(const Environment& env, const std::string& 
   return value;
 }
 
-} // namespace
-
-Command parse_command_line(std::span<const char* const> args,
-                           const Environment& env,
-                           const std::vector<std::vector<std::string>>& above_env,
-                           const std::vector<std::vector<std::string>>& below_env)
+// Every option, including the --set-NAME ones that config layers use.
+po::options_description all_options()
 {
   po::options_description desc;
   desc.add_options()
@@ -159,32 +155,68 @@ Command parse_command_line(std::span<const char* const> args,
     ("emit-batch", po::value<std::string>())
     ("from-batch", po::value<std::string>())
     ("prompt", po::value<std::vector<std::string>>());
+  return desc;
+}
+
+// No abbreviations: a prefix that is unique today stops being unique when
+// an option is added, and scripts must not break then.
+constexpr int parse_style = po::command_line_style::default_style & ~po::command_line_style::allow_guessing;
+
+} // namespace
+
+std::vector<SourcedArguments> environment_arguments(const Environment& env)
+{
+  std::vector<SourcedArguments> out;
+  if (auto model = non_empty(env, "GPTQ_MODEL")) {
+    out.push_back({ { "--model", *model }, "env GPTQ_MODEL" });
+  }
+  if (auto url = non_empty(env, "OPENAI_BASE_URL")) {
+    out.push_back({ { "--base-url", *url }, "env OPENAI_BASE_URL" });
+  }
+  return out;
+}
+
+std::set<std::string> options_in(const std::vector<std::string>& args)
+{
+  po::positional_options_description positional;
+  positional.add("prompt", -1);
+  std::set<std::string> names;
+  try {
+    const auto parsed =
+      po::command_line_parser(args).options(all_options()).positional(positional).style(parse_style).run();
+    for (const auto& option : parsed.options) {
+      names.insert(option.string_key);
+    }
+  } catch (const po::error& e) {
+    throw Error(ExitStatus::usage, "", std::string(e.what()) + " (see 'gptq --help')");
+  }
+  return names;
+}
+
+Command parse_command_line(std::span<const char* const> args,
+                           const Environment& env,
+                           const std::vector<std::vector<std::string>>& above_env,
+                           const std::vector<std::vector<std::string>>& below_env)
+{
+  const po::options_description desc = all_options();
   po::positional_options_description positional;
   positional.add("prompt", -1);
 
   po::variables_map vm;
   try {
     const std::vector<std::string> words(args.begin(), args.end());
-    // No abbreviations: a prefix that is unique today stops being unique when
-    // an option is added, and scripts must not break then.
-    const int style = po::command_line_style::default_style & ~po::command_line_style::allow_guessing;
-    po::store(po::command_line_parser(words).options(desc).positional(positional).style(style).run(), vm);
+    po::store(po::command_line_parser(words).options(desc).positional(positional).style(parse_style).run(), vm);
     // Later stores never replace what an earlier one set: that is the
     // precedence.
     auto store_layer = [&](const std::vector<std::string>& layer) {
-      po::store(po::command_line_parser(layer).options(desc).style(style).run(), vm);
+      po::store(po::command_line_parser(layer).options(desc).style(parse_style).run(), vm);
     };
     for (const auto& layer : above_env) {
       store_layer(layer);
     }
-    std::vector<std::string> from_env;
-    if (auto model = non_empty(env, "GPTQ_MODEL")) {
-      from_env.insert(from_env.end(), {"--model", *model});
+    for (const auto& from_env : environment_arguments(env)) {
+      store_layer(from_env.args);
     }
-    if (auto url = non_empty(env, "OPENAI_BASE_URL")) {
-      from_env.insert(from_env.end(), {"--base-url", *url});
-    }
-    store_layer(from_env);
     for (const auto& layer : below_env) {
       store_layer(layer);
     }

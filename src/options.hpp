@@ -4,6 +4,7 @@
 #include "headers.hpp"
 
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <vector>
@@ -72,6 +73,23 @@ struct Command {
   Action action = Action::run;
   Options options;
 };
+
+// Arguments from one source, and which: "flag" (the command line),
+// "env NAME", or "config FILE:LINE [SECTION]". --show-config names it.
+struct SourcedArguments {
+  std::vector<std::string> args;
+  std::string origin;
+};
+
+// The environment's layer of arguments: GPTQ_MODEL as --model and
+// OPENAI_BASE_URL as --base-url, each with its variable as the origin; an
+// empty variable counts as unset.
+std::vector<SourcedArguments> environment_arguments(const Environment& env);
+
+// Returns the long names of the options that `args` set ("model",
+// "set-stream", "prompt" for PROMPT words), without checking their values.
+// Throws gptq::Error (usage) when `args` are not options at all.
+std::set<std::string> options_in(const std::vector<std::string>& args);
 
 // Parses `args` (argv without argv[0]) with `env` supplying GPTQ_MODEL and
 // OPENAI_BASE_URL. Returns the command; throws gptq::Error (usage) naming

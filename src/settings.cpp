@@ -1,0 +1,194 @@
+#include "settings.hpp"
+
+#include "error.hpp"
+#include "text.hpp"
+
+namespace gptq {
+
+namespace {
+
+// Paths in the config file may start with ~/ for the home directory.
+std::string expand_home(const std::string& path, const Environment& env)
+{
+  if (path.starts_with("~/")) {
+    if (auto home = env("HOME")) {
+      return *home + path.substr(1);
+    }
+  }
+  return path;
+}
+
+// A section's arguments, each with the file, line and section of its key.
+std::vector<SourcedArguments> sourced(const ConfigSection& section, const std::string& path, const std::string& name)
+{
+  std::vector<SourcedArguments> out;
+  for (auto& argument : section_arguments(section, path)) {
+    out.push_back({ std::move(argument.args), config_origin(path, argument.line, name) });
+  }
+  return out;
+}
+
+std::vector<std::string> flatten(const std::vector<SourcedArguments>& layer)
+{
+  std::vector<std::string> args;
+  for (const auto& piece : layer) {
+    args.insert(args.end(), piece.args.begin(), piece.args.end());
+  }
+  return args;
+}
+
+// Checks every value of `section` against the option it sets, so that a bad
+// one is reported with the file, the line and the key.
+void check_section(const ConfigSection& section, const std::string& path)
+{
+  for (const auto& argument : section_arguments(section, path)) {
+    std::vector<const char*> args;
+    for (const auto& a : argument.args) {
+      args.push_back(a.c_str());
+    }
+    try {
+      parse_command_line(args, [](const std::string&) { return std::optional<std::string>(); });
+    } catch (const Error& e) {
+      throw Error(ExitStatus::usage, path + ":" + std::to_string(argument.line), argument.key + ": " + e.what());
+    }
+  }
+}
+
+template<class Sections>
+const ConfigSection& find_section(const Sections& sections,
+                                  const std::string& name,
+                                  const std::string& kind,
+                                  const std::string& option,
+                                  const std::string& path)
+{
+  const auto found = sections.find(name);
+  if (found != sections.end()) {
+    return found->second;
+  }
+  std::string known;
+  for (const auto& [section_name, section] : sections) {
+    known += (known.empty() ? "" : ", ") + section_name;
+  }
+  throw Error(ExitStatus::usage,
+              option,
+              "no " + kind + " '" + one_line(name, 60) + "' in " + (path.empty() ? "the config file" : path) +
+                (known.empty() ? "; it defines none" : "; known: " + known));
+}
+
+} // namespace
+
+std::string config_origin(const std::string& path, int line, const std::string& section)
+{
+  return "config " + path + ":" + std::to_string(line) + (section.empty() ? "" : " [" + section + "]");
+}
+
+Settings resolve_settings(std::span<const char* const> args, const Environment& env, const ReadFile& read_file)
+{
+  Settings settings;
+  const Command first = parse_command_line(args, env);
+  if (first.action == Command::Action::help || first.action == Command::Action::version) {
+    settings.command = first;
+    return settings;
+  }
+  // The config file: named (then it must exist), or the default place.
+  std::optional<std::string> path = first.options.config_file;
+  std::string named_by = "--config";
+  settings.config_origin = "flag";
+  if (!path && env("GPTQ_CONFIG").value_or("") != "") {
+    path = env("GPTQ_CONFIG");
+    named_by = "GPTQ_CONFIG";
+    settings.config_origin = "env GPTQ_CONFIG";
+  }
+  const bool named = path.has_value();
+  if (!path) {
+    settings.config_origin = "default";
+    const auto xdg = env("XDG_CONFIG_HOME").value_or("");
+    const auto home = env("HOME").value_or("");
+    if (!xdg.empty()) {
+      path = xdg + "/gptq/config";
+    } else if (!home.empty()) {
+      path = home + "/.config/gptq/config";
+    }
+  }
+  settings.config_path = path;
+  Config config;
+  // A named file must be readable; a missing default file is fine.
+  if (path) {
+    if (const auto text = read_file(*path, named ? named_by : "config", !named)) {
+      config = parse_config(*text, *path);
+      settings.config_found = true;
+    }
+  }
+  check_section(config.top, config.path);
+  for (const auto* sections : { &config.roles, &config.profiles }) {
+    for (const auto& [name, section] : *sections) {
+      check_section(section, config.path);
+    }
+  }
+  for (const auto& [name, section] : config.roles) {
+    settings.role_names.push_back(name);
+  }
+  for (const auto& [name, section] : config.profiles) {
+    settings.profile_names.push_back(name);
+  }
+
+  settings.sources.push_back({ std::vector<std::string>(args.begin(), args.end()), "flag" });
+  std::vector<std::vector<std::string>> above_env;
+  if (first.options.role) {
+    const ConfigSection& role = find_section(config.roles, *first.options.role, "role", "--role", config.path);
+    std::vector<SourcedArguments> role_args = sourced(role, config.path, "role." + *first.options.role);
+    if (const auto file = role.values.find("system_file"); file != role.values.end() && !role.values.count("system")) {
+      const std::string where = config.path + ":" + std::to_string(file->second.line);
+      const std::string text = read_file(expand_home(file->second.value, env), where, false).value_or("");
+      role_args.push_back({ { "--system", std::string(trim(text)) },
+                            config_origin(config.path, file->second.line, "role." + *first.options.role) });
+    }
+    above_env.push_back(flatten(role_args));
+    settings.sources.insert(settings.sources.end(), role_args.begin(), role_args.end());
+  }
+  std::optional<std::string> profile_name = first.options.profile;
+  std::string profile_option = "--profile";
+  settings.profile_origin = profile_name ? "flag" : "";
+  if (!profile_name && env("GPTQ_PROFILE").value_or("") != "") {
+    profile_name = env("GPTQ_PROFILE");
+    profile_option = "GPTQ_PROFILE";
+    settings.profile_origin = "env GPTQ_PROFILE";
+  }
+  if (!profile_name && config.top.values.count("default_profile")) {
+    const ConfigValue& value = config.top.values.at("default_profile");
+    profile_name = value.value;
+    profile_option = config.path + ":" + std::to_string(value.line);
+    settings.profile_origin = config_origin(config.path, value.line, "");
+  }
+  if (profile_name) {
+    const ConfigSection& profile = find_section(config.profiles, *profile_name, "profile", profile_option, config.path);
+    const std::vector<SourcedArguments> profile_args = sourced(profile, config.path, "profile." + *profile_name);
+    above_env.push_back(flatten(profile_args));
+    settings.sources.insert(settings.sources.end(), profile_args.begin(), profile_args.end());
+    settings.key_source.origin = "profile " + *profile_name;
+    // read_api_key tries a command, then a file, then the variable: the
+    // last of these keys that is set is the one that decides.
+    for (const char* key : { "api_key_env", "api_key_file", "api_key_cmd" }) {
+      const auto found = profile.values.find(key);
+      if (found == profile.values.end()) {
+        continue;
+      }
+      settings.key_source.defined_at = config_origin(config.path, found->second.line, "profile." + *profile_name);
+      if (std::string(key) == "api_key_env") {
+        settings.key_source.env_name = found->second.value;
+      } else if (std::string(key) == "api_key_file") {
+        settings.key_source.file = expand_home(found->second.value, env);
+      } else {
+        settings.key_source.command = found->second.value;
+      }
+    }
+  }
+  const auto from_env = environment_arguments(env);
+  settings.sources.insert(settings.sources.end(), from_env.begin(), from_env.end());
+  const std::vector<SourcedArguments> top = sourced(config.top, config.path, "");
+  settings.sources.insert(settings.sources.end(), top.begin(), top.end());
+  settings.command = parse_command_line(args, env, above_env, { flatten(top) });
+  return settings;
+}
+
+} // namespace gptq

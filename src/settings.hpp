@@ -1,0 +1,60 @@
+#pragma once
+
+#include "config.hpp"
+#include "environment.hpp"
+#include "options.hpp"
+
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace gptq {
+
+// Where the API key comes from: a profile's api_key_env, api_key_file or
+// api_key_cmd, else OPENAI_API_KEY.
+struct KeySource {
+  std::string env_name = "OPENAI_API_KEY";
+  std::optional<std::string> file;    // the first line of this file
+  std::optional<std::string> command; // the first line this command prints
+  std::string origin;                 // for messages: "profile NAME"
+  std::string defined_at;             // "config FILE:LINE [profile.NAME]" of the api_key_* key; "" for the default
+};
+
+// Returns the text of the file at `path`; nullopt when `may_be_missing` and
+// it cannot be opened. Throws gptq::Error (usage) naming `what` and the path
+// when it cannot be read otherwise. The core reads no files itself.
+using ReadFile =
+  std::function<std::optional<std::string>(const std::string& path, const std::string& what, bool may_be_missing)>;
+
+// The settings of one run: the command line over the chosen role, the
+// chosen profile, the environment and the config file's top level.
+struct Settings {
+  Command command;
+  KeySource key_source;
+  std::vector<std::string> role_names;    // for --list-roles
+  std::vector<std::string> profile_names; // for --list-profiles
+  // Every layer's arguments with their origins, highest precedence first:
+  // the command line, the role, the profile, the environment, the top level.
+  std::vector<SourcedArguments> sources;
+  std::optional<std::string> config_path; // none without --config, GPTQ_CONFIG, XDG_CONFIG_HOME or HOME
+  std::string config_origin;              // "flag", "env GPTQ_CONFIG" or "default"
+  bool config_found = false;              // the file was there and was read
+  std::string profile_origin;             // "flag", "env GPTQ_PROFILE", "config FILE:LINE"; "" without a profile
+};
+
+// "config FILE:LINE [SECTION]", or without " [SECTION]" when `section` is
+// empty: the origin of a config key.
+std::string config_origin(const std::string& path, int line, const std::string& section);
+
+// Resolves the settings of `args` (argv without argv[0]): parses the command
+// line to learn the config file, role and profile, reads and checks the
+// config file and a role's system_file through `read_file`, then parses the
+// command line again over the layers. Returns the settings (only the command
+// for --help and --version). Throws gptq::Error (usage) for a bad option, a
+// bad config file (naming file, line and key), an unknown role or profile,
+// and what `read_file` throws.
+Settings resolve_settings(std::span<const char* const> args, const Environment& env, const ReadFile& read_file);
+
+} // namespace gptq
