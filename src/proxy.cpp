@@ -173,30 +173,44 @@ bool no_proxy_matches(std::string_view list, const std::string& host, std::uint1
   return false;
 }
 
+ProxyChoice explain_proxy(const Url& target,
+                          const std::optional<std::string>& proxy_flag,
+                          const std::optional<std::string>& no_proxy_flag,
+                          const Environment& env)
+{
+  ProxyChoice choice;
+  std::optional<std::string> text;
+  if (proxy_flag) {
+    text = proxy_flag;
+    choice.source = "--proxy";
+  } else if (target.is_https()) {
+    text = first_set(env, { "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY" }, choice.source);
+  } else {
+    text = first_set(env, { "http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY" }, choice.source);
+  }
+  if (no_proxy_flag) {
+    choice.no_proxy = no_proxy_flag;
+    choice.no_proxy_source = "--no-proxy";
+  } else {
+    choice.no_proxy = first_set(env, { "no_proxy", "NO_PROXY" }, choice.no_proxy_source);
+  }
+  if (!text || trim(*text).empty()) {
+    return choice;
+  }
+  if (choice.no_proxy && no_proxy_matches(*choice.no_proxy, target.host, target.port)) {
+    choice.bypassed = true;
+    return choice;
+  }
+  choice.proxy = parse_proxy(trim(*text), choice.source);
+  return choice;
+}
+
 std::optional<Proxy> choose_proxy(const Url& target,
                                   const std::optional<std::string>& proxy_flag,
                                   const std::optional<std::string>& no_proxy_flag,
                                   const Environment& env)
 {
-  std::string source;
-  std::optional<std::string> text;
-  if (proxy_flag) {
-    text = proxy_flag;
-    source = "--proxy";
-  } else if (target.is_https()) {
-    text = first_set(env, {"https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"}, source);
-  } else {
-    text = first_set(env, {"http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"}, source);
-  }
-  if (!text || trim(*text).empty()) {
-    return std::nullopt;
-  }
-  std::string no_proxy_source;
-  const auto no_proxy = no_proxy_flag ? no_proxy_flag : first_set(env, {"no_proxy", "NO_PROXY"}, no_proxy_source);
-  if (no_proxy && no_proxy_matches(*no_proxy, target.host, target.port)) {
-    return std::nullopt;
-  }
-  return parse_proxy(trim(*text), source);
+  return explain_proxy(target, proxy_flag, no_proxy_flag, env).proxy;
 }
 
 } // namespace gptq

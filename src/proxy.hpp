@@ -42,6 +42,21 @@ std::string proxy_authorization(const Proxy& proxy);
 // not exempt unless listed, as in curl.
 bool no_proxy_matches(std::string_view list, const std::string& host, std::uint16_t port);
 
+// What choose_proxy decides for a target, and why.
+struct ProxyChoice {
+  std::optional<Proxy> proxy;          // nullopt for a direct connection
+  std::string source;                  // of the proxy asked for: "--proxy" or a variable; "" when none
+  std::optional<std::string> no_proxy; // the list that applies, if any
+  std::string no_proxy_source;         // "--no-proxy" or a variable; "" when none
+  bool bypassed = false;               // a proxy was asked for, and no_proxy exempts the target
+};
+
+// Returns choose_proxy's decision with its reasons. Throws like parse_proxy.
+ProxyChoice explain_proxy(const Url& target,
+                          const std::optional<std::string>& proxy_flag,
+                          const std::optional<std::string>& no_proxy_flag,
+                          const Environment& env);
+
 // Returns the proxy for `target`, or nullopt for a direct connection.
 // `proxy_flag` (--proxy; empty means none) beats the environment:
 // HTTPS_PROXY/https_proxy for https targets, HTTP_PROXY/http_proxy for http

@@ -130,4 +130,24 @@ BOOST_AUTO_TEST_CASE(localhost_is_not_exempt_unless_listed)
   BOOST_TEST(!choose_proxy(http_target, std::nullopt, std::nullopt, listed).has_value());
 }
 
+BOOST_AUTO_TEST_CASE(explain_proxy_says_where_the_proxy_and_the_exemption_come_from)
+{
+  const Url target = parse_url("https://api.example.com/v1");
+  const auto env = env_of({ { "HTTPS_PROXY", "http://u:pw@p:3128" }, { "NO_PROXY", "example.com" } });
+  const ProxyChoice bypassed = explain_proxy(target, std::nullopt, std::nullopt, env);
+  BOOST_TEST(!bypassed.proxy.has_value());
+  BOOST_TEST(bypassed.bypassed);
+  BOOST_TEST(bypassed.source == "HTTPS_PROXY");
+  BOOST_TEST(bypassed.no_proxy_source == "NO_PROXY");
+  const ProxyChoice used = explain_proxy(target, std::nullopt, std::string("other.org"), env);
+  BOOST_TEST(used.proxy->display() == "http://u@p:3128");
+  BOOST_TEST(!used.bypassed);
+  BOOST_TEST(used.no_proxy_source == "--no-proxy");
+  const ProxyChoice none = explain_proxy(target, std::string(""), std::nullopt, env_of({}));
+  BOOST_TEST(!none.proxy.has_value());
+  BOOST_TEST(!none.bypassed);
+  BOOST_TEST(none.source == "--proxy");
+  BOOST_TEST(none.no_proxy_source == "");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
