@@ -15,6 +15,7 @@
 #include "response.hpp"
 #include "retry.hpp"
 #include "settings.hpp"
+#include "show_config.hpp"
 #include "text.hpp"
 #include "url.hpp"
 
@@ -92,6 +93,11 @@ public:
       for (const auto& name : roles ? settings.role_names : settings.profile_names) {
         out.write(name + "\n");
       }
+      return ExitStatus::ok;
+    }
+    if (command.action == Command::Action::show_config) {
+      // Before the key, stdin or any file a run reads: nothing is sent.
+      out.write(format_settings(shown_settings(settings, context_.env)));
       return ExitStatus::ok;
     }
     if (command.action == Command::Action::help) {

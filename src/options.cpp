@@ -101,30 +101,15 @@ std::optional<std::string> non_empty(const Environment& env, const std::string& 
 po::options_description all_options()
 {
   po::options_description desc;
-  desc.add_options()
-    ("system,s", po::value<std::string>())
-    ("model,m", po::value<std::string>())
-    ("base-url", po::value<std::string>())
-    ("temperature,t", po::value<std::string>())
-    ("max-tokens", po::value<std::string>())
-    ("top-p", po::value<std::string>())
-    ("seed", po::value<std::string>())
-    ("stop", po::value<std::vector<std::string>>())
-    ("option,o", po::value<std::vector<std::string>>())
-    ("json", po::bool_switch())
-    ("schema", po::value<std::string>())
-    ("connect-timeout", po::value<std::string>())
-    ("idle-timeout", po::value<std::string>())
-    ("timeout", po::value<std::string>())
-    ("cacert", po::value<std::string>())
-    ("proxy", po::value<std::string>())
-    ("no-proxy", po::value<std::string>())
-    ("retries", po::value<std::string>())
-    ("header,H", po::value<std::vector<std::string>>())
-    ("key-header", po::value<std::string>())
-    ("verbose,v", po::bool_switch())
-    ("dry-run", po::bool_switch())
-    ("stream", po::bool_switch())
+  desc.add_options()("system,s", po::value<std::string>())("model,m", po::value<std::string>())(
+    "base-url", po::value<std::string>())("temperature,t", po::value<std::string>())(
+    "max-tokens", po::value<std::string>())("top-p", po::value<std::string>())("seed", po::value<std::string>())(
+    "stop", po::value<std::vector<std::string>>())("option,o", po::value<std::vector<std::string>>())(
+    "json", po::bool_switch())("schema", po::value<std::string>())("connect-timeout", po::value<std::string>())(
+    "idle-timeout", po::value<std::string>())("timeout", po::value<std::string>())("cacert", po::value<std::string>())(
+    "proxy", po::value<std::string>())("no-proxy", po::value<std::string>())("retries", po::value<std::string>())(
+    "header,H", po::value<std::vector<std::string>>())("key-header", po::value<std::string>())(
+    "verbose,v", po::bool_switch())("dry-run", po::bool_switch())("stream", po::bool_switch())
     // How config layers set switches, true or false: one name per setting,
     // so that the first layer to set it wins, whichever way it sets it.
     ("set-stream", po::value<std::string>())
@@ -146,6 +131,7 @@ po::options_description all_options()
     ("profile,P", po::value<std::string>())
     ("list-roles", po::bool_switch())
     ("list-profiles", po::bool_switch())
+    ("show-config", po::bool_switch())
     ("each-line,L", po::bool_switch())
     ("input-jsonl", po::bool_switch())
     ("jsonl", po::bool_switch())
@@ -241,6 +227,9 @@ Command parse_command_line(std::span<const char* const> args,
   }
   if (vm["list-profiles"].as<bool>()) {
     command.action = Command::Action::list_profiles;
+  }
+  if (vm["show-config"].as<bool>()) {
+    command.action = Command::Action::show_config;
   }
 
   Options& o = command.options;
@@ -462,6 +451,8 @@ std::string help_text()
          "  -P, --profile NAME       use a provider profile from it [$GPTQ_PROFILE]\n"
          "      --list-roles         print the roles of the config file\n"
          "      --list-profiles      print the profiles of the config file\n"
+         "      --show-config        print each setting and where it comes from; send\n"
+         "                           nothing\n"
          "\n"
          "  -h, --help               show this help\n"
          "      --version            show version information\n"

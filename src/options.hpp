@@ -69,7 +69,7 @@ struct Options {
 // What the command line asks for: a run, or one of the informational
 // outputs that need no request.
 struct Command {
-  enum class Action { run, help, version, list_roles, list_profiles };
+  enum class Action { run, help, version, list_roles, list_profiles, show_config };
   Action action = Action::run;
   Options options;
 };

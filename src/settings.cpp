@@ -160,6 +160,7 @@ Settings resolve_settings(std::span<const char* const> args, const Environment& 
     profile_option = config.path + ":" + std::to_string(value.line);
     settings.profile_origin = config_origin(config.path, value.line, "");
   }
+  settings.profile = profile_name;
   if (profile_name) {
     const ConfigSection& profile = find_section(config.profiles, *profile_name, "profile", profile_option, config.path);
     const std::vector<SourcedArguments> profile_args = sourced(profile, config.path, "profile." + *profile_name);

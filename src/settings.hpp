@@ -41,6 +41,7 @@ struct Settings {
   std::optional<std::string> config_path; // none without --config, GPTQ_CONFIG, XDG_CONFIG_HOME or HOME
   std::string config_origin;              // "flag", "env GPTQ_CONFIG" or "default"
   bool config_found = false;              // the file was there and was read
+  std::optional<std::string> profile;     // the profile chosen, if any
   std::string profile_origin;             // "flag", "env GPTQ_PROFILE", "config FILE:LINE"; "" without a profile
 };
 
