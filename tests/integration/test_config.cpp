@@ -13,9 +13,11 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <optional>
 #include <ostream>
 #include <set>
+#include <sstream>
 
 namespace data = boost::unit_test::data;
 namespace fs = std::filesystem;
@@ -704,6 +706,137 @@ BOOST_AUTO_TEST_CASE(role_switch_false_beats_top_level_switch_true)
   const RunResult r = h.run({ "-r", "quiet", "hi" });
   BOOST_TEST(r.exit_code == 0, r.describe());
   BOOST_TEST(r.err == "", r.describe()); // the role turned it off
+}
+
+// --- --show-config --------------------------------------------------------------
+
+// A long, distinctive key and proxy password: neither may ever be printed.
+const std::string shown_key = "sk-show-config-NEVER-PRINT-4f9a1c2e7b3d5a8f0e6c4b2a9d7f5e3c";
+const std::string proxy_password = "pr0xy-PASSWORD-never-shown-81";
+
+// How many requests the test server counted for `key` (counted/KEY/...).
+std::int64_t counted(const std::string& key)
+{
+  return json::parse(http_get_body("/attempts/" + key)).at("attempts").to_number<std::int64_t>();
+}
+
+// Checks a --show-config run: exit 0, nothing on stderr, neither secret
+// anywhere. Returns its lines as name -> "VALUE  (ORIGIN)", the value
+// without its padding; a name shown twice keeps its last line.
+std::map<std::string, std::string> show_config_lines(const RunResult& r)
+{
+  std::map<std::string, std::string> lines;
+  BOOST_TEST_CONTEXT(r.describe())
+  {
+    BOOST_TEST(!r.killed);
+    BOOST_TEST(r.exit_code == 0);
+    BOOST_TEST(r.err == "");
+    for (const auto& text : { r.out, r.err }) {
+      BOOST_TEST(!contains(text, shown_key));
+      BOOST_TEST(!contains(text, proxy_password));
+      BOOST_TEST(!contains(text, fake_key));
+    }
+    std::istringstream in(r.out);
+    for (std::string line; std::getline(in, line);) {
+      const auto name_end = line.find(' ');
+      const auto origin = line.rfind("  (");
+      BOOST_TEST_REQUIRE((name_end != std::string::npos && origin != std::string::npos && line.back() == ')'),
+                         "not 'NAME VALUE  (ORIGIN)': " << line);
+      const auto value_start = line.find_first_not_of(' ', name_end);
+      const auto value_end = line.find_last_not_of(' ', origin) + 1;
+      lines[line.substr(0, name_end)] = line.substr(value_start, value_end - value_start) + line.substr(origin);
+    }
+  }
+  return lines;
+}
+
+BOOST_AUTO_TEST_CASE(show_config_prints_each_setting_and_its_origin_and_sends_nothing)
+{
+  const std::string counter = "show-config-realistic";
+  const std::string url = base_url("https", ports().https, "counted/" + counter + "/request");
+  const ConfigHome h("model = m-top\n"                          // 1
+                     "timeout = 300\n"                          // 2
+                     "default_profile = work\n"                 // 3
+                     "stream = false\n"                         // 4
+                     "\n"                                       // 5
+                     "[role.shell]\n"                           // 6
+                     "system = You are a terse shell expert.\n" // 7
+                     "temperature = 0\n"                        // 8
+                     "\n"                                       // 9
+                     "[profile.work]\n"                         // 10
+                     "base_url = " +
+                     url +
+                     "\n"                         // 11
+                     "model = m-work\n"           // 12
+                     "cacert = {ca}\n"            // 13
+                     "api_key_env = WORK_KEY\n"); // 14
+  const std::string cfg = "(config " + h.config_path() + ":";
+  const std::string proxy = "http://alice:" + proxy_password + "@127.0.0.1:" + std::to_string(closed_port());
+  const RunResult r = run_gptq(
+    { "--show-config", "-r", "shell", "--retries", "4", "-H", "X-Title: demo", "-H", "X-Api-Key: " + shown_key, "hi" },
+    h.env(
+      { { "WORK_KEY", shown_key }, { "GPTQ_MODEL", "m-env" }, { "HTTPS_PROXY", proxy }, { "NO_PROXY", "localhost" } }));
+  const auto lines = show_config_lines(r);
+  const std::map<std::string, std::string> expected{
+    { "config", h.config_path() + " (found)  (default)" },
+    { "profile", "work  " + cfg + "3)" },
+    { "role", "shell  (flag)" },
+    { "model", "m-work  " + cfg + "12 [profile.work])" },
+    { "base_url", url + "  " + cfg + "11 [profile.work])" },
+    { "endpoint", "POST " + url + "/chat/completions  " + cfg + "11 [profile.work])" },
+    { "system", "You are a terse shell expert.  " + cfg + "7 [role.shell])" },
+    { "temperature", "0  " + cfg + "8 [role.shell])" },
+    { "stream", "false  " + cfg + "4)" },
+    { "connect_timeout", "10 s  (default)" },
+    { "idle_timeout", "600 s  (default)" },
+    { "timeout", "300 s  " + cfg + "2)" },
+    { "retries", "4  (flag)" },
+    { "proxy", "http://alice:[REDACTED]@127.0.0.1:" + proxy.substr(proxy.rfind(':') + 1) + "  (env HTTPS_PROXY)" },
+    { "no_proxy", "localhost  (env NO_PROXY)" },
+    { "cacert", cert("ca.pem") + "  " + cfg + "13 [profile.work])" },
+    { "key", "env WORK_KEY  " + cfg + "14 [profile.work])" },
+    { "key_header", "Authorization: Bearer  (default)" },
+    { "header", "X-Api-Key: [REDACTED]  (flag)" },
+  };
+  BOOST_TEST_CONTEXT(r.out)
+  {
+    for (const auto& [name, line] : expected) {
+      BOOST_TEST(lines.count(name) == 1u, name);
+      if (lines.count(name)) {
+        BOOST_TEST(lines.at(name) == line);
+      }
+    }
+    BOOST_TEST(lines.size() == expected.size()); // nothing else: no max_tokens, usage, ...
+    BOOST_TEST(contains(r.out, "X-Title: demo"));
+  }
+  BOOST_TEST(counted(counter) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(show_config_never_shows_the_key_from_env_file_or_command)
+{
+  const std::string counter = "show-config-keys";
+  const std::string url = base_url("https", ports().https, "counted/" + counter + "/request");
+  const ConfigHome h(std::nullopt);
+  const std::string key_file = h.file("keys/api", shown_key + "\n");
+  const ConfigHome with_keys("cacert = {ca}\nbase_url = " + url + "\n[profile.f]\napi_key_file = " + key_file +
+                             "\n[profile.c]\napi_key_cmd = cat " + key_file + "\n");
+  const Env env{ { "OPENAI_API_KEY", shown_key } };
+  auto lines = show_config_lines(with_keys.run({ "--show-config", "hi" }, env));
+  BOOST_TEST(lines["key"] == "env OPENAI_API_KEY  (default)");
+  lines = show_config_lines(with_keys.run({ "--show-config", "-P", "f", "hi" }, env));
+  BOOST_TEST(lines["key"] == "file " + key_file + "  (config " + with_keys.config_path() + ":4 [profile.f])");
+  lines = show_config_lines(with_keys.run({ "--show-config", "-P", "c", "--verbose", "hi" }, env));
+  BOOST_TEST(lines["key"] == "command cat " + key_file + "  (config " + with_keys.config_path() + ":6 [profile.c])");
+  // Without any key: "none", and still exit 0.
+  lines = show_config_lines(run_gptq({ "--show-config" }, with_keys.env({}, false)));
+  BOOST_TEST(lines["key"] == "none (OPENAI_API_KEY is not set)  (default)");
+  BOOST_TEST(counted(counter) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(show_config_with_a_bad_config_file_fails_as_any_run)
+{
+  const ConfigHome h("model = m\n[role.r]\ntemperature = hot\n");
+  check_failure(h.run({ "--show-config" }), 2, { h.config_path() + ":3", "temperature", "hot" });
 }
 
 BOOST_AUTO_TEST_SUITE_END()
