@@ -58,7 +58,7 @@ _gptq()
             -L --each-line --input-jsonl --jsonl -j --jobs --fail-fast --resume --emit-batch --from-batch
             --base-url -H --header --key-header --proxy --no-proxy --cacert --connect-timeout
             --idle-timeout --timeout --retries -v --verbose
-            --config -P --profile --list-roles --list-profiles -h --help --version' -- "$cur"))
+            --config -P --profile --list-roles --list-profiles --show-config -h --help --version' -- "$cur"))
     fi
 } &&
     complete -F _gptq gptq
