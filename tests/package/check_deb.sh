@@ -61,7 +61,8 @@ esac
 
 for file in usr/bin/gptq usr/share/man/man1/gptq.1 usr/share/doc/gptq/copyright \
   usr/share/bash-completion/completions/gptq usr/share/zsh/site-functions/_gptq \
-  usr/share/fish/vendor_completions.d/gptq.fish; do
+  usr/share/fish/vendor_completions.d/gptq.fish usr/bin/gptq-filter usr/share/gptq/gptq.vim \
+  usr/share/doc/gptq/editors.md; do
   [ -f "$tmp/$file" ] || fail "the package lacks /$file"
 done
 said="$("$tmp/usr/bin/gptq" --version)"
