@@ -5,6 +5,7 @@
 #
 #   tests/package/check_deb.sh BUILD_DIR OUT_DIR VERSION
 set -euo pipefail
+trap 'echo "$(basename "$0"): failed at line $LINENO" >&2' ERR
 build="$1"
 out="$2"
 version="$3"
@@ -40,12 +41,12 @@ depends="$(field Depends)"
 tmp="$out/root"
 dpkg-deb -x "$deb" "$tmp"
 for lib in $(objdump -p "$tmp/usr/bin/gptq" | awk '/NEEDED/ { print $2 }'); do
-  path="$(ldconfig -p | awk -v l="$lib" '$1 == l && /x86-64|64bit|AArch64/ { print $NF; exit }')"
-  [ -n "$path" ] || path="$(ldconfig -p | awk -v l="$lib" '$1 == l { print $NF; exit }')"
+  path="$(ldconfig -p | awk -v l="$lib" '$1 == l && /x86-64|64bit|AArch64/ && !p { print $NF; p = 1 }')"
+  [ -n "$path" ] || path="$(ldconfig -p | awk -v l="$lib" '$1 == l && !p { print $NF; p = 1 }')"
   # dpkg knows the path it unpacked, which merged /usr may have moved.
   owner=""
   for candidate in "$path" "$(readlink -f "$path")" "/usr$path" "${path#/usr}"; do
-    owner="$(dpkg -S "$candidate" 2>/dev/null | head -1 | cut -d: -f1 || true)"
+    owner="$(dpkg -S "$candidate" 2>/dev/null | sed -n "1s/:.*//p" || true)"
     [ -z "$owner" ] || break
   done
   [ -n "$owner" ] || fail "no package owns $path ($lib)"

@@ -5,6 +5,7 @@
 #
 #   tests/package/check_installed.sh VERSION
 set -euo pipefail
+trap 'echo "$(basename "$0"): failed at line $LINENO" >&2' ERR
 version="$1"
 
 fail() {
@@ -36,9 +37,8 @@ case "$manual" in
 esac
 
 # The bash completion, found by bash-completion's own on-demand loading.
-if [ -f /usr/share/bash-completion/bash_completion ]; then
-  spec="$(env -i PATH=/usr/bin:/bin bash --norc --noprofile -c \
-    'source /usr/share/bash-completion/bash_completion; __load_completion gptq; complete -p gptq' 2>&1)" ||
-    fail "bash-completion does not load a completion for gptq: $spec"
-fi
+[ -f /usr/share/bash-completion/bash_completion ] || fail "bash-completion is not installed"
+spec="$(env -i PATH=/usr/bin:/bin bash --norc --noprofile -c \
+  'source /usr/share/bash-completion/bash_completion; __load_completion gptq; complete -p gptq' 2>&1)" ||
+  fail "bash-completion does not load a completion for gptq: $spec"
 echo "check_installed: gptq $version from the package: --version, man gptq ($page), bash completion work"
