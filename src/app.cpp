@@ -138,7 +138,7 @@ public:
     if (options.each_line) {
       return run_each_line(options, endpoint);
     }
-    std::optional<std::string> input;
+    std::optional<InputText> input;
     const bool stdin_is_a_file = std::find(options.files.begin(), options.files.end(), "-") != options.files.end();
     if ((!options.no_stdin || stdin_is_a_file) && is_readable_non_terminal(context_.stdin_fd)) {
       const bool have_words = !options.prompt_words.empty();
@@ -154,17 +154,24 @@ public:
     for (const auto& path : options.files) {
       if (path == "-") {
         // stdin was read above; as a file it is not the prompt text too.
-        attachments.push_back({"stdin", input.value_or("")});
+        attachments.push_back({ "stdin", input ? std::string(input->view()) : std::string() });
         input.reset();
       } else {
         attachments.push_back({path, read_text_file(path, "--file")});
       }
     }
-    // The input may be most of the request: each step hands it on and the
-    // last copy is dropped as soon as the body holds it.
-    std::string body =
-      build_request_body(options, assemble_user_message(options.prompt_words, std::move(input), attachments), endpoint);
+    // The input may be most of the request: the message is the input itself
+    // when it can be, and each copy is dropped as soon as the next holds it.
+    std::string message_storage;
+    const std::string_view message = user_message_view(
+      options.prompt_words, input ? std::optional(input->view()) : std::nullopt, attachments, message_storage);
+    if (input && message.data() != input->view().data()) {
+      input.reset();
+    }
     attachments.clear();
+    std::string body = build_request_body(options, message, endpoint);
+    input.reset();
+    message_storage = std::string();
     if (options.dry_run) {
       out.write(body);
       out.finish();

@@ -1,14 +1,15 @@
 #include "input.hpp"
 
 #include "error.hpp"
-#include "large_buffer.hpp"
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,15 +20,91 @@ bool is_readable_non_terminal(int fd)
   return fcntl(fd, F_GETFD) != -1 && isatty(fd) == 0;
 }
 
-std::string read_all_input(int fd, std::chrono::milliseconds hint_after, const std::function<void()>& on_wait)
+InputText& InputText::operator=(InputText&& other) noexcept
 {
+  if (this != &other) {
+    reset();
+    const bool owned = other.map_ == nullptr;
+    text_ = std::move(other.text_);
+    map_ = std::exchange(other.map_, nullptr);
+    map_size_ = std::exchange(other.map_size_, 0);
+    // A moved std::string may keep its bytes inline: point into ours.
+    view_ = owned ? std::string_view(text_) : other.view_;
+    other.view_ = {};
+  }
+  return *this;
+}
+
+InputText InputText::mapped(void* map, std::size_t map_size, std::string_view text)
+{
+  InputText input;
+  input.map_ = map;
+  input.map_size_ = map_size;
+  input.view_ = text;
+  return input;
+}
+
+void InputText::reset()
+{
+  if (map_) {
+    munmap(map_, map_size_);
+    map_ = nullptr;
+    map_size_ = 0;
+  }
+  text_ = std::string();
+  view_ = {};
+}
+
+namespace {
+
+// The rest of regular file `fd` from its offset, mapped, or an empty
+// InputText when it is small, cannot be mapped or grows meanwhile (the
+// caller then reads it as a stream).
+InputText map_rest_of_file(int fd)
+{
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    return {};
+  }
+  const off_t at = lseek(fd, 0, SEEK_CUR);
+  constexpr off_t worth_mapping = off_t{ 1 } << 20;
+  if (at < 0 || st.st_size - at < worth_mapping) {
+    return {};
+  }
+  const long page = sysconf(_SC_PAGESIZE);
+  const off_t start = at - at % page;
+  const auto size = static_cast<std::size_t>(st.st_size - start);
+  // MAP_POPULATE maps every page now, in one go, instead of one fault each.
+  void* map = mmap(nullptr, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, start);
+  if (map == MAP_FAILED) {
+    return {};
+  }
+  InputText text = InputText::mapped(
+    map, size, { static_cast<const char*>(map) + (at - start), static_cast<std::size_t>(st.st_size - at) });
+  // Consumed, as reading it would: a script may read on from the same file.
+  char probe;
+  if (lseek(fd, st.st_size, SEEK_SET) != st.st_size || ::read(fd, &probe, 1) != 0) {
+    // It grew (or cannot be positioned): read it as a stream from the start.
+    lseek(fd, at, SEEK_SET);
+    return {};
+  }
+  return text;
+}
+
+} // namespace
+
+InputText read_all_input(int fd, std::chrono::milliseconds hint_after, const std::function<void()>& on_wait)
+{
+  if (InputText mapped = map_rest_of_file(fd); !mapped.view().empty()) {
+    return mapped;
+  }
   std::string data;
   struct stat st;
   if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
     // A file of known size is read straight into place; the loop below
     // then finds the end (or what was appended meanwhile).
     const auto size = static_cast<std::size_t>(st.st_size);
-    reserve_large(data, size + 1);
+    data.reserve(size + 1);
     data.resize(size);
     std::size_t got = 0;
     while (got < size) {
@@ -64,14 +141,11 @@ std::string read_all_input(int fd, std::chrono::milliseconds hint_after, const s
     const ssize_t n = read(fd, buffer, sizeof buffer);
     if (n > 0) {
       const auto got = static_cast<std::size_t>(n);
-      if (data.capacity() - data.size() < got) {
-        reserve_large(data, std::max(2 * data.capacity(), data.size() + got));
-      }
       data.append(buffer, got);
       continue;
     }
     if (n == 0) {
-      return data;
+      return InputText(std::move(data));
     }
     if (errno == EINTR) {
       continue;

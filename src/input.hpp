@@ -4,16 +4,50 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace gptq {
 
-// Reads all of file descriptor `fd` until end of file. When nothing has
-// arrived after `hint_after`, calls `on_wait` once (the caller prints a hint
-// that gptq is waiting for stdin) and goes on reading. Throws gptq::Error
-// (usage) when reading fails.
-std::string read_all_input(int fd,
-                           std::chrono::milliseconds hint_after,
-                           const std::function<void()>& on_wait);
+// All the text of an input: in a buffer of its own, or the pages of a
+// regular file mapped read-only in place, which costs neither a copy nor
+// fresh memory (a 64 MiB prompt file is then never in gptq's memory twice).
+class InputText {
+public:
+  InputText() = default;
+  explicit InputText(std::string text)
+    : text_(std::move(text))
+    , view_(text_)
+  {
+  }
+  InputText(InputText&& other) noexcept { *this = std::move(other); }
+  InputText& operator=(InputText&& other) noexcept;
+  InputText(const InputText&) = delete;
+  InputText& operator=(const InputText&) = delete;
+  ~InputText() { reset(); }
+
+  // Takes over the mapping `map` of `map_size` bytes (munmap frees it);
+  // `text` lies within it.
+  static InputText mapped(void* map, std::size_t map_size, std::string_view text);
+
+  // The text; valid while this object lives and is not reset.
+  std::string_view view() const { return view_; }
+  // Frees the text (unmaps the file); view() is then empty.
+  void reset();
+
+private:
+  std::string text_;
+  void* map_ = nullptr; // the mapping, when the text is a file's pages
+  std::size_t map_size_ = 0;
+  std::string_view view_;
+};
+
+// Reads all of file descriptor `fd` until end of file, from where its
+// offset is (and leaves it at the end). A regular file of 1 MiB or more is
+// mapped rather than read, unless it grows while gptq reads it. When
+// nothing has arrived after `hint_after`, calls `on_wait` once (the caller
+// prints a hint that gptq is waiting for stdin) and goes on reading. Throws
+// gptq::Error (usage) when reading fails.
+InputText read_all_input(int fd, std::chrono::milliseconds hint_after, const std::function<void()>& on_wait);
 
 // True when `fd` should be read as input: it is open and not a terminal.
 bool is_readable_non_terminal(int fd);

@@ -1,7 +1,6 @@
 #include "prompt.hpp"
 
 #include "error.hpp"
-#include "large_buffer.hpp"
 #include "text.hpp"
 
 #include <algorithm>
@@ -9,7 +8,7 @@
 
 namespace gptq {
 
-void require_utf8(const std::string& text, const std::string& what)
+void require_utf8(std::string_view text, const std::string& what)
 {
   const auto bad = find_invalid_utf8(text);
   if (!bad) {
@@ -39,15 +38,21 @@ std::string fence_for(const std::string& content)
 
 } // namespace
 
-std::string assemble_user_message(const std::vector<std::string>& words,
-                                  std::optional<std::string> stdin_text,
-                                  const std::vector<Attachment>& attachments)
+namespace {
+
+bool is_whole_message(const std::vector<std::string>& words,
+                      const std::optional<std::string_view>& stdin_text,
+                      const std::vector<Attachment>& attachments)
+{
+  return stdin_text && !trim(*stdin_text).empty() && words.empty() && attachments.empty();
+}
+
+// The message of assemble_user_message in a string of its own.
+std::string assemble(const std::vector<std::string>& words,
+                     std::optional<std::string_view> stdin_text,
+                     const std::vector<Attachment>& attachments)
 {
   const bool has_stdin = stdin_text && !trim(*stdin_text).empty();
-  if (has_stdin && words.empty() && attachments.empty()) {
-    require_utf8(*stdin_text, "stdin");
-    return std::move(*stdin_text); // the usual pipe: no copy
-  }
   std::string message;
   std::size_t size = has_stdin ? stdin_text->size() + 2 : 0;
   for (const auto& word : words) {
@@ -56,7 +61,7 @@ std::string assemble_user_message(const std::vector<std::string>& words,
   for (const auto& file : attachments) {
     size += file.name.size() + file.content.size() + 64;
   }
-  reserve_large(message, size);
+  message.reserve(size);
   for (std::size_t i = 0; i < words.size(); ++i) {
     if (i > 0) {
       message += ' ';
@@ -70,9 +75,6 @@ std::string assemble_user_message(const std::vector<std::string>& words,
       message += "\n\n";
     }
     message += *stdin_text;
-    // Freed now, not when the caller's full expression ends: the input may
-    // be large, and the message and the request body are still to come.
-    stdin_text.reset();
   }
   for (const auto& file : attachments) {
     require_utf8(file.content, "--file " + file.name);
@@ -92,6 +94,32 @@ std::string assemble_user_message(const std::vector<std::string>& words,
                 "the prompt is empty: give PROMPT words or pipe text to stdin (see 'gptq --help')");
   }
   return message;
+}
+
+} // namespace
+
+std::string assemble_user_message(const std::vector<std::string>& words,
+                                  std::optional<std::string> stdin_text,
+                                  const std::vector<Attachment>& attachments)
+{
+  if (is_whole_message(words, stdin_text, attachments)) {
+    require_utf8(*stdin_text, "stdin");
+    return std::move(*stdin_text); // the usual pipe: no copy
+  }
+  return assemble(words, stdin_text, attachments);
+}
+
+std::string_view user_message_view(const std::vector<std::string>& words,
+                                   std::optional<std::string_view> stdin_text,
+                                   const std::vector<Attachment>& attachments,
+                                   std::string& storage)
+{
+  if (is_whole_message(words, stdin_text, attachments)) {
+    require_utf8(*stdin_text, "stdin");
+    return *stdin_text;
+  }
+  storage = assemble(words, stdin_text, attachments);
+  return storage;
 }
 
 } // namespace gptq

@@ -2,6 +2,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace gptq {
@@ -25,9 +26,18 @@ std::string assemble_user_message(const std::vector<std::string>& words,
                                   std::optional<std::string> stdin_text,
                                   const std::vector<Attachment>& attachments = {});
 
+// Returns the same message as assemble_user_message, as a view: of
+// `stdin_text` itself when that is the whole message (a large piped or
+// mapped file is never copied), else of `storage`, which then holds the
+// message. Throws as assemble_user_message does.
+std::string_view user_message_view(const std::vector<std::string>& words,
+                                   std::optional<std::string_view> stdin_text,
+                                   const std::vector<Attachment>& attachments,
+                                   std::string& storage);
+
 // Throws gptq::Error (usage) naming `what` and the byte offset when `text` is
 // not valid UTF-8: servers reject or garble such requests, so gptq refuses
 // to send them.
-void require_utf8(const std::string& text, const std::string& what);
+void require_utf8(std::string_view text, const std::string& what);
 
 } // namespace gptq

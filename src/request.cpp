@@ -2,7 +2,6 @@
 
 #include "error.hpp"
 #include "json_text.hpp"
-#include "large_buffer.hpp"
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
@@ -123,7 +122,7 @@ boost::json::object request_object(const Options& options, const std::string& us
 
 } // namespace
 
-std::string build_request_body(const Options& options, const std::string& user_message, const Url& endpoint)
+std::string build_request_body(const Options& options, std::string_view user_message, const Url& endpoint)
 {
   // The user message (a piped file, perhaps hundreds of MB) is escaped
   // straight into the body: the JSON tree holds a placeholder in its place,
@@ -141,7 +140,7 @@ std::string build_request_body(const Options& options, const std::string& user_m
       continue; // another field holds the same text
     }
     std::string body;
-    reserve_large(body, skeleton.size() + user_message.size() + user_message.size() / 8);
+    body.reserve(skeleton.size() + user_message.size() + user_message.size() / 8);
     body.append(skeleton, 0, at);
     append_json_string(body, user_message);
     body.append(skeleton, at + quoted.size());

@@ -31,7 +31,7 @@ bool is_openai(const Url& url);
 // fields that were set. `endpoint` decides the name of the token limit field:
 // OpenAI's reasoning models reject `max_tokens`, while most other servers know
 // only that name.
-std::string build_request_body(const Options& options, const std::string& user_message, const Url& endpoint);
+std::string build_request_body(const Options& options, std::string_view user_message, const Url& endpoint);
 
 // Returns the header that carries the key for `endpoint`: `flag`
 // (--key-header) when given, "api-key" for Azure OpenAI hosts, else

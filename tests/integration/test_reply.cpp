@@ -92,6 +92,22 @@ BOOST_AUTO_TEST_CASE(stdin_from_a_file_is_read_whole)
   check_success(run_gptq_https("echo", { "review" }, StdinSpec::file(path)), "review\n\n" + text);
 }
 
+// A file of 1 MiB or more is mapped rather than read: alone it is the whole
+// message, and after PROMPT words it is copied; both byte for byte, streamed
+// back or not, with multi-byte UTF-8 across every page boundary.
+BOOST_AUTO_TEST_CASE(large_stdin_file_is_sent_byte_for_byte)
+{
+  const std::string path = scratch_dir() + "/large-input.txt";
+  std::string text;
+  for (int i = 0; text.size() < (std::size_t{ 3 } << 20); ++i) {
+    text += "line " + std::to_string(i) + " caf\xC3\xA9 \xE2\x82\xAC \"q\" \\ \xF0\x9F\x98\x80\n";
+  }
+  std::ofstream(path, std::ios::binary) << text;
+  check_success(run_gptq_https("echo", { "--no-stream" }, StdinSpec::file(path)), text);
+  check_success(run_gptq_https("sse", {}, StdinSpec::file(path)), text);
+  check_success(run_gptq_https("echo", { "review" }, StdinSpec::file(path)), "review\n\n" + text);
+}
+
 BOOST_AUTO_TEST_CASE(closed_stdin_counts_as_no_input)
 {
   check_success(run_gptq_https("echo", { "no", "stdin" }, StdinSpec::closed()), "no stdin\n");

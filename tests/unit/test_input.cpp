@@ -1,0 +1,111 @@
+#include "input.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <string>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+using namespace gptq;
+
+BOOST_AUTO_TEST_SUITE(input)
+
+namespace {
+
+// Text of `size` bytes that differs at every offset, so that a view that is
+// off by a few bytes does not compare equal.
+std::string varied(std::size_t size)
+{
+  std::string text(size, ' ');
+  for (std::size_t i = 0; i < size; ++i) {
+    text[i] = static_cast<char>('a' + (i * 7 + i / 4093) % 26);
+  }
+  return text;
+}
+
+// A file holding `text`, opened for reading; closed and removed at the end.
+struct TempFile {
+  explicit TempFile(const std::string& text)
+  {
+    char name[] = "/tmp/gptq-input-XXXXXX";
+    const int out = mkstemp(name);
+    BOOST_TEST_REQUIRE(out >= 0);
+    path = name;
+    BOOST_TEST_REQUIRE(::write(out, text.data(), text.size()) == static_cast<ssize_t>(text.size()));
+    ::close(out);
+    fd = ::open(path.c_str(), O_RDONLY);
+    BOOST_TEST_REQUIRE(fd >= 0);
+  }
+  ~TempFile()
+  {
+    ::close(fd);
+    std::remove(path.c_str());
+  }
+  std::string path;
+  int fd = -1;
+};
+
+InputText read(int fd)
+{
+  return read_all_input(fd, std::chrono::milliseconds(1000), [] {});
+}
+
+} // namespace
+
+// A large regular file is mapped, not read: its text from the descriptor's
+// offset (not a page boundary here), and the offset ends at the end, as if
+// read, so that a script can go on reading the same file.
+BOOST_AUTO_TEST_CASE(large_file_is_all_there_from_its_offset_and_consumed)
+{
+  const std::string text = varied(3 << 20);
+  for (const off_t at : { off_t{ 0 }, off_t{ 4096 }, off_t{ 5001 } }) {
+    TempFile file(text);
+    BOOST_TEST_REQUIRE(lseek(file.fd, at, SEEK_SET) == at);
+    const InputText input = read(file.fd);
+    BOOST_TEST(input.view().size() == text.size() - static_cast<std::size_t>(at));
+    BOOST_TEST((input.view() == std::string_view(text).substr(static_cast<std::size_t>(at))), "offset " << at);
+    BOOST_TEST(lseek(file.fd, 0, SEEK_CUR) == static_cast<off_t>(text.size()));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(small_file_and_pipe_are_read)
+{
+  const std::string text = varied(1000);
+  TempFile file(text);
+  BOOST_TEST((read(file.fd).view() == text));
+
+  int ends[2];
+  BOOST_TEST_REQUIRE(pipe(ends) == 0);
+  BOOST_TEST_REQUIRE(::write(ends[1], text.data(), text.size()) == static_cast<ssize_t>(text.size()));
+  ::close(ends[1]);
+  BOOST_TEST((read(ends[0]).view() == text));
+  ::close(ends[0]);
+}
+
+// A moved InputText keeps its text, short (kept inside the std::string),
+// long, or mapped; reset() frees it.
+BOOST_AUTO_TEST_CASE(moved_and_reset_input_text)
+{
+  for (const std::string& text : { std::string("short"), varied(5000) }) {
+    InputText a(text);
+    InputText b(std::move(a));
+    BOOST_TEST((b.view() == text));
+    BOOST_TEST(a.view().empty());
+    InputText c;
+    c = std::move(b);
+    BOOST_TEST((c.view() == text));
+    c.reset();
+    BOOST_TEST(c.view().empty());
+  }
+  const std::string big = varied(2 << 20);
+  TempFile file(big);
+  InputText mapped = read(file.fd);
+  InputText moved(std::move(mapped));
+  BOOST_TEST((moved.view() == big));
+  BOOST_TEST(mapped.view().empty());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
