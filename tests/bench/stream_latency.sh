@@ -53,41 +53,14 @@ if [ "$client" = curl ] && ! command -v curl > /dev/null; then
     exit 2
 fi
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/gptq-bench.XXXXXX")
-server_pid=
-cleanup() {
-    # Closing fd 3 is the server's stdin EOF: it exits on its own.
-    exec 3>&-
-    if [ -n "$server_pid" ]; then
-        wait "$server_pid" 2> /dev/null || true
-    fi
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+# shellcheck source=../server/serve.sh
+source "$here/../server/serve.sh"
+serve_setup gptq-bench
 
 bash "$here/../certs/make_certs.sh" "$tmp/certs" > /dev/null
 ca=$tmp/certs/ca.pem
 
-# The server's stdin is a pipe whose only writer is this script's fd 3, so
-# the server dies with the script, however the script ends.
-exec 3> >(exec "$server" --certs "$tmp/certs" --timestamps "$tmp/timestamps" \
-              > "$tmp/ports" 2> "$tmp/server.err")
-server_pid=$!
-
-port=
-for _ in $(seq 100); do
-    if read -r line 2> /dev/null < "$tmp/ports" && [ -n "$line" ]; then
-        port=$(printf '%s\n' "$line" | tr ' ' '\n' | sed -n 's/^https=//p')
-        break
-    fi
-    sleep 0.1
-done
-if [ -z "$port" ]; then
-    echo "stream_latency.sh: the test server did not start:" >&2
-    cat "$tmp/server.err" >&2
-    exit 1
-fi
+serve_start "$server" --certs "$tmp/certs" --timestamps "$tmp/timestamps"
 
 base_url=https://127.0.0.1:$port/sse-bench/$pieces/$size/v1
 echo "client: $client"

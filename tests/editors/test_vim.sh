@@ -18,36 +18,11 @@ editor=$1 gptq=$2 server=$3 certs=$4 source_dir=$5
 plugin=$source_dir/editors/gptq.vim
 editor_path=$(command -v "$editor") || { echo "test_vim.sh: $editor not found" >&2; exit 2; }
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/gptq-editors.XXXXXX")
-server_pid=
-cleanup() {
-    # Closing fd 3 is the server's stdin EOF: it exits on its own.
-    exec 3>&-
-    if [ -n "$server_pid" ]; then
-        wait "$server_pid" 2> /dev/null || true
-    fi
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+# shellcheck source=../server/serve.sh
+source "$source_dir/tests/server/serve.sh"
+serve_setup gptq-editors
 
-# The server's stdin is a pipe whose only writer is this script's fd 3, so
-# the server dies with the script, however the script ends.
-exec 3> >(exec "$server" --certs "$certs" > "$tmp/ports" 2> "$tmp/server.err")
-server_pid=$!
-port=
-for _ in $(seq 100); do
-    if read -r line 2> /dev/null < "$tmp/ports" && [ -n "$line" ]; then
-        port=$(printf '%s\n' "$line" | tr ' ' '\n' | sed -n 's/^https=//p')
-        break
-    fi
-    sleep 0.1
-done
-if [ -z "$port" ]; then
-    echo "test_vim.sh: the test server did not start:" >&2
-    cat "$tmp/server.err" >&2
-    exit 1
-fi
+serve_start "$server" --certs "$certs"
 
 failures=0
 fail() {
