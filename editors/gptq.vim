@@ -33,12 +33,18 @@ function! s:ask(first, last, args) abort
   let status = v:shell_error
   let errors = filereadable(err_file) ? readfile(err_file) : []
   call delete(err_file)
-  if status == 0 && empty(errors)
+  " A warning after a reply (exit 0) counts as a failure: a reply cut at the
+  " token limit should not replace text. What else gptq writes there on
+  " success (--usage, --reasoning, -v) is shown as messages.
+  let warnings = filter(copy(errors), 'v:val =~# ''^gptq: warning:''')
+  if status == 0 && empty(warnings)
+    for line in errors
+      echomsg line
+    endfor
     return reply
   endif
-  " gptq's error is its last line; a warning after a reply (exit 0) counts
-  " as a failure too: a reply cut at the token limit should not replace text.
-  let lines = filter(copy(errors), 'v:val !~# ''^\s*$''')
+  " Otherwise gptq's error is its last line.
+  let lines = status == 0 ? warnings : filter(copy(errors), 'v:val !~# ''^\s*$''')
   let message = empty(lines) ? 'gptq: exit status ' . status : lines[-1]
   let v:errmsg = message
   echohl ErrorMsg

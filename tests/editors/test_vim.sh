@@ -90,6 +90,16 @@ printf 'keep: first\nline two\nkeep: last\n' > "$tmp/below.txt"
 run_editor below echo '2GptqBelow fix this'
 expect_file below 'keep: first\nline two\nfix this\n\nline two\nkeep: last\n'
 
+# 3b. --usage writes a line on stderr after a good reply: not a failure, the
+#     reply replaces the line and the usage is among the messages.
+printf 'keep: first\nline two\nkeep: last\n' > "$tmp/usage.txt"
+run_editor usage echo '2Gptq --usage fix this'
+expect_file usage 'keep: first\nfix this\n\nline two\nkeep: last\n'
+if ! grep -q '^gptq: usage:' "$tmp/usage.messages"; then
+    fail "usage: the usage line is not among the messages:"
+    cat "$tmp/usage.messages" >&2
+fi
+
 # 4. A server error: the file is unchanged, the error reported, not in it.
 printf 'keep: first\nline two\nkeep: last\n' > "$tmp/failure.txt"
 run_editor failure status/500 '2Gptq fix this'

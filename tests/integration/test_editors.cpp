@@ -159,6 +159,11 @@ BOOST_AUTO_TEST_CASE(gptq_filter_passes_a_good_reply_through)
   BOOST_TEST(r.exit_code == 0, r.describe());
   BOOST_TEST(r.out == "fix this\n\nsome text\n", r.describe());
   BOOST_TEST(r.err == "", r.describe());
+  // What --usage writes on stderr is no failure, and stays on stderr.
+  const RunResult usage = run_filter({ "--replace", "--usage" }, "echo", "some text\n");
+  BOOST_TEST(usage.exit_code == 0, usage.describe());
+  BOOST_TEST(usage.out == "fix this\n\nsome text\n", usage.describe());
+  BOOST_TEST(starts_with(usage.err, "gptq: usage:"), usage.describe());
 }
 
 BOOST_AUTO_TEST_CASE(gptq_filter_puts_the_text_back_when_gptq_fails)
