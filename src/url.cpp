@@ -12,11 +12,25 @@ namespace gptq {
 
 namespace {
 
+// `text` without the user:password@ of its authority, if any: error
+// messages must not show a password.
+std::string without_userinfo(std::string_view text)
+{
+  const auto scheme_end = text.find("://");
+  const auto start = scheme_end == std::string_view::npos ? 0 : scheme_end + 3;
+  const auto authority_end = text.find_first_of("/?#", start);
+  const auto at = text.substr(0, authority_end).rfind('@');
+  if (at == std::string_view::npos || at < start) {
+    return std::string(text);
+  }
+  return std::string(text.substr(0, start)) + "[REDACTED]" + std::string(text.substr(at));
+}
+
 [[noreturn]] void bad_url(std::string_view text, std::string_view why)
 {
   throw Error(ExitStatus::usage,
               "--base-url",
-              "'" + std::string(text) + "' is not a usable URL: " + std::string(why));
+              "'" + without_userinfo(text) + "' is not a usable URL: " + std::string(why));
 }
 
 bool is_ipv4(const std::string& host)
