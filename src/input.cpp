@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <utility>
 
@@ -57,6 +58,14 @@ void InputText::reset()
 
 namespace {
 
+extern "C" void on_mapped_input_gone(int)
+{
+  // Only async-signal-safe calls here: write and _exit.
+  constexpr char message[] = "gptq: stdin: the file shrank while gptq read it; try again when nothing writes to it\n";
+  [[maybe_unused]] const auto n = ::write(2, message, sizeof message - 1);
+  ::_exit(static_cast<int>(ExitStatus::usage));
+}
+
 // The rest of regular file `fd` from its offset, mapped, or an empty
 // InputText when it is small, cannot be mapped or grows meanwhile (the
 // caller then reads it as a stream).
@@ -79,6 +88,12 @@ InputText map_rest_of_file(int fd)
   if (map == MAP_FAILED) {
     return {};
   }
+  // Reading pages that a truncation took away raises SIGBUS: a clear error
+  // instead of a crash (log rotation by copytruncate does this).
+  struct sigaction action {};
+  action.sa_handler = on_mapped_input_gone;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGBUS, &action, nullptr);
   InputText text = InputText::mapped(
     map, size, { static_cast<const char*>(map) + (at - start), static_cast<std::size_t>(st.st_size - at) });
   // Consumed, as reading it would: a script may read on from the same file.

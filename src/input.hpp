@@ -43,7 +43,8 @@ private:
 
 // Reads all of file descriptor `fd` until end of file, from where its
 // offset is (and leaves it at the end). A regular file of 1 MiB or more is
-// mapped rather than read, unless it grows while gptq reads it. When
+// mapped rather than read, unless it grows while gptq reads it; should it
+// shrink while mapped, gptq ends with a one-line error and status 2. When
 // nothing has arrived after `hint_after`, calls `on_wait` once (the caller
 // prints a hint that gptq is waiting for stdin) and goes on reading. Throws
 // gptq::Error (usage) when reading fails.
