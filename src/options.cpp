@@ -101,15 +101,31 @@ std::optional<std::string> non_empty(const Environment& env, const std::string& 
 po::options_description all_options()
 {
   po::options_description desc;
-  desc.add_options()("system,s", po::value<std::string>())("model,m", po::value<std::string>())(
-    "base-url", po::value<std::string>())("temperature,t", po::value<std::string>())(
-    "max-tokens", po::value<std::string>())("top-p", po::value<std::string>())("seed", po::value<std::string>())(
-    "stop", po::value<std::vector<std::string>>())("option,o", po::value<std::vector<std::string>>())(
-    "json", po::bool_switch())("schema", po::value<std::string>())("connect-timeout", po::value<std::string>())(
-    "idle-timeout", po::value<std::string>())("timeout", po::value<std::string>())("cacert", po::value<std::string>())(
-    "proxy", po::value<std::string>())("no-proxy", po::value<std::string>())("retries", po::value<std::string>())(
-    "header,H", po::value<std::vector<std::string>>())("key-header", po::value<std::string>())(
-    "verbose,v", po::bool_switch())("dry-run", po::bool_switch())("stream", po::bool_switch())
+  // clang-format off: one option a line
+  desc.add_options()
+    ("system,s", po::value<std::string>())
+    ("model,m", po::value<std::string>())
+    ("base-url", po::value<std::string>())
+    ("temperature,t", po::value<std::string>())
+    ("max-tokens", po::value<std::string>())
+    ("top-p", po::value<std::string>())
+    ("seed", po::value<std::string>())
+    ("stop", po::value<std::vector<std::string>>())
+    ("option,o", po::value<std::vector<std::string>>())
+    ("json", po::bool_switch())
+    ("schema", po::value<std::string>())
+    ("connect-timeout", po::value<std::string>())
+    ("idle-timeout", po::value<std::string>())
+    ("timeout", po::value<std::string>())
+    ("cacert", po::value<std::string>())
+    ("proxy", po::value<std::string>())
+    ("no-proxy", po::value<std::string>())
+    ("retries", po::value<std::string>())
+    ("header,H", po::value<std::vector<std::string>>())
+    ("key-header", po::value<std::string>())
+    ("verbose,v", po::bool_switch())
+    ("dry-run", po::bool_switch())
+    ("stream", po::bool_switch())
     // How config layers set switches, true or false: one name per setting,
     // so that the first layer to set it wins, whichever way it sets it.
     ("set-stream", po::value<std::string>())
@@ -141,6 +157,7 @@ po::options_description all_options()
     ("emit-batch", po::value<std::string>())
     ("from-batch", po::value<std::string>())
     ("prompt", po::value<std::vector<std::string>>());
+  // clang-format on
   return desc;
 }
 

@@ -108,7 +108,9 @@ __attribute__((target("ssse3"))) bool valid_ssse3(std::string_view text)
   // The tail, padded with NULs, then a block of NULs: a sequence cut short
   // by the end of the text is followed by a NUL, which is an error.
   alignas(16) unsigned char tail[16] = {};
-  std::memcpy(tail, p, static_cast<std::size_t>(end - p));
+  if (end != p) { // p may be null for an empty view
+    std::memcpy(tail, p, static_cast<std::size_t>(end - p));
+  }
   const __m128i last = _mm_load_si128(reinterpret_cast<const __m128i*>(tail));
   errors = _mm_or_si128(errors, block_errors(last, previous));
   errors = _mm_or_si128(errors, block_errors(_mm_setzero_si128(), last));
