@@ -455,8 +455,8 @@ private:
         if (c == '\n') {
           count += blank ? 0 : 1;
           blank = true;
-        } else if (c != ' ' && c != '\t' && c != '\r') {
-          blank = false;
+        } else if (c != ' ' && c != '\t' && c != '\r' && c != '\f' && c != '\v') {
+          blank = false; // as trim() sees it, which decides what is skipped
         }
       }
       at += got;

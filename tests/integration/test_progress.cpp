@@ -16,7 +16,8 @@ BOOST_AUTO_TEST_CASE(batch_progress_shows_on_a_terminal_with_the_total_and_is_er
   {
     std::ofstream in(lines);
     for (int i = 1; i <= 30; ++i) {
-      in << "line " << i << "\n\n";
+      // Each line, then one that only white space fills: not a prompt.
+      in << "line " << i << "\n \f\v\t\r\n";
     }
   }
   // script(1) gives gptq a terminal for stderr; stdout goes to a file.
