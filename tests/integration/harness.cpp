@@ -300,12 +300,19 @@ SeenRequest seen_request(const RunResult& r)
     BOOST_TEST(!contains(r.err, fake_key));
     BOOST_REQUIRE(!r.out.empty());
     BOOST_REQUIRE(r.out.back() == '\n');
-    const boost::json::value described = boost::json::parse(std::string_view(r.out).substr(0, r.out.size() - 1));
-    seen.method = described.at("method").as_string();
-    seen.target = described.at("target").as_string();
-    seen.headers = described.at("headers").as_object();
-    seen.body = boost::json::parse(described.at("body").as_string()).as_object();
+    seen = parse_seen_request(std::string_view(r.out).substr(0, r.out.size() - 1));
   }
+  return seen;
+}
+
+SeenRequest parse_seen_request(std::string_view text)
+{
+  SeenRequest seen;
+  const boost::json::value described = boost::json::parse(text);
+  seen.method = described.at("method").as_string();
+  seen.target = described.at("target").as_string();
+  seen.headers = described.at("headers").as_object();
+  seen.body = boost::json::parse(described.at("body").as_string()).as_object();
   return seen;
 }
 

@@ -111,6 +111,10 @@ struct SeenRequest {
 // when the run failed or the text is not the expected JSON.
 SeenRequest seen_request(const RunResult& r);
 
+// Parses one reply of the `request` mode (the JSON text describing the
+// request, e.g. a batch record's "output"); throws when it is not that.
+SeenRequest parse_seen_request(std::string_view described);
+
 bool contains(std::string_view haystack, std::string_view needle);
 bool starts_with(std::string_view text, std::string_view prefix);
 

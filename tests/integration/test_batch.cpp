@@ -593,10 +593,10 @@ BOOST_AUTO_TEST_CASE(input_jsonl_system_model_and_fields_reach_that_lines_reques
   for (std::size_t i = 0; i < records.size(); ++i) {
     BOOST_TEST_CONTEXT("line " << i + 1 << ": " << json::serialize(records[i]))
     {
-      const json::object seen = json::parse(string_at(records[i], "output")).as_object();
-      BOOST_TEST(string_at(seen, "method") == "POST");
-      BOOST_TEST(string_at(seen.at("headers").as_object(), "authorization") == "Bearer " + fake_key);
-      const json::object body = json::parse(string_at(seen, "body")).as_object();
+      const SeenRequest seen = parse_seen_request(string_at(records[i], "output"));
+      BOOST_TEST(seen.method == "POST");
+      BOOST_TEST(seen.header("authorization").value_or("") == "Bearer " + fake_key);
+      const json::object& body = seen.body;
       BOOST_TEST(string_at(body, "model") == expected[i].model);
       BOOST_TEST((!body.contains("stream") || body.at("stream") == false));
       const json::array& messages = body.at("messages").as_array();
@@ -629,8 +629,7 @@ BOOST_AUTO_TEST_CASE(a_stream_field_never_reaches_the_server_in_batch_mode)
   const auto records = jsonl_records(r.out);
   BOOST_TEST_REQUIRE(records.size() == 2u, r.describe());
   for (const auto& record : records) {
-    const json::object seen = json::parse(string_at(record, "output")).as_object();
-    const json::object body = json::parse(string_at(seen, "body")).as_object();
+    const json::object body = parse_seen_request(string_at(record, "output")).body;
     BOOST_TEST(!body.contains("stream"), json::serialize(body));
     BOOST_TEST(!body.contains("stream_options"), json::serialize(body));
     BOOST_TEST(body.contains("seed"), json::serialize(body)); // the other -o fields stay
