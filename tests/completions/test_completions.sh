@@ -101,6 +101,24 @@ else
     echo "skip: bash-completion is not installed"
 fi
 
+# check_lines SHELL COMPLETE SUBDIR: the checks that fish and zsh share,
+# with COMPLETE the function that completes a command LINE in SHELL, and
+# SUBDIR how that shell offers the directory subdir.
+check_lines() {
+    local shell=$1 complete=$2 subdir=$3
+    check "$shell: -r completes the roles" $'fr\nshell' "$($complete 'gptq -r ')"
+    check "$shell: -P completes the profiles" $'azure\nlocal' "$($complete 'gptq -P ')"
+    check "$shell: --config FILE -P uses that file" "other" "$($complete "gptq --config $tmp/other.ini -P ")"
+    check "$shell: --config ~/FILE -r uses that file" "elsewhere" "$($complete "gptq --config ~/other.ini -r ")"
+    check "$shell: -r with a broken config: nothing" "" "$($complete "gptq --config $tmp/broken.ini -r ")"
+    check "$shell: -r without a config: nothing" "" "$(HOME=$tmp/empty $complete 'gptq -r ')"
+    check "$shell: --sch completes --schema" "--schema" "$($complete 'gptq --sch')"
+    check "$shell: -f completes file names" $'notes.txt\nschema.json\n'"$subdir" \
+        "$(cd "$tmp/files" && $complete 'gptq -f ')"
+    check "$shell: -s takes free text" "" "$(cd "$tmp/files" && $complete 'gptq -s ')"
+    check "$shell: PROMPT words are free text" "" "$(cd "$tmp/files" && $complete 'gptq hello ')"
+}
+
 # --- fish ----------------------------------------------------------------
 
 # fish_complete LINE: the candidates fish offers for LINE, sorted, without
@@ -111,20 +129,10 @@ fish_complete() {
 }
 
 if command -v fish > /dev/null; then
-    check "fish: -r completes the roles" $'fr\nshell' "$(fish_complete 'gptq -r ')"
-    check "fish: -P completes the profiles" $'azure\nlocal' "$(fish_complete 'gptq -P ')"
-    check "fish: --config FILE -P uses that file" "other" "$(fish_complete "gptq --config $tmp/other.ini -P ")"
+    check_lines fish fish_complete subdir/
     check "fish: --config=FILE -r uses that file" "elsewhere" "$(fish_complete "gptq --config=$tmp/other.ini -r ")"
-    check "fish: --config ~/FILE -r uses that file" "elsewhere" "$(fish_complete "gptq --config ~/other.ini -r ")"
-    check "fish: -r with a broken config: nothing" "" "$(fish_complete "gptq --config $tmp/broken.ini -r ")"
-    check "fish: -r without a config: nothing" "" "$(HOME=$tmp/empty fish_complete 'gptq -r ')"
-    check "fish: --sch completes --schema" "--schema" "$(fish_complete 'gptq --sch')"
-    check "fish: -f completes file names" $'notes.txt\nschema.json\nsubdir/' \
-        "$(cd "$tmp/files" && fish_complete 'gptq -f ')"
-    check "fish: -s takes free text" "" "$(cd "$tmp/files" && fish_complete 'gptq -s ')"
     # (fish offers options for a word starting with "-" even where a value is
     # due: its own design, so not checked here.)
-    check "fish: PROMPT words are free text" "" "$(cd "$tmp/files" && fish_complete 'gptq hello ')"
 else
     echo "skip: fish is not installed"
 fi
@@ -142,19 +150,9 @@ if command -v zsh > /dev/null; then
     check "zsh: compinit binds gptq to _gptq" "_gptq" "$(zsh -f -c '
         fpath=($1 $fpath); autoload -U compinit; compinit -u -D; print -r -- $_comps[gptq]
         autoload +X _gptq' zsh "$completions" 2>&1)"
-    check "zsh: -r completes the roles" $'fr\nshell' "$(zsh_complete 'gptq -r ')"
+    check_lines zsh zsh_complete subdir
     check "zsh: --role=s completes the roles starting with s" "shell" "$(zsh_complete 'gptq --role=s')"
-    check "zsh: -P completes the profiles" $'azure\nlocal' "$(zsh_complete 'gptq -P ')"
-    check "zsh: --config FILE -P uses that file" "other" "$(zsh_complete "gptq --config $tmp/other.ini -P ")"
-    check "zsh: --config ~/FILE -r uses that file" "elsewhere" "$(zsh_complete "gptq --config ~/other.ini -r ")"
-    check "zsh: -r with a broken config: nothing" "" "$(zsh_complete "gptq --config $tmp/broken.ini -r ")"
-    check "zsh: -r without a config: nothing" "" "$(HOME=$tmp/empty zsh_complete 'gptq -r ')"
-    check "zsh: --sch completes --schema" "--schema" "$(zsh_complete 'gptq --sch')"
-    check "zsh: -f completes file names" $'notes.txt\nschema.json\nsubdir' \
-        "$(cd "$tmp/files" && zsh_complete 'gptq -f ')"
-    check "zsh: -s takes free text" "" "$(cd "$tmp/files" && zsh_complete 'gptq -s ')"
     check "zsh: the word after -s is its value, not an option" "" "$(zsh_complete 'gptq -s -')"
-    check "zsh: PROMPT words are free text" "" "$(cd "$tmp/files" && zsh_complete 'gptq hello ')"
 else
     echo "skip: zsh is not installed"
 fi
