@@ -564,6 +564,28 @@ BOOST_DATA_TEST_CASE(fail_fast_writes_nothing_after_the_first_failure, data::mak
 
 // --- Input lines ---------------------------------------------------------
 
+namespace {
+
+// Runs a --jsonl batch of `input` against the request mode, which replies
+// with the request it received, and returns those requests in input order.
+// Not check_ran: the request's Authorization header is in the output.
+std::vector<SeenRequest> batch_requests(const std::vector<std::string>& args, const std::string& input)
+{
+  std::vector<std::string> all{ "--jsonl" };
+  all.insert(all.end(), args.begin(), args.end());
+  const RunResult r = run_gptq_https("request", all, StdinSpec::of(input));
+  BOOST_REQUIRE_MESSAGE(!r.killed, r.describe());
+  BOOST_TEST(r.exit_code == 0, r.describe());
+  BOOST_TEST(r.err == "");
+  std::vector<SeenRequest> seen;
+  for (const auto& record : jsonl_records(r.out)) {
+    seen.push_back(parse_seen_request(string_at(record, "output")));
+  }
+  return seen;
+}
+
+} // namespace
+
 BOOST_AUTO_TEST_CASE(input_jsonl_system_model_and_fields_reach_that_lines_request)
 {
   // The request mode replies with the request it received, as JSON text.
@@ -573,14 +595,8 @@ BOOST_AUTO_TEST_CASE(input_jsonl_system_model_and_fields_reach_that_lines_reques
                             "\n"
                             R"({"prompt":"third"})"
                             "\n";
-  const RunResult r = run_gptq_https(
-    "request", { "--input-jsonl", "--jsonl", "-s", "global system", "-m", "global-model", "Q:" }, StdinSpec::of(input));
-  // Not check_ran: the request's Authorization header is in the output.
-  BOOST_REQUIRE_MESSAGE(!r.killed, r.describe());
-  BOOST_TEST(r.exit_code == 0, r.describe());
-  BOOST_TEST(r.err == "");
-  const auto records = jsonl_records(r.out);
-  BOOST_TEST_REQUIRE(records.size() == 3u, r.describe());
+  const auto requests = batch_requests({ "--input-jsonl", "-s", "global system", "-m", "global-model", "Q:" }, input);
+  BOOST_TEST_REQUIRE(requests.size() == 3u);
   struct Expected {
     std::string prompt, system, model;
     bool temperature;
@@ -590,10 +606,10 @@ BOOST_AUTO_TEST_CASE(input_jsonl_system_model_and_fields_reach_that_lines_reques
     { "second", "line system", "line-model", true },
     { "third", "global system", "global-model", false },
   };
-  for (std::size_t i = 0; i < records.size(); ++i) {
-    BOOST_TEST_CONTEXT("line " << i + 1 << ": " << json::serialize(records[i]))
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    const SeenRequest& seen = requests[i];
+    BOOST_TEST_CONTEXT("line " << i + 1 << ": " << json::serialize(seen.body))
     {
-      const SeenRequest seen = parse_seen_request(string_at(records[i], "output"));
       BOOST_TEST(seen.method == "POST");
       BOOST_TEST(seen.header("authorization").value_or("") == "Bearer " + fake_key);
       const json::object& body = seen.body;
@@ -622,14 +638,10 @@ BOOST_AUTO_TEST_CASE(a_stream_field_never_reaches_the_server_in_batch_mode)
                             "\n"
                             R"({"prompt":"two"})"
                             "\n";
-  const RunResult r = run_gptq_https(
-    "request", { "-L", "--input-jsonl", "--jsonl", "-o", "stream=true", "-o", "seed=3" }, StdinSpec::of(input));
-  BOOST_REQUIRE_MESSAGE(!r.killed, r.describe());
-  BOOST_TEST(r.exit_code == 0, r.describe());
-  const auto records = jsonl_records(r.out);
-  BOOST_TEST_REQUIRE(records.size() == 2u, r.describe());
-  for (const auto& record : records) {
-    const json::object body = parse_seen_request(string_at(record, "output")).body;
+  const auto requests = batch_requests({ "-L", "--input-jsonl", "-o", "stream=true", "-o", "seed=3" }, input);
+  BOOST_TEST_REQUIRE(requests.size() == 2u);
+  for (const auto& seen : requests) {
+    const json::object& body = seen.body;
     BOOST_TEST(!body.contains("stream"), json::serialize(body));
     BOOST_TEST(!body.contains("stream_options"), json::serialize(body));
     BOOST_TEST(body.contains("seed"), json::serialize(body)); // the other -o fields stay
