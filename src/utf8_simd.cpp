@@ -5,6 +5,10 @@
 
 #include <cstdint>
 #include <cstring>
+
+#if __has_include(<sys/platform/x86.h>)
+#include <sys/platform/x86.h>
+#endif
 #endif
 
 namespace gptq {
@@ -117,11 +121,24 @@ __attribute__((target("ssse3"))) bool valid_ssse3(std::string_view text)
   return _mm_movemask_epi8(_mm_cmpeq_epi8(errors, _mm_setzero_si128())) == 0xFFFF;
 }
 
+// glibc's loader has already asked the CPU what it supports; asking again
+// with __builtin_cpu_supports links libgcc's start-up probe, a dozen CPUID
+// instructions that each leave a virtual machine (5 us apiece here), in every
+// run, even `gptq --version`.
+bool cpu_has_ssse3()
+{
+#if defined(CPU_FEATURE_ACTIVE)
+  return CPU_FEATURE_ACTIVE(SSSE3);
+#else
+  return __builtin_cpu_supports("ssse3");
+#endif
+}
+
 } // namespace
 
 std::optional<bool> utf8_valid_simd(std::string_view text)
 {
-  static const bool has_ssse3 = __builtin_cpu_supports("ssse3");
+  static const bool has_ssse3 = cpu_has_ssse3();
   if (!has_ssse3) {
     return std::nullopt;
   }
