@@ -24,7 +24,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cmath>
 #include <cstring>
 #include <fstream>
 #include <random>
@@ -36,9 +35,11 @@ namespace gptq {
 
 namespace {
 
+// Seconds are positive and at most 1e6 (options.cpp), so adding a half and
+// truncating rounds as llround would, without linking libm for one call.
 std::chrono::milliseconds to_ms(double seconds)
 {
-  return std::chrono::milliseconds(std::max<long long>(1, std::llround(seconds * 1000)));
+  return std::chrono::milliseconds(std::max<long long>(1, static_cast<long long>(seconds * 1000 + 0.5)));
 }
 
 TransportOptions transport_options(const Options& options)

@@ -82,7 +82,8 @@ std::optional<bool> server_says_retry(const Headers& headers)
 
 std::chrono::milliseconds backoff_wait(int retry, double random01)
 {
-  const double base = std::min(0.5 * std::pow(2.0, std::clamp(retry, 0, 10)), 8.0);
+  // 2^retry as a shift: std::pow is gptq's only use of libm.
+  const double base = std::min(0.5 * static_cast<double>(1 << std::clamp(retry, 0, 10)), 8.0);
   const double jittered = base * (1.0 - 0.25 * std::clamp(random01, 0.0, 1.0));
   return std::chrono::milliseconds(static_cast<long long>(jittered * 1000));
 }
