@@ -7,8 +7,9 @@
 #include <boost/program_options/parsers.hpp>
 
 #include <algorithm>
-#include <set>
+#include <iterator>
 #include <sstream>
+#include <string_view>
 
 namespace po = boost::program_options;
 
@@ -17,16 +18,23 @@ namespace gptq {
 namespace {
 
 // Keys that set the option of the same name (underscores for dashes).
-const std::set<std::string> option_keys = {
-  "model",   "base_url", "temperature", "max_tokens", "top_p",     "seed",    "timeout",    "connect_timeout",
-  "idle_timeout", "retries", "proxy",   "no_proxy",  "cacert",     "key_header", "system",  "schema",
+// Arrays, not sets: nothing to build at start-up in runs with no config.
+constexpr std::string_view option_keys[] = {
+  "model",        "base_url", "temperature", "max_tokens", "top_p",  "seed",       "timeout", "connect_timeout",
+  "idle_timeout", "retries",  "proxy",       "no_proxy",   "cacert", "key_header", "system",  "schema",
 };
 // Keys that are true/false switches.
-const std::set<std::string> switch_keys = {"stream", "json", "usage", "reasoning", "verbose"};
+constexpr std::string_view switch_keys[] = { "stream", "json", "usage", "reasoning", "verbose" };
+
+template<std::size_t N>
+bool is_one_of(const std::string_view (&keys)[N], std::string_view key)
+{
+  return std::find(std::begin(keys), std::end(keys), key) != std::end(keys);
+}
 
 bool allowed(const std::string& section_kind, const std::string& key)
 {
-  if (option_keys.count(key) || switch_keys.count(key)) {
+  if (is_one_of(option_keys, key) || is_one_of(switch_keys, key)) {
     return true;
   }
   if (section_kind == "") {
@@ -148,11 +156,11 @@ std::vector<ConfigArgument> section_arguments(const ConfigSection& section, cons
   for (const auto& [key, setting] : section.values) {
     std::string option = "--" + key;
     std::replace(option.begin(), option.end(), '_', '-');
-    if (option_keys.count(key)) {
+    if (is_one_of(option_keys, key)) {
       out.push_back({key, setting.line, {option, setting.value}});
       continue;
     }
-    if (!switch_keys.count(key)) {
+    if (!is_one_of(switch_keys, key)) {
       continue;
     }
     if (setting.value != "true" && setting.value != "false") {
