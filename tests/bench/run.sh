@@ -45,7 +45,8 @@ build=$(cd "$build" && pwd)
 gptq=$build/src/gptq
 server=$build/tests/server/gptq_test_server
 driver=$build/tests/bench/gptq_bench_run
-for bin in "$gptq" "$server" "$driver" "$build/tests/bench/gptq_bench_reader"; do
+floor=$build/tests/bench/gptq_bench_floor
+for bin in "$gptq" "$server" "$driver" "$floor" "$build/tests/bench/gptq_bench_reader"; do
     if [ ! -x "$bin" ]; then
         echo "run.sh: not built: $bin (cmake --build $build)" >&2
         exit 2
@@ -198,12 +199,18 @@ rows+=("1   start-up, --version;curl --version;1.gptq;1.curl")
 # --- 2. one request over TLS, fresh process and connection ------------------
 
 # request_case TAG LABEL: both clients with the environment $case_env and
-# the options $case_trust (--cacert CA, or none).
+# the options $case_trust (--cacert CA, or none); with $case_floor=yes, the C
+# floor too (bench_floor.c: the least an OpenSSL client does, trusting $ca).
 request_case() {
     local tag=$1 label=$2
     local env=("${case_env[@]}") trust=("${case_trust[@]}")
     progress "$tag: one request, $label"
-    spec=(--cmd "$tag.ns.gptq" "${env[@]}" --
+    local floor_spec=()
+    if [ "$case_floor" = yes ]; then
+        floor_spec=(--cmd "$tag.ns.floor" "${env[@]}" -- "$floor" "$ca" "$port" /echo/v1/chat/completions "$body" \;)
+    fi
+    spec=("${floor_spec[@]}"
+          --cmd "$tag.ns.gptq" "${env[@]}" --
               "$gptq" "${trust[@]}" --base-url "$base/echo/v1" --no-stream --no-stdin "$prompt" \;
           --cmd "$tag.ns.curl" "${env[@]}" --
               curl -s "${trust[@]}" -H "$ctype" -d "$body" "$base/echo/v1/chat/completions" \;
@@ -214,9 +221,15 @@ request_case() {
     expect_text "$tag.ns.gptq" "$prompt"$'\n'
     expect_json_reply "$tag.ns.curl" "$prompt"
     expect_text "$tag.ns.jq" "$prompt"$'\n'
+    if [ "$case_floor" = yes ]; then
+        expect_json_reply "$tag.ns.floor" "$prompt"
+    fi
     measure "$runs" "${spec[@]}"
     rows+=("$tag  $label, no-stream;curl;$tag.ns.gptq;$tag.ns.curl"
            "$tag  $label, no-stream;curl | jq;$tag.ns.gptq;$tag.ns.jq")
+    if [ "$case_floor" = yes ]; then
+        rows+=("$tag  $label, no-stream;C floor;$tag.ns.gptq;$tag.ns.floor")
+    fi
 
     spec=(--cmd "$tag.st.gptq" "${env[@]}" --
               "$gptq" "${trust[@]}" --base-url "$base/sse/v1" --no-stdin "$prompt" \;
@@ -236,9 +249,11 @@ request_case() {
 
 case_env=("${plain_env[@]}")
 case_trust=(--cacert "$ca")
+case_floor=yes
 request_case 2a "--cacert CA"
 case_env=("${store_env[@]}")
 case_trust=()
+case_floor=no
 request_case 2b "system store + CA"
 
 # --- 3. large prompt -------------------------------------------------------
@@ -387,6 +402,8 @@ done
 echo
 
 echo "1   /bin/true run the same way (the floor of every figure): $(median_max 1.true) ms, $(rss 1.true) MiB"
+echo "2a  the C floor (bench_floor.c) over curl: $(awk -v a="$(get 2a.ns.floor wall_ms_median)" \
+    -v b="$(get 2a.ns.curl wall_ms_median)" 'BEGIN { printf "%.2f", a / b }')"
 if [ "$skip_big" = false ]; then
     # throughput NAME MIB: MiB/s of NAME's median time.
     throughput() {
