@@ -194,11 +194,27 @@ std::size_t read_whole_records(beast::ssl_stream<beast::tcp_stream>& stream, net
   return got;
 }
 
+} // namespace
+
+// What TLS connections share: OpenSSL's context and what it trusts. Never
+// moved, as the trust store's callback holds its address.
+class TlsContext {
+public:
+  TlsContext(const std::optional<std::string>& cacert, const TlsTrust::Log& log)
+    : context(make_tls_context())
+    , trust(context.native_handle(), cacert, log)
+  {
+  }
+  ssl::context context;
+  TlsTrust trust;
+};
+
+namespace {
+
 // A connection and what it needs to outlive one request: the TLS context
 // and trust store, the stream, and bytes read past the last response.
 struct Link {
-  std::unique_ptr<ssl::context> context;
-  std::unique_ptr<TlsTrust> trust;
+  std::shared_ptr<TlsContext> tls_context;
   std::optional<beast::ssl_stream<beast::tcp_stream>> tls;
   std::optional<beast::tcp_stream> plain;
   beast::flat_buffer buffer;
@@ -238,15 +254,22 @@ public:
     if (request_.url.is_https()) {
       if (!link.tls) {
         // The context goes first: a bad --cacert is reported before any
-        // network traffic. The trust store logs through the options, which
-        // outlive this exchange (the link may reconnect in a later one).
-        if (!link.context) {
-          link.context = std::make_unique<ssl::context>(make_tls_context());
-          link.trust = std::make_unique<TlsTrust>(link.context->native_handle(), options_.cacert, options_.log);
+        // network traffic. The first connection made with these options
+        // makes it; the others share it. The trust store logs through the
+        // options, which outlive this exchange (the link may reconnect in a
+        // later one).
+        if (!link.tls_context) {
+          link.tls_context = options_.tls ? options_.tls->context : nullptr;
+          if (!link.tls_context) {
+            link.tls_context = std::make_shared<TlsContext>(options_.cacert, options_.log);
+            if (options_.tls) {
+              options_.tls->context = link.tls_context;
+            }
+          }
         }
         beast::tcp_stream tcp(executor);
         co_await open(tcp);
-        link.tls.emplace(std::move(tcp), *link.context);
+        link.tls.emplace(std::move(tcp), link.tls_context->context);
         co_await handshake(*link.tls);
       }
       auto& stream = *link.tls;

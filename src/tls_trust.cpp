@@ -58,9 +58,9 @@ TlsTrust::TlsTrust(SSL_CTX* ctx, const std::optional<std::string>& cacert, Log l
   X509_STORE* store = SSL_CTX_get_cert_store(ctx);
   // SSL_CERT_DIR may be a list, like PATH. A missing directory is no error:
   // verification says what is missing.
+  const std::string directory = location(X509_get_default_cert_dir_env(), X509_get_default_cert_dir());
   if (X509_LOOKUP* dir = X509_STORE_add_lookup(store, X509_LOOKUP_hash_dir())) {
-    X509_LOOKUP_add_dir(
-      dir, location(X509_get_default_cert_dir_env(), X509_get_default_cert_dir()).c_str(), X509_FILETYPE_PEM);
+    X509_LOOKUP_add_dir(dir, directory.c_str(), X509_FILETYPE_PEM);
   }
   ERR_clear_error();
   if (cacert) {
@@ -77,6 +77,11 @@ TlsTrust::TlsTrust(SSL_CTX* ctx, const std::optional<std::string>& cacert, Log l
     }
   }
   SSL_CTX_set_cert_verify_callback(ctx, &TlsTrust::verify, this);
+  if (log_) {
+    log_("trusting the CA directory " + directory +
+         (bundle_.empty() ? "" : ", then the CA bundle " + bundle_ + " if the directory does not verify the server") +
+         (cacert ? ", and --cacert " + *cacert : ""));
+  }
 }
 
 int TlsTrust::verify(X509_STORE_CTX* store_ctx, void* self)

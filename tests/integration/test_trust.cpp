@@ -117,6 +117,25 @@ BOOST_AUTO_TEST_CASE(a_ca_in_the_hashed_directory_does_not_load_the_bundle)
   BOOST_TEST(!contains(verbose.err, bundle_loaded), verbose.describe());
 }
 
+// -v says what gptq trusts, once: where a corporate CA goes missing, this
+// is the line to read.
+BOOST_AUTO_TEST_CASE(verbose_names_what_is_trusted)
+{
+  const std::string dir = hashed_dir("store-dir-named", { "other-ca.pem" });
+  const std::string file = bundle("store-named.crt", {});
+  const RunResult r =
+    run_gptq({ "--base-url", https_url("echo"), "--cacert", cert("ca.pem"), "-v", "named" }, store_env(dir, file));
+  BOOST_TEST_CONTEXT(r.describe())
+  {
+    BOOST_TEST(r.exit_code == 0);
+    BOOST_TEST(r.out == "named\n");
+    const std::string said = "gptq: trusting the CA directory " + dir + ", then the CA bundle " + file +
+                             " if the directory does not verify the server, and --cacert " + cert("ca.pem") + "\n";
+    BOOST_TEST(contains(r.err, said));
+    BOOST_TEST(r.err.find("gptq: trusting ") == r.err.rfind("gptq: trusting "), "said once");
+  }
+}
+
 // A store that is a bundle only (as on distributions without hash links)
 // still trusts what the bundle holds.
 BOOST_AUTO_TEST_CASE(a_ca_only_in_the_bundle_is_trusted)
