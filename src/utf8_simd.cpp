@@ -3,12 +3,10 @@
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
 
+#include <cpuid.h>
+
 #include <cstdint>
 #include <cstring>
-
-#if __has_include(<sys/platform/x86.h>)
-#include <sys/platform/x86.h>
-#endif
 #endif
 
 namespace gptq {
@@ -121,17 +119,19 @@ __attribute__((target("ssse3"))) bool valid_ssse3(std::string_view text)
   return _mm_movemask_epi8(_mm_cmpeq_epi8(errors, _mm_setzero_si128())) == 0xFFFF;
 }
 
-// glibc's loader has already asked the CPU what it supports; asking again
-// with __builtin_cpu_supports links libgcc's start-up probe, a dozen CPUID
-// instructions that each leave a virtual machine (5 us apiece here), in every
-// run, even `gptq --version`.
+// One CPUID instruction, the first time text is checked. Not
+// __builtin_cpu_supports: that links libgcc's start-up probe, a dozen CPUID
+// instructions in every run, even `gptq --version`, and in a virtual machine
+// each one exits to the hypervisor (about 5 us apiece here). Not glibc's
+// <sys/platform/x86.h> either, which clang rejects in C++ before glibc 2.37.
 bool cpu_has_ssse3()
 {
-#if defined(CPU_FEATURE_ACTIVE)
-  return CPU_FEATURE_ACTIVE(SSSE3);
-#else
-  return __builtin_cpu_supports("ssse3");
-#endif
+  unsigned eax = 0;
+  unsigned ebx = 0;
+  unsigned ecx = 0;
+  unsigned edx = 0;
+  __cpuid(1, eax, ebx, ecx, edx);
+  return (ecx & bit_SSSE3) != 0;
 }
 
 } // namespace
