@@ -258,15 +258,11 @@ public:
         // makes it; the others share it. The trust store logs through the
         // options, which outlive this exchange (the link may reconnect in a
         // later one).
-        if (!link.tls_context) {
-          link.tls_context = options_.tls ? options_.tls->context : nullptr;
-          if (!link.tls_context) {
-            link.tls_context = std::make_shared<TlsContext>(options_.cacert, options_.log);
-            if (options_.tls) {
-              options_.tls->context = link.tls_context;
-            }
-          }
+        auto& shared = options_.tls->context;
+        if (!shared) {
+          shared = std::make_shared<TlsContext>(options_.cacert, options_.log);
         }
+        link.tls_context = shared;
         beast::tcp_stream tcp(executor);
         co_await open(tcp);
         link.tls.emplace(std::move(tcp), link.tls_context->context);

@@ -20,6 +20,7 @@ fail() {
 
 [ -x "$bin" ] || fail "no binary at $bin"
 dynamic="$(readelf -d "$bin")"
+needed="$(awk '/\(NEEDED\)/ { gsub(/[][]/, "", $NF); print $NF }' <<< "$dynamic")"
 headers="$(readelf -h -l "$bin")"
 
 grep -q 'Type:.*DYN' <<< "$headers" || fail "not position-independent (ELF type is not DYN)"
@@ -28,7 +29,7 @@ grep -q 'GNU_RELRO' <<< "$headers" || fail "no RELRO segment"
 grep -Eq '\(FLAGS\).*BIND_NOW|FLAGS_1.*\bNOW\b' <<< "$dynamic" || fail "symbols are bound lazily (no -z now)"
 
 if nm "$bin" 2> /dev/null | grep -Eq ' (__cpu_indicator_init|__cpu_model)$'; then
-  fail "links libgcc's CPUID probe (__builtin_cpu_supports); ask glibc (<sys/platform/x86.h>)"
+  fail "links libgcc's CPUID probe (__builtin_cpu_supports); check once when first needed, as src/utf8_simd.cpp does"
 fi
 
 if [ "$static_runtime" = ON ]; then
@@ -36,11 +37,11 @@ if [ "$static_runtime" = ON ]; then
   if [ "$with_lld" != ON ]; then
     allowed="$allowed libm.so.6"
   fi
-  for lib in $(awk '/\(NEEDED\)/ { gsub(/[][]/, "", $NF); print $NF }' <<< "$dynamic"); do
+  for lib in $needed; do
     case " $allowed " in
       *" $lib "*) ;;
       *) fail "links $lib; the static runtime needs only: $allowed" ;;
     esac
   done
 fi
-echo "check_link: $bin: PIE, full RELRO, no CPUID probe, NEEDED: $(awk '/\(NEEDED\)/ { gsub(/[][]/, "", $NF); printf "%s ", $NF }' <<< "$dynamic")"
+echo "check_link: $bin: PIE, full RELRO, no CPUID probe, NEEDED: $(echo $needed)"
