@@ -347,7 +347,7 @@ private:
       return false;
     }
     if (!link.quiet()) {
-      log("bytes after the end of the response; the connection is not used again");
+      log("more bytes, or a close, after the end of the response; the connection is not used again");
       return false;
     }
     return true;

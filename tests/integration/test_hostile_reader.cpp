@@ -304,13 +304,15 @@ BOOST_AUTO_TEST_CASE(a_redirect_elsewhere_names_its_location_without_the_https_h
 {
   RawServer server([](RawConnection& c) {
     c.read_request();
-    c.send(http_response("307 Temporary Redirect", { "Location: http://other.example/v2/\x1b[31mred" }, ""));
+    // Beast refuses control characters in a head; bytes that are not
+    // UTF-8 it lets through.
+    c.send(http_response("307 Temporary Redirect", { "Location: http://other.example/v2/\xff\xfe" }, ""));
     c.wait_closed(10s);
   });
   const RunResult r = run_gptq({ "--base-url", server.url(), "--no-stdin", "hi" });
   check_failure(r, 8, { "HTTP 307", "http://other.example/v2/", "does not follow redirects" });
   BOOST_TEST(!contains(r.err, "use https://"));
-  BOOST_TEST(!contains(r.err, "\x1b"));
+  BOOST_TEST(!contains(r.err, "\xff"));
 }
 
 // Point 19: gptq asks for no compression; a body compressed anyway is
