@@ -129,6 +129,27 @@ BOOST_AUTO_TEST_CASE(batch_a_stray_response_on_an_idle_connection_is_never_the_n
   BOOST_TEST(server.connections() == 2);
 }
 
+// What must stay: a kept-alive connection the server closes as the next
+// request arrives, unanswered, carries that request again on a new one.
+BOOST_AUTO_TEST_CASE(batch_a_request_the_server_closed_on_unanswered_goes_out_again)
+{
+  std::atomic<int> connection{ 0 };
+  RawServer server([&](RawConnection& c) {
+    const bool first = connection++ == 0;
+    for (std::string request; !(request = c.read_request()).empty();) {
+      if (first && user_content_of(request) == "two") {
+        return; // closed with the request unanswered
+      }
+      c.send(completion_response(user_content_of(request)));
+    }
+  });
+  const RunResult r =
+    run_gptq({ "--base-url", server.url(), "-L", "-j", "1" }, key_env(), StdinSpec::of("one\ntwo\nthree\n"));
+  check_success(r, "one\ntwo\nthree\n");
+  BOOST_TEST(server.requests() == 4);
+  BOOST_TEST(server.connections() == 2);
+}
+
 // Point 4: 100 Continue and 103 Early Hints come before the final
 // response, in the same write or apart; a reply streamed or whole.
 BOOST_DATA_TEST_CASE(interim_responses_before_the_final_one_are_skipped,
