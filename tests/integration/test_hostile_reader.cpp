@@ -241,6 +241,14 @@ const BadHead bad_heads[] = {
   { "head over 64 KiB",
     "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Padding: " + std::string(70 * 1024, 'a') + "\r\n\r\n{}",
     "larger than 64 KiB" },
+  { "interim responses without end", [] {
+      std::string heads;
+      for (int i = 0; i < 3000; ++i) {
+        heads += "HTTP/1.1 103 Early Hints\r\n\r\n";
+      }
+      return heads;
+    }(),
+    "larger than 64 KiB (with its interim responses)" },
   { "bad Content-Length", "HTTP/1.1 200 OK\r\nContent-Length: 12abc\r\n\r\n{}", "invalid Content-Length" },
   { "two Content-Lengths", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}",
     "two different Content-Length" },
