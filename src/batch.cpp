@@ -164,7 +164,7 @@ public:
       std::rethrow_exception(fatal_);
     }
     if (!stop_message_.empty()) {
-      *context_.err << context_.scrub("gptq: " + stop_message_ + "; stopped with " + std::to_string(succeeded_) +
+      *context_.err << context_.secrets.redact("gptq: " + stop_message_ + "; stopped with " + std::to_string(succeeded_) +
                                       " line" + (succeeded_ == 1 ? "" : "s") + " done")
                     << '\n'
                     << std::flush;
@@ -350,14 +350,14 @@ private:
       if (!failed) {
         const HttpResponse& response = collector.response();
         if (response.status >= 200 && response.status < 300) {
-          BatchResult reply = completion_result(response.body);
+          BatchResult reply = completion_result(response.body, context_.secrets);
           if (!reply.output) {
             co_return failure(item.line, item.input, Error(static_cast<ExitStatus>(reply.status), "", reply.message));
           }
           succeeded();
           co_return success(item, *reply.output);
         }
-        failed = Error(exit_status_for_http(response.status), "", describe_error_response(response));
+        failed = Error(exit_status_for_http(response.status), "", describe_error_response(response, context_.secrets));
         wait = retry_wait(response, attempt, unit(random_));
         // Failures no other line can escape stop the batch.
         if (response.status == 429 && response.body.find("insufficient_quota") != std::string::npos) {
@@ -422,7 +422,7 @@ private:
     // The line is named once, by the prefix below: an input line's own
     // error has it as its phase already.
     const bool names_line = e.phase().empty() || e.phase().starts_with("line ");
-    const std::string message = context_.scrub(names_line ? e.what() : e.phase() + ": " + e.what());
+    const std::string message = context_.secrets.redact(names_line ? e.what() : e.phase() + ": " + e.what());
     r.out = settings_.jsonl_out ? jsonl_error(line, input, static_cast<int>(e.status()), message) : "\n";
     r.err = "gptq: line " + std::to_string(line) + ": " + message + "\n";
     return r;

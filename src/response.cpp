@@ -152,7 +152,7 @@ ExitStatus exit_status_for_http(int status)
   return ExitStatus::bad_response;
 }
 
-Reply decode_reply(std::string_view body)
+Reply decode_reply(std::string_view body, const Secrets& secrets)
 {
   std::size_t where = 0;
   const auto parsed = parse_json(body, where);
@@ -163,13 +163,13 @@ Reply decode_reply(std::string_view body)
     throw Error(ExitStatus::bad_response,
                 "response",
                 "the reply is not valid JSON (at byte " + std::to_string(where) + " of " +
-                  std::to_string(body.size()) + "): " + one_line(body, 80));
+                  std::to_string(body.size()) + "): " + secrets.excerpt(body, 80));
   }
   const json::value& v = *parsed;
   const auto* choices = json_member(v, "choices");
   if (!choices || !choices->is_array() || choices->get_array().empty()) {
     if (auto message = describe_json_error(v); message && json_member(v, "error")) {
-      throw Error(ExitStatus::bad_response, "api", one_line(*message, 500));
+      throw Error(ExitStatus::bad_response, "api", secrets.excerpt(*message, 500));
     }
     throw Error(ExitStatus::bad_response, "response", "the reply has no choices, so there is no answer to print");
   }
@@ -241,26 +241,27 @@ std::optional<std::string> describe_json_error(const json::value& v)
   return std::nullopt;
 }
 
-std::string describe_error_response(const HttpResponse& response)
+std::string describe_error_response(const HttpResponse& response, const Secrets& secrets)
 {
   std::string out = "HTTP ";
   out += std::to_string(response.status);
   if (!response.reason.empty()) {
     out += ' ';
-    out += one_line(response.reason, 60);
+    out += secrets.excerpt(response.reason, 60);
   }
   std::size_t where = 0;
   std::string message;
   if (auto parsed = parse_json(response.body, where)) {
-    message = one_line(describe_json_error(*parsed).value_or(to_json_text(*parsed)), 500);
+    message = secrets.excerpt(describe_json_error(*parsed).value_or(to_json_text(*parsed)), 500);
   } else {
-    message = one_line(describe_non_json(response.body), 200);
+    // describe_non_json cuts the body too (its first 4 KiB of text).
+    message = one_line(describe_non_json(secrets.redact(response.body)), 200);
   }
   if (!message.empty()) {
     out += ": " + message;
   }
   if (auto retry = response.header("Retry-After")) {
-    out += " (retry after " + one_line(*retry, 40) + (retry->find_first_not_of("0123456789") == std::string::npos ? " s)" : ")");
+    out += " (retry after " + secrets.excerpt(*retry, 40) + (retry->find_first_not_of("0123456789") == std::string::npos ? " s)" : ")");
   }
   return out;
 }
