@@ -191,8 +191,8 @@ public:
       return ExitStatus::ok;
     }
 
-    const HttpRequest request = build_http_request(
-      endpoint, std::move(body), key_, options.stream, key_header, options.headers);
+    const HttpRequest request =
+      build_http_request(endpoint, std::move(body), key_, options.stream, key_header, options.headers);
     TransportOptions transport = transport_options(options);
     transport.proxy = choose_proxy(endpoint, options.proxy, options.no_proxy, context_.env);
     if (transport.proxy) {
@@ -324,7 +324,10 @@ private:
                                                       std::chrono::steady_clock::now() - start));
       }
       ActivityIndicator activity(context_.stderr_fd);
-      ReplyHandler handler(out, *context_.err, [&] { activity.stop(); }, {options.reasoning, options.usage, options.code, options.raw, secrets_});
+      ReplyHandler handler(out,
+                           *context_.err,
+                           [&] { activity.stop(); },
+                           { options.reasoning, options.usage, options.code, options.raw, secrets_ });
       try {
         context_.make_transport(transport)->send(request, handler);
         handler.finish();

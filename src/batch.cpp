@@ -164,8 +164,9 @@ public:
       std::rethrow_exception(fatal_);
     }
     if (!stop_message_.empty()) {
-      *context_.err << context_.secrets.redact("gptq: " + stop_message_ + "; stopped with " + std::to_string(succeeded_) +
-                                      " line" + (succeeded_ == 1 ? "" : "s") + " done")
+      *context_.err << context_.secrets.redact("gptq: " + stop_message_ + "; stopped with " +
+                                               std::to_string(succeeded_) + " line" + (succeeded_ == 1 ? "" : "s") +
+                                               " done")
                     << '\n'
                     << std::flush;
     }

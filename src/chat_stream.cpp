@@ -79,7 +79,8 @@ void ChatStreamDecoder::on_event(const SseEvent& event)
   if (json_member(chunk, "error") || event.type == "error") {
     throw Error(ExitStatus::bad_response,
                 "api",
-                "error in the stream: " + secrets_.excerpt(describe_json_error(chunk).value_or(std::string(data)), 500));
+                "error in the stream: " +
+                  secrets_.excerpt(describe_json_error(chunk).value_or(std::string(data)), 500));
   }
   if (auto usage = usage_of(chunk)) {
     usage_ = usage;

@@ -32,8 +32,11 @@ ReplyHandler::ReplyHandler(ReplyWriter& out,
                            std::ostream& err,
                            std::function<void()> before_output,
                            ReplySettings settings)
-  : out_(out), err_(err), before_output_(std::move(before_output)), settings_(std::move(settings)),
-    decoder_([this](std::string_view text) { write_content(text); },
+  : out_(out)
+  , err_(err)
+  , before_output_(std::move(before_output))
+  , settings_(std::move(settings))
+  , decoder_([this](std::string_view text) { write_content(text); },
              [this](std::string_view text) { write_reasoning(text); },
              settings_.secrets)
 {
@@ -211,10 +214,11 @@ void ReplyHandler::end_reply(const std::string& refusal,
                   "response",
                   "the token limit was reached before any reply text (finish_reason: length); raise --max-tokens");
     }
-    throw Error(ExitStatus::bad_response,
-                "response",
-                "the reply has no text content" +
-                  (finish_reason ? " (finish_reason: " + settings_.secrets.excerpt(*finish_reason, 40) + ")" : std::string()));
+    throw Error(
+      ExitStatus::bad_response,
+      "response",
+      "the reply has no text content" +
+        (finish_reason ? " (finish_reason: " + settings_.secrets.excerpt(*finish_reason, 40) + ")" : std::string()));
   }
   out_.finish();
   if (!output_started_) {

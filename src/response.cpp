@@ -162,8 +162,8 @@ Reply decode_reply(std::string_view body, const Secrets& secrets)
     }
     throw Error(ExitStatus::bad_response,
                 "response",
-                "the reply is not valid JSON (at byte " + std::to_string(where) + " of " +
-                  std::to_string(body.size()) + "): " + secrets.excerpt(body, 80));
+                "the reply is not valid JSON (at byte " + std::to_string(where) + " of " + std::to_string(body.size()) +
+                  "): " + secrets.excerpt(body, 80));
   }
   const json::value& v = *parsed;
   const auto* choices = json_member(v, "choices");
@@ -261,7 +261,8 @@ std::string describe_error_response(const HttpResponse& response, const Secrets&
     out += ": " + message;
   }
   if (auto retry = response.header("Retry-After")) {
-    out += " (retry after " + secrets.excerpt(*retry, 40) + (retry->find_first_not_of("0123456789") == std::string::npos ? " s)" : ")");
+    out += " (retry after " + secrets.excerpt(*retry, 40) +
+           (retry->find_first_not_of("0123456789") == std::string::npos ? " s)" : ")");
   }
   return out;
 }

@@ -14,8 +14,8 @@ void Secrets::add(std::string_view secret, std::size_t shortest)
   }
   // Longest first: a secret inside another (a key inside "Bearer KEY") must
   // not break the longer one up before it is found whole.
-  const auto at = std::find_if(
-    secrets_.begin(), secrets_.end(), [&](const std::string& s) { return s.size() < secret.size(); });
+  const auto at =
+    std::find_if(secrets_.begin(), secrets_.end(), [&](const std::string& s) { return s.size() < secret.size(); });
   secrets_.insert(at, std::string(secret));
 }
 

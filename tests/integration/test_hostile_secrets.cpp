@@ -94,8 +94,8 @@ BOOST_AUTO_TEST_CASE(bad_stream_chunk_quoting_the_key_across_the_cut_shows_none_
 
 BOOST_AUTO_TEST_CASE(error_event_quoting_the_key_past_the_cut_shows_none_of_it)
 {
-  const RawServer server = serving(stream_response(R"(data: {"error":{"message":")" + std::string(480, 'm') + " " +
-                                                   long_key + R"("}})" + "\n\n"));
+  const RawServer server = serving(
+    stream_response(R"(data: {"error":{"message":")" + std::string(480, 'm') + " " + long_key + R"("}})" + "\n\n"));
   const RunResult r = run_gptq({ "--base-url", server.url(), "hello" }, long_key_env());
   check_failure(r, 8, { "error in the stream" });
   check_no_fragment(long_key, r);
@@ -120,8 +120,8 @@ BOOST_AUTO_TEST_CASE(reason_phrase_quoting_the_key_shows_none_of_it_even_under_v
 BOOST_AUTO_TEST_CASE(key_given_with_a_header_is_redacted_when_quoted)
 {
   // No OPENAI_API_KEY: the key travels in -H only; leakkey quotes it.
-  const RunResult r =
-    run_gptq_https("leakkey", { "-H", "Authorization: Bearer " + long_key, "hello" }, StdinSpec::dev_null(), base_env());
+  const RunResult r = run_gptq_https(
+    "leakkey", { "-H", "Authorization: Bearer " + long_key, "hello" }, StdinSpec::dev_null(), base_env());
   check_failure(r, 3, { "Incorrect API key provided: [REDACTED]" });
   check_no_fragment(long_key, r);
 }
@@ -133,8 +133,8 @@ BOOST_AUTO_TEST_CASE(proxy_refusal_quoting_the_basic_credentials_shows_none_of_t
   const std::string basic = base64(user + ":" + password);
   // The proxy quotes the Basic credentials back in its reason phrase, both
   // to a CONNECT (https target) and to a forwarded request (http target).
-  const RawServer proxy = serving("HTTP/1.1 407 Proxy Authentication Required: Basic " + basic +
-                                  " is wrong\r\nContent-Length: 0\r\n\r\n");
+  const RawServer proxy =
+    serving("HTTP/1.1 407 Proxy Authentication Required: Basic " + basic + " is wrong\r\nContent-Length: 0\r\n\r\n");
   const std::string proxy_url = "http://" + user + ":" + password + "@127.0.0.1:" + std::to_string(proxy.port());
   for (const std::string scheme : { "https", "http" }) {
     const RunResult r = run_gptq({ "--proxy", proxy_url, "--base-url", scheme + "://127.0.0.1:9/v1", "-v", "hello" });
@@ -149,12 +149,11 @@ BOOST_AUTO_TEST_CASE(proxy_refusal_quoting_the_basic_credentials_shows_none_of_t
 BOOST_AUTO_TEST_CASE(jsonl_records_of_errors_quoting_the_key_show_none_of_it)
 {
   const std::string body = R"({"error":{"message":")" + std::string(480, 'm') + " " + long_key + R"("}})";
-  const RawServer server = serving("HTTP/1.1 400 Bad Request Bearer " + long_key +
-                                   "\r\nContent-Type: application/json\r\nContent-Length: " +
-                                   std::to_string(body.size()) + "\r\n\r\n" + body);
-  const RunResult r = run_gptq({ "--base-url", server.url(), "-L", "--jsonl", "--retries", "0" },
-                               long_key_env(),
-                               StdinSpec::of("one\ntwo\n"));
+  const RawServer server =
+    serving("HTTP/1.1 400 Bad Request Bearer " + long_key +
+            "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
+  const RunResult r = run_gptq(
+    { "--base-url", server.url(), "-L", "--jsonl", "--retries", "0" }, long_key_env(), StdinSpec::of("one\ntwo\n"));
   BOOST_TEST(r.exit_code == 5, r.describe());
   BOOST_TEST(contains(r.out, "\"line\":1"), r.describe());
   BOOST_TEST(contains(r.out, "[REDACTED]"), r.describe());
