@@ -23,7 +23,14 @@ void Secrets::add_credentials(std::string_view value)
 {
   value = trim(value);
   add(value);
-  if (const auto space = value.find_first_of(" \t"); space != std::string_view::npos) {
+  // Only an auth scheme's word counts ("Bearer", "Basic", "Token"): the
+  // rest of "a=1; b=2" (a cookie) is not a credential of its own.
+  const auto space = value.find_first_of(" \t");
+  const auto scheme = value.substr(0, space);
+  const bool is_scheme = std::all_of(scheme.begin(), scheme.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+  });
+  if (space != std::string_view::npos && is_scheme) {
     add(trim(value.substr(space)));
   }
 }

@@ -25,8 +25,8 @@ public:
   void add(std::string_view secret, std::size_t shortest = min_length);
 
   // Adds the credentials of a header value: the whole `value` and, when it
-  // is "SCHEME CREDENTIALS" ("Bearer X", "Basic X"), the credentials alone,
-  // each as add() does.
+  // is "SCHEME CREDENTIALS" ("Bearer X", "Basic X": a first word of letters,
+  // digits, '-' and '_'), the credentials alone, each as add() does.
   void add_credentials(std::string_view value);
 
   // Returns `text` with every occurrence of every secret replaced by

@@ -85,6 +85,11 @@ BOOST_AUTO_TEST_CASE(credentials_of_a_header_are_redacted_with_and_without_their
   Secrets plain;
   plain.add_credentials("  " + key + " ");
   BOOST_TEST(plain.redact(key) == "[REDACTED]");
+  // A cookie's second pair is not a credential of its own.
+  Secrets cookie;
+  cookie.add_credentials("session=0123456789abcdef; theme=darkblue");
+  BOOST_TEST(cookie.redact("theme=darkblue") == "theme=darkblue");
+  BOOST_TEST(cookie.redact("got session=0123456789abcdef; theme=darkblue") == "got [REDACTED]");
 }
 
 BOOST_AUTO_TEST_CASE(bad_stream_chunk_quoting_the_key_across_the_cut_shows_none_of_it)
