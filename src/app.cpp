@@ -217,8 +217,9 @@ private:
   // proxy may quote back in its refusal.
   void add_proxy_secrets(const Proxy& proxy)
   {
-    // Passwords were redacted from 4 bytes on before keys were, and stay
-    // so: a password of a few letters would blot out ordinary words.
+    // A password is redacted from 4 bytes on: it is surely meant as a
+    // secret, while a short key is a placeholder for a local server ("1",
+    // "ollama"). Fewer bytes would blot out ordinary words.
     secrets_.add(proxy.password, 4);
     if (!proxy.username.empty()) {
       secrets_.add_credentials(proxy_authorization(proxy));
