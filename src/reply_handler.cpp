@@ -32,11 +32,8 @@ ReplyHandler::ReplyHandler(ReplyWriter& out,
                            std::ostream& err,
                            std::function<void()> before_output,
                            ReplySettings settings)
-  : out_(out)
-  , err_(err)
-  , before_output_(std::move(before_output))
-  , settings_(std::move(settings))
-  , decoder_([this](std::string_view text) { write_content(text); },
+  : out_(out), err_(err), before_output_(std::move(before_output)), settings_(std::move(settings)),
+    decoder_([this](std::string_view text) { write_content(text); },
              [this](std::string_view text) { write_reasoning(text); },
              settings_.secrets)
 {
