@@ -14,6 +14,7 @@
 #include "request.hpp"
 #include "response.hpp"
 #include "retry.hpp"
+#include "secrets.hpp"
 #include "settings.hpp"
 #include "show_config.hpp"
 #include "text.hpp"
@@ -124,6 +125,17 @@ public:
     if (!offline) {
       key_ = read_api_key(settings.key_source, context_.env, *context_.err);
     }
+    if (key_) {
+      secrets_.add(*key_);
+    }
+    // A key may come with -H as well (another scheme, another header): the
+    // values that --show-config hides, and any -H in the key's own header.
+    const std::string key_header = key_header_for(endpoint, options.key_header);
+    for (const auto& [name, value] : options.headers) {
+      if (header_looks_secret(name, value) || find_header({ { name, value } }, key_header)) {
+        secrets_.add_credentials(value);
+      }
+    }
     if (!key_ && is_openai(endpoint) && !offline) {
       throw Error(ExitStatus::auth,
                   "",
@@ -179,13 +191,14 @@ public:
       return ExitStatus::ok;
     }
 
-    const HttpRequest request = build_http_request(
-      endpoint, std::move(body), key_, options.stream, key_header_for(endpoint, options.key_header), options.headers);
+    const HttpRequest request =
+      build_http_request(endpoint, std::move(body), key_, options.stream, key_header, options.headers);
     TransportOptions transport = transport_options(options);
     transport.proxy = choose_proxy(endpoint, options.proxy, options.no_proxy, context_.env);
     if (transport.proxy) {
-      proxy_password_ = transport.proxy->password;
+      add_proxy_secrets(*transport.proxy);
     }
+    transport.secrets = secrets_;
     if (options.verbose) {
       transport.log = [this](const std::string& line) { verbose(line); };
     }
@@ -194,16 +207,25 @@ public:
     return ExitStatus::ok;
   }
 
-  // The key, once known, so that error messages can be scrubbed of it.
-  // Returns `text` without the key or the proxy password, once known.
-  std::string scrub(std::string text) const
-  {
-    text = redact(std::move(text), key_.value_or(""));
-    // A password of a few letters would blot out ordinary words instead.
-    return proxy_password_.size() >= 4 ? redact(std::move(text), proxy_password_) : text;
-  }
+  // Returns `text` without the secrets known so far. Server text is
+  // redacted before it is cut to an excerpt (secrets_ is handed to all that
+  // make excerpts); this is the last line of defence for what was not.
+  std::string scrub(std::string text) const { return secrets_.redact(std::move(text)); }
 
 private:
+  // Adds the proxy's password and the Basic credentials sent to it, which a
+  // proxy may quote back in its refusal.
+  void add_proxy_secrets(const Proxy& proxy)
+  {
+    // A password is redacted from 4 bytes on: it is surely meant as a
+    // secret, while a short key is a placeholder for a local server ("1",
+    // "ollama"). Fewer bytes would blot out ordinary words.
+    secrets_.add(proxy.password, 4);
+    if (!proxy.username.empty()) {
+      secrets_.add_credentials(proxy_authorization(proxy));
+    }
+  }
+
   // Batch mode: every stdin line one request (see batch.hpp).
   ExitStatus run_each_line(Options options, const Url& endpoint)
   {
@@ -265,8 +287,9 @@ private:
     TransportOptions transport = transport_options(options);
     transport.proxy = choose_proxy(endpoint, options.proxy, options.no_proxy, context_.env);
     if (transport.proxy) {
-      proxy_password_ = transport.proxy->password;
+      add_proxy_secrets(*transport.proxy);
     }
+    transport.secrets = secrets_;
     if (options.verbose) {
       transport.log = [this](const std::string& line) { verbose(line); };
     }
@@ -275,7 +298,7 @@ private:
     batch_context.out_fd = context_.stdout_fd;
     batch_context.err = context_.err;
     batch_context.err_fd = context_.stderr_fd;
-    batch_context.scrub = [this](std::string text) { return scrub(std::move(text)); };
+    batch_context.secrets = secrets_;
     batch_context.connect = [&](const boost::asio::any_io_executor& executor) {
       return context_.make_connection(executor, transport);
     };
@@ -302,7 +325,10 @@ private:
                                                       std::chrono::steady_clock::now() - start));
       }
       ActivityIndicator activity(context_.stderr_fd);
-      ReplyHandler handler(out, *context_.err, [&] { activity.stop(); }, {options.reasoning, options.usage, options.code, options.raw, key_, request.url.text()});
+      ReplyHandler handler(out,
+                           *context_.err,
+                           [&] { activity.stop(); },
+                           { options.reasoning, options.usage, options.code, options.raw, secrets_, request.url.text() });
       try {
         context_.make_transport(transport)->send(request, handler);
         handler.finish();
@@ -378,7 +404,7 @@ private:
 
   const AppContext& context_;
   std::optional<std::string> key_;
-  std::string proxy_password_;
+  Secrets secrets_; // the key's and every credential's, once known
   bool verbose_ = false;
   int attempts_ = 0; // retries so far, for the backoff
 };

@@ -164,8 +164,9 @@ public:
       std::rethrow_exception(fatal_);
     }
     if (!stop_message_.empty()) {
-      *context_.err << context_.scrub("gptq: " + stop_message_ + "; stopped with " + std::to_string(succeeded_) +
-                                      " line" + (succeeded_ == 1 ? "" : "s") + " done")
+      *context_.err << context_.secrets.redact("gptq: " + stop_message_ + "; stopped with " +
+                                               std::to_string(succeeded_) + " line" + (succeeded_ == 1 ? "" : "s") +
+                                               " done")
                     << '\n'
                     << std::flush;
     }
@@ -353,14 +354,16 @@ private:
           if (auto compressed = unsupported_encoding(response)) {
             co_return failure(item.line, item.input, Error(ExitStatus::bad_response, "response", *compressed));
           }
-          BatchResult reply = completion_result(response.body);
+          BatchResult reply = completion_result(response.body, context_.secrets);
           if (!reply.output) {
             co_return failure(item.line, item.input, Error(static_cast<ExitStatus>(reply.status), "", reply.message));
           }
           succeeded();
           co_return success(item, *reply.output);
         }
-        failed = Error(exit_status_for_http(response.status), "", describe_error_response(response, request.url.text()));
+        failed = Error(exit_status_for_http(response.status),
+                       "",
+                       describe_error_response(response, context_.secrets, request.url.text()));
         wait = retry_wait(response, attempt, unit(random_));
         // Failures no other line can escape stop the batch.
         if (response.status == 429 && response.body.find("insufficient_quota") != std::string::npos) {
@@ -425,7 +428,7 @@ private:
     // The line is named once, by the prefix below: an input line's own
     // error has it as its phase already.
     const bool names_line = e.phase().empty() || e.phase().starts_with("line ");
-    const std::string message = context_.scrub(names_line ? e.what() : e.phase() + ": " + e.what());
+    const std::string message = context_.secrets.redact(names_line ? e.what() : e.phase() + ": " + e.what());
     r.out = settings_.jsonl_out ? jsonl_error(line, input, static_cast<int>(e.status()), message) : "\n";
     r.err = "gptq: line " + std::to_string(line) + ": " + message + "\n";
     return r;

@@ -52,8 +52,8 @@ struct BatchContext {
   // The request for one input line; throws gptq::Error (usage) when the
   // line cannot make one.
   std::function<HttpRequest(const BatchItem&)> request_for;
-  // Removes secrets (the key) from a message.
-  std::function<std::string(std::string)> scrub = [](std::string s) { return s; };
+  // Redacted from server text before it is cut, and from every message.
+  Secrets secrets;
 };
 
 // Runs batch mode (-L): every input line one request, stdin read as it

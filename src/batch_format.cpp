@@ -149,12 +149,12 @@ BatchResult success_result(const json::value* body)
 
 } // namespace
 
-BatchResult completion_result(std::string_view text)
+BatchResult completion_result(std::string_view text, const Secrets& secrets)
 {
   BatchResult result;
   Reply reply;
   try {
-    reply = decode_reply(text);
+    reply = decode_reply(text, secrets);
   } catch (const Error& e) {
     result.status = static_cast<int>(e.status());
     result.message = e.what();
@@ -163,12 +163,12 @@ BatchResult completion_result(std::string_view text)
   result.finish_reason = reply.finish_reason;
   if (!reply.refusal.empty()) {
     result.status = static_cast<int>(ExitStatus::rejected);
-    result.message = "the model refused: " + one_line(reply.refusal, 2000);
+    result.message = "the model refused: " + secrets.excerpt(reply.refusal, 2000);
   } else if (reply.content.empty()) {
     result.status = static_cast<int>(ExitStatus::bad_response);
     result.message =
       "the reply has no text content" +
-      (reply.finish_reason ? " (finish_reason: " + one_line(*reply.finish_reason, 40) + ")" : std::string());
+      (reply.finish_reason ? " (finish_reason: " + secrets.excerpt(*reply.finish_reason, 40) + ")" : std::string());
   } else {
     result.output = std::move(reply.content);
   }

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "secrets.hpp"
+
 #include <cstddef>
 #include <map>
 #include <optional>
@@ -88,7 +90,8 @@ struct BatchResult {
 // The result of a 2xx Chat Completions response `body` (a whole completion,
 // not a stream), checked as ReplyHandler checks a whole reply: the content,
 // or a failure for a body that is not a completion, a refusal, or no text.
-BatchResult completion_result(std::string_view body);
+// Its message's excerpts of server text are made without `secrets`.
+BatchResult completion_result(std::string_view body, const Secrets& secrets = {});
 
 // Returns the results in `text`, a Batch API output or error file (or both
 // concatenated), keyed by the N of their custom_id "line-N", whatever the

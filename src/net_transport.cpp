@@ -469,7 +469,7 @@ private:
       throw Error(ExitStatus::network,
                   "proxy",
                   proxy_->display() + " refused the tunnel to " + where_ + ": " + std::to_string(status) + " " +
-                    one_line(std::string(answer.reason()), 60) + hint);
+                    options_.secrets.excerpt(answer.reason(), 60) + hint);
     }
     log("tunnel to " + where_ + " open after " + elapsed());
   }
@@ -898,11 +898,11 @@ private:
       throw Error(ExitStatus::network,
                   "proxy",
                   proxy_->display() + " refused to forward the request to " + where_ + ": 407 " +
-                    one_line(std::string(head.reason()), 60) +
+                    options_.secrets.excerpt(head.reason(), 60) +
                     (proxy_->username.empty() ? " (it wants a login: user:password@ in the proxy URL)"
                                               : " (wrong username or password?)"));
     }
-    log("HTTP " + std::to_string(head.result_int()) + " " + one_line(std::string(head.reason()), 60) +
+    log("HTTP " + std::to_string(head.result_int()) + " " + options_.secrets.excerpt(head.reason(), 60) +
         ", first byte after " + elapsed());
     handler_.on_head(head_of(head));
   }

@@ -4,6 +4,7 @@
 #include "code_filter.hpp"
 #include "output.hpp"
 #include "response.hpp"
+#include "secrets.hpp"
 #include "sse.hpp"
 #include "transport.hpp"
 
@@ -19,7 +20,7 @@ struct ReplySettings {
   bool show_usage = false;           // --usage: one line of token counts on stderr
   bool code_only = false;            // --code: only fenced code blocks reach stdout
   bool raw = false;                  // --raw: the server's JSON reaches stdout, not the text
-  std::optional<std::string> secret; // scrubbed from server text before it is shown
+  Secrets secrets;                   // redacted from server text before it is cut to an excerpt
   std::string request_url;           // the URL requested, for what a redirect says
 };
 
@@ -63,7 +64,6 @@ private:
   void end_reply(const std::string& refusal,
                  const std::optional<std::string>& finish_reason,
                  const std::optional<Usage>& usage);
-  std::string scrubbed(std::string text) const;
 
   ReplyWriter& out_;
   std::ostream& err_;

@@ -175,7 +175,7 @@ ExitStatus exit_status_for_http(int status)
   return ExitStatus::bad_response;
 }
 
-Reply decode_reply(std::string_view body)
+Reply decode_reply(std::string_view body, const Secrets& secrets)
 {
   std::size_t where = 0;
   const auto parsed = parse_json(body, where);
@@ -185,14 +185,14 @@ Reply decode_reply(std::string_view body)
     }
     throw Error(ExitStatus::bad_response,
                 "response",
-                "the reply is not valid JSON (at byte " + std::to_string(where) + " of " +
-                  std::to_string(body.size()) + "): " + one_line(body, 80));
+                "the reply is not valid JSON (at byte " + std::to_string(where) + " of " + std::to_string(body.size()) +
+                  "): " + secrets.excerpt(body, 80));
   }
   const json::value& v = *parsed;
   const auto* choices = json_member(v, "choices");
   if (!choices || !choices->is_array() || choices->get_array().empty()) {
     if (auto message = describe_json_error(v); message && json_member(v, "error")) {
-      throw Error(ExitStatus::bad_response, "api", one_line(*message, 500));
+      throw Error(ExitStatus::bad_response, "api", secrets.excerpt(*message, 500));
     }
     throw Error(ExitStatus::bad_response, "response", "the reply has no choices, so there is no answer to print");
   }
@@ -273,18 +273,18 @@ std::optional<std::string> unsupported_encoding(const HttpResponse& head)
   return "compressed response (Content-Encoding: " + one_line(trim(*coding), 40) + ") is not supported";
 }
 
-std::string describe_error_response(const HttpResponse& response, std::string_view request_url)
+std::string describe_error_response(const HttpResponse& response, const Secrets& secrets, std::string_view request_url)
 {
   std::string out = "HTTP ";
   out += std::to_string(response.status);
   if (!response.reason.empty()) {
     out += ' ';
-    out += one_line(response.reason, 60);
+    out += secrets.excerpt(response.reason, 60);
   }
   const auto location = response.header("Location");
   if (response.status / 100 == 3 && location && !trim(*location).empty()) {
     // The body of a redirect is a page saying where to, if anything.
-    out += ": redirected to " + one_line(trim(*location), 200) + "; gptq does not follow redirects";
+    out += ": redirected to " + secrets.excerpt(trim(*location), 200) + "; gptq does not follow redirects";
     if (is_https_form(trim(*location), request_url)) {
       out += ": the server wants https://, use https:// in --base-url";
     }
@@ -295,15 +295,17 @@ std::string describe_error_response(const HttpResponse& response, std::string_vi
   if (auto coding = unsupported_encoding(response)) {
     message = "(the body is compressed: Content-Encoding: " + one_line(*response.header("Content-Encoding"), 40) + ")";
   } else if (auto parsed = parse_json(response.body, where)) {
-    message = one_line(describe_json_error(*parsed).value_or(to_json_text(*parsed)), 500);
+    message = secrets.excerpt(describe_json_error(*parsed).value_or(to_json_text(*parsed)), 500);
   } else {
-    message = one_line(describe_non_json(response.body), 200);
+    // describe_non_json cuts the body too (its first 4 KiB of text).
+    message = one_line(describe_non_json(secrets.redact(response.body)), 200);
   }
   if (!message.empty()) {
     out += ": " + message;
   }
   if (auto retry = response.header("Retry-After")) {
-    out += " (retry after " + one_line(*retry, 40) + (retry->find_first_not_of("0123456789") == std::string::npos ? " s)" : ")");
+    out += " (retry after " + secrets.excerpt(*retry, 40) +
+           (retry->find_first_not_of("0123456789") == std::string::npos ? " s)" : ")");
   }
   return out;
 }

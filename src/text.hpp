@@ -25,8 +25,11 @@ std::optional<std::size_t> find_invalid_utf8_bytewise(std::string_view text);
 // breaking the one-line rule or sending escape sequences to the terminal.
 std::string one_line(std::string_view text, std::size_t max_bytes = 300);
 
+// What stands for a secret wherever one is left out of a message.
+inline constexpr std::string_view redacted_mask = "[REDACTED]";
+
 // Returns `text` with every occurrence of `secret` replaced by
-// "[REDACTED]". An empty `secret` returns `text` unchanged.
+// redacted_mask. An empty `secret` returns `text` unchanged.
 std::string redact(std::string text, std::string_view secret);
 
 // Returns `text` without leading and trailing ASCII white space.

@@ -3,6 +3,7 @@
 #include "proxy.hpp"
 #include "request.hpp"
 #include "response.hpp"
+#include "secrets.hpp"
 
 #include <chrono>
 #include <functional>
@@ -41,6 +42,7 @@ struct TransportOptions {
   std::optional<std::string> cacert;                 // extra CA bundle, beside the system store
   std::optional<Proxy> proxy;                        // reach the server through this
   std::function<void(const std::string&)> log;       // --verbose lines (no secrets); unset: silent
+  Secrets secrets;                                   // redacted from server text (reason phrases) in messages
   // Shared by every connection made with these options or a copy of them
   // (batch mode's connections, the attempts of one request), so that the
   // TLS context is made once: the first costs about 2.5 ms of CPU, each

@@ -1,6 +1,7 @@
 #include "url.hpp"
 
 #include "error.hpp"
+#include "text.hpp"
 
 #include <arpa/inet.h>
 
@@ -23,7 +24,7 @@ std::string without_userinfo(std::string_view text)
   if (at == std::string_view::npos || at < start) {
     return std::string(text);
   }
-  return std::string(text.substr(0, start)) + "[REDACTED]" + std::string(text.substr(at));
+  return std::string(text.substr(0, start)) + std::string(redacted_mask) + std::string(text.substr(at));
 }
 
 [[noreturn]] void bad_url(std::string_view text, std::string_view why)

@@ -82,7 +82,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (const std::string_view url : { std::string_view(), std::string_view("http://api.example/v1/chat/completions") }) {
     std::string description;
     try {
-      description = gptq::describe_error_response(response, url);
+      description = gptq::describe_error_response(response, {}, url);
     } catch (...) {
       check(false, "describe_error_response threw");
     }

@@ -34,7 +34,7 @@ std::string describe(int status, std::string reason, std::string body,
   r.reason = std::move(reason);
   r.body = std::move(body);
   r.headers = std::move(headers);
-  return describe_error_response(r, request_url);
+  return describe_error_response(r, {}, request_url);
 }
 
 } // namespace
