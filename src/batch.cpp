@@ -5,6 +5,7 @@
 #include "output.hpp"
 #include "response.hpp"
 #include "retry.hpp"
+#include "text.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -169,6 +170,17 @@ public:
                     << '\n'
                     << std::flush;
     }
+    if (!another_input_.empty()) {
+      throw Error(ExitStatus::usage,
+                  "--resume",
+                  another_input_ + (dispatch_end_ == 0 ? "; stopped before sending anything"
+                                                       : "; stopped: the results before line " +
+                                                           std::to_string(first_unsent_line_) +
+                                                           " were written, nothing from it on was sent"));
+    }
+    if (input_done_ && !stopping_) {
+      report_records_past_the_end();
+    }
     return worst_;
   }
 
@@ -254,6 +266,15 @@ private:
 
   void add_line(std::size_t line, std::string_view text)
   {
+    if (!another_input_.empty()) {
+      return; // the rest of a chunk read before the mismatch
+    }
+    last_line_ = line;
+    const auto record = settings_.resumed.find(line);
+    if (record != settings_.resumed.end() && !is_recorded_input(record->second.input, text)) {
+      stop_for_another_input(line, text, record->second);
+      return;
+    }
     std::optional<BatchItem> item;
     try {
       item = settings_.jsonl_in ? parse_jsonl_line(line, text) : parse_plain_line(line, text);
@@ -281,11 +302,57 @@ private:
       return;
     }
     const std::size_t seq = next_seq_++;
-    if (const auto done = settings_.resumed.find(line); done != settings_.resumed.end()) {
-      finish(seq, success(*item, done->second));
+    if (record != settings_.resumed.end() && record->second.output) {
+      finish(seq, success(*item, *record->second.output));
       return;
     }
     queue_.push_back({seq, std::move(*item)});
+  }
+
+  // A --resume record is for another input than line `line` (`text`): the
+  // file is another run's, and its answers would be given to the wrong
+  // prompts. Nothing more is sent, from the first line not yet sent on
+  // (before any request when the mismatch is in the first piece of stdin);
+  // what is in flight finishes, and the results before that line are
+  // written: that line's result never comes, so none after it is written.
+  void stop_for_another_input(std::size_t line, std::string_view text, const ResumedRecord& record)
+  {
+    // Scrubbed before being cut, so that no part of a secret survives a cut.
+    const auto excerpt = [this](std::string_view s) {
+      return "\"" + one_line(context_.scrub(std::string(s)), 60) + "\"";
+    };
+    if (!text.empty() && text.back() == '\r') {
+      text.remove_suffix(1);
+    }
+    another_input_ = "record " + settings_.resume_path + ":" + std::to_string(record.record) + " (line " +
+                     std::to_string(line) + ") is for another input: it has " + excerpt(record.input) +
+                     ", line " + std::to_string(line) + " is " + excerpt(text);
+    const std::size_t first_unsent = queue_.empty() ? next_seq_ : queue_.front().seq;
+    first_unsent_line_ = queue_.empty() ? line : queue_.front().item.line;
+    dispatch_end_ = std::min(dispatch_end_, first_unsent);
+    stop();
+  }
+
+  // Records for lines the input does not have were not used: a resume with
+  // the first lines of the same input (head -n) is fine, so this is said,
+  // not failed; every line of the input got its own answer.
+  void report_records_past_the_end()
+  {
+    const auto past = settings_.resumed.upper_bound(last_line_);
+    if (past == settings_.resumed.end()) {
+      return;
+    }
+    const auto count = static_cast<std::size_t>(std::distance(past, settings_.resumed.end()));
+    const std::size_t last = settings_.resumed.rbegin()->first;
+    const std::string lines = count == 1 ? "line " + std::to_string(last)
+                                         : "lines " + std::to_string(past->first) + " to " + std::to_string(last);
+    erase_progress();
+    *context_.err << context_.scrub("gptq: --resume: " + settings_.resume_path + " has " + std::to_string(count) +
+                                    (count == 1 ? " record" : " records") + " for " + lines +
+                                    ", past the end of the input (" + std::to_string(last_line_) +
+                                    (last_line_ == 1 ? " line" : " lines") + "); not used")
+                  << '\n'
+                  << std::flush;
   }
 
   bool can_start() const
@@ -334,6 +401,7 @@ private:
       co_return failure(item.line, item.input, e);
     }
     std::uniform_real_distribution<double> unit(0.0, 1.0);
+    std::optional<Error> first; // the first try's failure, named too when the last differs
     for (int attempt = 0;; ++attempt) {
       if (Clock::now() < not_before_) {
         timer.expires_at(not_before_);
@@ -352,7 +420,9 @@ private:
         if (response.status >= 200 && response.status < 300) {
           BatchResult reply = completion_result(response.body);
           if (!reply.output) {
-            co_return failure(item.line, item.input, Error(static_cast<ExitStatus>(reply.status), "", reply.message));
+            const Error bad(static_cast<ExitStatus>(reply.status), "", reply.message);
+            co_return failure(
+              item.line, item.input, first ? with_first_failure(bad, *first, attempt + 1, context_.scrub) : bad);
           }
           succeeded();
           co_return success(item, *reply.output);
@@ -368,8 +438,11 @@ private:
       } else if (failed->phase() == "connect" || failed->phase() == "network" || failed->phase() == "resolve") {
         wait = backoff_wait(attempt, unit(random_));
       }
+      if (!first) {
+        first = failed;
+      }
       if (!wait || attempt >= settings_.retries || stopping_) {
-        co_return failure(item.line, item.input, *failed);
+        co_return failure(item.line, item.input, with_first_failure(*failed, *first, attempt + 1, context_.scrub));
       }
       timer.expires_after(*wait);
       co_await timer.async_wait(use_tuple);
@@ -564,6 +637,9 @@ private:
   int successes_ = 0;  // since the last change of allowed_
   Clock::time_point not_before_{};
   std::string stop_message_;
+  std::string another_input_;         // --resume: why the batch stopped, when a record is for another input
+  std::size_t first_unsent_line_ = 0; // then: the first line not sent
+  std::size_t last_line_ = 0;         // the last input line read
   ExitStatus worst_ = ExitStatus::ok;
   std::exception_ptr fatal_;
   std::minstd_rand random_;
