@@ -21,8 +21,10 @@
 #include <cstring>
 #include <deque>
 #include <cstdio>
+#include <iterator>
 #include <random>
 #include <span>
+#include <sstream>
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -131,6 +133,31 @@ struct Pending {
   std::size_t seq; // the order of output
   BatchItem item;
 };
+
+// Says on `err` that `records` (by input line) has `what`s for lines past
+// `last_line`, the input's last, if it has: they were not used. A run over
+// the first lines of the same input (head -n) is fine, so this is said, not
+// failed; every line of the input got its own answer.
+template<class Records>
+void report_past_the_end(const Records& records,
+                         std::size_t last_line,
+                         const std::string& option,
+                         const std::string& path,
+                         const std::string& what,
+                         std::ostream& err)
+{
+  const auto past = records.upper_bound(last_line);
+  if (past == records.end()) {
+    return;
+  }
+  const auto count = static_cast<std::size_t>(std::distance(past, records.end()));
+  const std::size_t last = records.rbegin()->first;
+  err << "gptq: " << option << ": " << path << " has " << count << " " << what << (count == 1 ? "" : "s") << " for "
+      << (count == 1 ? "line " + std::to_string(last)
+                     : "lines " + std::to_string(past->first) + " to " + std::to_string(last))
+      << ", past the end of the input (" << last_line << (last_line == 1 ? " line" : " lines") << "); not used\n"
+      << std::flush;
+}
 
 class Batch {
 public:
@@ -333,26 +360,15 @@ private:
     stop();
   }
 
-  // Records for lines the input does not have were not used: a resume with
-  // the first lines of the same input (head -n) is fine, so this is said,
-  // not failed; every line of the input got its own answer.
   void report_records_past_the_end()
   {
-    const auto past = settings_.resumed.upper_bound(last_line_);
-    if (past == settings_.resumed.end()) {
+    if (settings_.resumed.upper_bound(last_line_) == settings_.resumed.end()) {
       return;
     }
-    const auto count = static_cast<std::size_t>(std::distance(past, settings_.resumed.end()));
-    const std::size_t last = settings_.resumed.rbegin()->first;
-    const std::string lines = count == 1 ? "line " + std::to_string(last)
-                                         : "lines " + std::to_string(past->first) + " to " + std::to_string(last);
     erase_progress();
-    *context_.err << context_.scrub("gptq: --resume: " + settings_.resume_path + " has " + std::to_string(count) +
-                                    (count == 1 ? " record" : " records") + " for " + lines +
-                                    ", past the end of the input (" + std::to_string(last_line_) +
-                                    (last_line_ == 1 ? " line" : " lines") + "); not used")
-                  << '\n'
-                  << std::flush;
+    std::ostringstream said;
+    report_past_the_end(settings_.resumed, last_line_, "--resume", settings_.resume_path, "record", said);
+    *context_.err << context_.scrub(said.str()) << std::flush;
   }
 
   bool can_start() const
@@ -718,7 +734,9 @@ ExitStatus from_batch(const BatchSettings& settings,
       worst = status;
     }
   };
+  std::size_t last_line = 0;
   for_each_line(in_fd, [&](std::size_t line, std::string_view text) {
+    last_line = line;
     std::optional<BatchItem> item;
     try {
       item = settings.jsonl_in ? parse_jsonl_line(line, text) : parse_plain_line(line, text);
@@ -743,6 +761,7 @@ ExitStatus from_batch(const BatchSettings& settings,
                                    : plain_result(*found->second.output));
     }
   });
+  report_past_the_end(results, last_line, "--from-batch", path, "result", err);
   return worst;
 }
 

@@ -582,4 +582,24 @@ BOOST_AUTO_TEST_CASE(from_batch_writes_results_in_input_order_and_fails_missing_
   BOOST_TEST(static_cast<int>(status) == static_cast<int>(ExitStatus::server));
 }
 
+// Results the input has no line for were not used: said, not failed, as
+// --resume does.
+BOOST_AUTO_TEST_CASE(from_batch_reports_results_past_the_end_of_the_input)
+{
+  std::map<std::size_t, BatchResult> results;
+  results[1].output = "one";
+  results[2].output = "two";
+  results[6].output = "six";
+  results[9].output = "nine";
+  TempFile in("a\nb\n");
+  TempFile out;
+  std::ostringstream err;
+  BatchSettings settings;
+  const ExitStatus status = from_batch(settings, results, "out.jsonl", in.fd(), out.fd(), err);
+  BOOST_TEST(out.contents() == "one\ntwo\n");
+  BOOST_TEST(err.str() ==
+             "gptq: --from-batch: out.jsonl has 2 results for lines 6 to 9, past the end of the input (2 lines); not used\n");
+  BOOST_TEST(static_cast<int>(status) == 0);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
