@@ -18,9 +18,9 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <deque>
-#include <cstdio>
 #include <iterator>
 #include <random>
 #include <span>
@@ -200,10 +200,10 @@ public:
     if (!another_input_.empty()) {
       throw Error(ExitStatus::usage,
                   "--resume",
-                  another_input_ + (dispatch_end_ == 0 ? "; stopped before sending anything"
-                                                       : "; stopped: the results before line " +
-                                                           std::to_string(first_unsent_line_) +
-                                                           " were written, nothing from it on was sent"));
+                  another_input_ + (dispatch_end_ == 0
+                                      ? "; stopped before sending anything"
+                                      : "; stopped: the results before line " + std::to_string(first_unsent_line_) +
+                                          " were written, nothing from it on was sent"));
     }
     if (input_done_ && !stopping_) {
       report_records_past_the_end();
@@ -352,8 +352,8 @@ private:
       text.remove_suffix(1);
     }
     another_input_ = "record " + settings_.resume_path + ":" + std::to_string(record.record) + " (line " +
-                     std::to_string(line) + ") is for another input: it has " + excerpt(record.input) +
-                     ", line " + std::to_string(line) + " is " + excerpt(text);
+                     std::to_string(line) + ") is for another input: it has " + excerpt(record.input) + ", line " +
+                     std::to_string(line) + " is " + excerpt(text);
     const std::size_t first_unsent = queue_.empty() ? next_seq_ : queue_.front().seq;
     first_unsent_line_ = queue_.empty() ? line : queue_.front().item.line;
     dispatch_end_ = std::min(dispatch_end_, first_unsent);

@@ -373,14 +373,16 @@ std::map<std::size_t, ResumedRecord> resumed_records(std::string_view text, cons
 
 bool is_recorded_input(std::string_view recorded, std::string_view text)
 {
-  // Records of lines that failed to parse hold the line as read, "\r" too.
-  recorded = without_cr(recorded);
-  text = without_cr(text);
-  if (recorded == text) {
-    return true;
-  }
-  const auto bad = find_invalid_utf8(text);
-  return bad && recorded == replace_invalid_utf8(text, bad);
+  const auto holds = [&](std::string_view input) {
+    if (recorded == input) {
+      return true;
+    }
+    const auto bad = find_invalid_utf8(input);
+    return bad && recorded == replace_invalid_utf8(input, bad);
+  };
+  // An item's input is the line without its "\r"; the record of a line
+  // that could not make an item holds the line as read, "\r" and all.
+  return holds(without_cr(text)) || holds(text);
 }
 
 // The Batch API's file formats, as OpenAI documents them: the request input

@@ -81,7 +81,8 @@ std::map<std::size_t, ResumedRecord> resumed_records(std::string_view text, cons
 
 // Returns whether `recorded`, the "input" of a --jsonl record, is what a
 // record of the input line `text` (as read, before parsing) holds: the line
-// without its "\r", malformed UTF-8 bytes as U+FFFD (as jsonl_result and
+// without its last "\r" (an item's input), or as read (a line that could not
+// make an item), malformed UTF-8 bytes as U+FFFD (as jsonl_result and
 // jsonl_error write it).
 bool is_recorded_input(std::string_view recorded, std::string_view text);
 

@@ -127,16 +127,17 @@ BOOST_AUTO_TEST_CASE(resume_with_an_input_changed_in_the_middle_stops_at_the_cha
 // the line that does not match arrives; then nothing more is sent.
 BOOST_AUTO_TEST_CASE(resume_mismatch_arriving_later_stops_at_once)
 {
-  const std::string path = write_file("later.jsonl", R"({"line":3,"input":"old three","output":"old answer"})" "\n");
+  const std::string path = write_file("later.jsonl",
+                                      R"({"line":3,"input":"old three","output":"old answer"})"
+                                      "\n");
   const std::string key = fresh_key("later");
-  const RunResult r = run_gptq_https(
-    "batch/" + key,
-    { "-L", "--resume", path },
-    StdinSpec::in_two_parts(
-      "p1\np2\n",
-      [](const std::string& out) { return out == "p1\np2\n"; },
-      "new three\np4\np5\n",
-      std::chrono::seconds(10)));
+  const RunResult r = run_gptq_https("batch/" + key,
+                                     { "-L", "--resume", path },
+                                     StdinSpec::in_two_parts(
+                                       "p1\np2\n",
+                                       [](const std::string& out) { return out == "p1\np2\n"; },
+                                       "new three\np4\np5\n",
+                                       std::chrono::seconds(10)));
   check_ran(r, 2);
   BOOST_TEST(r.out == "p1\np2\n");
   BOOST_TEST(contains(r.err, "record " + path + ":1 (line 3) is for another input"), r.err);

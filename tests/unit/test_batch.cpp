@@ -82,7 +82,7 @@ public:
       response.body = R"({"error":{"message":"bad request","type":"invalid_request_error"}})";
     } else if (prompt.starts_with("shaky") && server_.shaken.insert(prompt).second) {
       response.status = 503;
-      response.headers.push_back({"Retry-After", "0"});
+      response.headers.push_back({ "Retry-After", "0" });
       response.body = R"({"error":{"message":"overloaded","type":"server_error"}})";
     } else if (prompt.starts_with("shaky")) {
       throw Error(ExitStatus::network, "network", "connection reset by peer");
@@ -391,7 +391,7 @@ BOOST_AUTO_TEST_CASE(resumed_lines_are_written_back_and_not_sent)
 {
   BatchSettings settings;
   settings.jsonl_out = true;
-  settings.resumed = {{1, {1, "first", "done before"}}};
+  settings.resumed = { { 1, { 1, "first", "done before" } } };
   const Run r = run("first\nsecond\n", settings);
   BOOST_TEST(r.server.prompts == std::vector<std::string>{"second"});
   std::istringstream lines(r.out);
@@ -407,7 +407,7 @@ BOOST_AUTO_TEST_CASE(a_resumed_record_for_another_input_stops_the_batch_before_a
   BatchSettings settings;
   settings.jsonl_out = true;
   settings.resume_path = "old.jsonl";
-  settings.resumed = {{2, {3, "another second", "answer to another second"}}};
+  settings.resumed = { { 2, { 3, "another second", "answer to another second" } } };
   const Run r = run("first\nsecond\nthird\n", settings);
   BOOST_TEST(r.server.prompts.empty());
   BOOST_TEST(r.out.empty());
@@ -419,11 +419,12 @@ BOOST_AUTO_TEST_CASE(a_resumed_record_for_another_input_stops_the_batch_before_a
              "stopped before sending anything");
 
   // A blank line is an input too: a record for it is another input's.
-  settings.resumed = {{2, {1, "b", "answer to b"}}};
+  settings.resumed = { { 2, { 1, "b", "answer to b" } } };
   const Run blank = run("a\n\nb\n", settings);
   BOOST_TEST(blank.server.prompts.empty());
   BOOST_TEST_REQUIRE(blank.thrown.has_value());
-  BOOST_TEST(std::string(blank.thrown->what()).starts_with("record old.jsonl:1 (line 2) is for another input: it has \"b\", line 2 is \"\";"),
+  BOOST_TEST(std::string(blank.thrown->what())
+               .starts_with("record old.jsonl:1 (line 2) is for another input: it has \"b\", line 2 is \"\";"),
              blank.thrown->what());
 }
 
@@ -448,10 +449,10 @@ BOOST_AUTO_TEST_CASE(a_resumed_record_for_another_input_later_stops_at_once_afte
   BatchSettings settings;
   settings.jobs = 1;
   settings.resume_path = "old.jsonl";
-  settings.resumed = {{3, {7, "THREE", "answer to THREE"}}};
+  settings.resumed = { { 3, { 7, "THREE", "answer to THREE" } } };
   const Run r = run_on(fds[0], settings, more);
   ::close(fds[0]);
-  BOOST_TEST(r.server.prompts == std::vector<std::string>{"slow30 one"});
+  BOOST_TEST(r.server.prompts == std::vector<std::string>{ "slow30 one" });
   BOOST_TEST(r.out == "echo: slow30 one\n");
   BOOST_TEST_REQUIRE(r.thrown.has_value());
   BOOST_TEST(std::string(r.thrown->what()) ==
@@ -465,7 +466,9 @@ BOOST_AUTO_TEST_CASE(resumed_records_past_the_end_of_the_input_are_reported_not_
 {
   BatchSettings settings;
   settings.resume_path = "old.jsonl";
-  settings.resumed = {{1, {1, "a", "answer to a"}}, {5, {5, "e", "answer to e"}}, {7, {7, "g", "answer to g"}}};
+  settings.resumed = { { 1, { 1, "a", "answer to a" } },
+                       { 5, { 5, "e", "answer to e" } },
+                       { 7, { 7, "g", "answer to g" } } };
   const Run r = run("a\nb\n", settings);
   BOOST_TEST(!r.thrown.has_value());
   BOOST_TEST(static_cast<int>(r.status) == 0);
@@ -597,8 +600,9 @@ BOOST_AUTO_TEST_CASE(from_batch_reports_results_past_the_end_of_the_input)
   BatchSettings settings;
   const ExitStatus status = from_batch(settings, results, "out.jsonl", in.fd(), out.fd(), err);
   BOOST_TEST(out.contents() == "one\ntwo\n");
-  BOOST_TEST(err.str() ==
-             "gptq: --from-batch: out.jsonl has 2 results for lines 6 to 9, past the end of the input (2 lines); not used\n");
+  BOOST_TEST(
+    err.str() ==
+    "gptq: --from-batch: out.jsonl has 2 results for lines 6 to 9, past the end of the input (2 lines); not used\n");
   BOOST_TEST(static_cast<int>(status) == 0);
 }
 

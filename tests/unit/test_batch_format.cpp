@@ -310,8 +310,9 @@ BOOST_AUTO_TEST_CASE(resume_ignores_a_last_line_cut_off_by_the_interruption)
   const std::string whole = previous + R"({"line":3,"input":"c","output":"three"})";
   BOOST_TEST(resumed_records(whole, "old.jsonl").at(3).output.value_or("?") == "three");
   // CRLF, as a file edited on Windows has it.
-  BOOST_TEST(resumed_records("{\"line\":5,\"input\":\"e\",\"output\":\"x\"}\r\n", "old.jsonl").at(5).output.value_or("?") ==
-             "x");
+  BOOST_TEST(
+    resumed_records("{\"line\":5,\"input\":\"e\",\"output\":\"x\"}\r\n", "old.jsonl").at(5).output.value_or("?") ==
+    "x");
 }
 
 BOOST_AUTO_TEST_CASE(resume_bad_lines_name_the_file_and_line)
@@ -326,7 +327,9 @@ BOOST_AUTO_TEST_CASE(resume_bad_lines_name_the_file_and_line)
     { good + "{\"line\":2,\"out\n" + good, "old.jsonl:2", "not valid JSON" },
     { good + "{\"line\":2,\"out\n   \n" + good, "old.jsonl:2", "not valid JSON" }, // not the last record
     { good + "[1,2]\n", "old.jsonl:2", "not a JSON object" },
-    { good + jsonl_result(2, "b", "two") + "{\"input\":\"x\",\"output\":\"y\"}\n", "old.jsonl:3", "no positive \"line\"" },
+    { good + jsonl_result(2, "b", "two") + "{\"input\":\"x\",\"output\":\"y\"}\n",
+      "old.jsonl:3",
+      "no positive \"line\"" },
     { "{\"line\":0,\"input\":\"x\",\"output\":\"y\"}\n", "old.jsonl:1", "no positive \"line\"" },
     { "{\"line\":\"1\",\"input\":\"x\",\"output\":\"y\"}\n", "old.jsonl:1", "no positive \"line\"" },
     { "{\"line\":1,\"input\":\"x\",\"output\":7}\n", "old.jsonl:1", "\"output\" is not a string" },
@@ -348,8 +351,8 @@ BOOST_AUTO_TEST_CASE(resume_bad_lines_name_the_file_and_line)
 // told, so neither is taken.
 BOOST_AUTO_TEST_CASE(resume_refuses_two_records_for_one_line_naming_both)
 {
-  const std::string text = jsonl_result(1, "a", "one") + jsonl_error(2, "b", 4, "reset") + jsonl_result(3, "c", "three") +
-                           "\n" + jsonl_result(2, "b", "two");
+  const std::string text = jsonl_result(1, "a", "one") + jsonl_error(2, "b", 4, "reset") +
+                           jsonl_result(3, "c", "three") + "\n" + jsonl_result(2, "b", "two");
   const auto f = failure_of([&] { resumed_records(text, "old.jsonl"); });
   BOOST_TEST(f.status == 2);
   BOOST_TEST(f.phase == "--resume");
@@ -360,6 +363,8 @@ BOOST_AUTO_TEST_CASE(recorded_input_is_the_line_without_its_cr_and_with_bad_byte
 {
   BOOST_TEST(is_recorded_input("a b", "a b"));
   BOOST_TEST(is_recorded_input("a b", "a b\r"));
+  BOOST_TEST(is_recorded_input("a b\r", "a b\r\r")); // only the line break's "\r" goes
+  BOOST_TEST(!is_recorded_input("a b", "a b\r\r"));
   BOOST_TEST(is_recorded_input(R"({"prompt": "x"})", R"({"prompt": "x"})"));
   // A line that failed (bad UTF-8) was recorded as read: "\r" kept, bad
   // bytes as U+FFFD.
@@ -519,7 +524,8 @@ BOOST_AUTO_TEST_CASE(batch_output_bad_lines_name_the_file_and_line)
 // joined, and either result could be this input's.
 BOOST_AUTO_TEST_CASE(batch_output_refuses_a_custom_id_twice_naming_both_lines)
 {
-  const std::string ok = R"({"custom_id": "line-3", "response": {"status_code": 200, "body": {"choices": [{"index": 0, "message": {"role": "assistant", "content": "x"}, "finish_reason": "stop"}]}}, "error": null})";
+  const std::string ok =
+    R"({"custom_id": "line-3", "response": {"status_code": 200, "body": {"choices": [{"index": 0, "message": {"role": "assistant", "content": "x"}, "finish_reason": "stop"}]}}, "error": null})";
   const std::string expired =
     R"({"custom_id": "line-3", "response": null, "error": {"code": "batch_expired", "message": "expired"}})";
   const auto f = failure_of([&] { parse_batch_output(expired + "\n" + guide_output + "\n" + ok + "\n", "out.jsonl"); });
