@@ -246,7 +246,8 @@ private:
     batch.jsonl_out = options.jsonl;
     batch.fail_fast = options.fail_fast;
     if (options.resume) {
-      batch.resumed = resumed_outputs(read_text_file(*options.resume, "--resume"), *options.resume);
+      batch.resumed = resumed_records(read_text_file(*options.resume, "--resume"), *options.resume);
+      batch.resume_path = *options.resume;
     }
     // A whole reply per line: nothing is printed before it is complete.
     options.stream = false;
@@ -318,6 +319,7 @@ private:
     const auto start = std::chrono::steady_clock::now();
     const auto total = transport.total_timeout;
     std::minstd_rand random(static_cast<unsigned>(std::chrono::steady_clock::now().time_since_epoch().count()));
+    std::optional<Error> first; // the first try's failure, named too when the last differs
     for (int attempt = 0;; ++attempt) {
       if (total) {
         transport.total_timeout = std::max(std::chrono::milliseconds(1),
@@ -338,17 +340,29 @@ private:
         if (e.status() == ExitStatus::stdout_closed) {
           throw;
         }
+        if (!first) {
+          first = e;
+        }
+        const auto give_up = [&](const Error& last) {
+          return with_first_failure(
+            last, *first, attempt + 1, [this](std::string text) { return scrub(std::move(text)); });
+        };
         if (out.started()) {
           // Keep what was printed, end its line, and say it is not all.
           out.finish();
-          throw Error(e.status(), e.phase(), std::string(e.what()) + "; the reply is incomplete");
+          throw give_up(Error(e.status(), e.phase(), std::string(e.what()) + "; the reply is incomplete"));
         }
-        const auto wait = retry_wait(e, handler.error_response(), random);
+        std::optional<std::chrono::milliseconds> wait;
+        try {
+          wait = retry_wait(e, handler.error_response(), random);
+        } catch (const Error& refused) {
+          throw give_up(refused);
+        }
         if (!wait || attempt >= options.retries) {
-          throw;
+          throw give_up(e);
         }
         if (total && std::chrono::steady_clock::now() + *wait >= start + *total) {
-          throw;
+          throw give_up(e);
         }
         verbose("attempt " + std::to_string(attempt + 1) + " failed: " + e.what() + "; retry " +
                 std::to_string(attempt + 1) + " of " + std::to_string(options.retries) + " in " +

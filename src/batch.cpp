@@ -5,6 +5,7 @@
 #include "output.hpp"
 #include "response.hpp"
 #include "retry.hpp"
+#include "text.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -17,11 +18,13 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <deque>
-#include <cstdio>
+#include <iterator>
 #include <random>
 #include <span>
+#include <sstream>
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -131,6 +134,31 @@ struct Pending {
   BatchItem item;
 };
 
+// Says on `err` that `records` (by input line) has `what`s for lines past
+// `last_line`, the input's last, if it has: they were not used. A run over
+// the first lines of the same input (head -n) is fine, so this is said, not
+// failed; every line of the input got its own answer.
+template<class Records>
+void report_past_the_end(const Records& records,
+                         std::size_t last_line,
+                         const std::string& option,
+                         const std::string& path,
+                         const std::string& what,
+                         std::ostream& err)
+{
+  const auto past = records.upper_bound(last_line);
+  if (past == records.end()) {
+    return;
+  }
+  const auto count = static_cast<std::size_t>(std::distance(past, records.end()));
+  const std::size_t last = records.rbegin()->first;
+  err << "gptq: " << option << ": " << path << " has " << count << " " << what << (count == 1 ? "" : "s") << " for "
+      << (count == 1 ? "line " + std::to_string(last)
+                     : "lines " + std::to_string(past->first) + " to " + std::to_string(last))
+      << ", past the end of the input (" << last_line << (last_line == 1 ? " line" : " lines") << "); not used\n"
+      << std::flush;
+}
+
 class Batch {
 public:
   Batch(const BatchSettings& settings, const BatchContext& context)
@@ -169,6 +197,17 @@ public:
                                                " done")
                     << '\n'
                     << std::flush;
+    }
+    if (!another_input_.empty()) {
+      throw Error(ExitStatus::usage,
+                  "--resume",
+                  another_input_ + (dispatch_end_ == 0
+                                      ? "; stopped before sending anything"
+                                      : "; stopped: the results before line " + std::to_string(first_unsent_line_) +
+                                          " were written, nothing from it on was sent"));
+    }
+    if (input_done_ && !stopping_) {
+      report_records_past_the_end();
     }
     return worst_;
   }
@@ -255,6 +294,15 @@ private:
 
   void add_line(std::size_t line, std::string_view text)
   {
+    if (!another_input_.empty()) {
+      return; // the rest of a chunk read before the mismatch
+    }
+    last_line_ = line;
+    const auto record = settings_.resumed.find(line);
+    if (record != settings_.resumed.end() && !is_recorded_input(record->second.input, text)) {
+      stop_for_another_input(line, text, record->second);
+      return;
+    }
     std::optional<BatchItem> item;
     try {
       item = settings_.jsonl_in ? parse_jsonl_line(line, text) : parse_plain_line(line, text);
@@ -282,11 +330,46 @@ private:
       return;
     }
     const std::size_t seq = next_seq_++;
-    if (const auto done = settings_.resumed.find(line); done != settings_.resumed.end()) {
-      finish(seq, success(*item, done->second));
+    if (record != settings_.resumed.end() && record->second.output) {
+      finish(seq, success(*item, *record->second.output));
       return;
     }
     queue_.push_back({seq, std::move(*item)});
+  }
+
+  // A --resume record is for another input than line `line` (`text`): the
+  // file is another run's, and its answers would be given to the wrong
+  // prompts. Nothing more is sent, from the first line not yet sent on
+  // (before any request when the mismatch is in the first piece of stdin);
+  // what is in flight finishes, and the results before that line are
+  // written: that line's result never comes, so none after it is written.
+  void stop_for_another_input(std::size_t line, std::string_view text, const ResumedRecord& record)
+  {
+    // Scrubbed before being cut, so that no part of a secret survives a cut.
+    const auto excerpt = [this](std::string_view s) {
+      return "\"" + one_line(context_.scrub(std::string(s)), 60) + "\"";
+    };
+    if (!text.empty() && text.back() == '\r') {
+      text.remove_suffix(1);
+    }
+    another_input_ = "record " + settings_.resume_path + ":" + std::to_string(record.record) + " (line " +
+                     std::to_string(line) + ") is for another input: it has " + excerpt(record.input) + ", line " +
+                     std::to_string(line) + " is " + excerpt(text);
+    const std::size_t first_unsent = queue_.empty() ? next_seq_ : queue_.front().seq;
+    first_unsent_line_ = queue_.empty() ? line : queue_.front().item.line;
+    dispatch_end_ = std::min(dispatch_end_, first_unsent);
+    stop();
+  }
+
+  void report_records_past_the_end()
+  {
+    if (settings_.resumed.upper_bound(last_line_) == settings_.resumed.end()) {
+      return;
+    }
+    erase_progress();
+    std::ostringstream said;
+    report_past_the_end(settings_.resumed, last_line_, "--resume", settings_.resume_path, "record", said);
+    *context_.err << context_.scrub(said.str()) << std::flush;
   }
 
   bool can_start() const
@@ -335,6 +418,7 @@ private:
       co_return failure(item.line, item.input, e);
     }
     std::uniform_real_distribution<double> unit(0.0, 1.0);
+    std::optional<Error> first; // the first try's failure, named too when the last differs
     for (int attempt = 0;; ++attempt) {
       if (Clock::now() < not_before_) {
         timer.expires_at(not_before_);
@@ -356,7 +440,9 @@ private:
           }
           BatchResult reply = completion_result(response.body, context_.secrets);
           if (!reply.output) {
-            co_return failure(item.line, item.input, Error(static_cast<ExitStatus>(reply.status), "", reply.message));
+            const Error bad(static_cast<ExitStatus>(reply.status), "", reply.message);
+            co_return failure(
+              item.line, item.input, first ? with_first_failure(bad, *first, attempt + 1, context_.scrub) : bad);
           }
           succeeded();
           co_return success(item, *reply.output);
@@ -374,8 +460,11 @@ private:
       } else if (failed->phase() == "connect" || failed->phase() == "network" || failed->phase() == "resolve") {
         wait = backoff_wait(attempt, unit(random_));
       }
+      if (!first) {
+        first = failed;
+      }
       if (!wait || attempt >= settings_.retries || stopping_) {
-        co_return failure(item.line, item.input, *failed);
+        co_return failure(item.line, item.input, with_first_failure(*failed, *first, attempt + 1, context_.scrub));
       }
       timer.expires_after(*wait);
       co_await timer.async_wait(use_tuple);
@@ -570,6 +659,9 @@ private:
   int successes_ = 0;  // since the last change of allowed_
   Clock::time_point not_before_{};
   std::string stop_message_;
+  std::string another_input_;         // --resume: why the batch stopped, when a record is for another input
+  std::size_t first_unsent_line_ = 0; // then: the first line not sent
+  std::size_t last_line_ = 0;         // the last input line read
   ExitStatus worst_ = ExitStatus::ok;
   std::exception_ptr fatal_;
   std::minstd_rand random_;
@@ -648,7 +740,9 @@ ExitStatus from_batch(const BatchSettings& settings,
       worst = status;
     }
   };
+  std::size_t last_line = 0;
   for_each_line(in_fd, [&](std::size_t line, std::string_view text) {
+    last_line = line;
     std::optional<BatchItem> item;
     try {
       item = settings.jsonl_in ? parse_jsonl_line(line, text) : parse_plain_line(line, text);
@@ -673,6 +767,7 @@ ExitStatus from_batch(const BatchSettings& settings,
                                    : plain_result(*found->second.output));
     }
   });
+  report_past_the_end(results, last_line, "--from-batch", path, "result", err);
   return worst;
 }
 
