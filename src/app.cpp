@@ -344,8 +344,7 @@ private:
           first = e;
         }
         const auto give_up = [&](const Error& last) {
-          return with_first_failure(
-            last, *first, attempt + 1, [this](std::string text) { return scrub(std::move(text)); });
+          return with_first_failure(last, *first, attempt + 1, secrets_);
         };
         if (out.started()) {
           // Keep what was printed, end its line, and say it is not all.

@@ -347,7 +347,7 @@ private:
   {
     // Scrubbed before being cut, so that no part of a secret survives a cut.
     const auto excerpt = [this](std::string_view s) {
-      return "\"" + one_line(context_.scrub(std::string(s)), 60) + "\"";
+      return "\"" + context_.secrets.excerpt(s, 60) + "\"";
     };
     if (!text.empty() && text.back() == '\r') {
       text.remove_suffix(1);
@@ -369,7 +369,7 @@ private:
     erase_progress();
     std::ostringstream said;
     report_past_the_end(settings_.resumed, last_line_, "--resume", settings_.resume_path, "record", said);
-    *context_.err << context_.scrub(said.str()) << std::flush;
+    *context_.err << context_.secrets.redact(said.str()) << std::flush;
   }
 
   bool can_start() const
@@ -442,7 +442,7 @@ private:
           if (!reply.output) {
             const Error bad(static_cast<ExitStatus>(reply.status), "", reply.message);
             co_return failure(
-              item.line, item.input, first ? with_first_failure(bad, *first, attempt + 1, context_.scrub) : bad);
+              item.line, item.input, first ? with_first_failure(bad, *first, attempt + 1, context_.secrets) : bad);
           }
           succeeded();
           co_return success(item, *reply.output);
@@ -464,7 +464,7 @@ private:
         first = failed;
       }
       if (!wait || attempt >= settings_.retries || stopping_) {
-        co_return failure(item.line, item.input, with_first_failure(*failed, *first, attempt + 1, context_.scrub));
+        co_return failure(item.line, item.input, with_first_failure(*failed, *first, attempt + 1, context_.secrets));
       }
       timer.expires_after(*wait);
       co_await timer.async_wait(use_tuple);

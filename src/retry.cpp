@@ -89,10 +89,7 @@ std::chrono::milliseconds backoff_wait(int retry, double random01)
   return std::chrono::milliseconds(static_cast<long long>(jittered * 1000));
 }
 
-Error with_first_failure(const Error& last,
-                         const Error& first,
-                         int tries,
-                         const std::function<std::string(std::string)>& scrub)
+Error with_first_failure(const Error& last, const Error& first, int tries, const Secrets& secrets)
 {
   if (tries < 2 || (first.phase() == last.phase() && std::string_view(first.what()) == last.what())) {
     return last;
@@ -101,7 +98,7 @@ Error with_first_failure(const Error& last,
   return Error(last.status(),
                last.phase(),
                std::string(last.what()) + "; the first of " + std::to_string(tries) + " tries failed with " +
-                 one_line(scrub(said), 200));
+                 secrets.excerpt(said, 200));
 }
 
 } // namespace gptq

@@ -2,6 +2,7 @@
 
 #include "error.hpp"
 #include "headers.hpp"
+#include "secrets.hpp"
 
 #include <chrono>
 #include <functional>
@@ -37,12 +38,9 @@ std::chrono::milliseconds backoff_wait(int retry, double random01);
 // Returns `last`, the failure of the last of `tries` tries, with `first`,
 // the first try's failure, added to its message when it was another (a 503,
 // then a reset connection): the first is often the cause, the last only
-// what the retries ran into. `first`'s text is passed through `scrub`
-// (which removes secrets) before it is cut to an excerpt, so that the cut
-// cannot leave part of a secret. Status and phase are `last`'s.
-Error with_first_failure(const Error& last,
-                         const Error& first,
-                         int tries,
-                         const std::function<std::string(std::string)>& scrub);
+// what the retries ran into. `first`'s text is redacted of `secrets`
+// before it is cut to an excerpt, so that the cut cannot leave part of a
+// secret. Status and phase are `last`'s.
+Error with_first_failure(const Error& last, const Error& first, int tries, const Secrets& secrets);
 
 } // namespace gptq

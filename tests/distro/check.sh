@@ -100,7 +100,9 @@ for i in 0 1; do
   if [ "$i" = 0 ]; then
     # After the first command gptq must run its main job: here, against
     # nothing, it must at least start and say what it is.
-    chroot "$root" /usr/bin/env -i PATH=/usr/local/bin:/usr/bin:/bin gptq --version | head -n 1 | sed 's/^/   /'
+    version="$(chroot "$root" /usr/bin/env -i PATH=/usr/local/bin:/usr/bin:/bin gptq --version)" ||
+      { echo "   gptq --version failed after command 1"; status=1; break; }
+    echo "   ${version%%$'\n'*}"
   fi
 done
 echo "== $release: $([ "$status" = 0 ] && echo passed || echo failed); log in $log"

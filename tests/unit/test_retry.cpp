@@ -61,7 +61,7 @@ BOOST_AUTO_TEST_CASE(backoff_doubles_with_jitter_and_a_ceiling)
 
 BOOST_AUTO_TEST_CASE(the_last_failure_names_the_first_when_it_was_another)
 {
-  const auto keep = [](std::string text) { return text; };
+  const Secrets keep;
   const Error overloaded(ExitStatus::server, "api", "HTTP 503: overloaded");
   const Error reset(ExitStatus::network, "network", "connection reset by peer");
   const Error both = with_first_failure(reset, overloaded, 3, keep);
@@ -83,7 +83,8 @@ BOOST_AUTO_TEST_CASE(the_last_failure_names_the_first_when_it_was_another)
 BOOST_AUTO_TEST_CASE(the_first_failure_is_scrubbed_before_it_is_cut)
 {
   const std::string key = "sk-proj-0123456789abcdefghij";
-  const auto scrub = [&](std::string text) { return redact(std::move(text), key); };
+  Secrets scrub;
+  scrub.add(key);
   const Error quoted(ExitStatus::auth, "", "HTTP 401: " + std::string(180, 'x') + " " + key + " is wrong");
   const Error last(ExitStatus::network, "network", "connection reset by peer");
   const std::string said = with_first_failure(last, quoted, 2, scrub).what();
