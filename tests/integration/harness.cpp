@@ -260,14 +260,10 @@ RunResult run_gptq_with_hosts(const std::string& hosts,
   }
   // unshare execs sh, which execs gptq: the child's pid is gptq's, and
   // gptq's environment is `env` alone (sh finds mount on its default PATH).
-  std::vector<std::string> argv{ unshare,
-                                 "-m",
-                                 "/bin/sh",
-                                 "-c",
-                                 "mount --bind \"$1\" /etc/hosts || exit 125; shift; exec \"$@\"",
-                                 "sh",
-                                 path,
-                                 GPTQ_BIN };
+  std::vector<std::string> argv{
+    unshare, "-m", "/bin/sh", "-c", "mount --bind \"$1\" /etc/hosts || exit 125; shift; exec \"$@\"",
+    "sh",    path, GPTQ_BIN
+  };
   argv.insert(argv.end(), args.begin(), args.end());
   RunResult r = run(argv, env, in, limit);
   BOOST_REQUIRE_MESSAGE(r.exit_code != 125 && !starts_with(r.err, "unshare: "),

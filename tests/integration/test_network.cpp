@@ -48,9 +48,7 @@ RunResult ask(const std::string& base_url, const std::vector<std::string>& extra
 
 // ask() with Debian's hosts file, for a `base_url` or proxy that names a
 // host: `localhost` is ::1 first, then 127.0.0.1.
-RunResult ask_named(const std::string& base_url,
-                    const std::vector<std::string>& extra = {},
-                    const Env& env = key_env())
+RunResult ask_named(const std::string& base_url, const std::vector<std::string>& extra = {}, const Env& env = key_env())
 {
   std::vector<std::string> args{ "--base-url", base_url, "--cacert", cert("ca.pem"), "--no-stdin" };
   args.insert(args.end(), extra.begin(), extra.end());
@@ -246,8 +244,8 @@ BOOST_AUTO_TEST_CASE(loopback_is_not_exempt_by_itself)
                 4,
                 { "127.0.0.1:" + port_text(port) });
   check_failure(ask_named(base_url("https", ports().https, "echo", "localhost"),
-                    { "--retries", "0" },
-                    with({ { "HTTPS_PROXY", proxy } })),
+                          { "--retries", "0" },
+                          with({ { "HTTPS_PROXY", proxy } })),
                 4,
                 { "127.0.0.1:" + port_text(port) });
 }
@@ -334,7 +332,8 @@ BOOST_AUTO_TEST_SUITE(http_proxy)
 BOOST_AUTO_TEST_CASE(http_proxy_gets_the_host_name_not_an_address)
 {
   const Proxy proxy = Proxy::tinyproxy();
-  const RunResult r = ask_named(base_url("https", ports().https, "echo", "localhost"), { "--proxy", proxy.url("http") });
+  const RunResult r =
+    ask_named(base_url("https", ports().https, "echo", "localhost"), { "--proxy", proxy.url("http") });
   check_success(r, reply);
   BOOST_TEST(proxy_saw(proxy, "CONNECT localhost:" + port_text(ports().https) + " "), proxy.log());
 }
@@ -461,14 +460,16 @@ BOOST_AUTO_TEST_CASE(socks5_resolves_locally_and_connects_to_the_address)
   const Proxy proxy = Proxy::microsocks();
   check_success(ask(https_url("echo"), { "--proxy", proxy.url("socks5") }), reply);
   BOOST_TEST(proxy_saw(proxy, "127.0.0.1:" + port_text(ports().https)), proxy.log());
-  check_success(ask_named(base_url("https", ports().https, "echo", "localhost"), { "--proxy", proxy.url("socks5") }), reply);
+  check_success(ask_named(base_url("https", ports().https, "echo", "localhost"), { "--proxy", proxy.url("socks5") }),
+                reply);
   BOOST_TEST(!proxy_saw(proxy, "localhost:"), proxy.log());
 }
 
 BOOST_AUTO_TEST_CASE(socks5h_leaves_the_name_to_the_proxy)
 {
   const Proxy proxy = Proxy::microsocks();
-  check_success(ask_named(base_url("https", ports().https, "echo", "localhost"), { "--proxy", proxy.url("socks5h") }), reply);
+  check_success(ask_named(base_url("https", ports().https, "echo", "localhost"), { "--proxy", proxy.url("socks5h") }),
+                reply);
   BOOST_TEST(proxy_saw(proxy, "localhost:" + port_text(ports().https)), proxy.log());
 }
 
@@ -486,7 +487,7 @@ BOOST_AUTO_TEST_CASE(socks_password_is_percent_decoded_and_never_shown)
   const Proxy proxy = Proxy::microsocks(socks_user);
   check_success(ask(https_url("echo"), { "--proxy", proxy.url("socks5", socks_userinfo) }), reply);
   const RunResult r = ask_named(base_url("https", ports().https, "echo", "localhost"),
-                          { "-v", "--proxy", proxy.url("socks5h", socks_userinfo) });
+                                { "-v", "--proxy", proxy.url("socks5h", socks_userinfo) });
   BOOST_TEST(r.exit_code == 0, r.describe());
   BOOST_TEST(r.out == reply, r.describe());
   check_verbose_lines(r);

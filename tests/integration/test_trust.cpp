@@ -186,9 +186,8 @@ BOOST_DATA_TEST_CASE(untrusted_certificates_fail_with_exit_4, data::make(rejecte
   }
   args.emplace_back("hello");
   const Env env = c.system_store ? system_store_env() : key_env();
-  check_failure(c.host == "127.0.0.1" ? run_gptq(args, env) : run_gptq_with_hosts(debian_hosts, args, env),
-                4,
-                c.mentions);
+  check_failure(
+    c.host == "127.0.0.1" ? run_gptq(args, env) : run_gptq_with_hosts(debian_hosts, args, env), 4, c.mentions);
 }
 
 BOOST_AUTO_TEST_CASE(unreadable_cacert_is_a_usage_error)
