@@ -496,7 +496,7 @@ private:
         telling = &attempt;
       }
     }
-    if (telling->done) {
+    if (telling && telling->done) {
       throw Error(ExitStatus::network, "connect", "cannot connect to " + name + ": " + telling->ec.message());
     }
     deadlines_.timed_out("cannot connect to " + name + ": no answer within " + seconds_text(options_.connect_timeout) +
