@@ -259,6 +259,25 @@ BOOST_AUTO_TEST_CASE(a_refusal_is_named_over_a_silent_address)
   check_failure(r, 4, { "cannot connect to " + where, "refused" });
 }
 
+// The TLS context, and so --cacert, is made while the first attempt is
+// pending: a bad one ends the run at once, without waiting for an address
+// that never answers.
+BOOST_AUTO_TEST_CASE(a_bad_cacert_ends_the_run_while_an_address_is_silent)
+{
+  const SilentAddress silent("127.0.0.1", 0);
+  const RunResult r = run_gptq({ "--base-url",
+                                 "https://127.0.0.1:" + port_text(silent.port()) + "/v1",
+                                 "--cacert",
+                                 "/nonexistent/ca.pem",
+                                 "--connect-timeout",
+                                 "20",
+                                 "--no-stdin",
+                                 "hi" },
+                               key_env(),
+                               StdinSpec::dev_null());
+  check_failure(r, 2, { "--cacert", "/nonexistent/ca.pem" });
+}
+
 // Proxies are reached through the same connect: by name, with Debian's
 // hosts, while listening on 127.0.0.1 only.
 BOOST_AUTO_TEST_CASE(proxies_named_localhost_are_reached)
