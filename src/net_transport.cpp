@@ -370,7 +370,7 @@ private:
         meanwhile_ = make_context;
         beast::tcp_stream tcp(executor);
         co_await open(tcp);
-        make_context(); // done by now: connect() ran it; this keeps it so
+        make_context(); // a no-op once connect() has run it
         link.tls_context = shared;
         link.tls.emplace(std::move(tcp), link.tls_context->context);
         co_await handshake(*link.tls, link.tls_context->trust);
