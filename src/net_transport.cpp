@@ -33,7 +33,9 @@
 #include <climits>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <utility>
+#include <vector>
 
 #include <poll.h>
 
@@ -55,6 +57,10 @@ constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
 // the reply is already in hand, so this only bounds how long exiting can
 // take (the alert waits only for room in the socket's send buffer).
 constexpr std::chrono::milliseconds shutdown_limit{1000};
+
+// RFC 8305's Connection Attempt Delay: how long a connection attempt runs
+// alone before the next address is tried beside it (curl waits 200 ms).
+constexpr std::chrono::milliseconds attempt_delay{250};
 
 std::string seconds_text(std::chrono::milliseconds ms)
 {
@@ -101,7 +107,8 @@ private:
   Clock::time_point total_;
 };
 
-std::string describe_verify_failure(long code, const std::string& host)
+// `trust_problem` is why part of the system store could not be read, or "".
+std::string describe_verify_failure(long code, const std::string& host, const std::string& trust_problem)
 {
   switch (code) {
   case X509_V_ERR_CERT_HAS_EXPIRED:
@@ -118,11 +125,69 @@ std::string describe_verify_failure(long code, const std::string& host)
   case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
   case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
     return "the certificate of " + host + " is not trusted (untrusted issuer: " +
-           X509_verify_cert_error_string(code) + "); if a private CA issued it, pass that CA with --cacert FILE";
+           X509_verify_cert_error_string(code) + ")" + (trust_problem.empty() ? "" : ", and " + trust_problem) +
+           "; if a private CA issued it, pass that CA with --cacert FILE";
   default:
     return "the certificate of " + host + " failed verification: " + X509_verify_cert_error_string(code);
   }
 }
+
+// Returns the addresses of `endpoints` in the order to try them (RFC 8305
+// section 4): the families take turns, starting with the family of the
+// resolver's first answer, each in the resolver's order (RFC 6724's, which
+// puts IPv6 first where it is usable). An address listed twice is tried once.
+std::vector<tcp::endpoint> attempt_order(const tcp::resolver::results_type& endpoints)
+{
+  std::vector<tcp::endpoint> first;
+  std::vector<tcp::endpoint> other;
+  for (const auto& entry : endpoints) {
+    const tcp::endpoint& endpoint = entry.endpoint();
+    auto& family = first.empty() || endpoint.protocol() == first.front().protocol() ? first : other;
+    if (std::find(family.begin(), family.end(), endpoint) == family.end()) {
+      family.push_back(endpoint);
+    }
+  }
+  std::vector<tcp::endpoint> order;
+  for (std::size_t i = 0; i < std::max(first.size(), other.size()); ++i) {
+    for (const auto* family : {&first, &other}) {
+      if (i < family->size()) {
+        order.push_back((*family)[i]);
+      }
+    }
+  }
+  return order;
+}
+
+// The connection attempts of one connect, one socket per address (a socket
+// whose connect failed is no use for another address: Linux then reports
+// the next one's failure, or even its success, as "connection aborted").
+// Shared with the attempts' completion handlers, since those of the losers
+// run after the race is over.
+struct ConnectRace {
+  struct Attempt {
+    Attempt(const tcp::endpoint& to, const net::any_io_executor& executor) : endpoint(to), socket(executor) {}
+    tcp::endpoint endpoint;
+    tcp::socket socket;
+    bool done = false;  // the connect has completed, with `ec`
+    bool noted = false; // its failure has been taken into account
+    error_code ec;
+  };
+
+  explicit ConnectRace(const net::any_io_executor& executor) : wake(executor) {}
+  ~ConnectRace() { close(); }
+
+  // Gives up every attempt still open.
+  void close()
+  {
+    for (auto& attempt : attempts) {
+      error_code ignored;
+      attempt.socket.close(ignored);
+    }
+  }
+
+  std::vector<Attempt> attempts; // reserved for every address: never moves
+  net::steady_timer wake;        // slept on between events; each completion cancels it
+};
 
 // Returns a TLS client context: TLS 1.2 or newer, peer verification on.
 // What it trusts is set by a TlsTrust.
@@ -290,20 +355,25 @@ private:
     const auto executor = co_await net::this_coro::executor;
     if (request_.url.is_https()) {
       if (!link.tls) {
-        // The context goes first: a bad --cacert is reported before any
-        // network traffic. The first connection made with these options
-        // makes it; the others share it. The trust store logs through the
-        // options, which outlive this exchange (the link may reconnect in a
-        // later one).
+        // The first connection made with these options makes the context;
+        // the others share it. It costs about 2.5 ms of CPU, so it is made
+        // while the connection is on its way, which takes a round trip: a
+        // bad --cacert is reported after the first SYN, before any byte of
+        // the request. The trust store logs through the options, which
+        // outlive this exchange (the link may reconnect in a later one).
         auto& shared = options_.tls->context;
-        if (!shared) {
-          shared = std::make_shared<TlsContext>(options_.cacert, options_.log);
-        }
-        link.tls_context = shared;
+        const auto make_context = [this, &shared] {
+          if (!shared) {
+            shared = std::make_shared<TlsContext>(options_.cacert, options_.log);
+          }
+        };
+        meanwhile_ = make_context;
         beast::tcp_stream tcp(executor);
         co_await open(tcp);
+        make_context(); // a no-op once connect() has run it
+        link.tls_context = shared;
         link.tls.emplace(std::move(tcp), link.tls_context->context);
-        co_await handshake(*link.tls);
+        co_await handshake(*link.tls, link.tls_context->trust);
       }
       auto& stream = *link.tls;
       const error_code write_failure = co_await write_request(stream);
@@ -407,32 +477,115 @@ private:
     co_return results;
   }
 
-  // Tries each address in turn (IPv6 and IPv4, in the resolver's order),
-  // each with the full connect time limit.
+  // Connects `stream` to the first address of `endpoints` that answers,
+  // racing them as RFC 8305 ("Happy Eyeballs") and curl do: in
+  // attempt_order, each on a socket of its own, the next started when the
+  // one before has failed or has been pending for attempt_delay; the first
+  // to connect wins and the others are closed. All of it within one
+  // connect limit. Once the first attempt is on its way, runs and clears
+  // `meanwhile_` (what may throw from it, is thrown from here). When every
+  // address fails, throws the failure that tells the most: a refusal (the
+  // host is there, the server is not), then any other error, then silence.
   net::awaitable<void> connect(beast::tcp_stream& stream,
                                const tcp::resolver::results_type& endpoints,
                                const std::string& name)
   {
-    std::string failure = "no address";
-    bool timed_out = false;
-    for (const auto& entry : endpoints) {
-      stream.expires_at(deadlines_.connect());
-      auto [ec] = co_await stream.async_connect(entry.endpoint(), use_tuple);
-      if (!ec) {
-        error_code ignored;
-        stream.socket().set_option(tcp::no_delay(true), ignored);
-        log("connected to " + name + " at " + endpoint_text(entry.endpoint()) + " after " + elapsed());
-        co_return;
-      }
-      log("cannot connect to " + endpoint_text(entry.endpoint()) + ": " + ec.message());
-      timed_out = ec == beast::error::timeout;
-      if (timed_out && deadlines_.total_passed()) {
-        deadlines_.timed_out("");
-      }
-      failure = timed_out ? "no answer within " + seconds_text(options_.connect_timeout) + " (--connect-timeout)"
-                          : ec.message();
+    const std::vector<tcp::endpoint> order = attempt_order(endpoints);
+    if (order.empty()) {
+      throw Error(ExitStatus::network, "connect", "cannot connect to " + name + ": no address");
     }
-    throw Error(ExitStatus::network, timed_out ? "timeout" : "connect", "cannot connect to " + name + ": " + failure);
+    const auto deadline = deadlines_.connect();
+    const auto race = std::make_shared<ConnectRace>(co_await net::this_coro::executor);
+    race->attempts.reserve(order.size());
+    // However this ends, no attempt outlives it: a silent one would hold
+    // the io_context for minutes.
+    const std::unique_ptr<ConnectRace, void (*)(ConnectRace*)> closer(race.get(), [](ConnectRace* r) { r->close(); });
+    std::size_t pending = 0;
+    auto next_start = Clock::now(); // when the next address is tried
+    for (;;) {
+      for (auto& attempt : race->attempts) {
+        if (attempt.done && !attempt.ec) {
+          win(stream, *race, attempt, name);
+          co_return;
+        }
+        if (attempt.done && !attempt.noted) {
+          attempt.noted = true;
+          --pending;
+          log("cannot connect to " + endpoint_text(attempt.endpoint) + ": " + attempt.ec.message());
+          next_start = Clock::now();
+        }
+      }
+      const auto now = Clock::now();
+      const bool all_started = race->attempts.size() == order.size();
+      if (!all_started && now >= next_start && now < deadline) {
+        start(race, order[race->attempts.size()], order.size() > 1);
+        ++pending;
+        next_start = now + attempt_delay;
+        if (meanwhile_) {
+          std::exchange(meanwhile_, {})();
+        }
+        continue;
+      }
+      if (pending == 0 || now >= deadline) {
+        break;
+      }
+      race->wake.expires_at(all_started ? deadline : std::min(next_start, deadline));
+      co_await race->wake.async_wait(use_tuple);
+    }
+
+    const ConnectRace::Attempt* telling = nullptr;
+    const auto rank = [](const ConnectRace::Attempt& attempt) {
+      return !attempt.done ? 2 : attempt.ec == net::error::connection_refused ? 0 : 1;
+    };
+    for (const auto& attempt : race->attempts) {
+      if (!attempt.done) {
+        log("cannot connect to " + endpoint_text(attempt.endpoint) + ": no answer");
+      }
+      if (!telling || rank(attempt) < rank(*telling)) {
+        telling = &attempt;
+      }
+    }
+    if (telling && telling->done) {
+      throw Error(ExitStatus::network, "connect", "cannot connect to " + name + ": " + telling->ec.message());
+    }
+    deadlines_.timed_out("cannot connect to " + name + ": no answer within " + seconds_text(options_.connect_timeout) +
+                         " (--connect-timeout)");
+  }
+
+  // Starts the connection attempt to `endpoint`; a socket that cannot be
+  // opened (no IPv6 here) is an attempt that failed at once.
+  void start(const std::shared_ptr<ConnectRace>& race, const tcp::endpoint& endpoint, bool say)
+  {
+    auto& attempt = race->attempts.emplace_back(endpoint, race->wake.get_executor());
+    if (say) {
+      log("trying " + endpoint_text(endpoint) + " after " + elapsed());
+    }
+    attempt.socket.open(endpoint.protocol(), attempt.ec);
+    if (attempt.ec) {
+      attempt.done = true;
+      return;
+    }
+    attempt.socket.async_connect(endpoint, [race, index = race->attempts.size() - 1](error_code ec) {
+      auto& done = race->attempts[index];
+      done.done = true;
+      done.ec = ec;
+      race->wake.cancel();
+    });
+  }
+
+  // Makes `winner`'s socket `stream`'s; the other attempts are given up.
+  void win(beast::tcp_stream& stream, const ConnectRace& race, ConnectRace::Attempt& winner, const std::string& name)
+  {
+    stream.socket() = std::move(winner.socket);
+    for (const auto& attempt : race.attempts) {
+      if (!attempt.done) {
+        log("gave up on " + endpoint_text(attempt.endpoint) + ": " + endpoint_text(winner.endpoint) +
+            " answered first");
+      }
+    }
+    error_code ignored;
+    stream.socket().set_option(tcp::no_delay(true), ignored);
+    log("connected to " + name + " at " + endpoint_text(winner.endpoint) + " after " + elapsed());
   }
 
   // Asks an http proxy for a tunnel to the server (RFC 9110, CONNECT).
@@ -597,7 +750,7 @@ private:
     return (endpoint.address().is_v6() ? "[" + address + "]" : address) + ":" + std::to_string(endpoint.port());
   }
 
-  net::awaitable<void> handshake(beast::ssl_stream<beast::tcp_stream>& stream)
+  net::awaitable<void> handshake(beast::ssl_stream<beast::tcp_stream>& stream, const TlsTrust& trust)
   {
     SSL* ssl = stream.native_handle();
     const std::string& host = request_.url.host;
@@ -619,7 +772,7 @@ private:
                            " (--connect-timeout)");
     }
     if (const long verify = SSL_get_verify_result(ssl); verify != X509_V_OK) {
-      throw Error(ExitStatus::network, "certificate", describe_verify_failure(verify, host));
+      throw Error(ExitStatus::network, "certificate", describe_verify_failure(verify, host, trust.bundle_problem()));
     }
     // A plain-HTTP server answers a ClientHello with an HTTP error (which
     // OpenSSL reads as a wrong version number) or just closes.
@@ -925,6 +1078,8 @@ private:
   const Proxy* proxy_; // null: a direct connection
   Clock::time_point started_;
   std::string where_;
+  // Work to do while the first connection attempt is on its way.
+  std::function<void()> meanwhile_;
 };
 
 class NetworkTransport : public Transport {
