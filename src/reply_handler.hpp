@@ -19,6 +19,7 @@ struct ReplySettings {
   bool show_usage = false;           // --usage: one line of token counts on stderr
   bool code_only = false;            // --code: only fenced code blocks reach stdout
   bool raw = false;                  // --raw: the server's JSON reaches stdout, not the text
+  bool max_tokens_given = false;     // --max-tokens was given: a reply cut at the token limit can say to raise it
   std::optional<std::string> secret; // scrubbed from server text before it is shown
 };
 
@@ -41,7 +42,9 @@ public:
   // writes the final newline, then warnings and usage. Throws gptq::Error:
   // the API error of a non-2xx response; bad_response when a stream ended
   // before [DONE] or a finish_reason, or the reply has no text; rejected
-  // when the model refused.
+  // when the model refused. on_body() throws bad_response when a line or
+  // event of a stream, a whole reply, or the blank space before the first
+  // byte that tells which it is, passes 128 MiB.
   void finish();
 
   // The error response (head and the start of its body), when the server
@@ -51,7 +54,7 @@ public:
 private:
   enum class Mode { undecided, error_body, json, stream };
 
-  void choose_mode(std::string_view first_bytes);
+  void choose_mode(std::string_view piece);
   void feed_stream(std::string_view bytes);
   void on_event(const SseEvent& event);
   void write_content(std::string_view text);
@@ -60,6 +63,7 @@ private:
                  const std::optional<std::string>& finish_reason,
                  const std::optional<Usage>& usage);
   std::string scrubbed(std::string text) const;
+  std::string token_limit_hint() const;
 
   ReplyWriter& out_;
   std::ostream& err_;
