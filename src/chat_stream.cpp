@@ -50,13 +50,12 @@ struct ChatStreamDecoder::Json {
     }
     // A fresh resource, not release(): that keeps the size of the next block
     // to allocate, which doubles with every block, so that a run of large
-    // chunks asked for ever larger blocks until memory ran out. The parser
-    // lets go of what a failed chunk left before its memory goes.
-    parser.reset();
+    // chunks asked for ever larger blocks until memory ran out.
     memory.emplace(first_block, sizeof first_block);
     parser.reset(&*memory);
     parser.write(data, ec);
     if (ec) {
+      parser.reset(); // lets go of what the chunk left while its memory lives
       return nullptr;
     }
     return parser.release();
