@@ -39,14 +39,16 @@ void SseParser::feed(std::string_view bytes, const Callback& on_event)
       cr = find(i, '\r');
     }
     const std::size_t end = std::min(lf, cr);
+    // The event's data so far counts with the line: the two together stay
+    // within the limit, not each of them.
     if (end == size) {
-      check_size(line_.size() + (size - i));
+      check_size(event_.data.size() + line_.size() + (size - i));
       line_.append(bytes.substr(i));
       break;
     }
     // Checked whole, not only when held, so that where the pieces were cut
     // never decides whether a line is too long.
-    check_size(line_.size() + (end - i));
+    check_size(event_.data.size() + line_.size() + (end - i));
     skip_lf_ = bytes[end] == '\r';
     if (line_.empty()) {
       process_line(bytes.substr(i, end - i), on_event);

@@ -22,9 +22,9 @@ struct SseEvent {
 // "Server-sent events"), fed with bytes exactly as they come off the
 // network: split anywhere, even inside a line ending or a UTF-8 sequence.
 // Lines end with "\n", "\r\n" or "\r"; a "\r" at the end of one piece and
-// "\n" at the start of the next are one line end. A line, and the data of an
-// event, may be up to `max_event` bytes long: a server that never ends a line
-// must not fill the memory.
+// "\n" at the start of the next are one line end. The data of an event and
+// the line being read together may be up to `max_event` bytes long: a server
+// that never ends a line or an event must not fill the memory.
 class SseParser {
 public:
   using Callback = std::function<void(const SseEvent&)>;
@@ -38,9 +38,9 @@ public:
   }
 
   // Parses `bytes` and calls `on_event` for each event that completes in
-  // them, in order. Throws gptq::Error (bad_response) when a line or an
-  // event's data grows past `max_event` bytes, wherever the pieces were
-  // split. Exceptions from `on_event` propagate. The parser is not to be
+  // them, in order. Throws gptq::Error (bad_response) when an event's data
+  // and the line being read grow past `max_event` bytes, wherever the pieces
+  // were split. Exceptions from `on_event` propagate. The parser is not to be
   // used after an exception.
   void feed(std::string_view bytes, const Callback& on_event);
 

@@ -190,8 +190,9 @@ BOOST_AUTO_TEST_CASE(a_line_or_event_longer_than_the_limit_stops_the_stream_wher
   BOOST_TEST(limit_error("data: 0123456789a\n\n", 16) == too_long);
   BOOST_TEST(limit_error("data: 0123456789a", 16) == too_long, "no line end");
   BOOST_TEST(limit_error(": a comment of 17\n", 16) == too_long, "not only data");
-  BOOST_TEST(limit_error("data: 01234567\ndata: 01234567\n\n", 16) == too_long, "the data of one event, joined");
-  BOOST_TEST(limit_error("data: 0123456\ndata: 01234567\n\n", 16) == "");
+  BOOST_TEST(limit_error("data: 01234567\ndata: 01234567\n\n", 16) == too_long, "the data of one event and a line");
+  BOOST_TEST(limit_error("data: 012345\ndata: 0\n\n", 16) == "");
+  BOOST_TEST(limit_error("data: 0123456789abcdef\n", 22) == "", "a line: data and line at once never count twice");
 }
 
 BOOST_AUTO_TEST_CASE(a_line_that_never_ends_is_not_held_past_the_limit)
