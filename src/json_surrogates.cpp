@@ -70,9 +70,9 @@ public:
           if (expect_key && in_object()) {
             stack_.back().key = in_.substr(i + 1, end - i - 1);
             expect_key = false;
-            strings(i + 1, end, false);
+            repair_string(i + 1, end, false);
           } else {
-            strings(i + 1, end, in_object() && is_edge_key(stack_.back().key));
+            repair_string(i + 1, end, in_object() && is_edge_key(stack_.back().key));
           }
           i = end + 1;
           continue;
@@ -142,7 +142,7 @@ private:
   }
 
   // Deals with the lone surrogates of the string text in [begin, end).
-  void strings(std::size_t begin, std::size_t end, bool edges)
+  void repair_string(std::size_t begin, std::size_t end, bool edges)
   {
     const std::string_view s = in_.substr(0, end);
     for (std::size_t p = s.find('\\', begin); p < end; p = s.find('\\', p)) {
