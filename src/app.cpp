@@ -312,11 +312,16 @@ private:
                                                       std::chrono::steady_clock::now() - start));
       }
       ActivityIndicator activity(context_.stderr_fd);
-      ReplyHandler handler(
-        out,
-        *context_.err,
-        [&] { activity.stop(); },
-        { options.reasoning, options.usage, options.code, options.raw, max_tokens_given(options), key_ });
+      ReplyHandler handler(out,
+                           *context_.err,
+                           [&] { activity.stop(); },
+                           { options.reasoning,
+                             options.usage,
+                             options.code,
+                             options.raw,
+                             max_tokens_given(options),
+                             key_,
+                             request.url.text() });
       try {
         context_.make_transport(transport)->send(request, handler);
         handler.finish();

@@ -350,6 +350,9 @@ private:
       if (!failed) {
         const HttpResponse& response = collector.response();
         if (response.status >= 200 && response.status < 300) {
+          if (auto compressed = unsupported_encoding(response)) {
+            co_return failure(item.line, item.input, Error(ExitStatus::bad_response, "response", *compressed));
+          }
           BatchResult reply = completion_result(response.body);
           if (!reply.output) {
             co_return failure(item.line, item.input, Error(static_cast<ExitStatus>(reply.status), "", reply.message));
@@ -357,7 +360,7 @@ private:
           succeeded();
           co_return success(item, *reply.output);
         }
-        failed = Error(exit_status_for_http(response.status), "", describe_error_response(response));
+        failed = Error(exit_status_for_http(response.status), "", describe_error_response(response, request.url.text()));
         wait = retry_wait(response, attempt, unit(random_));
         // Failures no other line can escape stop the batch.
         if (response.status == 429 && response.body.find("insufficient_quota") != std::string::npos) {

@@ -35,6 +35,8 @@
 #include <cstring>
 #include <utility>
 
+#include <poll.h>
+
 namespace gptq {
 
 namespace {
@@ -226,6 +228,29 @@ struct Link {
     plain.reset();
     buffer.clear();
   }
+
+  // True when nothing has arrived since the last response: no bytes read
+  // ahead, none waiting in OpenSSL, none (and no close) on the socket. A
+  // connection with bytes after a complete response must not carry another
+  // request: they would be taken for its answer (curl: "excess found").
+  // Whatever Asio's TLS layer read past OpenSSL's input buffer is out of
+  // sight, but it only holds bytes that did not fit there.
+  bool quiet()
+  {
+    if (buffer.size() > 0) {
+      return false;
+    }
+    if (tls) {
+      SSL* ssl = tls->native_handle();
+      if (SSL_pending(ssl) > 0 || BIO_ctrl_pending(SSL_get_rbio(ssl)) > 0) {
+        return false;
+      }
+    }
+    pollfd ready{};
+    ready.fd = tls ? beast::get_lowest_layer(*tls).socket().native_handle() : plain->socket().native_handle();
+    ready.events = POLLIN;
+    return ::poll(&ready, 1, 0) == 0;
+  }
 };
 
 // How a response ended.
@@ -247,8 +272,20 @@ public:
 
   // Sends the request on `link`'s connection, opening one when it has
   // none. With `keep`, a connection the server keeps open stays in `link`
-  // for the next request; otherwise it is closed here.
+  // for the next request; otherwise it is closed here, as it is when the
+  // exchange fails: what is left of a response in it is unknown.
   net::awaitable<void> run(Link& link, bool keep)
+  {
+    try {
+      co_await run_on(link, keep);
+    } catch (...) {
+      link.close();
+      throw;
+    }
+  }
+
+private:
+  net::awaitable<void> run_on(Link& link, bool keep)
   {
     const auto executor = co_await net::this_coro::executor;
     if (request_.url.is_https()) {
@@ -269,9 +306,9 @@ public:
         co_await handshake(*link.tls);
       }
       auto& stream = *link.tls;
-      co_await write_request(stream);
-      const Ending ending = co_await read_response(stream, link.buffer);
-      if (!keep || !ending.reusable) {
+      const error_code write_failure = co_await write_request(stream);
+      const Ending ending = co_await read_response(stream, link.buffer, write_failure);
+      if (!keep || !reusable(ending, link)) {
         // A server that already closed the connection cannot be told.
         if (!ending.peer_closed) {
           // close_notify is sent, as curl does, but the server's is not
@@ -293,8 +330,9 @@ public:
         co_await open(*link.plain);
       }
       auto& stream = *link.plain;
-      const Ending ending = co_await (write_then_read(stream, link.buffer));
-      if (!keep || !ending.reusable) {
+      const error_code write_failure = co_await write_request(stream);
+      const Ending ending = co_await read_response(stream, link.buffer, write_failure);
+      if (!keep || !reusable(ending, link)) {
         error_code ignored;
         stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
         link.close();
@@ -303,7 +341,18 @@ public:
     log("done in " + elapsed());
   }
 
-private:
+  bool reusable(const Ending& ending, Link& link) const
+  {
+    if (!ending.reusable) {
+      return false;
+    }
+    if (!link.quiet()) {
+      log("more bytes, or a close, after the end of the response; the connection is not used again");
+      return false;
+    }
+    return true;
+  }
+
   // Opens the byte stream to the server: a direct connection, or one
   // through the proxy (a CONNECT tunnel or SOCKS5 for https targets; an
   // http proxy forwards plain http requests itself).
@@ -584,16 +633,13 @@ private:
                   (plain_http_likely ? "the server does not speak TLS (is it an http:// server?)" : ec.message()));
   }
 
-  net::awaitable<Ending> write_then_read(beast::tcp_stream& stream, beast::flat_buffer& buffer)
-  {
-    co_await write_request(stream);
-    co_return co_await read_response(stream, buffer);
-  }
-
   // Writes piece by piece so that the idle limit measures silence, not the
-  // time a large prompt takes to upload.
+  // time a large prompt takes to upload. Returns how writing failed: a
+  // server may answer before the body is all sent (413 to a large upload)
+  // and close, and that answer is still to be read. Throws gptq::Error when
+  // the idle limit passes.
   template<class Stream>
-  net::awaitable<void> write_request(Stream& stream)
+  net::awaitable<error_code> write_request(Stream& stream)
   {
     // An http proxy forwarding plain http wants the absolute URL.
     const bool via_http_proxy = proxy_ && proxy_->kind == Proxy::Kind::http && !request_.url.is_https();
@@ -617,13 +663,20 @@ private:
                              seconds_text(options_.idle_timeout) + " (--idle-timeout)");
       }
       if (ec) {
-        throw Error(ExitStatus::network, "network", "sending the request to " + where_ + " failed: " + ec.message());
+        log("sending the request failed (" + ec.message() + "); reading what the server answered");
+        co_return ec;
       }
     }
+    co_return error_code{};
   }
 
-  // Returns true when the response ended with the connection closing
-  // without TLS close_notify, so that no shutdown need be tried.
+  // Reads the response and hands it to the handler as it arrives. Returns
+  // how it ended. Interim (1xx) responses before the final one are skipped
+  // (RFC 9110, 15.2). Reading stops early, leaving the connection unusable,
+  // when the handler wants no more of the body (a stream that said
+  // [DONE]). `write_failure` is how sending the request failed, if it did:
+  // the answer the server gave before it stopped reading is delivered, and
+  // only when none came is the failure to send reported.
   //
   // The parser is driven here rather than by http::async_read_some, which
   // parses at most one HTTP chunk per call and completes through the event
@@ -633,18 +686,29 @@ private:
   // the body in it goes to the handler as one piece before the next read:
   // nothing decoded waits for more bytes to arrive.
   template<class Stream>
-  net::awaitable<Ending> read_response(Stream& stream, beast::flat_buffer& buffer)
+  net::awaitable<Ending> read_response(Stream& stream, beast::flat_buffer& buffer, error_code write_failure)
   {
     // `buffer` holds what was read and not yet parsed: a head or chunk
     // header split across reads waits there for the rest, and it lives with
     // the connection.
-    http::response_parser<http::buffer_body> parser;
-    parser.header_limit(64 * 1024);
-    // The body is handed on piece by piece and never held here; the handler
-    // decides how much it keeps.
-    parser.body_limit(boost::none);
-    // Each put() parses all it is given, not just the next chunk.
-    parser.eager(true);
+    //
+    // Beast's parser takes a 1xx head for a whole message, so each head
+    // gets a parser of its own. The heads together get the head limit.
+    constexpr std::size_t head_limit = 64 * 1024;
+    std::optional<http::response_parser<http::buffer_body>> parser;
+    std::size_t interim_bytes = 0; // the heads of 1xx responses so far
+    std::size_t head_bytes = 0;    // what the current parser has taken
+    auto fresh_parser = [&] {
+      parser.emplace();
+      parser->header_limit(static_cast<std::uint32_t>(head_limit - std::min(interim_bytes, head_limit - 1)));
+      // The body is handed on piece by piece and never held here; the
+      // handler decides how much it keeps.
+      parser->body_limit(boost::none);
+      // Each put() parses all it is given, not just the next chunk.
+      parser->eager(true);
+      head_bytes = 0;
+    };
+    fresh_parser();
     // One read gives at most read_size bytes (over TLS: the records whole
     // in hand, see read_whole_records); its body, with the chunk framing
     // gone, is no larger.
@@ -653,18 +717,30 @@ private:
     bool head_delivered = false;
     std::uint64_t received = 0;
     error_code read_ec; // how the last read ended, once what it read is parsed
+    // The server answered and would have the rest come on this connection:
+    // after the request was not all sent it is not used again.
+    const auto ended = [&](bool peer_closed) { return Ending{peer_closed, !write_failure && parser->keep_alive()}; };
+    // The reply is whole and the rest of the body is not wanted.
+    const Ending stopped{false, false};
 
     for (;;) {
       error_code ec;
       std::size_t got = 0; // body bytes in `piece`
-      while (buffer.size() > 0 && !parser.is_done()) {
-        parser.get().body().data = piece.data() + got;
-        parser.get().body().size = piece.size() - got;
-        const std::size_t used = parser.put(buffer.data(), ec);
+      while (buffer.size() > 0 && !parser->is_done()) {
+        parser->get().body().data = piece.data() + got;
+        parser->get().body().size = piece.size() - got;
+        const std::size_t used = parser->put(buffer.data(), ec);
         buffer.consume(used);
-        got = piece.size() - parser.get().body().size;
-        if (!head_delivered && parser.is_header_done()) {
-          deliver_head(parser.get());
+        head_bytes += used;
+        got = piece.size() - parser->get().body().size;
+        if (!head_delivered && parser->is_header_done()) {
+          if (parser->get().result_int() / 100 == 1) {
+            skip_interim(parser->get());
+            interim_bytes += head_bytes;
+            fresh_parser();
+            continue;
+          }
+          deliver_head(parser->get());
           head_delivered = true;
         }
         if (got == piece.size()) {
@@ -672,6 +748,9 @@ private:
           received += got;
           handler_.on_body({piece.data(), got});
           got = 0;
+          if (!handler_.wants_more()) {
+            co_return stopped;
+          }
           if (ec == http::error::need_buffer) {
             ec = {};
             continue;
@@ -689,17 +768,21 @@ private:
         received += got;
         handler_.on_body({piece.data(), got});
       }
-      if (!ec && parser.is_done()) {
-        co_return Ending{false, parser.keep_alive()};
+      if (!ec && parser->is_done()) {
+        co_return ended(false);
+      }
+      if (head_delivered && !handler_.wants_more()) {
+        log("the reply is complete; the rest of the body is not read");
+        co_return stopped;
       }
       if (!ec && read_ec) {
         ec = std::exchange(read_ec, {});
         if (ec == net::error::eof) {
           // As http::async_read_some does: the end of a body that lasts
           // until the connection closes, else a cut.
-          if (parser.got_some()) {
+          if (parser->got_some()) {
             ec = {};
-            parser.put_eof(ec);
+            parser->put_eof(ec);
             if (!ec) {
               continue;
             }
@@ -718,6 +801,13 @@ private:
         }
         continue;
       }
+      // Some bytes of a response came: the server took the request.
+      const bool answered = head_delivered || interim_bytes > 0 || parser->got_some();
+      if (write_failure && !answered) {
+        throw Error(ExitStatus::network,
+                    "network",
+                    "sending the request to " + where_ + " failed: " + write_failure.message());
+      }
       if (ec == beast::error::timeout) {
         deadlines_.timed_out(head_delivered ? "the server stopped sending in the middle of the response for " +
                                                 seconds_text(options_.idle_timeout) + " (--idle-timeout)"
@@ -726,29 +816,78 @@ private:
       }
       const bool closed = ec == net::error::eof || ec == http::error::end_of_stream ||
                           ec == ssl::error::stream_truncated || ec == net::error::connection_reset;
-      if (!head_delivered) {
+      if (!answered) {
         if (closed) {
           throw Error(ExitStatus::network, "network", where_ + " closed the connection without a response");
         }
         throw Error(ExitStatus::network, "network", "no valid HTTP response from " + where_ + ": " + ec.message());
       }
+      if (!head_delivered) {
+        // The server answered (and may have billed the request) but not
+        // with a head gptq can read: sending it again would not mend that.
+        throw Error(ExitStatus::bad_response, "response", bad_head(ec, closed, buffer, interim_bytes > 0));
+      }
       // A body that ends when the connection closes: over TLS the close
       // comes without close_notify from many servers, so treat it as the
       // end, as curl does. Truncation inside such a body is left to the
       // JSON parser to notice.
-      if (ec == ssl::error::stream_truncated && !parser.chunked() && !parser.content_length()) {
+      if (ec == ssl::error::stream_truncated && !parser->chunked() && !parser->content_length()) {
         error_code eof_ec;
-        parser.put_eof(eof_ec);
+        parser->put_eof(eof_ec);
         if (!eof_ec) {
           co_return Ending{true, false};
         }
       }
       std::string detail = closed ? "the connection closed" : ec.message();
-      if (const auto length = parser.content_length()) {
+      if (const auto length = parser->content_length()) {
         detail += " after " + std::to_string(received) + " of " + std::to_string(*length) + " bytes";
       }
       throw Error(ExitStatus::bad_response, "response", "the response from " + where_ + " is incomplete: " + detail);
     }
+  }
+
+  // Logs an interim response. Throws gptq::Error for 101 Switching
+  // Protocols: gptq asks for no upgrade, and what follows is not HTTP.
+  void skip_interim(const http::response<http::buffer_body>& head)
+  {
+    const std::string status = std::to_string(head.result_int()) + " " + one_line(std::string(head.reason()), 60);
+    if (head.result_int() == 101) {
+      throw Error(ExitStatus::bad_response,
+                  "response",
+                  where_ + " switched to another protocol (HTTP " + status + "), which gptq did not ask for");
+    }
+    log("HTTP " + status + " (interim response, skipped)");
+  }
+
+  // Returns what is wrong with a response head that could not be read:
+  // `ec` is the parser's error or how the connection ended (`closed`);
+  // `rest` holds the unparsed bytes, which start with the status line
+  // when that is what was wrong.
+  std::string bad_head(const error_code& ec, bool closed, const beast::flat_buffer& rest, bool after_interim) const
+  {
+    const std::string from = "the response from " + where_;
+    if (ec == http::error::header_limit) {
+      return from + " has a head larger than 64 KiB" + (after_interim ? " (with its interim responses)" : "");
+    }
+    if (ec == http::error::bad_content_length) {
+      return from + " has an invalid Content-Length (not a number, or beside Transfer-Encoding)";
+    }
+    if (ec == http::error::multiple_content_length) {
+      return from + " has two different Content-Length values";
+    }
+    if (ec == http::error::bad_transfer_encoding) {
+      return from + " has an invalid Transfer-Encoding (repeated, or beside Content-Length)";
+    }
+    if (ec == http::error::bad_version || ec == http::error::bad_status || ec == http::error::bad_reason) {
+      const std::string_view bytes(static_cast<const char*>(rest.data().data()), rest.size());
+      const std::string_view line = bytes.substr(0, bytes.find_first_of("\r\n"));
+      return from + " is not HTTP/1.x: its status line is \"" + one_line(line, 60) + "\"";
+    }
+    if (closed || ec == http::error::partial_message) {
+      return from + " ended in its head: the connection closed" +
+             (after_interim ? " after an interim response" : "");
+    }
+    return from + " has a malformed head (" + ec.message() + ")";
   }
 
   // Hands the response head to the handler. Throws gptq::Error when it is
@@ -819,6 +958,7 @@ public:
     handler_.on_head(head);
   }
   void on_body(std::string_view piece) override { handler_.on_body(piece); }
+  bool wants_more() const override { return handler_.wants_more(); }
   bool answered = false;
 
 private:
@@ -831,6 +971,14 @@ public:
 
   net::awaitable<void> send(const HttpRequest& request, ResponseHandler& handler) override
   {
+    if (link_.is_open() && !link_.quiet()) {
+      // Bytes came while the connection was idle: a stray response, or the
+      // server closing it. Either way it cannot carry this request.
+      if (options_.log) {
+        options_.log("the idle connection is readable (data or a close); opening a new one");
+      }
+      link_.close();
+    }
     if (link_.is_open()) {
       // A server may close a kept-alive connection just as the next request
       // goes out; with no byte of response, it was not processed, and it is

@@ -46,6 +46,9 @@ void ReplyHandler::on_head(const HttpResponse& head)
     mode_ = Mode::error_body;
     return;
   }
+  if (auto compressed = unsupported_encoding(head)) {
+    throw Error(ExitStatus::bad_response, "response", *compressed);
+  }
   // A server that ignored "stream": true answers with a JSON completion,
   // and anything but an event stream is judged as one, so that a text or
   // HTML page is reported with an excerpt.
@@ -100,6 +103,11 @@ void ReplyHandler::on_body(std::string_view piece)
   case Mode::undecided:
     break;
   }
+}
+
+bool ReplyHandler::wants_more() const
+{
+  return !(mode_ == Mode::stream && decoder_.done());
 }
 
 // Everything one body piece holds for stdout goes out in one write, before
@@ -188,7 +196,7 @@ void ReplyHandler::finish()
     // Scrub the key before any of the body is cut to an excerpt: a cut
     // could leave a part of it that the final redaction no longer finds.
     response_.body = scrubbed(std::move(response_.body));
-    throw Error(exit_status_for_http(response_.status), "api", describe_error_response(response_));
+    throw Error(exit_status_for_http(response_.status), "api", describe_error_response(response_, settings_.request_url));
   case Mode::undecided: // an empty or all-blank body
   case Mode::json: {
     Reply reply;

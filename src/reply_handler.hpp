@@ -21,6 +21,7 @@ struct ReplySettings {
   bool raw = false;                  // --raw: the server's JSON reaches stdout, not the text
   bool max_tokens_given = false;     // --max-tokens was given: a reply cut at the token limit can say to raise it
   std::optional<std::string> secret; // scrubbed from server text before it is shown
+  std::string request_url;           // the URL requested, for what a redirect says
 };
 
 // Turns a Chat Completions response into output as it arrives: an event
@@ -35,8 +36,11 @@ class ReplyHandler : public ResponseHandler {
 public:
   ReplyHandler(ReplyWriter& out, std::ostream& err, std::function<void()> before_output, ReplySettings settings);
 
+  // Throws gptq::Error (bad_response) when a 2xx body is compressed.
   void on_head(const HttpResponse& head) override;
   void on_body(std::string_view piece) override;
+  // False once a stream sent [DONE]: nothing after it is read.
+  bool wants_more() const override;
 
   // Ends the reply once the transport has delivered the whole response:
   // writes the final newline, then warnings and usage. Throws gptq::Error:

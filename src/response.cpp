@@ -5,12 +5,14 @@
 #include "json_surrogates.hpp"
 #include "json_text.hpp"
 #include "text.hpp"
+#include "url.hpp"
 
 #include <boost/json/error.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/stream_parser.hpp>
 #include <boost/json/value.hpp>
 
+#include <algorithm>
 #include <cctype>
 
 namespace gptq {
@@ -181,6 +183,27 @@ std::string content_text(const json::value& content)
   return out;
 }
 
+bool iequals(std::string_view a, std::string_view b)
+{
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+// True when `location` is an https:// URL on the host of `request_url`, an
+// http:// URL: the server moved to TLS.
+bool is_https_form(std::string_view location, std::string_view request_url)
+{
+  if (request_url.substr(0, 7) != "http://" || !iequals(location.substr(0, 8), "https://")) {
+    return false;
+  }
+  try {
+    return iequals(parse_url(location).host, parse_url(request_url).host);
+  } catch (const Error&) {
+    return false;
+  }
+}
+
 } // namespace
 
 ExitStatus exit_status_for_http(int status)
@@ -297,7 +320,16 @@ std::optional<std::string> describe_json_error(const json::value& v)
   return std::nullopt;
 }
 
-std::string describe_error_response(const HttpResponse& response)
+std::optional<std::string> unsupported_encoding(const HttpResponse& head)
+{
+  const auto coding = head.header("Content-Encoding");
+  if (!coding || trim(*coding).empty() || iequals(trim(*coding), "identity")) {
+    return std::nullopt;
+  }
+  return "compressed response (Content-Encoding: " + one_line(trim(*coding), 40) + ") is not supported";
+}
+
+std::string describe_error_response(const HttpResponse& response, std::string_view request_url)
 {
   std::string out = "HTTP ";
   out += std::to_string(response.status);
@@ -305,10 +337,21 @@ std::string describe_error_response(const HttpResponse& response)
     out += ' ';
     out += one_line(response.reason, 60);
   }
+  const auto location = response.header("Location");
+  if (response.status / 100 == 3 && location && !trim(*location).empty()) {
+    // The body of a redirect is a page saying where to, if anything.
+    out += ": redirected to " + one_line(trim(*location), 200) + "; gptq does not follow redirects";
+    if (is_https_form(trim(*location), request_url)) {
+      out += ": the server wants https://, use https:// in --base-url";
+    }
+    return out;
+  }
   std::size_t where = 0;
   boost::system::error_code ec;
   std::string message;
-  if (auto parsed = parse_json(response.body, where, ec)) {
+  if (auto coding = unsupported_encoding(response)) {
+    message = "(the body is compressed: Content-Encoding: " + one_line(*response.header("Content-Encoding"), 40) + ")";
+  } else if (auto parsed = parse_json(response.body, where, ec)) {
     message = one_line(describe_json_error(*parsed).value_or(to_json_text(*parsed)), 500);
   } else if (ec == json::error::too_deep) {
     message = "a JSON body " + too_deep();

@@ -72,7 +72,15 @@ std::optional<std::string> describe_json_error(const boost::json::value& body);
 // the server's own message (OpenAI's error.message with code and type, or
 // the other shapes compatible servers use: {"error":"..."}, {"message":...},
 // {"detail":...}), or a short excerpt of a body that is not JSON (the
-// <title> of an HTML page). A Retry-After header is mentioned.
-std::string describe_error_response(const HttpResponse& response);
+// <title> of an HTML page). A Retry-After header is mentioned. A redirect
+// (3xx) names its Location instead, and says to use https:// when it points
+// to the https:// form of `request_url` (the URL requested, when given). A
+// compressed body is not read.
+std::string describe_error_response(const HttpResponse& response, std::string_view request_url = {});
+
+// Returns the message for a response whose body is compressed (a
+// Content-Encoding other than identity), which gptq cannot read: it asks
+// for none. nullopt when the body is not compressed.
+std::optional<std::string> unsupported_encoding(const HttpResponse& head);
 
 } // namespace gptq

@@ -77,6 +77,11 @@ std::string Url::target() const
   return out;
 }
 
+std::string Url::text() const
+{
+  return scheme + "://" + authority() + target();
+}
+
 Url parse_url(std::string_view text)
 {
   Url url;
