@@ -310,6 +310,16 @@ private:
     return run_batch(batch, batch_context);
   }
 
+  // Whether the user set the reply's token limit: --max-tokens, or the
+  // field itself through -o.
+  static bool max_tokens_given(const Options& options)
+  {
+    return options.max_tokens.has_value() ||
+           std::any_of(options.fields.begin(), options.fields.end(), [](const auto& field) {
+             return field.first == "max_tokens" || field.first == "max_completion_tokens";
+           });
+  }
+
   // Sends `request` until it succeeds or may not be tried again: at most
   // options.retries more times, only while nothing was written to stdout,
   // only after failures that another try can mend, waiting as the server
@@ -330,7 +340,13 @@ private:
       ReplyHandler handler(out,
                            *context_.err,
                            [&] { activity.stop(); },
-                           { options.reasoning, options.usage, options.code, options.raw, secrets_, request.url.text() });
+                           { options.reasoning,
+                             options.usage,
+                             options.code,
+                             options.raw,
+                             max_tokens_given(options),
+                             secrets_,
+                             request.url.text() });
       try {
         context_.make_transport(transport)->send(request, handler);
         handler.finish();

@@ -4,6 +4,7 @@
 #include "json_access.hpp"
 #include "text.hpp"
 
+#include <boost/json/error.hpp>
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parser.hpp>
 
@@ -13,34 +14,48 @@ namespace json = boost::json;
 
 namespace {
 
-// Returns the member `key` of `v` when it is a string, as a view into `v`:
-// a content piece goes on to be written without a copy of its own.
-std::optional<std::string_view> string_member(const json::value& v, std::string_view key)
-{
-  const auto* m = json_member(v, key);
-  if (m && m->is_string()) {
-    return std::string_view(m->get_string());
-  }
-  return std::nullopt;
-}
+// The text fields of a delta, in the order their text is given out; the
+// index of each is its place in pending_high_.
+constexpr std::string_view delta_fields[] = { "reasoning_content", "reasoning", "refusal", "content" };
+constexpr std::size_t refusal_field = 2;
+constexpr std::size_t content_field = 3;
 
 } // namespace
 
 // A stream has thousands of chunks: each is parsed by the same parser into
-// memory that is reset, not freed, after it, so that a chunk of ordinary size
+// memory that starts in a block of its own, so that a chunk of ordinary size
 // costs no allocation at all.
 struct ChatStreamDecoder::Json {
   unsigned char first_block[16 * 1024];
-  json::monotonic_resource memory{first_block, sizeof first_block};
-  json::parser parser;
+  std::optional<json::monotonic_resource> memory;
+  json::parser parser{ json::storage_ptr(), options() };
+  std::string repaired;             // the chunk's text when it had lone surrogates
+  std::vector<EdgeSurrogate> edges; // of the last chunk: see repair_lone_surrogates
+
+  static json::parse_options options()
+  {
+    json::parse_options o;
+    o.max_depth = max_json_depth;
+    return o;
+  }
 
   // Returns the chunk parsed, in `memory`: valid until the next call.
   json::value parse(std::string_view data, boost::system::error_code& ec)
   {
-    memory.release();
-    parser.reset(&memory);
+    edges.clear();
+    if (auto repair = repair_lone_surrogates(data, delta_fields)) {
+      repaired = std::move(repair->text);
+      edges = std::move(repair->edges);
+      data = repaired;
+    }
+    // A fresh resource, not release(): that keeps the size of the next block
+    // to allocate, which doubles with every block, so that a run of large
+    // chunks asked for ever larger blocks until memory ran out.
+    memory.emplace(first_block, sizeof first_block);
+    parser.reset(&*memory);
     parser.write(data, ec);
     if (ec) {
+      parser.reset(); // lets go of what the chunk left while its memory lives
       return nullptr;
     }
     return parser.release();
@@ -62,17 +77,35 @@ void ChatStreamDecoder::on_event(const SseEvent& event)
   if (done_) {
     return;
   }
+  boost::system::error_code ec;
+  if (event.error) {
+    // llama.cpp's `error: {"code":400,"message":...,"type":...}`: the error
+    // object itself, not wrapped in {"error": ...}.
+    const json::value error = json_->parse(trim(*event.error), ec);
+    std::optional<std::string> message;
+    if (!ec && error.is_object()) {
+      message = json_member(error, "error") ? describe_json_error(error)
+                                            : describe_json_error(json::object{ { "error", error } });
+    }
+    throw Error(
+      ExitStatus::bad_response, "api", "error in the stream: " + one_line(message.value_or(*event.error), 500));
+  }
   const std::string_view data = trim(event.data);
   if (data == "[DONE]") {
     done_ = true;
+    finish();
     return;
   }
   // Keep-alive events some servers send as data.
   if (data.empty() || data == "ping" || event.type == "ping") {
     return;
   }
-  boost::system::error_code ec;
   const json::value chunk = json_->parse(data, ec);
+  if (ec == json::error::too_deep) {
+    throw Error(ExitStatus::bad_response,
+                "stream",
+                "a chunk is nested deeper than " + std::to_string(max_json_depth) + " levels: " + one_line(data, 80));
+  }
   if (ec || !chunk.is_object()) {
     throw Error(ExitStatus::bad_response, "stream", "a chunk is not a JSON object: " + secrets_.excerpt(data, 80));
   }
@@ -92,31 +125,96 @@ void ChatStreamDecoder::on_event(const SseEvent& event)
   // Only the first choice is printed; with n > 1 chunks of other indexes
   // interleave and are skipped.
   const json::value* first = nullptr;
+  std::size_t position = 0;
   for (const auto& choice : choices->get_array()) {
     const auto index = json_integer(choice, "index");
     if (!index || *index == 0) {
       first = &choice;
       break;
     }
+    ++position;
   }
   if (!first) {
     return;
   }
   if (const auto* delta = json_member(*first, "delta")) {
-    for (const char* key : {"reasoning_content", "reasoning"}) {
-      if (auto text = string_member(*delta, key); text && !text->empty()) {
-        on_reasoning_(*text);
+    const std::string path = json_->edges.empty() ? std::string() : "choices/" + std::to_string(position) + "/delta/";
+    for (std::size_t field = 0; field < std::size(delta_fields); ++field) {
+      if (auto text = delta_text(*delta, field, path, json_->edges); text && !text->empty()) {
+        give_out(field, *text);
       }
-    }
-    if (auto refusal = string_member(*delta, "refusal")) {
-      refusal_ += *refusal;
-    }
-    if (auto content = string_member(*delta, "content"); content && !content->empty()) {
-      on_content_(*content);
     }
   }
   if (auto reason = json_string(*first, "finish_reason")) {
     finish_reason_ = *reason;
+  }
+}
+
+void ChatStreamDecoder::finish()
+{
+  for (std::size_t field = 0; field < pending_high_.size(); ++field) {
+    if (pending_high_[field]) {
+      pending_high_[field].reset();
+      give_out(field, replacement_character);
+    }
+  }
+}
+
+// Returns the text of the delta's field, joined with the high surrogate the
+// last chunk's text of that field ended with, if this one begins with its
+// low half; nullopt when the field is not a string.
+std::optional<std::string_view> ChatStreamDecoder::delta_text(const json::value& delta,
+                                                              std::size_t field,
+                                                              std::string_view path,
+                                                              const std::vector<EdgeSurrogate>& edges)
+{
+  const auto* member = json_member(delta, delta_fields[field]);
+  if (!member || !member->is_string()) {
+    return std::nullopt;
+  }
+  const std::string_view text = member->get_string();
+  std::optional<std::uint16_t> low;
+  std::optional<std::uint16_t> high;
+  for (const auto& edge : edges) {
+    if (edge.path.size() == path.size() + delta_fields[field].size() && edge.path.starts_with(path) &&
+        edge.path.ends_with(delta_fields[field])) {
+      (edge.unit >= 0xDC00 ? low : high) = edge.unit;
+    }
+  }
+  auto& pending = pending_high_[field];
+  if (!low && !high && (!pending || text.empty())) {
+    return text;
+  }
+  joined_.clear();
+  if (low) {
+    if (pending) {
+      append_utf8(joined_, 0x10000 + ((char32_t(*pending) - 0xD800) << 10) + (char32_t(*low) - 0xDC00));
+    } else {
+      joined_ += replacement_character;
+    }
+    pending.reset();
+  } else if (pending && !text.empty()) {
+    joined_ += replacement_character;
+    pending.reset();
+  }
+  joined_ += text;
+  if (high) {
+    if (pending) {
+      joined_ += replacement_character;
+    }
+    pending = *high;
+  }
+  return std::string_view(joined_);
+}
+
+void ChatStreamDecoder::give_out(std::size_t field, std::string_view text)
+{
+  if (field == content_field) {
+    on_content_(text);
+  } else if (field == refusal_field) {
+    refusal_ += text;
+  } else {
+    on_reasoning_(text);
   }
 }
 

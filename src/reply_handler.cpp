@@ -11,9 +11,10 @@ namespace gptq {
 namespace {
 
 // A whole reply larger than this is not a chat answer; stop rather than let
-// a broken or hostile server fill memory. A stream is not held, so it has no
-// such limit.
+// a broken or hostile server fill memory. A stream is not held, but its
+// lines and events are, up to the same limit (SseParser).
 constexpr std::size_t max_whole_body = 128 * 1024 * 1024;
+static_assert(SseParser::default_max_event == max_whole_body);
 // Of an error body only a one-line excerpt is shown.
 constexpr std::size_t max_error_body = 64 * 1024;
 
@@ -57,21 +58,29 @@ void ReplyHandler::on_head(const HttpResponse& head)
   }
 }
 
-// Without a telling Content-Type, the first byte does: a JSON completion
-// starts with '{', an event stream with a field name or ':'.
-void ReplyHandler::choose_mode(std::string_view first_bytes)
+// Without a telling Content-Type, the first byte that is not blank does: a
+// JSON completion starts with '{', an event stream with a field name or ':'.
+// The pieces before `piece` were all blank, so only `piece` is looked at:
+// looking at all that was held on every piece took quadratic time (16 MiB
+// of spaces in small pieces: 17 s).
+void ReplyHandler::choose_mode(std::string_view piece)
 {
-  const auto start = first_bytes.find_first_not_of(" \t\r\n");
+  const auto start = piece.find_first_not_of(" \t\r\n");
   if (start != std::string_view::npos) {
-    mode_ = first_bytes[start] == '{' ? Mode::json : Mode::stream;
+    mode_ = piece[start] == '{' ? Mode::json : Mode::stream;
   }
 }
 
 void ReplyHandler::on_body(std::string_view piece)
 {
   if (mode_ == Mode::undecided) {
+    if (response_.body.size() + piece.size() > max_whole_body) {
+      throw Error(ExitStatus::bad_response,
+                  "response",
+                  "the reply starts with more than 128 MiB of blank space; gptq stopped reading");
+    }
     response_.body.append(piece);
-    choose_mode(response_.body);
+    choose_mode(piece);
     if (mode_ == Mode::stream) {
       const std::string held = std::move(response_.body);
       response_.body.clear();
@@ -166,6 +175,16 @@ void ReplyHandler::write_reasoning(std::string_view text)
   reasoning_line_open_ = !text.empty() && text.back() != '\n';
 }
 
+// Only a limit the user set can be raised with --max-tokens; without one,
+// the limit is the model's context (prompt and reply together) or a default
+// of the server's.
+std::string ReplyHandler::token_limit_hint() const
+{
+  return settings_.max_tokens_given
+           ? "raise --max-tokens"
+           : "the model's context is full (prompt and reply), or the server has a default limit";
+}
+
 void ReplyHandler::finish()
 {
   switch (mode_) {
@@ -188,6 +207,7 @@ void ReplyHandler::finish()
   }
   case Mode::stream:
     sse_.finish([this](const SseEvent& e) { on_event(e); });
+    decoder_.finish();
     if (!decoder_.complete()) {
       throw Error(ExitStatus::bad_response,
                   "stream",
@@ -219,7 +239,7 @@ void ReplyHandler::end_reply(const std::string& refusal,
     if (finish_reason == "length") {
       throw Error(ExitStatus::bad_response,
                   "response",
-                  "the token limit was reached before any reply text (finish_reason: length); raise --max-tokens");
+                  "the token limit was reached before any reply text (finish_reason: length); " + token_limit_hint());
     }
     throw Error(
       ExitStatus::bad_response,
@@ -233,7 +253,7 @@ void ReplyHandler::end_reply(const std::string& refusal,
     output_started_ = true;
   }
   if (finish_reason == "length") {
-    err_ << "gptq: warning: the reply was cut at the token limit (finish_reason: length); raise --max-tokens\n";
+    err_ << "gptq: warning: the reply was cut at the token limit (finish_reason: length); " + token_limit_hint() + "\n";
   } else if (finish_reason == "content_filter") {
     err_ << "gptq: warning: the server's content filter stopped the reply (finish_reason: content_filter)\n";
   }

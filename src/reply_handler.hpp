@@ -20,6 +20,7 @@ struct ReplySettings {
   bool show_usage = false;           // --usage: one line of token counts on stderr
   bool code_only = false;            // --code: only fenced code blocks reach stdout
   bool raw = false;                  // --raw: the server's JSON reaches stdout, not the text
+  bool max_tokens_given = false;     // --max-tokens was given: a reply cut at the token limit can say to raise it
   Secrets secrets;                   // redacted from server text before it is cut to an excerpt
   std::string request_url;           // the URL requested, for what a redirect says
 };
@@ -46,7 +47,9 @@ public:
   // writes the final newline, then warnings and usage. Throws gptq::Error:
   // the API error of a non-2xx response; bad_response when a stream ended
   // before [DONE] or a finish_reason, or the reply has no text; rejected
-  // when the model refused.
+  // when the model refused. on_body() throws bad_response when a line or
+  // event of a stream, a whole reply, or the blank space before the first
+  // byte that tells which it is, passes 128 MiB.
   void finish();
 
   // The error response (head and the start of its body), when the server
@@ -56,7 +59,7 @@ public:
 private:
   enum class Mode { undecided, error_body, json, stream };
 
-  void choose_mode(std::string_view first_bytes);
+  void choose_mode(std::string_view piece);
   void feed_stream(std::string_view bytes);
   void on_event(const SseEvent& event);
   void write_content(std::string_view text);
@@ -64,6 +67,7 @@ private:
   void end_reply(const std::string& refusal,
                  const std::optional<std::string>& finish_reason,
                  const std::optional<Usage>& usage);
+  std::string token_limit_hint() const;
 
   ReplyWriter& out_;
   std::ostream& err_;

@@ -2,10 +2,12 @@
 
 #include "error.hpp"
 #include "json_access.hpp"
+#include "json_surrogates.hpp"
 #include "json_text.hpp"
 #include "text.hpp"
 #include "url.hpp"
 
+#include <boost/json/error.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/stream_parser.hpp>
 #include <boost/json/value.hpp>
@@ -19,12 +21,19 @@ namespace json = boost::json;
 
 namespace {
 
-// Parses `body`. Returns the value, or nullopt with `where` set to the byte
-// offset at which the text stopped being JSON.
-std::optional<json::value> parse_json(std::string_view body, std::size_t& where)
+// Parses `body`, a lone surrogate escape taken as U+FFFD. Returns the value,
+// or nullopt with `where` set to the byte offset at which the text stopped
+// being JSON and `ec` to why.
+std::optional<json::value> parse_json(std::string_view body, std::size_t& where, boost::system::error_code& ec)
 {
-  json::stream_parser parser;
-  boost::system::error_code ec;
+  // The escape "\ufffd" is as long as the one it replaces: offsets stay true.
+  const auto repaired = repair_lone_surrogates(body);
+  if (repaired) {
+    body = repaired->text;
+  }
+  json::parse_options options;
+  options.max_depth = max_json_depth;
+  json::stream_parser parser({}, options);
   where = parser.write(body.data(), body.size(), ec);
   if (!ec) {
     parser.finish(ec);
@@ -34,6 +43,45 @@ std::optional<json::value> parse_json(std::string_view body, std::size_t& where)
     return std::nullopt;
   }
   return parser.release();
+}
+
+std::string too_deep()
+{
+  return "nested deeper than " + std::to_string(max_json_depth) + " levels";
+}
+
+// A count as the server wrote it, when it is a number.
+std::optional<std::string> count_member(const json::value& usage, std::string_view key)
+{
+  const auto* m = json_member(usage, key);
+  if (m && m->is_number()) {
+    return to_json_text(*m);
+  }
+  return std::nullopt;
+}
+
+// Returns the sum of two counts written in decimal, exact at any size;
+// nullopt unless both are whole numbers (no sign, no fraction).
+std::optional<std::string> add_counts(std::string_view a, std::string_view b)
+{
+  const auto digits = [](std::string_view s) {
+    return !s.empty() && s.find_first_not_of("0123456789") == std::string_view::npos;
+  };
+  if (!digits(a) || !digits(b)) {
+    return std::nullopt;
+  }
+  std::string sum;
+  int carry = 0;
+  for (std::size_t k = 0; k < std::max(a.size(), b.size()) || carry; ++k) {
+    const int da = k < a.size() ? a[a.size() - 1 - k] - '0' : 0;
+    const int db = k < b.size() ? b[b.size() - 1 - k] - '0' : 0;
+    sum += static_cast<char>('0' + (da + db + carry) % 10);
+    carry = (da + db + carry) / 10;
+  }
+  while (sum.size() > 1 && sum.back() == '0') {
+    sum.pop_back();
+  }
+  return std::string(sum.rbegin(), sum.rend());
 }
 
 // A code or type may be a string (OpenAI) or a number (llama.cpp, OpenRouter).
@@ -178,15 +226,17 @@ ExitStatus exit_status_for_http(int status)
 Reply decode_reply(std::string_view body, const Secrets& secrets)
 {
   std::size_t where = 0;
-  const auto parsed = parse_json(body, where);
+  boost::system::error_code ec;
+  const auto parsed = parse_json(body, where, ec);
   if (!parsed) {
     if (trim(body).empty()) {
       throw Error(ExitStatus::bad_response, "response", "the server sent an empty body instead of a reply");
     }
-    throw Error(ExitStatus::bad_response,
-                "response",
-                "the reply is not valid JSON (at byte " + std::to_string(where) + " of " + std::to_string(body.size()) +
-                  "): " + secrets.excerpt(body, 80));
+    throw Error(
+      ExitStatus::bad_response,
+      "response",
+      (ec == json::error::too_deep ? "the reply is JSON " + too_deep() : std::string("the reply is not valid JSON")) +
+        " (at byte " + std::to_string(where) + " of " + std::to_string(body.size()) + "): " + secrets.excerpt(body, 80));
   }
   const json::value& v = *parsed;
   const auto* choices = json_member(v, "choices");
@@ -221,12 +271,13 @@ std::optional<Usage> usage_of(const json::value& completion)
     return std::nullopt;
   }
   Usage u;
-  u.prompt_tokens = json_integer(*usage, "prompt_tokens").value_or(0);
-  u.completion_tokens = json_integer(*usage, "completion_tokens").value_or(0);
-  if (auto total = json_integer(*usage, "total_tokens")) {
+  u.prompt_tokens = count_member(*usage, "prompt_tokens").value_or("0");
+  u.completion_tokens = count_member(*usage, "completion_tokens").value_or("0");
+  if (auto total = count_member(*usage, "total_tokens")) {
     u.total_tokens = *total;
-  } else if (__builtin_add_overflow(u.prompt_tokens, u.completion_tokens, &u.total_tokens)) {
-    u.total_tokens = 0; // nonsense counts from a server; not worth failing for
+  } else {
+    // Nonsense counts (negative, fractions) are not worth failing for.
+    u.total_tokens = add_counts(u.prompt_tokens, u.completion_tokens).value_or("?");
   }
   return u;
 }
@@ -235,6 +286,11 @@ std::optional<std::string> describe_json_error(const json::value& v)
 {
   if (const auto* error = json_member(v, "error")) {
     if (error->is_string()) {
+      // Node servers: {"error":"SyntaxError","message":"Unexpected token..."}.
+      auto message = json_string(v, "message");
+      if (message && !message->empty() && *message != error->get_string()) {
+        return std::string(error->get_string()) + ": " + *message;
+      }
       return std::string(error->get_string());
     }
     if (error->is_object()) {
@@ -291,11 +347,14 @@ std::string describe_error_response(const HttpResponse& response, const Secrets&
     return out;
   }
   std::size_t where = 0;
+  boost::system::error_code ec;
   std::string message;
   if (auto coding = unsupported_encoding(response)) {
     message = "(the body is compressed: Content-Encoding: " + one_line(*response.header("Content-Encoding"), 40) + ")";
-  } else if (auto parsed = parse_json(response.body, where)) {
+  } else if (auto parsed = parse_json(response.body, where, ec)) {
     message = secrets.excerpt(describe_json_error(*parsed).value_or(to_json_text(*parsed)), 500);
+  } else if (ec == json::error::too_deep) {
+    message = "a JSON body " + too_deep();
   } else {
     // describe_non_json cuts the body too (its first 4 KiB of text).
     message = one_line(describe_non_json(secrets.redact(response.body)), 200);

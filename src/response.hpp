@@ -6,6 +6,7 @@
 
 #include <boost/json/fwd.hpp>
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,12 +25,18 @@ struct HttpResponse {
   std::optional<std::string> header(std::string_view name) const { return find_header(headers, name); }
 };
 
-// Token counts a server reports.
+// Token counts a server reports, as the numbers it wrote ("12"), so that a
+// count too large for any integer type is shown as given, not as 0 (beyond
+// 2^64 - 1 as the double it was read as: "1e+20").
 struct Usage {
-  long long prompt_tokens = 0;
-  long long completion_tokens = 0;
-  long long total_tokens = 0;
+  std::string prompt_tokens = "0";
+  std::string completion_tokens = "0";
+  std::string total_tokens = "0"; // the sum when the server gave none ("?" when it cannot be summed)
 };
+
+// How deep the JSON a server sends may nest (Boost.JSON's own default, set
+// on every parser so that the message that names it stays true).
+inline constexpr std::size_t max_json_depth = 32;
 
 // What a whole (non-streamed) completion says.
 struct Reply {
@@ -47,10 +54,11 @@ ExitStatus exit_status_for_http(int status);
 
 // Returns the reply of a successful (2xx) Chat Completions response body:
 // choices[0].message.content (a string, or an array of text parts), its
-// refusal, finish_reason and the usage. Throws gptq::Error (bad_response)
-// when `body` is not JSON or has no choices, and with the server's message
-// when a 2xx body is an error object; its excerpts of the body are made
-// without `secrets`.
+// refusal, finish_reason and the usage. A lone UTF-16 surrogate escape in
+// it becomes U+FFFD. Throws gptq::Error (bad_response) when `body` is not
+// JSON (saying so when it nests deeper than max_json_depth) or has no
+// choices, and with the server's message when a 2xx body is an error object;
+// its excerpts of the body are made without `secrets`.
 Reply decode_reply(std::string_view body, const Secrets& secrets = {});
 
 // Returns the usage in the "usage" member of a completion or chunk, if any.
@@ -58,8 +66,8 @@ std::optional<Usage> usage_of(const boost::json::value& completion);
 
 // Returns the server's message from a JSON error body: OpenAI's
 // error.message with code and type, or the other shapes compatible servers
-// use ({"error":"..."}, {"message":...}, {"detail":...}); nullopt when the
-// body has none of them.
+// use ({"error":"..."}, with its "message" when it has one, {"message":...},
+// {"detail":...}); nullopt when the body has none of them.
 std::optional<std::string> describe_json_error(const boost::json::value& body);
 
 // Returns the one-line description of an error response: the status, then

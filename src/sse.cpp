@@ -1,5 +1,7 @@
 #include "sse.hpp"
 
+#include "error.hpp"
+
 #include <algorithm>
 #include <cstring>
 
@@ -37,10 +39,16 @@ void SseParser::feed(std::string_view bytes, const Callback& on_event)
       cr = find(i, '\r');
     }
     const std::size_t end = std::min(lf, cr);
+    // The event's data so far counts with the line: the two together stay
+    // within the limit, not each of them.
     if (end == size) {
+      check_size(event_.data.size() + line_.size() + (size - i));
       line_.append(bytes.substr(i));
       break;
     }
+    // Checked whole, not only when held, so that where the pieces were cut
+    // never decides whether a line is too long.
+    check_size(event_.data.size() + line_.size() + (end - i));
     skip_lf_ = bytes[end] == '\r';
     if (line_.empty()) {
       process_line(bytes.substr(i, end - i), on_event);
@@ -86,11 +94,19 @@ void SseParser::process_line(std::string_view line, const Callback& on_event)
     value.remove_prefix(1);
   }
   if (field == "data") {
+    check_size(event_.data.size() + (has_data_ ? 1 : 0) + value.size());
     if (has_data_) {
       event_.data += '\n';
     }
     event_.data.append(value);
     has_data_ = true;
+  } else if (field == "error") {
+    std::string& error = event_.error ? *event_.error : event_.error.emplace();
+    check_size(error.size() + 1 + value.size());
+    if (!error.empty()) {
+      error += '\n';
+    }
+    error.append(value);
   } else if (field == "event") {
     event_.type = std::string(value);
   } else if (field == "id") {
@@ -104,13 +120,25 @@ void SseParser::process_line(std::string_view line, const Callback& on_event)
 
 void SseParser::dispatch(const Callback& on_event)
 {
-  if (has_data_) {
+  if (has_data_ || event_.error) {
     on_event(event_);
   }
-  // The last event id persists across events; type and data do not.
+  // The last event id persists across events; type, data and error do not.
   event_.type = "message";
   event_.data.clear();
+  event_.error.reset();
   has_data_ = false;
+}
+
+void SseParser::check_size(std::size_t size) const
+{
+  if (size > max_event_) {
+    const std::string limit = max_event_ % (1024 * 1024) == 0 ? std::to_string(max_event_ / (1024 * 1024)) + " MiB"
+                                                              : std::to_string(max_event_) + " bytes";
+    throw Error(ExitStatus::bad_response,
+                "stream",
+                "a line or event of the event stream is longer than " + limit + "; gptq stopped reading");
+  }
 }
 
 } // namespace gptq

@@ -177,11 +177,19 @@ BOOST_AUTO_TEST_CASE(stream_usage_and_length_warning_go_to_stderr)
 {
   Harness h;
   h.response = event_stream({R"("cut sh")"}, "length");
-  BOOST_TEST(h.run({"--usage", "q"}) == 0);
+  BOOST_TEST(h.run({ "--usage", "--max-tokens", "2", "q" }) == 0);
   BOOST_TEST(h.out == "cut sh\n");
   BOOST_TEST(h.err == "gptq: warning: the reply was cut at the token limit (finish_reason: length); raise --max-tokens\n"
                       "gptq: usage: 5 prompt + 2 completion = 7 tokens\n");
   BOOST_TEST(h.sent.back().body.find(R"("stream_options":{"include_usage":true})") != std::string::npos);
+  // The limit set as the request's own field counts as given too; none
+  // given, the limit was the model's context or the server's.
+  BOOST_TEST(h.run({ "-o", "max_completion_tokens=2", "q" }) == 0);
+  BOOST_TEST(h.err ==
+             "gptq: warning: the reply was cut at the token limit (finish_reason: length); raise --max-tokens\n");
+  BOOST_TEST(h.run({ "q" }) == 0);
+  BOOST_TEST(h.err == "gptq: warning: the reply was cut at the token limit (finish_reason: length); the model's "
+                      "context is full (prompt and reply), or the server has a default limit\n");
 }
 
 BOOST_AUTO_TEST_CASE(stream_cut_before_the_end_keeps_the_text_and_fails)

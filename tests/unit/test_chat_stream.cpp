@@ -4,6 +4,10 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <cstdio>
+#include <string>
+#include <vector>
+
 using namespace gptq;
 
 namespace {
@@ -76,12 +80,26 @@ BOOST_AUTO_TEST_CASE(chunks_of_any_size_in_a_row_decode_alike)
   BOOST_TEST(d.content == "a" + big + "b" + big + "\xC3\xA9");
 }
 
+BOOST_AUTO_TEST_CASE(many_large_chunks_decode_in_memory_that_is_reused)
+{
+  // Each chunk of 64 KiB once doubled the size of the next block the
+  // decoder's memory asked for: "out of memory" after about 1 MiB.
+  const std::string text(64 * 1024, 'x');
+  const std::string chunk = R"({"choices":[{"delta":{"content":")" + text + R"("}}]})";
+  Decoded d;
+  for (int i = 0; i < 256; ++i) { // 16 MiB
+    d.content.clear();
+    d.feed({ chunk });
+    BOOST_REQUIRE_EQUAL(d.content.size(), text.size());
+  }
+}
+
 BOOST_AUTO_TEST_CASE(usage_chunk_has_no_choices)
 {
   Decoded d;
   d.feed({R"({"id":"x","choices":[],"usage":{"prompt_tokens":9,"completion_tokens":3,"total_tokens":12}})"});
   BOOST_TEST_REQUIRE(d.decoder.usage().has_value());
-  BOOST_TEST(d.decoder.usage()->total_tokens == 12);
+  BOOST_TEST(d.decoder.usage()->total_tokens == "12");
   BOOST_TEST(d.content.empty());
 }
 
@@ -129,6 +147,61 @@ BOOST_AUTO_TEST_CASE(error_event_is_a_bad_response_with_the_server_message)
   BOOST_CHECK_THROW(d.decoder.on_event(typed), Error);
 }
 
+BOOST_AUTO_TEST_CASE(llama_cpp_error_field_shows_the_server_message)
+{
+  SseEvent e;
+  e.error =
+    R"({"code":400,"message":"the request exceeds the available context size","type":"exceed_context_size_error"})";
+  Decoded d;
+  try {
+    d.decoder.on_event(e);
+    BOOST_FAIL("no error");
+  } catch (const Error& error) {
+    BOOST_TEST(static_cast<int>(error.status()) == 8);
+    BOOST_TEST(error.phase() == "api");
+    BOOST_TEST(std::string(error.what()) ==
+               "error in the stream: the request exceeds the available context size (code: 400, type: "
+               "exceed_context_size_error)");
+  }
+  SseEvent text;
+  text.error = "model crashed\nbadly";
+  try {
+    d.decoder.on_event(text);
+    BOOST_FAIL("no error");
+  } catch (const Error& error) {
+    BOOST_TEST(std::string(error.what()) == "error in the stream: model crashed badly");
+  }
+}
+
+BOOST_AUTO_TEST_CASE(nesting_deeper_than_the_limit_says_so)
+{
+  std::string deep;
+  for (std::size_t i = 0; i <= max_json_depth; ++i) {
+    deep += "{\"a\":";
+  }
+  deep += "1" + std::string(max_json_depth + 1, '}');
+  std::string message;
+  BOOST_TEST(error_status({ deep }, &message) == 8);
+  BOOST_TEST(message.starts_with("stream: a chunk is nested deeper than 32 levels: {\"a\":"), message);
+  std::string fits;
+  for (std::size_t i = 1; i < max_json_depth; ++i) {
+    fits += "{\"a\":";
+  }
+  fits += "1" + std::string(max_json_depth - 1, '}');
+  BOOST_TEST(error_status({ fits }) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(usage_counts_too_large_for_integers_are_shown_as_given)
+{
+  Decoded d;
+  d.feed(
+    { R"({"choices":[],"usage":{"prompt_tokens":18446744073709551615,"completion_tokens":9223372036854775807}})" });
+  BOOST_TEST_REQUIRE(d.decoder.usage().has_value());
+  BOOST_TEST(d.decoder.usage()->prompt_tokens == "18446744073709551615");
+  BOOST_TEST(d.decoder.usage()->completion_tokens == "9223372036854775807");
+  BOOST_TEST(d.decoder.usage()->total_tokens == "27670116110564327422");
+}
+
 BOOST_AUTO_TEST_CASE(malformed_chunk_is_a_bad_response)
 {
   std::string message;
@@ -145,6 +218,86 @@ BOOST_AUTO_TEST_CASE(unexpected_types_are_ignored_not_fatal)
           R"({"choices":[{"delta":{"content":"ok"},"finish_reason":7}]})"});
   BOOST_TEST(d.content == "ok");
   BOOST_TEST(!d.decoder.finish_reason().has_value());
+}
+
+// Content escaped as a server that writes UTF-16 units does: every
+// character outside ASCII as \uXXXX, a pair for those above U+FFFF.
+std::vector<std::string> utf16_escapes(std::u32string_view text)
+{
+  std::vector<std::string> units;
+  char buffer[16];
+  for (const char32_t c : text) {
+    if (c < 0x80) {
+      units.emplace_back(1, static_cast<char>(c));
+    } else if (c < 0x10000) {
+      std::snprintf(buffer, sizeof buffer, "\\u%04x", static_cast<unsigned>(c));
+      units.emplace_back(buffer);
+    } else {
+      std::snprintf(buffer, sizeof buffer, "\\u%04x", static_cast<unsigned>(0xD800 + ((c - 0x10000) >> 10)));
+      units.emplace_back(buffer);
+      std::snprintf(buffer, sizeof buffer, "\\u%04x", static_cast<unsigned>(0xDC00 + ((c - 0x10000) & 0x3FF)));
+      units.emplace_back(buffer);
+    }
+  }
+  return units;
+}
+
+std::string content_chunk(const std::string& escaped)
+{
+  return R"({"choices":[{"index":0,"delta":{"content":")" + escaped + R"("}}]})";
+}
+
+BOOST_AUTO_TEST_CASE(surrogate_pair_split_across_chunks_at_every_unit_is_joined)
+{
+  const auto units = utf16_escapes(U"a\U0001F600\u00e9\U0001F680\U0001F680z");
+  const std::string expected = "a\xF0\x9F\x98\x80\xC3\xA9\xF0\x9F\x9A\x80\xF0\x9F\x9A\x80z";
+  for (std::size_t i = 0; i <= units.size(); ++i) {
+    for (std::size_t j = i; j <= units.size(); ++j) {
+      std::string parts[3];
+      for (std::size_t k = 0; k < units.size(); ++k) {
+        parts[k < i ? 0 : k < j ? 1 : 2] += units[k];
+      }
+      Decoded d;
+      d.feed({ content_chunk(parts[0]),
+               content_chunk(parts[1]),
+               R"({"choices":[{"index":0,"delta":{"role":"assistant"}}]})",
+               content_chunk(parts[2]),
+               "[DONE]" });
+      BOOST_TEST(d.content == expected, "cut at units " << i << " and " << j);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(lone_surrogates_become_the_replacement_character)
+{
+  const std::string fffd = "\xEF\xBF\xBD";
+  Decoded d;
+  d.feed({ content_chunk("a\\ud83d"), content_chunk("b"), content_chunk("\\ude00c"), content_chunk("d\\ud83d") });
+  BOOST_TEST(d.content == "a" + fffd + "b" + fffd + "cd");
+  d.decoder.finish();
+  BOOST_TEST(d.content == "a" + fffd + "b" + fffd + "cd" + fffd, "the high half still waiting at the end");
+
+  // A pair's halves in different fields are not one character.
+  Decoded fields;
+  fields.feed({ R"({"choices":[{"delta":{"reasoning_content":"r\ud83d"}}]})", content_chunk("\\ude00x"), "[DONE]" });
+  BOOST_TEST(fields.reasoning == "r" + fffd);
+  BOOST_TEST(fields.content == fffd + "x");
+
+  // Elsewhere in a chunk, a lone half is replaced where it is.
+  Decoded other;
+  other.feed({ R"({"choices":[{"delta":{"content":"ok"},"finish_reason":"st\udc00op"}]})" });
+  BOOST_TEST(other.content == "ok");
+  BOOST_TEST(other.decoder.finish_reason().value_or("") == "st" + fffd + "op");
+  std::string message;
+  BOOST_TEST(error_status({ R"({"error":{"message":"bad \ud83d"}})" }, &message) == 8);
+  BOOST_TEST(message == "api: error in the stream: bad " + fffd);
+}
+
+BOOST_AUTO_TEST_CASE(refusal_halves_are_joined_too)
+{
+  Decoded d;
+  d.feed({ R"({"choices":[{"delta":{"refusal":"no \ud83d"}}]})", R"({"choices":[{"delta":{"refusal":"\ude45"}}]})" });
+  BOOST_TEST(d.decoder.refusal() == "no \xF0\x9F\x99\x85");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

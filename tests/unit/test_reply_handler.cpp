@@ -168,6 +168,85 @@ BOOST_AUTO_TEST_CASE(raw_and_code_output_are_gathered_too)
   BOOST_TEST(code.transcript.take() == (List{"out:a\nb\n"}));
 }
 
+const std::string cut_at_length =
+  "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"length\"}]}\n\ndata: [DONE]\n\n";
+
+BOOST_AUTO_TEST_CASE(raise_max_tokens_is_said_only_when_it_was_given)
+{
+  ReplySettings given;
+  given.max_tokens_given = true;
+  Stream with(given);
+  with.handler.on_body(content("cut") + cut_at_length);
+  with.handler.finish();
+  BOOST_TEST(
+    with.transcript.take() ==
+    (List{ "out:cut",
+           "out:\n",
+           "err:gptq: warning: the reply was cut at the token limit (finish_reason: length); raise --max-tokens\n" }));
+
+  Stream without;
+  without.handler.on_body(content("cut") + cut_at_length);
+  without.handler.finish();
+  BOOST_TEST(
+    without.transcript.take() ==
+    (List{ "out:cut",
+           "out:\n",
+           "err:gptq: warning: the reply was cut at the token limit (finish_reason: length); the model's context "
+           "is full (prompt and reply), or the server has a default limit\n" }));
+
+  for (const bool was_given : { true, false }) {
+    ReplySettings settings;
+    settings.max_tokens_given = was_given;
+    Stream empty(settings);
+    empty.handler.on_body(cut_at_length);
+    try {
+      empty.handler.finish();
+      BOOST_FAIL("no error");
+    } catch (const Error& e) {
+      BOOST_TEST(std::string(e.what()).ends_with("raise --max-tokens") == was_given, e.what());
+      BOOST_TEST((std::string(e.what()).find("context") != std::string::npos) == !was_given, e.what());
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(usage_too_large_for_integers_is_shown_as_given)
+{
+  ReplySettings settings;
+  settings.show_usage = true;
+  Stream s(settings);
+  s.handler.on_body(content("x") +
+                    "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":18446744073709551615,"
+                    "\"completion_tokens\":1}}\n\n" +
+                    stop);
+  s.handler.finish();
+  std::string err;
+  for (const auto& entry : s.transcript.take()) {
+    err += entry.starts_with("err:") ? entry.substr(4) : "";
+  }
+  BOOST_TEST(err == "gptq: usage: 18446744073709551615 prompt + 1 completion = 18446744073709551616 tokens\n");
+}
+
+BOOST_AUTO_TEST_CASE(blank_space_before_the_first_byte_in_many_pieces_is_looked_at_once)
+{
+  for (const std::string& reply :
+       { std::string(R"({"choices":[{"message":{"content":"whole"}}]})"), content("whole") + stop }) {
+    Transcript transcript;
+    std::ostream err(&transcript);
+    ReplyWriter out(transcript.stdout_fd);
+    ReplyHandler handler(out, err, [] {}, {});
+    HttpResponse head;
+    head.status = 200; // and no Content-Type
+    handler.on_head(head);
+    const std::string blanks = " \t\r\n"; // a line's leading blanks would be part of its field name
+    for (int i = 0; i < 20000; ++i) {
+      handler.on_body(blanks);
+    }
+    handler.on_body(reply);
+    handler.finish();
+    BOOST_TEST(transcript.take() == (List{ "out:whole", "out:\n" }));
+  }
+}
+
 BOOST_AUTO_TEST_CASE(a_stream_wants_no_more_once_done_arrived)
 {
   Stream s;

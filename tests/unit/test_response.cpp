@@ -50,23 +50,32 @@ BOOST_AUTO_TEST_CASE(decode_reply_returns_first_choice)
   BOOST_TEST(r.refusal.empty());
   BOOST_TEST(r.finish_reason.value_or("") == "stop");
   BOOST_TEST_REQUIRE(r.usage.has_value());
-  BOOST_TEST(r.usage->prompt_tokens == 3);
-  BOOST_TEST(r.usage->completion_tokens == 4);
-  BOOST_TEST(r.usage->total_tokens == 7);
+  BOOST_TEST(r.usage->prompt_tokens == "3");
+  BOOST_TEST(r.usage->completion_tokens == "4");
+  BOOST_TEST(r.usage->total_tokens == "7");
   BOOST_TEST(decode_reply(R"({"choices":[{"message":{"content":"line\nbreak\u00e9"}}]})").content == "line\nbreak\xC3\xA9");
   BOOST_TEST(decode_reply(R"({"choices":[{"message":{"content":""}}]})").content == "");
   BOOST_TEST(!decode_reply(R"({"choices":[{"message":{"content":"x"}}]})").usage.has_value());
 }
 
-BOOST_AUTO_TEST_CASE(usage_total_is_summed_only_when_missing_and_never_overflows)
+BOOST_AUTO_TEST_CASE(usage_counts_are_shown_as_given_and_summed_exactly_only_when_the_total_is_missing)
 {
   auto usage = [](const char* json) {
-    return decode_reply(std::string(R"({"choices":[{"message":{"content":"x"}}],"usage":)") + json + "}").usage;
+    return *decode_reply(std::string(R"({"choices":[{"message":{"content":"x"}}],"usage":)") + json + "}").usage;
   };
-  BOOST_TEST(usage(R"({"prompt_tokens":2,"completion_tokens":3})")->total_tokens == 5);
-  BOOST_TEST(usage(R"({"prompt_tokens":9223372036854775807,"completion_tokens":1,"total_tokens":5})")->total_tokens == 5);
-  BOOST_TEST(usage(R"({"prompt_tokens":9223372036854775807,"completion_tokens":1})")->total_tokens == 0);
-  BOOST_TEST(usage(R"({"prompt_tokens":18446744073709551615})")->prompt_tokens == 0);
+  BOOST_TEST(usage(R"({"prompt_tokens":2,"completion_tokens":3})").total_tokens == "5");
+  BOOST_TEST(usage(R"({"prompt_tokens":2})").total_tokens == "2");
+  BOOST_TEST(usage(R"({"prompt_tokens":9223372036854775807,"completion_tokens":1,"total_tokens":5})").total_tokens ==
+             "5");
+  BOOST_TEST(usage(R"({"prompt_tokens":9223372036854775807,"completion_tokens":1})").total_tokens ==
+             "9223372036854775808");
+  const Usage huge = usage(R"({"prompt_tokens":18446744073709551615,"completion_tokens":99999999999999999999,)"
+                           R"("total_tokens":18446744073709551616})");
+  BOOST_TEST(huge.prompt_tokens == "18446744073709551615");
+  BOOST_TEST(huge.completion_tokens == "1e+20", "too large even for uint64: read as a double");
+  BOOST_TEST(huge.total_tokens == "18446744073709551616");
+  BOOST_TEST(usage(R"({"prompt_tokens":-1,"completion_tokens":1.5})").total_tokens == "?");
+  BOOST_TEST(usage(R"({"prompt_tokens":"12"})").prompt_tokens == "0", "not a number");
 }
 
 BOOST_AUTO_TEST_CASE(decode_reply_joins_text_parts)
@@ -94,6 +103,27 @@ BOOST_AUTO_TEST_CASE(malformed_json_is_a_bad_response_with_offset)
   BOOST_TEST(reply_error("hello, not json").status == 8);
   BOOST_TEST(reply_error("").message.find("empty body") != std::string::npos);
   BOOST_TEST(reply_error("{} trailing").status == 8);
+}
+
+BOOST_AUTO_TEST_CASE(nesting_deeper_than_the_limit_says_so)
+{
+  const std::string deep = std::string(max_json_depth + 1, '[') + std::string(max_json_depth + 1, ']');
+  const auto f = reply_error(deep);
+  BOOST_TEST(f.status == 8);
+  BOOST_TEST(f.message.starts_with("the reply is JSON nested deeper than 32 levels (at byte 32 of 66): [[["),
+             f.message);
+  BOOST_TEST(describe(400, "Bad Request", deep) == "HTTP 400 Bad Request: a JSON body nested deeper than 32 levels");
+  BOOST_TEST(reply_error(std::string(max_json_depth, '[') + std::string(max_json_depth, ']')).message ==
+             "the reply has no choices, so there is no answer to print");
+}
+
+BOOST_AUTO_TEST_CASE(lone_surrogates_become_the_replacement_character)
+{
+  BOOST_TEST(decode_reply(R"({"choices":[{"message":{"content":"a\ud83d b\ude00 \ud83d\ude00"}}]})").content ==
+             "a\xEF\xBF\xBD b\xEF\xBF\xBD \xF0\x9F\x98\x80");
+  BOOST_TEST(describe(400, "", R"({"error":{"message":"half \udc00"}})") == "HTTP 400: half \xEF\xBF\xBD");
+  const auto f = reply_error(R"({"choices":[{"message":{"content":"\ud83d"}}] x)");
+  BOOST_TEST(f.message.find("(at byte 46 of 47)") != std::string::npos, f.message);
 }
 
 BOOST_AUTO_TEST_CASE(missing_choices_or_message_is_a_bad_response)
@@ -141,6 +171,10 @@ BOOST_AUTO_TEST_CASE(describe_compatible_error_shapes)
   BOOST_TEST(describe(400, "Bad Request", R"({"error":{"message":"bad","code":400}})") ==
              "HTTP 400 Bad Request: bad (code: 400)");
   BOOST_TEST(describe(500, "", R"({"error":"model crashed"})") == "HTTP 500: model crashed");
+  BOOST_TEST(
+    describe(400, "Bad Request", R"({"error":"SyntaxError","message":"Unexpected token } in JSON at position 5"})") ==
+    "HTTP 400 Bad Request: SyntaxError: Unexpected token } in JSON at position 5");
+  BOOST_TEST(describe(400, "", R"({"error":"same","message":"same"})") == "HTTP 400: same");
   BOOST_TEST(describe(400, "Bad Request", R"({"message":"from message"})") == "HTTP 400 Bad Request: from message");
   BOOST_TEST(describe(404, "Not Found", R"({"detail":"Not Found"})") == "HTTP 404 Not Found: Not Found");
   BOOST_TEST(describe(422, "Unprocessable Entity",

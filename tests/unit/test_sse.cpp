@@ -1,5 +1,7 @@
 #include "sse.hpp"
 
+#include "error.hpp"
+
 #include <boost/test/unit_test.hpp>
 
 #include <vector>
@@ -12,21 +14,24 @@ struct Seen {
   std::string type;
   std::string data;
   std::string id;
+  std::string error = {}; // "!" and the error field's value when it has one
   bool operator==(const Seen&) const = default;
 };
 
 // For Boost.Test's messages when a comparison fails.
 [[maybe_unused]] std::ostream& boost_test_print_type(std::ostream& os, const Seen& s)
 {
-  return os << "{" << s.type << "|" << s.data << "|" << s.id << "}";
+  return os << "{" << s.type << "|" << s.data << "|" << s.id << "|" << s.error << "}";
 }
 
 // Parses `stream` fed in pieces cut at the offsets in `cuts`.
-std::vector<Seen> parse_cut(std::string_view stream, const std::vector<std::size_t>& cuts)
+std::vector<Seen> parse_cut(std::string_view stream,
+                            const std::vector<std::size_t>& cuts,
+                            std::size_t max_event = SseParser::default_max_event)
 {
   std::vector<Seen> seen;
-  auto collect = [&](const SseEvent& e) { seen.push_back({e.type, e.data, e.id}); };
-  SseParser parser;
+  auto collect = [&](const SseEvent& e) { seen.push_back({ e.type, e.data, e.id, e.error ? "!" + *e.error : "" }); };
+  SseParser parser(max_event);
   std::size_t from = 0;
   for (const std::size_t cut : cuts) {
     parser.feed(stream.substr(from, cut - from), collect);
@@ -148,11 +153,69 @@ BOOST_AUTO_TEST_CASE(utf8_split_inside_a_sequence_arrives_intact)
   check_every_split("data: caf\xC3\xA9 \xF0\x9F\x98\x80\n\n", {{"message", "caf\xC3\xA9 \xF0\x9F\x98\x80", ""}});
 }
 
-BOOST_AUTO_TEST_CASE(lines_have_no_length_limit)
+BOOST_AUTO_TEST_CASE(long_lines_arrive_whole)
 {
   const std::string big(5 * 1024 * 1024, 'x');
   const std::string stream = "data: " + big + "\n\n";
   BOOST_TEST(parse_cut(stream, {3, 100, 4096, 1024 * 1024}) == (std::vector<Seen>{{"message", big, ""}}));
+}
+
+// Returns the message of the error that parsing `stream` with a limit of
+// `max_event` gave when cut at every offset (the same each time), or ""
+// when none did.
+std::string limit_error(std::string_view stream, std::size_t max_event)
+{
+  std::string first;
+  for (std::size_t i = 0; i <= stream.size(); ++i) {
+    std::string message;
+    try {
+      parse_cut(stream, { i }, max_event);
+    } catch (const Error& e) {
+      BOOST_TEST(static_cast<int>(e.status()) == 8);
+      message = e.phase() + ": " + e.what();
+    }
+    if (i == 0) {
+      first = message;
+    }
+    BOOST_TEST(message == first, "cut at " << i);
+  }
+  return first;
+}
+
+BOOST_AUTO_TEST_CASE(a_line_or_event_longer_than_the_limit_stops_the_stream_wherever_it_is_cut)
+{
+  const std::string too_long =
+    "stream: a line or event of the event stream is longer than 16 bytes; gptq stopped reading";
+  BOOST_TEST(limit_error("data: 0123456789\n\ndata: 0123456789\r\n", 16) == "", "16 bytes fit");
+  BOOST_TEST(limit_error("data: 0123456789a\n\n", 16) == too_long);
+  BOOST_TEST(limit_error("data: 0123456789a", 16) == too_long, "no line end");
+  BOOST_TEST(limit_error(": a comment of 17\n", 16) == too_long, "not only data");
+  BOOST_TEST(limit_error("data: 01234567\ndata: 01234567\n\n", 16) == too_long, "the data of one event and a line");
+  BOOST_TEST(limit_error("data: 012345\ndata: 0\n\n", 16) == "");
+  BOOST_TEST(limit_error("data: 0123456789abcdef\n", 22) == "", "a line: data and line at once never count twice");
+}
+
+BOOST_AUTO_TEST_CASE(a_line_that_never_ends_is_not_held_past_the_limit)
+{
+  SseParser parser(1024 * 1024);
+  const std::string piece(64 * 1024, 'x');
+  int fed = 0;
+  try {
+    for (; fed < 1000; ++fed) {
+      parser.feed(piece, [](const SseEvent&) { BOOST_FAIL("an event"); });
+    }
+  } catch (const Error& e) {
+    BOOST_TEST(std::string(e.what()) ==
+               "a line or event of the event stream is longer than 1 MiB; gptq stopped reading");
+  }
+  BOOST_TEST(fed == 16, "stopped at the piece that passed 1 MiB");
+}
+
+BOOST_AUTO_TEST_CASE(llama_cpp_error_field_is_an_event_of_its_own)
+{
+  check_every_split("error: {\"code\":400}\n\n", { { "message", "", "", "!{\"code\":400}" } });
+  check_every_split("data: x\n\nerror: a\nerror: b\n\n", { { "message", "x", "" }, { "message", "", "", "!a\nb" } });
+  check_every_split("error:\n\n", { { "message", "", "", "!" } });
 }
 
 BOOST_AUTO_TEST_CASE(unknown_fields_and_lines_without_colon_are_ignored)
