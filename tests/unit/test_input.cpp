@@ -51,7 +51,7 @@ struct TempFile {
 
 InputText read(int fd)
 {
-  return read_all_input(fd, std::chrono::milliseconds(1000), [] {});
+  return read_all_input(fd, "stdin", prompt_limit, std::chrono::milliseconds(1000), [] {});
 }
 
 } // namespace
