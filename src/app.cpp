@@ -68,6 +68,11 @@ public:
   {
     const Settings settings = resolve_settings(args, context_.env, read_settings_file);
     const Command& command = settings.command;
+    // Before the key, stdin or the network: a reply that can reach no one
+    // must not be asked for (or paid).
+    if (context_.stdout_closed && !command.options.emit_batch) {
+      throw Error(ExitStatus::internal, "", "stdout is closed; nothing was sent");
+    }
     ReplyWriter out(context_.stdout_fd, ReplyWriter::Ending::one_newline);
     if (command.action == Command::Action::list_roles || command.action == Command::Action::list_profiles) {
       const bool roles = command.action == Command::Action::list_roles;
