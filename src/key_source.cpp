@@ -196,8 +196,10 @@ std::optional<std::string> read_api_key(const KeySource& source,
 {
   std::string key;
   std::string where;
+  // Where the source is set, so that a failure can be mended there.
+  const std::string origin = source.defined_at.empty() ? "" : " (" + source.defined_at + ")";
   if (source.command) {
-    where = "api_key_cmd of " + (source.defined_at.empty() ? source.origin : source.defined_at);
+    where = "api_key_cmd of " + source.origin + origin;
     const CommandResult run = run_command(*source.command, limit.time);
     const std::string shown = quoted(*source.command, 80);
     if (run.end == CommandResult::End::too_slow) {
@@ -219,7 +221,7 @@ std::optional<std::string> read_api_key(const KeySource& source,
     }
     key = first_line(run.out);
   } else if (source.file) {
-    where = "api_key_file of " + (source.defined_at.empty() ? source.origin : source.defined_at);
+    where = "api_key_file of " + source.origin + origin;
     std::string text;
     try {
       text = read_user_file(*source.file, where, key_limit);
