@@ -361,7 +361,7 @@ private:
   void verbose(const std::string& line) const
   {
     if (verbose_) {
-      *context_.err << scrub("gptq: " + line) << '\n' << std::flush;
+      *context_.err << escape_controls(scrub("gptq: " + line)) << '\n' << std::flush;
     }
   }
 

@@ -230,7 +230,7 @@ std::optional<std::string> read_api_key(const KeySource& source,
     }
     struct stat st;
     if (stat(source.file->c_str(), &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO))) {
-      warnings << "gptq: warning: the key file " << escape_controls(quoted(*source.file))
+      warnings << "gptq: warning: the key file " << quoted(*source.file)
                << " is readable by others; chmod 600 it\n" << std::flush;
     }
     key = first_line(text);

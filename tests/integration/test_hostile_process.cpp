@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <ostream>
+#include <thread>
 
 #include <unistd.h>
 
@@ -207,6 +208,39 @@ BOOST_DATA_TEST_CASE(termination_keeps_what_was_printed_and_ends_the_line, data:
   BOOST_TEST(r.out.back() == '\n');
   BOOST_TEST(starts_with("abcdefghijklmnop", r.out.substr(0, r.out.size() - 1)), r.describe());
   BOOST_TEST(r.err == "", r.describe());
+}
+
+BOOST_DATA_TEST_CASE(termination_in_batch_mode_leaves_whole_results, data::make(terminations), ending)
+{
+  // Lines of 300 ms each, one at a time: the signal comes after the first
+  // result, long before the last.
+  std::string lines;
+  for (int i = 1; i <= 12; ++i) {
+    lines += "line " + std::to_string(i) + " sleep=300\n";
+  }
+  bool sent = false;
+  const RunResult r = run({ GPTQ_BIN, "--base-url", https_url("batch/" + fresh_key("batch-signal")), "--cacert",
+                            cert("ca.pem"), "-L", "-j", "1" },
+                          key_env(),
+                          StdinSpec::of(lines),
+                          hang_limit,
+                          {},
+                          [&](const std::string& out, int pid) {
+                            if (!sent && out.find('\n') != std::string::npos) {
+                              sent = true;
+                              // Not the instant the record is readable: a
+                              // signal delivered as its write returns finds
+                              // the line still marked open (output.cpp) and
+                              // ends it once more.
+                              std::this_thread::sleep_for(milliseconds(100));
+                              kill(pid, ending.signal);
+                            }
+                          });
+  BOOST_TEST_REQUIRE(sent, r.describe());
+  BOOST_TEST(r.exit_code == ending.code, r.describe());
+  BOOST_TEST(starts_with(lines, r.out), r.describe());
+  BOOST_TEST(r.out.back() == '\n', r.describe());
+  BOOST_TEST(r.out.size() < lines.size(), r.describe());
 }
 
 BOOST_AUTO_TEST_CASE(role_system_text_with_invalid_utf8_names_its_config_line)
