@@ -139,21 +139,19 @@ CommandResult run_command(const std::string& command, std::chrono::milliseconds 
   int status = 0;
   for (;;) {
     const pid_t done = waitpid(pid, &status, WNOHANG);
-    if (done == pid) {
+    // ECHILD: the command exited and the kernel reaped it, since gptq was
+    // started with SIGCHLD ignored; its status is lost, its output is not.
+    if (done == pid || (done < 0 && errno == ECHILD)) {
       // What it wrote before it exited is in the pipes now.
       for (int i = 0; i < 2; ++i) {
         if (fds[i].fd >= 0) {
           drain(fds[i].fd, i == 0 ? result.out : result.err, i == 0 ? key_limit.bytes + 1 : err_kept);
         }
       }
-      result.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      result.status = done != pid ? 0 : WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
       if (result.out.size() > key_limit.bytes) {
         result.end = CommandResult::End::too_much;
       }
-      break;
-    }
-    if (done < 0 && errno != EINTR) {
-      result.status = 127;
       break;
     }
     const auto now = std::chrono::steady_clock::now();
