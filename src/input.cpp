@@ -108,6 +108,16 @@ InputText map_rest_of_file(int fd)
   return text;
 }
 
+// True when `fd` (whose status is `st`) is a character device that never
+// ends. Of character devices only a terminal (read until Ctrl-D) and
+// /dev/null end; /dev/zero, /dev/urandom and the like would fill any limit
+// with nothing anyone meant to send.
+bool is_endless_device(int fd, const struct stat& st)
+{
+  struct stat null;
+  return S_ISCHR(st.st_mode) && isatty(fd) == 0 && !(stat("/dev/null", &null) == 0 && null.st_rdev == st.st_rdev);
+}
+
 } // namespace
 
 InputText read_all_input(int fd,
@@ -127,6 +137,9 @@ InputText read_all_input(int fd,
   }
   std::string data;
   struct stat st;
+  if (fstat(fd, &st) == 0 && is_endless_device(fd, st)) {
+    throw Error(ExitStatus::usage, what, "it is a device that never ends, such as /dev/zero");
+  }
   if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
     if (static_cast<std::uintmax_t>(st.st_size) > limit.bytes) {
       throw too_much();
@@ -208,6 +221,9 @@ std::string read_user_file(const std::string& path, const std::string& what, con
   }
   if (S_ISDIR(st.st_mode)) {
     throw Error(ExitStatus::usage, what, quoted(path) + " is a directory, not a file");
+  }
+  if (is_endless_device(fd, st)) {
+    throw Error(ExitStatus::usage, what, quoted(path) + " is a device that never ends, not a file");
   }
   const bool regular = S_ISREG(st.st_mode);
   if (regular && static_cast<std::uintmax_t>(st.st_size) > limit.bytes) {

@@ -60,7 +60,8 @@ inline constexpr InputLimit key_limit{ std::size_t{ 64 } << 10, "64 KiB" };     
 // nothing has arrived after `hint_after`, calls `on_wait` once (the caller
 // prints a hint that gptq is waiting for stdin) and goes on reading. Throws
 // gptq::Error (usage) when reading fails or the input holds more than
-// `limit`, naming `what` ("stdin").
+// `limit` or is a device that never ends (/dev/zero), naming `what`
+// ("stdin").
 InputText read_all_input(int fd,
                          const std::string& what,
                          const InputLimit& limit,
@@ -71,8 +72,9 @@ InputText read_all_input(int fd,
 // `what` (an option, or "FILE:LINE" of a config file). Anything that ends
 // is read (a regular file, a pipe, a FIFO, /dev/stdin). Throws gptq::Error
 // (usage) naming `what` and the path when it cannot be opened or read, is
-// a directory, or holds more than `limit`: a regular file is refused by its
-// size before it is read, anything else (a device that never ends) when
+// a directory or a character device other than a terminal or /dev/null
+// (/dev/zero), or holds more than `limit`: a regular file is refused by its
+// size before it is read, anything else (a pipe that never ends) when
 // reading passes the limit.
 std::string read_user_file(const std::string& path, const std::string& what, const InputLimit& limit);
 

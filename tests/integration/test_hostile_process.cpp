@@ -86,17 +86,37 @@ const EndlessFile endless_files[] = {
   { "--file", { "-f", "/dev/zero", "hello" } },
   { "--config", { "--config", "/dev/zero", "hello" } },
   { "--schema", { "--schema", "/dev/zero", "hello" } },
+  { "--resume", { "-L", "--resume", "/dev/zero" } },
 };
 
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(hostile_process)
 
-BOOST_DATA_TEST_CASE(file_that_never_ends_is_refused_at_its_limit, data::make(endless_files), c)
+BOOST_DATA_TEST_CASE(device_that_never_ends_is_refused_unread, data::make(endless_files), c)
 {
   std::vector<std::string> args{ "--base-url", http_url("echo") };
   args.insert(args.end(), c.args.begin(), c.args.end());
-  check_failure(run_limited(args), 2, { c.name, "'/dev/zero'", "limit", "MiB" });
+  check_failure(run_limited(args), 2, { c.name, "'/dev/zero'", "never ends" });
+}
+
+BOOST_AUTO_TEST_CASE(stdin_from_a_device_that_never_ends_is_refused)
+{
+  const RunResult r = run({ GPTQ_BIN, "--base-url", http_url("echo"), "hello" },
+                          key_env(),
+                          StdinSpec::file("/dev/zero"),
+                          hang_limit);
+  check_failure(r, 2, { "stdin", "never ends" });
+}
+
+BOOST_AUTO_TEST_CASE(pipe_that_never_ends_is_refused_at_its_limit)
+{
+  for (const std::string option : { "--config", "--schema" }) {
+    const std::string command = std::string("'") + GPTQ_BIN + "' --base-url '" + http_url("echo") + "' " + option +
+                                " <(yes) --no-stdin hello";
+    const RunResult r = run({ "/bin/bash", "-c", command }, key_env(), StdinSpec::dev_null(), hang_limit);
+    check_failure(r, 2, { option, "/dev/fd/", "did not end within the limit of 4 MiB" });
+  }
 }
 
 BOOST_AUTO_TEST_CASE(regular_file_over_its_limit_is_refused_unread)

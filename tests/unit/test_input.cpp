@@ -86,6 +86,9 @@ BOOST_AUTO_TEST_CASE(input_over_its_limit_is_refused_naming_it)
     BOOST_TEST(e.phase() == "stdin");
     BOOST_TEST(std::string(e.what()) == "more than the limit of 10 bytes");
   }
+  const int zero = ::open("/dev/zero", O_RDONLY);
+  BOOST_CHECK_THROW(read_all_input(zero, "stdin", small, std::chrono::milliseconds(1000), [] {}), Error);
+  ::close(zero);
   TempFile fits("0123456789");
   BOOST_TEST((read_all_input(fits.fd, "stdin", small, std::chrono::milliseconds(1000), [] {}).view() == "0123456789"));
 }
@@ -113,7 +116,13 @@ BOOST_AUTO_TEST_CASE(user_file_over_its_limit_or_endless_is_refused)
     return std::string("no error");
   };
   BOOST_TEST(message(file.path) == "'" + file.path + "' is larger than the limit of 100000 bytes");
-  BOOST_TEST(message("/dev/zero") == "'/dev/zero' did not end within the limit of 100000 bytes");
+  BOOST_TEST(message("/dev/zero") == "'/dev/zero' is a device that never ends, not a file");
+  // A pipe that never ends: read up to the limit.
+  std::FILE* endless = popen("yes", "r");
+  BOOST_TEST_REQUIRE(endless != nullptr);
+  const std::string pipe_path = "/dev/fd/" + std::to_string(fileno(endless));
+  BOOST_TEST(message(pipe_path) == "'" + pipe_path + "' did not end within the limit of 100000 bytes");
+  pclose(endless);
   BOOST_TEST(message("/tmp") == "'/tmp' is a directory, not a file");
   BOOST_TEST(message("/nonexistent/a\nb") == "cannot read '/nonexistent/a\\nb': No such file or directory");
 }
