@@ -14,6 +14,7 @@
 #include "request.hpp"
 #include "response.hpp"
 #include "retry.hpp"
+#include "secrets.hpp"
 #include "settings.hpp"
 #include "show_config.hpp"
 #include "text.hpp"
@@ -113,6 +114,17 @@ public:
                                    options.timeout ? "--timeout" : "--connect-timeout" };
       key_ = read_api_key(settings.key_source, context_.env, *context_.err, limit);
     }
+    if (key_) {
+      secrets_.add(*key_);
+    }
+    // A key may come with -H as well (another scheme, another header): the
+    // values that --show-config hides, and any -H in the key's own header.
+    const std::string key_header = key_header_for(endpoint, options.key_header);
+    for (const auto& [name, value] : options.headers) {
+      if (header_looks_secret(name, value) || find_header({ { name, value } }, key_header)) {
+        secrets_.add_credentials(value);
+      }
+    }
     if (!key_ && is_openai(endpoint) && !offline) {
       throw Error(ExitStatus::auth,
                   "",
@@ -168,13 +180,14 @@ public:
       return ExitStatus::ok;
     }
 
-    const HttpRequest request = build_http_request(
-      endpoint, std::move(body), key_, options.stream, key_header_for(endpoint, options.key_header), options.headers);
+    const HttpRequest request =
+      build_http_request(endpoint, std::move(body), key_, options.stream, key_header, options.headers);
     TransportOptions transport = transport_options(options);
     transport.proxy = choose_proxy(endpoint, options.proxy, options.no_proxy, context_.env);
     if (transport.proxy) {
-      proxy_password_ = transport.proxy->password;
+      add_proxy_secrets(*transport.proxy);
     }
+    transport.secrets = secrets_;
     if (options.verbose) {
       transport.log = [this](const std::string& line) { verbose(line); };
     }
@@ -183,16 +196,25 @@ public:
     return ExitStatus::ok;
   }
 
-  // The key, once known, so that error messages can be scrubbed of it.
-  // Returns `text` without the key or the proxy password, once known.
-  std::string scrub(std::string text) const
-  {
-    text = redact(std::move(text), key_.value_or(""));
-    // A password of a few letters would blot out ordinary words instead.
-    return proxy_password_.size() >= 4 ? redact(std::move(text), proxy_password_) : text;
-  }
+  // Returns `text` without the secrets known so far. Server text is
+  // redacted before it is cut to an excerpt (secrets_ is handed to all that
+  // make excerpts); this is the last line of defence for what was not.
+  std::string scrub(std::string text) const { return secrets_.redact(std::move(text)); }
 
 private:
+  // Adds the proxy's password and the Basic credentials sent to it, which a
+  // proxy may quote back in its refusal.
+  void add_proxy_secrets(const Proxy& proxy)
+  {
+    // A password is redacted from 4 bytes on: it is surely meant as a
+    // secret, while a short key is a placeholder for a local server ("1",
+    // "ollama"). Fewer bytes would blot out ordinary words.
+    secrets_.add(proxy.password, 4);
+    if (!proxy.username.empty()) {
+      secrets_.add_credentials(proxy_authorization(proxy));
+    }
+  }
+
   // Batch mode: every stdin line one request (see batch.hpp).
   ExitStatus run_each_line(Options options, const Url& endpoint)
   {
@@ -213,7 +235,8 @@ private:
     batch.jsonl_out = options.jsonl;
     batch.fail_fast = options.fail_fast;
     if (options.resume) {
-      batch.resumed = resumed_outputs(read_user_file(*options.resume, "--resume", results_limit), *options.resume);
+      batch.resumed = resumed_records(read_user_file(*options.resume, "--resume", results_limit), *options.resume);
+      batch.resume_path = *options.resume;
     }
     // A whole reply per line: nothing is printed before it is complete.
     options.stream = false;
@@ -254,8 +277,9 @@ private:
     TransportOptions transport = transport_options(options);
     transport.proxy = choose_proxy(endpoint, options.proxy, options.no_proxy, context_.env);
     if (transport.proxy) {
-      proxy_password_ = transport.proxy->password;
+      add_proxy_secrets(*transport.proxy);
     }
+    transport.secrets = secrets_;
     if (options.verbose) {
       transport.log = [this](const std::string& line) { verbose(line); };
     }
@@ -264,7 +288,7 @@ private:
     batch_context.out_fd = context_.stdout_fd;
     batch_context.err = context_.err;
     batch_context.err_fd = context_.stderr_fd;
-    batch_context.scrub = [this](std::string text) { return scrub(std::move(text)); };
+    batch_context.secrets = secrets_;
     batch_context.connect = [&](const boost::asio::any_io_executor& executor) {
       return context_.make_connection(executor, transport);
     };
@@ -284,6 +308,7 @@ private:
     const auto start = std::chrono::steady_clock::now();
     const auto total = transport.total_timeout;
     std::minstd_rand random(static_cast<unsigned>(std::chrono::steady_clock::now().time_since_epoch().count()));
+    std::optional<Error> first; // the first try's failure, named too when the last differs
     for (int attempt = 0;; ++attempt) {
       if (total) {
         transport.total_timeout = std::max(std::chrono::milliseconds(1),
@@ -291,7 +316,10 @@ private:
                                                       std::chrono::steady_clock::now() - start));
       }
       ActivityIndicator activity(context_.stderr_fd);
-      ReplyHandler handler(out, *context_.err, [&] { activity.stop(); }, {options.reasoning, options.usage, options.code, options.raw, key_});
+      ReplyHandler handler(out,
+                           *context_.err,
+                           [&] { activity.stop(); },
+                           { options.reasoning, options.usage, options.code, options.raw, secrets_, request.url.text() });
       try {
         context_.make_transport(transport)->send(request, handler);
         handler.finish();
@@ -301,17 +329,28 @@ private:
         if (e.status() == ExitStatus::stdout_closed) {
           throw;
         }
+        if (!first) {
+          first = e;
+        }
+        const auto give_up = [&](const Error& last) {
+          return with_first_failure(last, *first, attempt + 1, secrets_);
+        };
         if (out.started()) {
           // Keep what was printed, end its line, and say it is not all.
           out.finish();
-          throw Error(e.status(), e.phase(), std::string(e.what()) + "; the reply is incomplete");
+          throw give_up(Error(e.status(), e.phase(), std::string(e.what()) + "; the reply is incomplete"));
         }
-        const auto wait = retry_wait(e, handler.error_response(), random);
+        std::optional<std::chrono::milliseconds> wait;
+        try {
+          wait = retry_wait(e, handler.error_response(), random);
+        } catch (const Error& refused) {
+          throw give_up(refused);
+        }
         if (!wait || attempt >= options.retries) {
-          throw;
+          throw give_up(e);
         }
         if (total && std::chrono::steady_clock::now() + *wait >= start + *total) {
-          throw;
+          throw give_up(e);
         }
         verbose("attempt " + std::to_string(attempt + 1) + " failed: " + e.what() + "; retry " +
                 std::to_string(attempt + 1) + " of " + std::to_string(options.retries) + " in " +
@@ -367,7 +406,7 @@ private:
 
   const AppContext& context_;
   std::optional<std::string> key_;
-  std::string proxy_password_;
+  Secrets secrets_; // the key's and every credential's, once known
   bool verbose_ = false;
   int attempts_ = 0; // retries so far, for the backoff
 };

@@ -5,6 +5,7 @@
 #include "output.hpp"
 #include "response.hpp"
 #include "retry.hpp"
+#include "text.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -17,11 +18,13 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <deque>
-#include <cstdio>
+#include <iterator>
 #include <random>
 #include <span>
+#include <sstream>
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -133,6 +136,31 @@ struct Pending {
   BatchItem item;
 };
 
+// Says on `err` that `records` (by input line) has `what`s for lines past
+// `last_line`, the input's last, if it has: they were not used. A run over
+// the first lines of the same input (head -n) is fine, so this is said, not
+// failed; every line of the input got its own answer.
+template<class Records>
+void report_past_the_end(const Records& records,
+                         std::size_t last_line,
+                         const std::string& option,
+                         const std::string& path,
+                         const std::string& what,
+                         std::ostream& err)
+{
+  const auto past = records.upper_bound(last_line);
+  if (past == records.end()) {
+    return;
+  }
+  const auto count = static_cast<std::size_t>(std::distance(past, records.end()));
+  const std::size_t last = records.rbegin()->first;
+  err << "gptq: " << option << ": " << path << " has " << count << " " << what << (count == 1 ? "" : "s") << " for "
+      << (count == 1 ? "line " + std::to_string(last)
+                     : "lines " + std::to_string(past->first) + " to " + std::to_string(last))
+      << ", past the end of the input (" << last_line << (last_line == 1 ? " line" : " lines") << "); not used\n"
+      << std::flush;
+}
+
 class Batch {
 public:
   Batch(const BatchSettings& settings, const BatchContext& context)
@@ -166,10 +194,22 @@ public:
       std::rethrow_exception(fatal_);
     }
     if (!stop_message_.empty()) {
-      *context_.err << context_.scrub("gptq: " + stop_message_ + "; stopped with " + std::to_string(succeeded_) +
-                                      " line" + (succeeded_ == 1 ? "" : "s") + " done")
+      *context_.err << context_.secrets.redact("gptq: " + stop_message_ + "; stopped with " +
+                                               std::to_string(succeeded_) + " line" + (succeeded_ == 1 ? "" : "s") +
+                                               " done")
                     << '\n'
                     << std::flush;
+    }
+    if (!another_input_.empty()) {
+      throw Error(ExitStatus::usage,
+                  "--resume",
+                  another_input_ + (dispatch_end_ == 0
+                                      ? "; stopped before sending anything"
+                                      : "; stopped: the results before line " + std::to_string(first_unsent_line_) +
+                                          " were written, nothing from it on was sent"));
+    }
+    if (input_done_ && !stopping_) {
+      report_records_past_the_end();
     }
     return worst_;
   }
@@ -256,6 +296,15 @@ private:
 
   void add_line(std::size_t line, std::string_view text)
   {
+    if (!another_input_.empty()) {
+      return; // the rest of a chunk read before the mismatch
+    }
+    last_line_ = line;
+    const auto record = settings_.resumed.find(line);
+    if (record != settings_.resumed.end() && !is_recorded_input(record->second.input, text)) {
+      stop_for_another_input(line, text, record->second);
+      return;
+    }
     std::optional<BatchItem> item;
     try {
       item = settings_.jsonl_in ? parse_jsonl_line(line, text) : parse_plain_line(line, text);
@@ -283,11 +332,46 @@ private:
       return;
     }
     const std::size_t seq = next_seq_++;
-    if (const auto done = settings_.resumed.find(line); done != settings_.resumed.end()) {
-      finish(seq, success(*item, done->second));
+    if (record != settings_.resumed.end() && record->second.output) {
+      finish(seq, success(*item, *record->second.output));
       return;
     }
     queue_.push_back({seq, std::move(*item)});
+  }
+
+  // A --resume record is for another input than line `line` (`text`): the
+  // file is another run's, and its answers would be given to the wrong
+  // prompts. Nothing more is sent, from the first line not yet sent on
+  // (before any request when the mismatch is in the first piece of stdin);
+  // what is in flight finishes, and the results before that line are
+  // written: that line's result never comes, so none after it is written.
+  void stop_for_another_input(std::size_t line, std::string_view text, const ResumedRecord& record)
+  {
+    // Scrubbed before being cut, so that no part of a secret survives a cut.
+    const auto excerpt = [this](std::string_view s) {
+      return "\"" + context_.secrets.excerpt(s, 60) + "\"";
+    };
+    if (!text.empty() && text.back() == '\r') {
+      text.remove_suffix(1);
+    }
+    another_input_ = "record " + settings_.resume_path + ":" + std::to_string(record.record) + " (line " +
+                     std::to_string(line) + ") is for another input: it has " + excerpt(record.input) + ", line " +
+                     std::to_string(line) + " is " + excerpt(text);
+    const std::size_t first_unsent = queue_.empty() ? next_seq_ : queue_.front().seq;
+    first_unsent_line_ = queue_.empty() ? line : queue_.front().item.line;
+    dispatch_end_ = std::min(dispatch_end_, first_unsent);
+    stop();
+  }
+
+  void report_records_past_the_end()
+  {
+    if (settings_.resumed.upper_bound(last_line_) == settings_.resumed.end()) {
+      return;
+    }
+    erase_progress();
+    std::ostringstream said;
+    report_past_the_end(settings_.resumed, last_line_, "--resume", settings_.resume_path, "record", said);
+    *context_.err << context_.secrets.redact(said.str()) << std::flush;
   }
 
   bool can_start() const
@@ -336,6 +420,7 @@ private:
       co_return failure(item.line, item.input, e);
     }
     std::uniform_real_distribution<double> unit(0.0, 1.0);
+    std::optional<Error> first; // the first try's failure, named too when the last differs
     for (int attempt = 0;; ++attempt) {
       if (Clock::now() < not_before_) {
         timer.expires_at(not_before_);
@@ -352,14 +437,21 @@ private:
       if (!failed) {
         const HttpResponse& response = collector.response();
         if (response.status >= 200 && response.status < 300) {
-          BatchResult reply = completion_result(response.body);
+          if (auto compressed = unsupported_encoding(response)) {
+            co_return failure(item.line, item.input, Error(ExitStatus::bad_response, "response", *compressed));
+          }
+          BatchResult reply = completion_result(response.body, context_.secrets);
           if (!reply.output) {
-            co_return failure(item.line, item.input, Error(static_cast<ExitStatus>(reply.status), "", reply.message));
+            const Error bad(static_cast<ExitStatus>(reply.status), "", reply.message);
+            co_return failure(
+              item.line, item.input, first ? with_first_failure(bad, *first, attempt + 1, context_.secrets) : bad);
           }
           succeeded();
           co_return success(item, *reply.output);
         }
-        failed = Error(exit_status_for_http(response.status), "", describe_error_response(response));
+        failed = Error(exit_status_for_http(response.status),
+                       "",
+                       describe_error_response(response, context_.secrets, request.url.text()));
         wait = retry_wait(response, attempt, unit(random_));
         // Failures no other line can escape stop the batch.
         if (response.status == 429 && response.body.find("insufficient_quota") != std::string::npos) {
@@ -370,8 +462,11 @@ private:
       } else if (failed->phase() == "connect" || failed->phase() == "network" || failed->phase() == "resolve") {
         wait = backoff_wait(attempt, unit(random_));
       }
+      if (!first) {
+        first = failed;
+      }
       if (!wait || attempt >= settings_.retries || stopping_) {
-        co_return failure(item.line, item.input, *failed);
+        co_return failure(item.line, item.input, with_first_failure(*failed, *first, attempt + 1, context_.secrets));
       }
       timer.expires_after(*wait);
       co_await timer.async_wait(use_tuple);
@@ -424,7 +519,7 @@ private:
     // The line is named once, by the prefix below: an input line's own
     // error has it as its phase already.
     const bool names_line = e.phase().empty() || e.phase().starts_with("line ");
-    const std::string message = context_.scrub(names_line ? e.what() : e.phase() + ": " + e.what());
+    const std::string message = context_.secrets.redact(names_line ? e.what() : e.phase() + ": " + e.what());
     r.out = settings_.jsonl_out ? jsonl_error(line, input, static_cast<int>(e.status()), message) : "\n";
     r.err = "gptq: line " + std::to_string(line) + ": " + message + "\n";
     return r;
@@ -566,6 +661,9 @@ private:
   int successes_ = 0;  // since the last change of allowed_
   Clock::time_point not_before_{};
   std::string stop_message_;
+  std::string another_input_;         // --resume: why the batch stopped, when a record is for another input
+  std::size_t first_unsent_line_ = 0; // then: the first line not sent
+  std::size_t last_line_ = 0;         // the last input line read
   ExitStatus worst_ = ExitStatus::ok;
   std::exception_ptr fatal_;
   std::minstd_rand random_;
@@ -644,7 +742,9 @@ ExitStatus from_batch(const BatchSettings& settings,
       worst = status;
     }
   };
+  std::size_t last_line = 0;
   for_each_line(in_fd, [&](std::size_t line, std::string_view text) {
+    last_line = line;
     std::optional<BatchItem> item;
     try {
       item = settings.jsonl_in ? parse_jsonl_line(line, text) : parse_plain_line(line, text);
@@ -669,6 +769,7 @@ ExitStatus from_batch(const BatchSettings& settings,
                                    : plain_result(*found->second.output));
     }
   });
+  report_past_the_end(results, last_line, "--from-batch", path, "result", err);
   return worst;
 }
 

@@ -39,7 +39,8 @@ struct BatchSettings {
   bool jsonl_in = false;  // --input-jsonl
   bool jsonl_out = false; // --jsonl
   bool fail_fast = false;
-  std::map<std::size_t, std::string> resumed; // --resume: line -> its output
+  std::map<std::size_t, ResumedRecord> resumed; // --resume: line -> its record
+  std::string resume_path;                      // the --resume file, for messages
 };
 
 struct BatchContext {
@@ -52,8 +53,8 @@ struct BatchContext {
   // The request for one input line; throws gptq::Error (usage) when the
   // line cannot make one.
   std::function<HttpRequest(const BatchItem&)> request_for;
-  // Removes secrets (the key) from a message.
-  std::function<std::string(std::string)> scrub = [](std::string s) { return s; };
+  // Redacted from server text before it is cut, and from every message.
+  Secrets secrets;
 };
 
 // Runs batch mode (-L): every input line one request, stdin read as it
@@ -66,7 +67,14 @@ struct BatchContext {
 // flight halves, then grows back by one after as many successes as are
 // allowed in flight at the time (additive increase). An
 // insufficient_quota, or a key the server refuses (401, 403), stops the
-// batch, saying how many lines were done. On a terminal `err_fd` one line
+// batch, saying how many lines were done. A line with a --resume record is
+// checked against the record's input as it arrives: the same, the record's
+// output is written again (an error record's line is sent again); another,
+// the batch stops at once (nothing more is sent, the results before the
+// first line not sent are written) and throws gptq::Error (usage, phase
+// "--resume") naming the record and the line. Records for lines past the
+// end of the input are reported on `err` when it ends; they change no
+// result, so not the status. On a terminal `err_fd` one line
 // shows the progress: lines done (of how many, when stdin is a regular
 // file), failures, rate and time left. Returns the most severe status seen
 // (batch_severity). Throws gptq::Error when stdin cannot be read or stdout

@@ -78,16 +78,10 @@ void for_each_line(std::string_view text, F each)
   }
 }
 
-// Appends `text` as a JSON string. Malformed UTF-8 would make the record
-// invalid JSON for every reader after gptq, so each bad byte becomes U+FFFD;
-// valid text (nearly always) is escaped without a copy.
-void append_utf8_json_string(std::string& out, std::string_view text)
+// `text`, whose first malformed UTF-8 byte is at `bad`, with each malformed
+// byte as U+FFFD.
+std::string replace_invalid_utf8(std::string_view text, std::optional<std::size_t> bad)
 {
-  auto bad = find_invalid_utf8(text);
-  if (!bad) {
-    append_json_string(out, text);
-    return;
-  }
   std::string clean;
   clean.reserve(text.size() + 16);
   while (bad) {
@@ -97,7 +91,20 @@ void append_utf8_json_string(std::string& out, std::string_view text)
     bad = find_invalid_utf8(text);
   }
   clean.append(text);
-  append_json_string(out, clean);
+  return clean;
+}
+
+// Appends `text` as a JSON string. Malformed UTF-8 would make the record
+// invalid JSON for every reader after gptq, so each bad byte becomes U+FFFD;
+// valid text (nearly always) is escaped without a copy.
+void append_utf8_json_string(std::string& out, std::string_view text)
+{
+  const auto bad = find_invalid_utf8(text);
+  if (!bad) {
+    append_json_string(out, text);
+    return;
+  }
+  append_json_string(out, replace_invalid_utf8(text, bad));
 }
 
 // The N of a custom_id "line-N" as batch_request_line writes it (N from 1,
@@ -149,12 +156,12 @@ BatchResult success_result(const json::value* body)
 
 } // namespace
 
-BatchResult completion_result(std::string_view text)
+BatchResult completion_result(std::string_view text, const Secrets& secrets)
 {
   BatchResult result;
   Reply reply;
   try {
-    reply = decode_reply(text);
+    reply = decode_reply(text, secrets);
   } catch (const Error& e) {
     result.status = static_cast<int>(e.status());
     result.message = e.what();
@@ -163,12 +170,12 @@ BatchResult completion_result(std::string_view text)
   result.finish_reason = reply.finish_reason;
   if (!reply.refusal.empty()) {
     result.status = static_cast<int>(ExitStatus::rejected);
-    result.message = "the model refused: " + one_line(reply.refusal, 2000);
+    result.message = "the model refused: " + secrets.excerpt(reply.refusal, 2000);
   } else if (reply.content.empty()) {
     result.status = static_cast<int>(ExitStatus::bad_response);
     result.message =
       "the reply has no text content" +
-      (reply.finish_reason ? " (finish_reason: " + one_line(*reply.finish_reason, 40) + ")" : std::string());
+      (reply.finish_reason ? " (finish_reason: " + secrets.excerpt(*reply.finish_reason, 40) + ")" : std::string());
   } else {
     result.output = std::move(reply.content);
   }
@@ -302,9 +309,9 @@ std::string jsonl_error(std::size_t line, std::string_view input, int status, st
   return out;
 }
 
-std::map<std::size_t, std::string> resumed_outputs(std::string_view text, const std::string& path)
+std::map<std::size_t, ResumedRecord> resumed_records(std::string_view text, const std::string& path)
 {
-  std::map<std::size_t, std::string> done;
+  std::map<std::size_t, ResumedRecord> records;
   // A record that is not JSON is an error unless it is the last one: a run
   // that was interrupted (Ctrl-C ends the line it cut; a kill does not) or
   // a full disk leaves its last record cut short.
@@ -335,16 +342,47 @@ std::map<std::size_t, std::string> resumed_outputs(std::string_view text, const 
     if (!line) {
       throw bad("no positive \"line\" number");
     }
+    // Without its input a record cannot be checked against the line it
+    // would answer, and an answer to another input is worse than none.
+    const auto input = json_string(*record, "input");
+    if (!input) {
+      throw bad("no \"input\" string");
+    }
+    ResumedRecord resumed;
+    resumed.record = number;
+    resumed.input = std::string(*input);
     if (const auto* output = json_member(*record, "output")) {
       if (!output->is_string()) {
         throw bad("\"output\" is not a string");
       }
-      done.insert_or_assign(*line, std::string(output->get_string()));
+      resumed.output = std::string(output->get_string());
     } else if (!json_member(*record, "error")) {
       throw bad("neither \"output\" nor \"error\"");
     }
+    const auto [at, added] = records.try_emplace(*line, std::move(resumed));
+    if (!added) {
+      throw Error(ExitStatus::usage,
+                  "--resume",
+                  "records " + file_phase(path, at->second.record) + " and " + file_phase(path, number) +
+                    " are both for line " + std::to_string(*line) +
+                    "; --resume takes the --jsonl output of one run, which has one record per line");
+    }
   });
-  return done;
+  return records;
+}
+
+bool is_recorded_input(std::string_view recorded, std::string_view text)
+{
+  const auto holds = [&](std::string_view input) {
+    if (recorded == input) {
+      return true;
+    }
+    const auto bad = find_invalid_utf8(input);
+    return bad && recorded == replace_invalid_utf8(input, bad);
+  };
+  // An item's input is the line without its "\r"; the record of a line
+  // that could not make an item holds the line as read, "\r" and all.
+  return holds(without_cr(text)) || holds(text);
 }
 
 // The Batch API's file formats, as OpenAI documents them: the request input
@@ -372,6 +410,7 @@ std::string batch_request_line(std::size_t line, std::string_view body_json)
 std::map<std::size_t, BatchResult> parse_batch_output(std::string_view text, const std::string& path)
 {
   std::map<std::size_t, BatchResult> results;
+  std::map<std::size_t, std::size_t> seen; // input line -> the file's line with its result
   for_each_line(text, [&](std::size_t number, std::string_view record_text) {
     if (trim(record_text).empty()) {
       return;
@@ -428,7 +467,14 @@ std::map<std::size_t, BatchResult> parse_batch_output(std::string_view text, con
     } else {
       throw bad("neither a \"response\" nor an \"error\" object");
     }
-    results.insert_or_assign(*line, std::move(result));
+    const auto [at, added] = seen.try_emplace(*line, number);
+    if (!added) {
+      throw Error(ExitStatus::usage,
+                  file_phase(path, number),
+                  "custom_id \"line-" + std::to_string(*line) + "\" is on line " + std::to_string(at->second) +
+                    " too; a batch gives each request one result, so this file joins two batches' results");
+    }
+    results.emplace(*line, std::move(result));
   });
   return results;
 }

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "secrets.hpp"
+
 #include <cstddef>
 #include <map>
 #include <optional>
@@ -61,15 +63,30 @@ std::string jsonl_result(std::size_t line, std::string_view input, std::string_v
 // Malformed UTF-8 bytes become U+FFFD, as in jsonl_result.
 std::string jsonl_error(std::size_t line, std::string_view input, int status, std::string_view message);
 
-// Returns, from `text`, a previous --jsonl output, the output of every line
-// that has one: line number → output. Records with "error" are left out, so
-// that those lines are sent again; a later record of a line replaces an
-// earlier one; blank lines are skipped. A last record that is not JSON is
-// ignored: the run that wrote it was interrupted in the middle of it (with
-// or without the "\n" that Ctrl-C adds). Throws gptq::Error (usage, phase "PATH:LINE") for any other
-// line that is not a record with a positive "line" and a string "output" or
-// an "error".
-std::map<std::size_t, std::string> resumed_outputs(std::string_view text, const std::string& path);
+// One record of a --resume file, a previous --jsonl output.
+struct ResumedRecord {
+  std::size_t record = 0;            // the record's line number in the file, from 1
+  std::string input;                 // the input line it was made for, as the record holds it
+  std::optional<std::string> output; // the reply; nullopt for an error record, whose line is sent again
+};
+
+// Returns, from `text`, a previous --jsonl output, every record by the input
+// line it is for: line number -> record. Blank lines are skipped. A last
+// record that is not JSON is ignored: the run that wrote it was interrupted
+// in the middle of it (with or without the "\n" that Ctrl-C adds). Throws
+// gptq::Error (usage, phase "PATH:LINE") for any other line that is not a
+// record with a positive "line", a string "input" and a string "output" or
+// an "error"; and (usage, phase "--resume") for a second record of the same
+// line, naming both: one run writes one record per line, so two are the
+// outputs of two runs joined, and neither can be trusted to be the answer.
+std::map<std::size_t, ResumedRecord> resumed_records(std::string_view text, const std::string& path);
+
+// Returns whether `recorded`, the "input" of a --jsonl record, is what a
+// record of the input line `text` (as read, before parsing) holds: the line
+// without its last "\r" (an item's input), or as read (a line that could not
+// make an item), malformed UTF-8 bytes as U+FFFD (as jsonl_result and
+// jsonl_error write it).
+bool is_recorded_input(std::string_view recorded, std::string_view text);
 
 // Returns one line of an OpenAI Batch API input file for input line `line`:
 // {"custom_id":"line-N","method":"POST","url":"/v1/chat/completions","body":BODY}
@@ -88,7 +105,8 @@ struct BatchResult {
 // The result of a 2xx Chat Completions response `body` (a whole completion,
 // not a stream), checked as ReplyHandler checks a whole reply: the content,
 // or a failure for a body that is not a completion, a refusal, or no text.
-BatchResult completion_result(std::string_view body);
+// Its message's excerpts of server text are made without `secrets`.
+BatchResult completion_result(std::string_view body, const Secrets& secrets = {});
 
 // Returns the results in `text`, a Batch API output or error file (or both
 // concatenated), keyed by the N of their custom_id "line-N", whatever the
@@ -99,11 +117,12 @@ BatchResult completion_result(std::string_view body);
 // gives exit_status_for_http(status_code) and "HTTP NNN: <the body's error
 // message>". A non-null "error" object (a request the batch did not run,
 // e.g. code "batch_expired") gives a rejected failure with its message and
-// code. A later line for the same custom_id replaces an earlier one; blank
-// lines are skipped. Throws gptq::Error (usage, phase "PATH:LINE") for a
-// line that is not JSON, not an object, has a custom_id that gptq did not
-// write, has neither a response nor an error, or a response without an HTTP
-// status_code (a whole number from 100 to 999).
+// code. Blank lines are skipped. Throws gptq::Error (usage, phase
+// "PATH:LINE") for a line that is not JSON, not an object, has a custom_id
+// that gptq did not write or that an earlier line has already (the API
+// gives each request one result; two are two batches' files joined, and
+// either could be the answer), has neither a response nor an error, or a
+// response without an HTTP status_code (a whole number from 100 to 999).
 std::map<std::size_t, BatchResult> parse_batch_output(std::string_view text, const std::string& path);
 
 } // namespace gptq

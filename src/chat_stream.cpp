@@ -47,8 +47,11 @@ struct ChatStreamDecoder::Json {
   }
 };
 
-ChatStreamDecoder::ChatStreamDecoder(TextSink on_content, TextSink on_reasoning)
-  : on_content_(std::move(on_content)), on_reasoning_(std::move(on_reasoning)), json_(std::make_unique<Json>())
+ChatStreamDecoder::ChatStreamDecoder(TextSink on_content, TextSink on_reasoning, Secrets secrets)
+  : on_content_(std::move(on_content))
+  , on_reasoning_(std::move(on_reasoning))
+  , secrets_(std::move(secrets))
+  , json_(std::make_unique<Json>())
 {
 }
 
@@ -71,12 +74,13 @@ void ChatStreamDecoder::on_event(const SseEvent& event)
   boost::system::error_code ec;
   const json::value chunk = json_->parse(data, ec);
   if (ec || !chunk.is_object()) {
-    throw Error(ExitStatus::bad_response, "stream", "a chunk is not a JSON object: " + one_line(data, 80));
+    throw Error(ExitStatus::bad_response, "stream", "a chunk is not a JSON object: " + secrets_.excerpt(data, 80));
   }
   if (json_member(chunk, "error") || event.type == "error") {
     throw Error(ExitStatus::bad_response,
                 "api",
-                "error in the stream: " + one_line(describe_json_error(chunk).value_or(std::string(data)), 500));
+                "error in the stream: " +
+                  secrets_.excerpt(describe_json_error(chunk).value_or(std::string(data)), 500));
   }
   if (auto usage = usage_of(chunk)) {
     usage_ = usage;

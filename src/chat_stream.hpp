@@ -1,6 +1,7 @@
 #pragma once
 
 #include "response.hpp"
+#include "secrets.hpp"
 #include "sse.hpp"
 
 #include <functional>
@@ -21,8 +22,9 @@ public:
   using TextSink = std::function<void(std::string_view)>;
 
   // `on_content` receives each piece of reply text, `on_reasoning` each
-  // piece of reasoning text, as soon as its event is decoded.
-  ChatStreamDecoder(TextSink on_content, TextSink on_reasoning);
+  // piece of reasoning text, as soon as its event is decoded. Excerpts of
+  // server text in its errors are made without `secrets`.
+  ChatStreamDecoder(TextSink on_content, TextSink on_reasoning, Secrets secrets = {});
   ~ChatStreamDecoder();
   ChatStreamDecoder(const ChatStreamDecoder&) = delete;
   ChatStreamDecoder& operator=(const ChatStreamDecoder&) = delete;
@@ -54,6 +56,7 @@ private:
 
   TextSink on_content_;
   TextSink on_reasoning_;
+  Secrets secrets_;
   bool done_ = false;
   std::optional<std::string> finish_reason_;
   std::optional<Usage> usage_;

@@ -33,7 +33,11 @@
 #include <climits>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <utility>
+#include <vector>
+
+#include <poll.h>
 
 namespace gptq {
 
@@ -53,6 +57,10 @@ constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
 // the reply is already in hand, so this only bounds how long exiting can
 // take (the alert waits only for room in the socket's send buffer).
 constexpr std::chrono::milliseconds shutdown_limit{1000};
+
+// RFC 8305's Connection Attempt Delay: how long a connection attempt runs
+// alone before the next address is tried beside it (curl waits 200 ms).
+constexpr std::chrono::milliseconds attempt_delay{250};
 
 std::string seconds_text(std::chrono::milliseconds ms)
 {
@@ -99,7 +107,8 @@ private:
   Clock::time_point total_;
 };
 
-std::string describe_verify_failure(long code, const std::string& host)
+// `trust_problem` is why part of the system store could not be read, or "".
+std::string describe_verify_failure(long code, const std::string& host, const std::string& trust_problem)
 {
   switch (code) {
   case X509_V_ERR_CERT_HAS_EXPIRED:
@@ -116,11 +125,69 @@ std::string describe_verify_failure(long code, const std::string& host)
   case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
   case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
     return "the certificate of " + host + " is not trusted (untrusted issuer: " +
-           X509_verify_cert_error_string(code) + "); if a private CA issued it, pass that CA with --cacert FILE";
+           X509_verify_cert_error_string(code) + ")" + (trust_problem.empty() ? "" : ", and " + trust_problem) +
+           "; if a private CA issued it, pass that CA with --cacert FILE";
   default:
     return "the certificate of " + host + " failed verification: " + X509_verify_cert_error_string(code);
   }
 }
+
+// Returns the addresses of `endpoints` in the order to try them (RFC 8305
+// section 4): the families take turns, starting with the family of the
+// resolver's first answer, each in the resolver's order (RFC 6724's, which
+// puts IPv6 first where it is usable). An address listed twice is tried once.
+std::vector<tcp::endpoint> attempt_order(const tcp::resolver::results_type& endpoints)
+{
+  std::vector<tcp::endpoint> first;
+  std::vector<tcp::endpoint> other;
+  for (const auto& entry : endpoints) {
+    const tcp::endpoint& endpoint = entry.endpoint();
+    auto& family = first.empty() || endpoint.protocol() == first.front().protocol() ? first : other;
+    if (std::find(family.begin(), family.end(), endpoint) == family.end()) {
+      family.push_back(endpoint);
+    }
+  }
+  std::vector<tcp::endpoint> order;
+  for (std::size_t i = 0; i < std::max(first.size(), other.size()); ++i) {
+    for (const auto* family : {&first, &other}) {
+      if (i < family->size()) {
+        order.push_back((*family)[i]);
+      }
+    }
+  }
+  return order;
+}
+
+// The connection attempts of one connect, one socket per address (a socket
+// whose connect failed is no use for another address: Linux then reports
+// the next one's failure, or even its success, as "connection aborted").
+// Shared with the attempts' completion handlers, since those of the losers
+// run after the race is over.
+struct ConnectRace {
+  struct Attempt {
+    Attempt(const tcp::endpoint& to, const net::any_io_executor& executor) : endpoint(to), socket(executor) {}
+    tcp::endpoint endpoint;
+    tcp::socket socket;
+    bool done = false;  // the connect has completed, with `ec`
+    bool noted = false; // its failure has been taken into account
+    error_code ec;
+  };
+
+  explicit ConnectRace(const net::any_io_executor& executor) : wake(executor) {}
+  ~ConnectRace() { close(); }
+
+  // Gives up every attempt still open.
+  void close()
+  {
+    for (auto& attempt : attempts) {
+      error_code ignored;
+      attempt.socket.close(ignored);
+    }
+  }
+
+  std::vector<Attempt> attempts; // reserved for every address: never moves
+  net::steady_timer wake;        // slept on between events; each completion cancels it
+};
 
 // Returns a TLS client context: TLS 1.2 or newer, peer verification on.
 // What it trusts is set by a TlsTrust.
@@ -226,6 +293,29 @@ struct Link {
     plain.reset();
     buffer.clear();
   }
+
+  // True when nothing has arrived since the last response: no bytes read
+  // ahead, none waiting in OpenSSL, none (and no close) on the socket. A
+  // connection with bytes after a complete response must not carry another
+  // request: they would be taken for its answer (curl: "excess found").
+  // Whatever Asio's TLS layer read past OpenSSL's input buffer is out of
+  // sight, but it only holds bytes that did not fit there.
+  bool quiet()
+  {
+    if (buffer.size() > 0) {
+      return false;
+    }
+    if (tls) {
+      SSL* ssl = tls->native_handle();
+      if (SSL_pending(ssl) > 0 || BIO_ctrl_pending(SSL_get_rbio(ssl)) > 0) {
+        return false;
+      }
+    }
+    pollfd ready{};
+    ready.fd = tls ? beast::get_lowest_layer(*tls).socket().native_handle() : plain->socket().native_handle();
+    ready.events = POLLIN;
+    return ::poll(&ready, 1, 0) == 0;
+  }
 };
 
 // How a response ended.
@@ -247,31 +337,48 @@ public:
 
   // Sends the request on `link`'s connection, opening one when it has
   // none. With `keep`, a connection the server keeps open stays in `link`
-  // for the next request; otherwise it is closed here.
+  // for the next request; otherwise it is closed here, as it is when the
+  // exchange fails: what is left of a response in it is unknown.
   net::awaitable<void> run(Link& link, bool keep)
+  {
+    try {
+      co_await run_on(link, keep);
+    } catch (...) {
+      link.close();
+      throw;
+    }
+  }
+
+private:
+  net::awaitable<void> run_on(Link& link, bool keep)
   {
     const auto executor = co_await net::this_coro::executor;
     if (request_.url.is_https()) {
       if (!link.tls) {
-        // The context goes first: a bad --cacert is reported before any
-        // network traffic. The first connection made with these options
-        // makes it; the others share it. The trust store logs through the
-        // options, which outlive this exchange (the link may reconnect in a
-        // later one).
+        // The first connection made with these options makes the context;
+        // the others share it. It costs about 2.5 ms of CPU, so it is made
+        // while the connection is on its way, which takes a round trip: a
+        // bad --cacert is reported after the first SYN, before any byte of
+        // the request. The trust store logs through the options, which
+        // outlive this exchange (the link may reconnect in a later one).
         auto& shared = options_.tls->context;
-        if (!shared) {
-          shared = std::make_shared<TlsContext>(options_.cacert, options_.log);
-        }
-        link.tls_context = shared;
+        const auto make_context = [this, &shared] {
+          if (!shared) {
+            shared = std::make_shared<TlsContext>(options_.cacert, options_.log);
+          }
+        };
+        meanwhile_ = make_context;
         beast::tcp_stream tcp(executor);
         co_await open(tcp);
+        make_context(); // a no-op once connect() has run it
+        link.tls_context = shared;
         link.tls.emplace(std::move(tcp), link.tls_context->context);
-        co_await handshake(*link.tls);
+        co_await handshake(*link.tls, link.tls_context->trust);
       }
       auto& stream = *link.tls;
-      co_await write_request(stream);
-      const Ending ending = co_await read_response(stream, link.buffer);
-      if (!keep || !ending.reusable) {
+      const error_code write_failure = co_await write_request(stream);
+      const Ending ending = co_await read_response(stream, link.buffer, write_failure);
+      if (!keep || !reusable(ending, link)) {
         // A server that already closed the connection cannot be told.
         if (!ending.peer_closed) {
           // close_notify is sent, as curl does, but the server's is not
@@ -293,8 +400,9 @@ public:
         co_await open(*link.plain);
       }
       auto& stream = *link.plain;
-      const Ending ending = co_await (write_then_read(stream, link.buffer));
-      if (!keep || !ending.reusable) {
+      const error_code write_failure = co_await write_request(stream);
+      const Ending ending = co_await read_response(stream, link.buffer, write_failure);
+      if (!keep || !reusable(ending, link)) {
         error_code ignored;
         stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
         link.close();
@@ -303,7 +411,18 @@ public:
     log("done in " + elapsed());
   }
 
-private:
+  bool reusable(const Ending& ending, Link& link) const
+  {
+    if (!ending.reusable) {
+      return false;
+    }
+    if (!link.quiet()) {
+      log("more bytes, or a close, after the end of the response; the connection is not used again");
+      return false;
+    }
+    return true;
+  }
+
   // Opens the byte stream to the server: a direct connection, or one
   // through the proxy (a CONNECT tunnel or SOCKS5 for https targets; an
   // http proxy forwards plain http requests itself).
@@ -358,32 +477,115 @@ private:
     co_return results;
   }
 
-  // Tries each address in turn (IPv6 and IPv4, in the resolver's order),
-  // each with the full connect time limit.
+  // Connects `stream` to the first address of `endpoints` that answers,
+  // racing them as RFC 8305 ("Happy Eyeballs") and curl do: in
+  // attempt_order, each on a socket of its own, the next started when the
+  // one before has failed or has been pending for attempt_delay; the first
+  // to connect wins and the others are closed. All of it within one
+  // connect limit. Once the first attempt is on its way, runs and clears
+  // `meanwhile_` (what may throw from it, is thrown from here). When every
+  // address fails, throws the failure that tells the most: a refusal (the
+  // host is there, the server is not), then any other error, then silence.
   net::awaitable<void> connect(beast::tcp_stream& stream,
                                const tcp::resolver::results_type& endpoints,
                                const std::string& name)
   {
-    std::string failure = "no address";
-    bool timed_out = false;
-    for (const auto& entry : endpoints) {
-      stream.expires_at(deadlines_.connect());
-      auto [ec] = co_await stream.async_connect(entry.endpoint(), use_tuple);
-      if (!ec) {
-        error_code ignored;
-        stream.socket().set_option(tcp::no_delay(true), ignored);
-        log("connected to " + name + " at " + endpoint_text(entry.endpoint()) + " after " + elapsed());
-        co_return;
-      }
-      log("cannot connect to " + endpoint_text(entry.endpoint()) + ": " + ec.message());
-      timed_out = ec == beast::error::timeout;
-      if (timed_out && deadlines_.total_passed()) {
-        deadlines_.timed_out("");
-      }
-      failure = timed_out ? "no answer within " + seconds_text(options_.connect_timeout) + " (--connect-timeout)"
-                          : ec.message();
+    const std::vector<tcp::endpoint> order = attempt_order(endpoints);
+    if (order.empty()) {
+      throw Error(ExitStatus::network, "connect", "cannot connect to " + name + ": no address");
     }
-    throw Error(ExitStatus::network, timed_out ? "timeout" : "connect", "cannot connect to " + name + ": " + failure);
+    const auto deadline = deadlines_.connect();
+    const auto race = std::make_shared<ConnectRace>(co_await net::this_coro::executor);
+    race->attempts.reserve(order.size());
+    // However this ends, no attempt outlives it: a silent one would hold
+    // the io_context for minutes.
+    const std::unique_ptr<ConnectRace, void (*)(ConnectRace*)> closer(race.get(), [](ConnectRace* r) { r->close(); });
+    std::size_t pending = 0;
+    auto next_start = Clock::now(); // when the next address is tried
+    for (;;) {
+      for (auto& attempt : race->attempts) {
+        if (attempt.done && !attempt.ec) {
+          win(stream, *race, attempt, name);
+          co_return;
+        }
+        if (attempt.done && !attempt.noted) {
+          attempt.noted = true;
+          --pending;
+          log("cannot connect to " + endpoint_text(attempt.endpoint) + ": " + attempt.ec.message());
+          next_start = Clock::now();
+        }
+      }
+      const auto now = Clock::now();
+      const bool all_started = race->attempts.size() == order.size();
+      if (!all_started && now >= next_start && now < deadline) {
+        start(race, order[race->attempts.size()], order.size() > 1);
+        ++pending;
+        next_start = now + attempt_delay;
+        if (meanwhile_) {
+          std::exchange(meanwhile_, {})();
+        }
+        continue;
+      }
+      if (pending == 0 || now >= deadline) {
+        break;
+      }
+      race->wake.expires_at(all_started ? deadline : std::min(next_start, deadline));
+      co_await race->wake.async_wait(use_tuple);
+    }
+
+    const ConnectRace::Attempt* telling = nullptr;
+    const auto rank = [](const ConnectRace::Attempt& attempt) {
+      return !attempt.done ? 2 : attempt.ec == net::error::connection_refused ? 0 : 1;
+    };
+    for (const auto& attempt : race->attempts) {
+      if (!attempt.done) {
+        log("cannot connect to " + endpoint_text(attempt.endpoint) + ": no answer");
+      }
+      if (!telling || rank(attempt) < rank(*telling)) {
+        telling = &attempt;
+      }
+    }
+    if (telling && telling->done) {
+      throw Error(ExitStatus::network, "connect", "cannot connect to " + name + ": " + telling->ec.message());
+    }
+    deadlines_.timed_out("cannot connect to " + name + ": no answer within " + seconds_text(options_.connect_timeout) +
+                         " (--connect-timeout)");
+  }
+
+  // Starts the connection attempt to `endpoint`; a socket that cannot be
+  // opened (no IPv6 here) is an attempt that failed at once.
+  void start(const std::shared_ptr<ConnectRace>& race, const tcp::endpoint& endpoint, bool say)
+  {
+    auto& attempt = race->attempts.emplace_back(endpoint, race->wake.get_executor());
+    if (say) {
+      log("trying " + endpoint_text(endpoint) + " after " + elapsed());
+    }
+    attempt.socket.open(endpoint.protocol(), attempt.ec);
+    if (attempt.ec) {
+      attempt.done = true;
+      return;
+    }
+    attempt.socket.async_connect(endpoint, [race, index = race->attempts.size() - 1](error_code ec) {
+      auto& done = race->attempts[index];
+      done.done = true;
+      done.ec = ec;
+      race->wake.cancel();
+    });
+  }
+
+  // Makes `winner`'s socket `stream`'s; the other attempts are given up.
+  void win(beast::tcp_stream& stream, const ConnectRace& race, ConnectRace::Attempt& winner, const std::string& name)
+  {
+    stream.socket() = std::move(winner.socket);
+    for (const auto& attempt : race.attempts) {
+      if (!attempt.done) {
+        log("gave up on " + endpoint_text(attempt.endpoint) + ": " + endpoint_text(winner.endpoint) +
+            " answered first");
+      }
+    }
+    error_code ignored;
+    stream.socket().set_option(tcp::no_delay(true), ignored);
+    log("connected to " + name + " at " + endpoint_text(winner.endpoint) + " after " + elapsed());
   }
 
   // Asks an http proxy for a tunnel to the server (RFC 9110, CONNECT).
@@ -420,7 +622,7 @@ private:
       throw Error(ExitStatus::network,
                   "proxy",
                   proxy_->display() + " refused the tunnel to " + where_ + ": " + std::to_string(status) + " " +
-                    one_line(std::string(answer.reason()), 60) + hint);
+                    options_.secrets.excerpt(answer.reason(), 60) + hint);
     }
     log("tunnel to " + where_ + " open after " + elapsed());
   }
@@ -548,7 +750,7 @@ private:
     return (endpoint.address().is_v6() ? "[" + address + "]" : address) + ":" + std::to_string(endpoint.port());
   }
 
-  net::awaitable<void> handshake(beast::ssl_stream<beast::tcp_stream>& stream)
+  net::awaitable<void> handshake(beast::ssl_stream<beast::tcp_stream>& stream, const TlsTrust& trust)
   {
     SSL* ssl = stream.native_handle();
     const std::string& host = request_.url.host;
@@ -570,7 +772,7 @@ private:
                            " (--connect-timeout)");
     }
     if (const long verify = SSL_get_verify_result(ssl); verify != X509_V_OK) {
-      throw Error(ExitStatus::network, "certificate", describe_verify_failure(verify, host));
+      throw Error(ExitStatus::network, "certificate", describe_verify_failure(verify, host, trust.bundle_problem()));
     }
     // A plain-HTTP server answers a ClientHello with an HTTP error (which
     // OpenSSL reads as a wrong version number) or just closes.
@@ -584,16 +786,13 @@ private:
                   (plain_http_likely ? "the server does not speak TLS (is it an http:// server?)" : ec.message()));
   }
 
-  net::awaitable<Ending> write_then_read(beast::tcp_stream& stream, beast::flat_buffer& buffer)
-  {
-    co_await write_request(stream);
-    co_return co_await read_response(stream, buffer);
-  }
-
   // Writes piece by piece so that the idle limit measures silence, not the
-  // time a large prompt takes to upload.
+  // time a large prompt takes to upload. Returns how writing failed: a
+  // server may answer before the body is all sent (413 to a large upload)
+  // and close, and that answer is still to be read. Throws gptq::Error when
+  // the idle limit passes.
   template<class Stream>
-  net::awaitable<void> write_request(Stream& stream)
+  net::awaitable<error_code> write_request(Stream& stream)
   {
     // An http proxy forwarding plain http wants the absolute URL.
     const bool via_http_proxy = proxy_ && proxy_->kind == Proxy::Kind::http && !request_.url.is_https();
@@ -617,13 +816,20 @@ private:
                              seconds_text(options_.idle_timeout) + " (--idle-timeout)");
       }
       if (ec) {
-        throw Error(ExitStatus::network, "network", "sending the request to " + where_ + " failed: " + ec.message());
+        log("sending the request failed (" + ec.message() + "); reading what the server answered");
+        co_return ec;
       }
     }
+    co_return error_code{};
   }
 
-  // Returns true when the response ended with the connection closing
-  // without TLS close_notify, so that no shutdown need be tried.
+  // Reads the response and hands it to the handler as it arrives. Returns
+  // how it ended. Interim (1xx) responses before the final one are skipped
+  // (RFC 9110, 15.2). Reading stops early, leaving the connection unusable,
+  // when the handler wants no more of the body (a stream that said
+  // [DONE]). `write_failure` is how sending the request failed, if it did:
+  // the answer the server gave before it stopped reading is delivered, and
+  // only when none came is the failure to send reported.
   //
   // The parser is driven here rather than by http::async_read_some, which
   // parses at most one HTTP chunk per call and completes through the event
@@ -633,18 +839,29 @@ private:
   // the body in it goes to the handler as one piece before the next read:
   // nothing decoded waits for more bytes to arrive.
   template<class Stream>
-  net::awaitable<Ending> read_response(Stream& stream, beast::flat_buffer& buffer)
+  net::awaitable<Ending> read_response(Stream& stream, beast::flat_buffer& buffer, error_code write_failure)
   {
     // `buffer` holds what was read and not yet parsed: a head or chunk
     // header split across reads waits there for the rest, and it lives with
     // the connection.
-    http::response_parser<http::buffer_body> parser;
-    parser.header_limit(64 * 1024);
-    // The body is handed on piece by piece and never held here; the handler
-    // decides how much it keeps.
-    parser.body_limit(boost::none);
-    // Each put() parses all it is given, not just the next chunk.
-    parser.eager(true);
+    //
+    // Beast's parser takes a 1xx head for a whole message, so each head
+    // gets a parser of its own. The heads together get the head limit.
+    constexpr std::size_t head_limit = 64 * 1024;
+    std::optional<http::response_parser<http::buffer_body>> parser;
+    std::size_t interim_bytes = 0; // the heads of 1xx responses so far
+    std::size_t head_bytes = 0;    // what the current parser has taken
+    auto fresh_parser = [&] {
+      parser.emplace();
+      parser->header_limit(static_cast<std::uint32_t>(head_limit - std::min(interim_bytes, head_limit - 1)));
+      // The body is handed on piece by piece and never held here; the
+      // handler decides how much it keeps.
+      parser->body_limit(boost::none);
+      // Each put() parses all it is given, not just the next chunk.
+      parser->eager(true);
+      head_bytes = 0;
+    };
+    fresh_parser();
     // One read gives at most read_size bytes (over TLS: the records whole
     // in hand, see read_whole_records); its body, with the chunk framing
     // gone, is no larger.
@@ -653,18 +870,30 @@ private:
     bool head_delivered = false;
     std::uint64_t received = 0;
     error_code read_ec; // how the last read ended, once what it read is parsed
+    // The server answered and would have the rest come on this connection:
+    // after the request was not all sent it is not used again.
+    const auto ended = [&](bool peer_closed) { return Ending{peer_closed, !write_failure && parser->keep_alive()}; };
+    // The reply is whole and the rest of the body is not wanted.
+    const Ending stopped{false, false};
 
     for (;;) {
       error_code ec;
       std::size_t got = 0; // body bytes in `piece`
-      while (buffer.size() > 0 && !parser.is_done()) {
-        parser.get().body().data = piece.data() + got;
-        parser.get().body().size = piece.size() - got;
-        const std::size_t used = parser.put(buffer.data(), ec);
+      while (buffer.size() > 0 && !parser->is_done()) {
+        parser->get().body().data = piece.data() + got;
+        parser->get().body().size = piece.size() - got;
+        const std::size_t used = parser->put(buffer.data(), ec);
         buffer.consume(used);
-        got = piece.size() - parser.get().body().size;
-        if (!head_delivered && parser.is_header_done()) {
-          deliver_head(parser.get());
+        head_bytes += used;
+        got = piece.size() - parser->get().body().size;
+        if (!head_delivered && parser->is_header_done()) {
+          if (parser->get().result_int() / 100 == 1) {
+            skip_interim(parser->get());
+            interim_bytes += head_bytes;
+            fresh_parser();
+            continue;
+          }
+          deliver_head(parser->get());
           head_delivered = true;
         }
         if (got == piece.size()) {
@@ -672,6 +901,9 @@ private:
           received += got;
           handler_.on_body({piece.data(), got});
           got = 0;
+          if (!handler_.wants_more()) {
+            co_return stopped;
+          }
           if (ec == http::error::need_buffer) {
             ec = {};
             continue;
@@ -689,17 +921,21 @@ private:
         received += got;
         handler_.on_body({piece.data(), got});
       }
-      if (!ec && parser.is_done()) {
-        co_return Ending{false, parser.keep_alive()};
+      if (!ec && parser->is_done()) {
+        co_return ended(false);
+      }
+      if (head_delivered && !handler_.wants_more()) {
+        log("the reply is complete; the rest of the body is not read");
+        co_return stopped;
       }
       if (!ec && read_ec) {
         ec = std::exchange(read_ec, {});
         if (ec == net::error::eof) {
           // As http::async_read_some does: the end of a body that lasts
           // until the connection closes, else a cut.
-          if (parser.got_some()) {
+          if (parser->got_some()) {
             ec = {};
-            parser.put_eof(ec);
+            parser->put_eof(ec);
             if (!ec) {
               continue;
             }
@@ -718,6 +954,13 @@ private:
         }
         continue;
       }
+      // Some bytes of a response came: the server took the request.
+      const bool answered = head_delivered || interim_bytes > 0 || parser->got_some();
+      if (write_failure && !answered) {
+        throw Error(ExitStatus::network,
+                    "network",
+                    "sending the request to " + where_ + " failed: " + write_failure.message());
+      }
       if (ec == beast::error::timeout) {
         deadlines_.timed_out(head_delivered ? "the server stopped sending in the middle of the response for " +
                                                 seconds_text(options_.idle_timeout) + " (--idle-timeout)"
@@ -726,29 +969,78 @@ private:
       }
       const bool closed = ec == net::error::eof || ec == http::error::end_of_stream ||
                           ec == ssl::error::stream_truncated || ec == net::error::connection_reset;
-      if (!head_delivered) {
+      if (!answered) {
         if (closed) {
           throw Error(ExitStatus::network, "network", where_ + " closed the connection without a response");
         }
         throw Error(ExitStatus::network, "network", "no valid HTTP response from " + where_ + ": " + ec.message());
       }
+      if (!head_delivered) {
+        // The server answered (and may have billed the request) but not
+        // with a head gptq can read: sending it again would not mend that.
+        throw Error(ExitStatus::bad_response, "response", bad_head(ec, closed, buffer, interim_bytes > 0));
+      }
       // A body that ends when the connection closes: over TLS the close
       // comes without close_notify from many servers, so treat it as the
       // end, as curl does. Truncation inside such a body is left to the
       // JSON parser to notice.
-      if (ec == ssl::error::stream_truncated && !parser.chunked() && !parser.content_length()) {
+      if (ec == ssl::error::stream_truncated && !parser->chunked() && !parser->content_length()) {
         error_code eof_ec;
-        parser.put_eof(eof_ec);
+        parser->put_eof(eof_ec);
         if (!eof_ec) {
           co_return Ending{true, false};
         }
       }
       std::string detail = closed ? "the connection closed" : ec.message();
-      if (const auto length = parser.content_length()) {
+      if (const auto length = parser->content_length()) {
         detail += " after " + std::to_string(received) + " of " + std::to_string(*length) + " bytes";
       }
       throw Error(ExitStatus::bad_response, "response", "the response from " + where_ + " is incomplete: " + detail);
     }
+  }
+
+  // Logs an interim response. Throws gptq::Error for 101 Switching
+  // Protocols: gptq asks for no upgrade, and what follows is not HTTP.
+  void skip_interim(const http::response<http::buffer_body>& head)
+  {
+    const std::string status = std::to_string(head.result_int()) + " " + one_line(std::string(head.reason()), 60);
+    if (head.result_int() == 101) {
+      throw Error(ExitStatus::bad_response,
+                  "response",
+                  where_ + " switched to another protocol (HTTP " + status + "), which gptq did not ask for");
+    }
+    log("HTTP " + status + " (interim response, skipped)");
+  }
+
+  // Returns what is wrong with a response head that could not be read:
+  // `ec` is the parser's error or how the connection ended (`closed`);
+  // `rest` holds the unparsed bytes, which start with the status line
+  // when that is what was wrong.
+  std::string bad_head(const error_code& ec, bool closed, const beast::flat_buffer& rest, bool after_interim) const
+  {
+    const std::string from = "the response from " + where_;
+    if (ec == http::error::header_limit) {
+      return from + " has a head larger than 64 KiB" + (after_interim ? " (with its interim responses)" : "");
+    }
+    if (ec == http::error::bad_content_length) {
+      return from + " has an invalid Content-Length (not a number, or beside Transfer-Encoding)";
+    }
+    if (ec == http::error::multiple_content_length) {
+      return from + " has two different Content-Length values";
+    }
+    if (ec == http::error::bad_transfer_encoding) {
+      return from + " has an invalid Transfer-Encoding (repeated, or beside Content-Length)";
+    }
+    if (ec == http::error::bad_version || ec == http::error::bad_status || ec == http::error::bad_reason) {
+      const std::string_view bytes(static_cast<const char*>(rest.data().data()), rest.size());
+      const std::string_view line = bytes.substr(0, bytes.find_first_of("\r\n"));
+      return from + " is not HTTP/1.x: its status line is \"" + one_line(line, 60) + "\"";
+    }
+    if (closed || ec == http::error::partial_message) {
+      return from + " ended in its head: the connection closed" +
+             (after_interim ? " after an interim response" : "");
+    }
+    return from + " has a malformed head (" + ec.message() + ")";
   }
 
   // Hands the response head to the handler. Throws gptq::Error when it is
@@ -759,11 +1051,11 @@ private:
       throw Error(ExitStatus::network,
                   "proxy",
                   proxy_->display() + " refused to forward the request to " + where_ + ": 407 " +
-                    one_line(std::string(head.reason()), 60) +
+                    options_.secrets.excerpt(head.reason(), 60) +
                     (proxy_->username.empty() ? " (it wants a login: user:password@ in the proxy URL)"
                                               : " (wrong username or password?)"));
     }
-    log("HTTP " + std::to_string(head.result_int()) + " " + one_line(std::string(head.reason()), 60) +
+    log("HTTP " + std::to_string(head.result_int()) + " " + options_.secrets.excerpt(head.reason(), 60) +
         ", first byte after " + elapsed());
     handler_.on_head(head_of(head));
   }
@@ -786,6 +1078,8 @@ private:
   const Proxy* proxy_; // null: a direct connection
   Clock::time_point started_;
   std::string where_;
+  // Work to do while the first connection attempt is on its way.
+  std::function<void()> meanwhile_;
 };
 
 class NetworkTransport : public Transport {
@@ -819,6 +1113,7 @@ public:
     handler_.on_head(head);
   }
   void on_body(std::string_view piece) override { handler_.on_body(piece); }
+  bool wants_more() const override { return handler_.wants_more(); }
   bool answered = false;
 
 private:
@@ -831,6 +1126,14 @@ public:
 
   net::awaitable<void> send(const HttpRequest& request, ResponseHandler& handler) override
   {
+    if (link_.is_open() && !link_.quiet()) {
+      // Bytes came while the connection was idle: a stray response, or the
+      // server closing it. Either way it cannot carry this request.
+      if (options_.log) {
+        options_.log("the idle connection is readable (data or a close); opening a new one");
+      }
+      link_.close();
+    }
     if (link_.is_open()) {
       // A server may close a kept-alive connection just as the next request
       // goes out; with no byte of response, it was not processed, and it is

@@ -34,7 +34,8 @@ ReplyHandler::ReplyHandler(ReplyWriter& out,
                            ReplySettings settings)
   : out_(out), err_(err), before_output_(std::move(before_output)), settings_(std::move(settings)),
     decoder_([this](std::string_view text) { write_content(text); },
-             [this](std::string_view text) { write_reasoning(text); })
+             [this](std::string_view text) { write_reasoning(text); },
+             settings_.secrets)
 {
 }
 
@@ -44,6 +45,9 @@ void ReplyHandler::on_head(const HttpResponse& head)
   if (head.status < 200 || head.status >= 300) {
     mode_ = Mode::error_body;
     return;
+  }
+  if (auto compressed = unsupported_encoding(head)) {
+    throw Error(ExitStatus::bad_response, "response", *compressed);
   }
   // A server that ignored "stream": true answers with a JSON completion,
   // and anything but an event stream is judged as one, so that a text or
@@ -91,6 +95,11 @@ void ReplyHandler::on_body(std::string_view piece)
   case Mode::undecided:
     break;
   }
+}
+
+bool ReplyHandler::wants_more() const
+{
+  return !(mode_ == Mode::stream && decoder_.done());
 }
 
 // Everything one body piece holds for stdout goes out in one write, before
@@ -157,28 +166,16 @@ void ReplyHandler::write_reasoning(std::string_view text)
   reasoning_line_open_ = !text.empty() && text.back() != '\n';
 }
 
-std::string ReplyHandler::scrubbed(std::string text) const
-{
-  return settings_.secret ? redact(std::move(text), *settings_.secret) : text;
-}
-
 void ReplyHandler::finish()
 {
   switch (mode_) {
   case Mode::error_body:
-    // Scrub the key before any of the body is cut to an excerpt: a cut
-    // could leave a part of it that the final redaction no longer finds.
-    response_.body = scrubbed(std::move(response_.body));
-    throw Error(exit_status_for_http(response_.status), "api", describe_error_response(response_));
+    throw Error(exit_status_for_http(response_.status),
+                "api",
+                describe_error_response(response_, settings_.secrets, settings_.request_url));
   case Mode::undecided: // an empty or all-blank body
   case Mode::json: {
-    Reply reply;
-    try {
-      reply = decode_reply(response_.body);
-    } catch (const Error&) {
-      decode_reply(scrubbed(response_.body)); // throws the same error, scrubbed
-      throw;
-    }
+    const Reply reply = decode_reply(response_.body, settings_.secrets);
     write_reasoning(reply.reasoning);
     if (settings_.raw) {
       before_output_();
@@ -210,7 +207,7 @@ void ReplyHandler::end_reply(const std::string& refusal,
     reasoning_line_open_ = false;
   }
   if (!refusal.empty()) {
-    throw Error(ExitStatus::rejected, "refusal", one_line(refusal, 2000));
+    throw Error(ExitStatus::rejected, "refusal", settings_.secrets.excerpt(refusal, 2000));
   }
   if (settings_.code_only) {
     code_filter_.finish([this](std::string_view code) { out_.write(code); });
@@ -224,10 +221,11 @@ void ReplyHandler::end_reply(const std::string& refusal,
                   "response",
                   "the token limit was reached before any reply text (finish_reason: length); raise --max-tokens");
     }
-    throw Error(ExitStatus::bad_response,
-                "response",
-                "the reply has no text content" +
-                  (finish_reason ? " (finish_reason: " + one_line(*finish_reason, 40) + ")" : std::string()));
+    throw Error(
+      ExitStatus::bad_response,
+      "response",
+      "the reply has no text content" +
+        (finish_reason ? " (finish_reason: " + settings_.secrets.excerpt(*finish_reason, 40) + ")" : std::string()));
   }
   out_.finish();
   if (!output_started_) {

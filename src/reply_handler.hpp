@@ -4,6 +4,7 @@
 #include "code_filter.hpp"
 #include "output.hpp"
 #include "response.hpp"
+#include "secrets.hpp"
 #include "sse.hpp"
 #include "transport.hpp"
 
@@ -19,7 +20,8 @@ struct ReplySettings {
   bool show_usage = false;           // --usage: one line of token counts on stderr
   bool code_only = false;            // --code: only fenced code blocks reach stdout
   bool raw = false;                  // --raw: the server's JSON reaches stdout, not the text
-  std::optional<std::string> secret; // scrubbed from server text before it is shown
+  Secrets secrets;                   // redacted from server text before it is cut to an excerpt
+  std::string request_url;           // the URL requested, for what a redirect says
 };
 
 // Turns a Chat Completions response into output as it arrives: an event
@@ -34,8 +36,11 @@ class ReplyHandler : public ResponseHandler {
 public:
   ReplyHandler(ReplyWriter& out, std::ostream& err, std::function<void()> before_output, ReplySettings settings);
 
+  // Throws gptq::Error (bad_response) when a 2xx body is compressed.
   void on_head(const HttpResponse& head) override;
   void on_body(std::string_view piece) override;
+  // False once a stream sent [DONE]: nothing after it is read.
+  bool wants_more() const override;
 
   // Ends the reply once the transport has delivered the whole response:
   // writes the final newline, then warnings and usage. Throws gptq::Error:
@@ -59,7 +64,6 @@ private:
   void end_reply(const std::string& refusal,
                  const std::optional<std::string>& finish_reason,
                  const std::optional<Usage>& usage);
-  std::string scrubbed(std::string text) const;
 
   ReplyWriter& out_;
   std::ostream& err_;

@@ -4,11 +4,13 @@
 #include "json_access.hpp"
 #include "json_text.hpp"
 #include "text.hpp"
+#include "url.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/stream_parser.hpp>
 #include <boost/json/value.hpp>
 
+#include <algorithm>
 #include <cctype>
 
 namespace gptq {
@@ -133,6 +135,27 @@ std::string content_text(const json::value& content)
   return out;
 }
 
+bool iequals(std::string_view a, std::string_view b)
+{
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+// True when `location` is an https:// URL on the host of `request_url`, an
+// http:// URL: the server moved to TLS.
+bool is_https_form(std::string_view location, std::string_view request_url)
+{
+  if (request_url.substr(0, 7) != "http://" || !iequals(location.substr(0, 8), "https://")) {
+    return false;
+  }
+  try {
+    return iequals(parse_url(location).host, parse_url(request_url).host);
+  } catch (const Error&) {
+    return false;
+  }
+}
+
 } // namespace
 
 ExitStatus exit_status_for_http(int status)
@@ -152,7 +175,7 @@ ExitStatus exit_status_for_http(int status)
   return ExitStatus::bad_response;
 }
 
-Reply decode_reply(std::string_view body)
+Reply decode_reply(std::string_view body, const Secrets& secrets)
 {
   std::size_t where = 0;
   const auto parsed = parse_json(body, where);
@@ -162,14 +185,14 @@ Reply decode_reply(std::string_view body)
     }
     throw Error(ExitStatus::bad_response,
                 "response",
-                "the reply is not valid JSON (at byte " + std::to_string(where) + " of " +
-                  std::to_string(body.size()) + "): " + one_line(body, 80));
+                "the reply is not valid JSON (at byte " + std::to_string(where) + " of " + std::to_string(body.size()) +
+                  "): " + secrets.excerpt(body, 80));
   }
   const json::value& v = *parsed;
   const auto* choices = json_member(v, "choices");
   if (!choices || !choices->is_array() || choices->get_array().empty()) {
     if (auto message = describe_json_error(v); message && json_member(v, "error")) {
-      throw Error(ExitStatus::bad_response, "api", one_line(*message, 500));
+      throw Error(ExitStatus::bad_response, "api", secrets.excerpt(*message, 500));
     }
     throw Error(ExitStatus::bad_response, "response", "the reply has no choices, so there is no answer to print");
   }
@@ -241,26 +264,48 @@ std::optional<std::string> describe_json_error(const json::value& v)
   return std::nullopt;
 }
 
-std::string describe_error_response(const HttpResponse& response)
+std::optional<std::string> unsupported_encoding(const HttpResponse& head)
+{
+  const auto coding = head.header("Content-Encoding");
+  if (!coding || trim(*coding).empty() || iequals(trim(*coding), "identity")) {
+    return std::nullopt;
+  }
+  return "compressed response (Content-Encoding: " + one_line(trim(*coding), 40) + ") is not supported";
+}
+
+std::string describe_error_response(const HttpResponse& response, const Secrets& secrets, std::string_view request_url)
 {
   std::string out = "HTTP ";
   out += std::to_string(response.status);
   if (!response.reason.empty()) {
     out += ' ';
-    out += one_line(response.reason, 60);
+    out += secrets.excerpt(response.reason, 60);
+  }
+  const auto location = response.header("Location");
+  if (response.status / 100 == 3 && location && !trim(*location).empty()) {
+    // The body of a redirect is a page saying where to, if anything.
+    out += ": redirected to " + secrets.excerpt(trim(*location), 200) + "; gptq does not follow redirects";
+    if (is_https_form(trim(*location), request_url)) {
+      out += ": the server wants https://, use https:// in --base-url";
+    }
+    return out;
   }
   std::size_t where = 0;
   std::string message;
-  if (auto parsed = parse_json(response.body, where)) {
-    message = one_line(describe_json_error(*parsed).value_or(to_json_text(*parsed)), 500);
+  if (auto coding = unsupported_encoding(response)) {
+    message = "(the body is compressed: Content-Encoding: " + one_line(*response.header("Content-Encoding"), 40) + ")";
+  } else if (auto parsed = parse_json(response.body, where)) {
+    message = secrets.excerpt(describe_json_error(*parsed).value_or(to_json_text(*parsed)), 500);
   } else {
-    message = one_line(describe_non_json(response.body), 200);
+    // describe_non_json cuts the body too (its first 4 KiB of text).
+    message = one_line(describe_non_json(secrets.redact(response.body)), 200);
   }
   if (!message.empty()) {
     out += ": " + message;
   }
   if (auto retry = response.header("Retry-After")) {
-    out += " (retry after " + one_line(*retry, 40) + (retry->find_first_not_of("0123456789") == std::string::npos ? " s)" : ")");
+    out += " (retry after " + secrets.excerpt(*retry, 40) +
+           (retry->find_first_not_of("0123456789") == std::string::npos ? " s)" : ")");
   }
   return out;
 }

@@ -2,6 +2,7 @@
 
 #include "exit_status.hpp"
 #include "headers.hpp"
+#include "secrets.hpp"
 
 #include <boost/json/fwd.hpp>
 
@@ -48,8 +49,9 @@ ExitStatus exit_status_for_http(int status);
 // choices[0].message.content (a string, or an array of text parts), its
 // refusal, finish_reason and the usage. Throws gptq::Error (bad_response)
 // when `body` is not JSON or has no choices, and with the server's message
-// when a 2xx body is an error object.
-Reply decode_reply(std::string_view body);
+// when a 2xx body is an error object; its excerpts of the body are made
+// without `secrets`.
+Reply decode_reply(std::string_view body, const Secrets& secrets = {});
 
 // Returns the usage in the "usage" member of a completion or chunk, if any.
 std::optional<Usage> usage_of(const boost::json::value& completion);
@@ -64,7 +66,18 @@ std::optional<std::string> describe_json_error(const boost::json::value& body);
 // the server's own message (OpenAI's error.message with code and type, or
 // the other shapes compatible servers use: {"error":"..."}, {"message":...},
 // {"detail":...}), or a short excerpt of a body that is not JSON (the
-// <title> of an HTML page). A Retry-After header is mentioned.
-std::string describe_error_response(const HttpResponse& response);
+// <title> of an HTML page). A Retry-After header is mentioned. A redirect
+// (3xx) names its Location instead, and says to use https:// when it points
+// to the https:// form of `request_url` (the URL requested, when given). A
+// compressed body is not read. Every piece of the server's text in it is
+// redacted of `secrets` before it is cut.
+std::string describe_error_response(const HttpResponse& response,
+                                    const Secrets& secrets = {},
+                                    std::string_view request_url = {});
+
+// Returns the message for a response whose body is compressed (a
+// Content-Encoding other than identity), which gptq cannot read: it asks
+// for none. nullopt when the body is not compressed.
+std::optional<std::string> unsupported_encoding(const HttpResponse& head);
 
 } // namespace gptq

@@ -1,6 +1,7 @@
 #include "retry.hpp"
 
 #include "json_access.hpp"
+#include "text.hpp"
 
 #include <boost/json/parse.hpp>
 
@@ -86,6 +87,18 @@ std::chrono::milliseconds backoff_wait(int retry, double random01)
   const double base = std::min(0.5 * static_cast<double>(1 << std::clamp(retry, 0, 10)), 8.0);
   const double jittered = base * (1.0 - 0.25 * std::clamp(random01, 0.0, 1.0));
   return std::chrono::milliseconds(static_cast<long long>(jittered * 1000));
+}
+
+Error with_first_failure(const Error& last, const Error& first, int tries, const Secrets& secrets)
+{
+  if (tries < 2 || (first.phase() == last.phase() && std::string_view(first.what()) == last.what())) {
+    return last;
+  }
+  const std::string said = first.phase().empty() ? first.what() : first.phase() + ": " + first.what();
+  return Error(last.status(),
+               last.phase(),
+               std::string(last.what()) + "; the first of " + std::to_string(tries) + " tries failed with " +
+                 secrets.excerpt(said, 200));
 }
 
 } // namespace gptq

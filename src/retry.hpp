@@ -1,9 +1,13 @@
 #pragma once
 
+#include "error.hpp"
 #include "headers.hpp"
+#include "secrets.hpp"
 
 #include <chrono>
+#include <functional>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace gptq {
@@ -30,5 +34,13 @@ std::optional<bool> server_says_retry(const Headers& headers);
 // doubled each time, at most 8 s, less up to a quarter at random
 // (`random01` in [0, 1)) so that many clients do not retry in step.
 std::chrono::milliseconds backoff_wait(int retry, double random01);
+
+// Returns `last`, the failure of the last of `tries` tries, with `first`,
+// the first try's failure, added to its message when it was another (a 503,
+// then a reset connection): the first is often the cause, the last only
+// what the retries ran into. `first`'s text is redacted of `secrets`
+// before it is cut to an excerpt, so that the cut cannot leave part of a
+// secret. Status and phase are `last`'s.
+Error with_first_failure(const Error& last, const Error& first, int tries, const Secrets& secrets);
 
 } // namespace gptq

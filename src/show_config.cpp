@@ -14,7 +14,7 @@ namespace gptq {
 
 namespace {
 
-const std::string redacted = "[REDACTED]";
+const std::string redacted(redacted_mask);
 
 std::string number_text(double value)
 {

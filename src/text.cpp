@@ -192,11 +192,10 @@ std::string redact(std::string text, std::string_view secret)
   if (secret.empty()) {
     return text;
   }
-  constexpr std::string_view mask = "[REDACTED]";
   std::size_t pos = 0;
   while ((pos = text.find(secret, pos)) != std::string::npos) {
-    text.replace(pos, secret.size(), mask);
-    pos += mask.size();
+    text.replace(pos, secret.size(), redacted_mask);
+    pos += redacted_mask.size();
   }
   return text;
 }

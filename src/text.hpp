@@ -37,8 +37,11 @@ std::string escape_controls(std::string_view text);
 // when cut: how a message quotes user input.
 std::string quoted(std::string_view text, std::size_t max_bytes = 1024);
 
+// What stands for a secret wherever one is left out of a message.
+inline constexpr std::string_view redacted_mask = "[REDACTED]";
+
 // Returns `text` with every occurrence of `secret` replaced by
-// "[REDACTED]". An empty `secret` returns `text` unchanged.
+// redacted_mask. An empty `secret` returns `text` unchanged.
 std::string redact(std::string text, std::string_view secret);
 
 // Returns `text` without leading and trailing ASCII white space.

@@ -15,6 +15,8 @@
 #include <memory>
 #include <utility>
 
+#include <sys/stat.h>
+
 namespace gptq {
 
 namespace {
@@ -51,11 +53,29 @@ int verify_again(X509_STORE_CTX* store_ctx)
   return result;
 }
 
+// Why the bundle `path` (from SSL_CERT_FILE when `from_variable`) did not
+// load, as the end of a message, or "" for a built-in bundle that is not
+// there.
+std::string bundle_failure(const std::string& path, bool from_variable)
+{
+  const std::string name = (from_variable ? "SSL_CERT_FILE " : "the CA bundle ") + path;
+  struct stat status{};
+  if (stat(path.c_str(), &status) != 0) {
+    return from_variable ? name + " cannot be read: " + std::strerror(errno) : "";
+  }
+  if (S_ISDIR(status.st_mode)) {
+    return name + " is a directory, not a PEM bundle";
+  }
+  return name + " holds no PEM certificate";
+}
+
 } // namespace
 
 TlsTrust::TlsTrust(SSL_CTX* ctx, const std::optional<std::string>& cacert, Log log)
   : bundle_(location(X509_get_default_cert_file_env(), X509_get_default_cert_file())), log_(std::move(log))
 {
+  const char* variable = std::getenv(X509_get_default_cert_file_env());
+  bundle_from_variable_ = variable && *variable;
   X509_STORE* store = SSL_CTX_get_cert_store(ctx);
   // SSL_CERT_DIR may be a list, like PATH. A missing directory is no error:
   // verification says what is missing.
@@ -98,11 +118,15 @@ int TlsTrust::verify(X509_STORE_CTX* store_ctx, void* self)
   const std::string bundle = std::exchange(trust.bundle_, std::string());
   const bool loaded = X509_STORE_load_file(X509_STORE_CTX_get0_store(store_ctx), bundle.c_str()) == 1;
   ERR_clear_error();
+  if (!loaded) {
+    trust.bundle_problem_ = bundle_failure(bundle, trust.bundle_from_variable_);
+  }
   if (trust.log_) {
     trust.log_(loaded ? "the server's certificate is not verified by the hashed CA directory or --cacert; loaded "
                         "the CA bundle " + bundle
                       : "the server's certificate is not verified by the hashed CA directory or --cacert, and "
-                        "the CA bundle " + bundle + " cannot be loaded");
+                        "the CA bundle " + bundle + " cannot be loaded" +
+                          (trust.bundle_problem_.empty() ? "" : ": " + trust.bundle_problem_));
   }
   return loaded ? verify_again(store_ctx) : result;
 }

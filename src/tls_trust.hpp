@@ -31,10 +31,18 @@ public:
   TlsTrust(const TlsTrust&) = delete;
   TlsTrust& operator=(const TlsTrust&) = delete;
 
+  // Why the bundle could not be used when a verification needed it, naming
+  // it ("SSL_CERT_FILE /x is a directory, not a PEM bundle"), or
+  // "" when it was not needed, was loaded, or is the built-in one and
+  // missing (a system may keep its CAs in the directory alone).
+  const std::string& bundle_problem() const { return bundle_problem_; }
+
 private:
   static int verify(X509_STORE_CTX* store_ctx, void* self);
 
   std::string bundle_;  // the bundle file; empty once loaded or when there is none
+  bool bundle_from_variable_ = false; // SSL_CERT_FILE chose it
+  std::string bundle_problem_;
   Log log_;
 };
 

@@ -3,6 +3,7 @@
 #include "proxy.hpp"
 #include "request.hpp"
 #include "response.hpp"
+#include "secrets.hpp"
 
 #include <chrono>
 #include <functional>
@@ -20,6 +21,10 @@ public:
   // `head` has status, reason and headers; its body is empty.
   virtual void on_head(const HttpResponse& head) = 0;
   virtual void on_body(std::string_view piece) = 0;
+  // False once the response says all that is wanted of it (a stream that
+  // sent [DONE]): the transport then stops reading the body and closes the
+  // connection, whether or not the body has ended. Asked after each piece.
+  virtual bool wants_more() const { return true; }
 };
 
 // The network transport's TLS context and trust store (net_transport.cpp).
@@ -37,6 +42,7 @@ struct TransportOptions {
   std::optional<std::string> cacert;                 // extra CA bundle, beside the system store
   std::optional<Proxy> proxy;                        // reach the server through this
   std::function<void(const std::string&)> log;       // --verbose lines (no secrets); unset: silent
+  Secrets secrets;                                   // redacted from server text (reason phrases) in messages
   // Shared by every connection made with these options or a copy of them
   // (batch mode's connections, the attempts of one request), so that the
   // TLS context is made once: the first costs about 2.5 ms of CPU, each
@@ -53,10 +59,13 @@ public:
   virtual ~Transport() = default;
 
   // Sends `request` and passes the response to `handler`. Returns when the
-  // response is complete. Throws gptq::Error: network (phase resolve,
-  // connect, proxy, tls, certificate, timeout, network) when no response
-  // head arrived or a time limit passed; bad_response when the connection broke
-  // inside the body; usage when the --cacert file cannot be loaded.
+  // response is complete, or the handler wants no more of it. Interim
+  // (1xx) responses are skipped. Throws gptq::Error: network (phase
+  // resolve, connect, proxy, tls, certificate, timeout, network) when no
+  // byte of response arrived or a time limit passed; bad_response (phase
+  // response) when the bytes that came are not a valid HTTP/1.x head, or
+  // the connection broke inside the body; usage when the --cacert file
+  // cannot be loaded.
   // Exceptions thrown by `handler` propagate unchanged.
   virtual void send(const HttpRequest& request, ResponseHandler& handler) = 0;
 };

@@ -24,7 +24,7 @@ std::string without_userinfo(std::string_view text)
   if (at == std::string_view::npos || at < start) {
     return std::string(text);
   }
-  return std::string(text.substr(0, start)) + "[REDACTED]" + std::string(text.substr(at));
+  return std::string(text.substr(0, start)) + std::string(redacted_mask) + std::string(text.substr(at));
 }
 
 [[noreturn]] void bad_url(std::string_view text, std::string_view why)
@@ -76,6 +76,11 @@ std::string Url::target() const
     out += "?" + query;
   }
   return out;
+}
+
+std::string Url::text() const
+{
+  return scheme + "://" + authority() + target();
 }
 
 Url parse_url(std::string_view text)

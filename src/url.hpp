@@ -26,6 +26,9 @@ struct Url {
 
   // The request target: path (or "/") followed by "?query" when present.
   std::string target() const;
+
+  // The whole URL: scheme, authority and target.
+  std::string text() const;
 };
 
 // Parses the --base-url value. Returns the URL; throws gptq::Error (usage)

@@ -1,6 +1,7 @@
 // Fuzzes the decoding of response bodies: gptq::decode_reply on the body
 // (gptq::Error is its way to reject one) and gptq::describe_error_response
-// on the whole response, which must never throw and must return one line.
+// and gptq::unsupported_encoding on the whole response, which must never
+// throw and must return one line.
 //
 // Input, readable on purpose so that seeds are plain files:
 //   byte 0          the status code, picked from a table (see `status_of`)
@@ -76,14 +77,21 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     check(gptq::fuzz::is_one_line(e.what()), "a decode_reply error message is not one line");
   }
 
-  std::string description;
-  try {
-    description = gptq::describe_error_response(response);
-  } catch (...) {
-    check(false, "describe_error_response threw");
+  // Without the URL requested, and with one whose https:// form a
+  // redirect's Location may be.
+  for (const std::string_view url : { std::string_view(), std::string_view("http://api.example/v1/chat/completions") }) {
+    std::string description;
+    try {
+      description = gptq::describe_error_response(response, {}, url);
+    } catch (...) {
+      check(false, "describe_error_response threw");
+    }
+    check(gptq::fuzz::is_one_line(description), "describe_error_response is not one line");
+    check(description.starts_with("HTTP "), "describe_error_response does not start with the status");
   }
-  check(gptq::fuzz::is_one_line(description), "describe_error_response is not one line");
-  check(description.starts_with("HTTP "), "describe_error_response does not start with the status");
+  if (const auto compressed = gptq::unsupported_encoding(response)) {
+    check(gptq::fuzz::is_one_line(*compressed), "unsupported_encoding is not one line");
+  }
 
   (void)gptq::exit_status_for_http(response.status);
   return 0;

@@ -1,13 +1,16 @@
 // Fuzzes text.hpp: find_invalid_utf8 against a reference decoder written
-// differently (decode, then reject by value), one_line's and
-// escape_controls' and quoted's promises, redact against a plain
-// left-to-right reference, and trim.
+// differently (decode, then reject by value), one_line's, escape_controls'
+// and quoted's promises, redact against a plain left-to-right reference,
+// Secrets::excerpt (never the secret, whatever the cut), and trim.
 //
 // Input: byte 0 is one_line's `max_bytes`; byte 1 modulo 32 is the length of
 // the secret for redact, which follows; the rest is the text.
 #include "text.hpp"
 
 #include "fuzz_check.hpp"
+#include "secrets.hpp"
+
+#include <algorithm>
 
 #include <cstddef>
 #include <cstdint>
@@ -133,6 +136,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   check(gptq::redact(std::string(text), secret) == reference_redact(text, secret),
         "redact disagrees with the reference");
+
+  // A key-like secret (letters, digits, '-' and '_': nothing one_line
+  // changes, nothing in "[REDACTED]" or "...") is never in an excerpt.
+  const bool key_like = std::all_of(secret.begin(), secret.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+  });
+  if (key_like && secret.size() >= gptq::Secrets::min_length) {
+    gptq::Secrets secrets;
+    secrets.add(secret);
+    check(secrets.excerpt(text, max_bytes).find(secret) == std::string::npos, "an excerpt shows the secret");
+  }
 
   const std::string_view trimmed = gptq::trim(all);
   check(trimmed.empty() || trimmed.data() >= all.data(), "trim returned a view outside its input");

@@ -238,6 +238,39 @@ RunResult run_gptq(const std::vector<std::string>& args, const Env& env, const S
   return run(argv, env, in);
 }
 
+RunResult run_gptq_with_hosts(const std::string& hosts,
+                              const std::vector<std::string>& args,
+                              const Env& env,
+                              const StdinSpec& in,
+                              std::chrono::milliseconds limit)
+{
+  const char* const unshare = "/usr/bin/unshare";
+  BOOST_REQUIRE_MESSAGE(geteuid() == 0,
+                        "this test resolves host names through a hosts file of its own, which needs root "
+                        "(unshare -m and mount --bind); run the integration tests as root");
+  BOOST_REQUIRE_MESSAGE(fs::exists(unshare), "this test needs " << unshare << " (util-linux)");
+  // One file per distinct text, so that a file is never rewritten while a
+  // mount of it may still be in use.
+  static int serial = 0;
+  const std::string path = scratch_dir() + "/hosts-" + std::to_string(++serial);
+  {
+    std::ofstream out(path, std::ios::binary);
+    out << hosts;
+    BOOST_REQUIRE_MESSAGE(out.flush(), "cannot write " << path);
+  }
+  // unshare execs sh, which execs gptq: the child's pid is gptq's, and
+  // gptq's environment is `env` alone (sh finds mount on its default PATH).
+  std::vector<std::string> argv{
+    unshare, "-m", "/bin/sh", "-c", "mount --bind \"$1\" /etc/hosts || exit 125; shift; exec \"$@\"",
+    "sh",    path, GPTQ_BIN
+  };
+  argv.insert(argv.end(), args.begin(), args.end());
+  RunResult r = run(argv, env, in, limit);
+  BOOST_REQUIRE_MESSAGE(r.exit_code != 125 && !starts_with(r.err, "unshare: "),
+                        "cannot give gptq a hosts file of its own (unshare -m, mount --bind): " << r.describe());
+  return r;
+}
+
 RunResult run_gptq_https(const std::string& mode,
                          const std::vector<std::string>& extra,
                          const StdinSpec& in,

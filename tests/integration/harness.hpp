@@ -74,6 +74,28 @@ RunResult run_gptq(const std::vector<std::string>& args,
                    const Env& env = key_env(),
                    const StdinSpec& in = StdinSpec::dev_null());
 
+// Debian's default /etc/hosts: `localhost` is ::1 as well as 127.0.0.1,
+// and the resolver gives ::1 first.
+inline const std::string debian_hosts = "127.0.0.1\tlocalhost\n"
+                                        "127.0.1.1\tdebian\n"
+                                        "\n"
+                                        "# The following lines are desirable for IPv6 capable hosts\n"
+                                        "::1     localhost ip6-localhost ip6-loopback\n"
+                                        "ff02::1 ip6-allnodes\n"
+                                        "ff02::2 ip6-allrouters\n";
+
+// Runs the built gptq as run_gptq does, but seeing `hosts` as /etc/hosts:
+// in a mount namespace of its own (`unshare -m`), where a file holding
+// `hosts` is bind-mounted over /etc/hosts, so that the machine's file does
+// not decide what a name resolves to. Every test that gives gptq a host
+// name goes through here. Fails the test (it never passes silently) when
+// that cannot be done: it needs root and unshare(1).
+RunResult run_gptq_with_hosts(const std::string& hosts,
+                              const std::vector<std::string>& args,
+                              const Env& env = key_env(),
+                              const StdinSpec& in = StdinSpec::dev_null(),
+                              std::chrono::milliseconds limit = default_run_limit);
+
 // Runs gptq against the https listener in `mode`, trusting the test CA via
 // --cacert, with `extra` arguments after the URL options.
 RunResult run_gptq_https(const std::string& mode,

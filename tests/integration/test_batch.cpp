@@ -554,7 +554,8 @@ BOOST_AUTO_TEST_CASE(resume_sends_again_the_lines_that_failed)
 BOOST_AUTO_TEST_CASE(resume_file_that_is_not_jsonl_output_is_a_usage_error)
 {
   const std::string path =
-    write_file("resume-bad.jsonl", "{\"line\":1,\"output\":\"x\"}\nnot json\n{\"line\":3,\"output\":\"y\"}\n");
+    write_file("resume-bad.jsonl",
+               "{\"line\":1,\"input\":\"a\",\"output\":\"x\"}\nnot json\n{\"line\":3,\"input\":\"c\",\"output\":\"y\"}\n");
   const std::string key = fresh_key("resume-bad");
   check_failure(run_batch(key, { "-L", "--resume", path }, "a\nb\nc\n"), 2, { path + ":2" });
   check_failure(run_batch(key, { "-L", "--resume", scratch_dir() + "/no-such-file" }, "a\n"), 2, { "--resume" });

@@ -46,6 +46,16 @@ RunResult ask(const std::string& base_url, const std::vector<std::string>& extra
   return run_gptq(args, env);
 }
 
+// ask() with Debian's hosts file, for a `base_url` or proxy that names a
+// host: `localhost` is ::1 first, then 127.0.0.1.
+RunResult ask_named(const std::string& base_url, const std::vector<std::string>& extra = {}, const Env& env = key_env())
+{
+  std::vector<std::string> args{ "--base-url", base_url, "--cacert", cert("ca.pem"), "--no-stdin" };
+  args.insert(args.end(), extra.begin(), extra.end());
+  args.push_back(prompt);
+  return run_gptq_with_hosts(debian_hosts, args, env);
+}
+
 // key_env() plus `vars`.
 Env with(std::initializer_list<std::pair<const std::string, std::string>> vars)
 {
@@ -233,9 +243,9 @@ BOOST_AUTO_TEST_CASE(loopback_is_not_exempt_by_itself)
   check_failure(ask(https_url("echo"), { "--retries", "0" }, with({ { "HTTPS_PROXY", proxy } })),
                 4,
                 { "127.0.0.1:" + port_text(port) });
-  check_failure(ask(base_url("https", ports().https, "echo", "localhost"),
-                    { "--retries", "0" },
-                    with({ { "HTTPS_PROXY", proxy } })),
+  check_failure(ask_named(base_url("https", ports().https, "echo", "localhost"),
+                          { "--retries", "0" },
+                          with({ { "HTTPS_PROXY", proxy } })),
                 4,
                 { "127.0.0.1:" + port_text(port) });
 }
@@ -280,7 +290,7 @@ BOOST_DATA_TEST_CASE(no_proxy_list_picks_the_hosts_reached_directly, data::make(
   }
   const int port = closed_port();
   const Env env = with({ { "HTTPS_PROXY", "http://127.0.0.1:" + port_text(port) }, { c.variable, list } });
-  const RunResult r = ask(base_url("https", ports().https, "echo", c.host), { "--retries", "0" }, env);
+  const RunResult r = ask_named(base_url("https", ports().https, "echo", c.host), { "--retries", "0" }, env);
   if (c.direct) {
     check_success(r, reply);
   } else {
@@ -322,7 +332,8 @@ BOOST_AUTO_TEST_SUITE(http_proxy)
 BOOST_AUTO_TEST_CASE(http_proxy_gets_the_host_name_not_an_address)
 {
   const Proxy proxy = Proxy::tinyproxy();
-  const RunResult r = ask(base_url("https", ports().https, "echo", "localhost"), { "--proxy", proxy.url("http") });
+  const RunResult r =
+    ask_named(base_url("https", ports().https, "echo", "localhost"), { "--proxy", proxy.url("http") });
   check_success(r, reply);
   BOOST_TEST(proxy_saw(proxy, "CONNECT localhost:" + port_text(ports().https) + " "), proxy.log());
 }
@@ -449,14 +460,16 @@ BOOST_AUTO_TEST_CASE(socks5_resolves_locally_and_connects_to_the_address)
   const Proxy proxy = Proxy::microsocks();
   check_success(ask(https_url("echo"), { "--proxy", proxy.url("socks5") }), reply);
   BOOST_TEST(proxy_saw(proxy, "127.0.0.1:" + port_text(ports().https)), proxy.log());
-  check_success(ask(base_url("https", ports().https, "echo", "localhost"), { "--proxy", proxy.url("socks5") }), reply);
+  check_success(ask_named(base_url("https", ports().https, "echo", "localhost"), { "--proxy", proxy.url("socks5") }),
+                reply);
   BOOST_TEST(!proxy_saw(proxy, "localhost:"), proxy.log());
 }
 
 BOOST_AUTO_TEST_CASE(socks5h_leaves_the_name_to_the_proxy)
 {
   const Proxy proxy = Proxy::microsocks();
-  check_success(ask(base_url("https", ports().https, "echo", "localhost"), { "--proxy", proxy.url("socks5h") }), reply);
+  check_success(ask_named(base_url("https", ports().https, "echo", "localhost"), { "--proxy", proxy.url("socks5h") }),
+                reply);
   BOOST_TEST(proxy_saw(proxy, "localhost:" + port_text(ports().https)), proxy.log());
 }
 
@@ -473,8 +486,8 @@ BOOST_AUTO_TEST_CASE(socks_password_is_percent_decoded_and_never_shown)
 {
   const Proxy proxy = Proxy::microsocks(socks_user);
   check_success(ask(https_url("echo"), { "--proxy", proxy.url("socks5", socks_userinfo) }), reply);
-  const RunResult r = ask(base_url("https", ports().https, "echo", "localhost"),
-                          { "-v", "--proxy", proxy.url("socks5h", socks_userinfo) });
+  const RunResult r = ask_named(base_url("https", ports().https, "echo", "localhost"),
+                                { "-v", "--proxy", proxy.url("socks5h", socks_userinfo) });
   BOOST_TEST(r.exit_code == 0, r.describe());
   BOOST_TEST(r.out == reply, r.describe());
   check_verbose_lines(r);

@@ -57,7 +57,7 @@ BOOST_AUTO_TEST_CASE(target_keeps_the_path_prefix_and_the_query)
 BOOST_AUTO_TEST_CASE(host_header_names_a_dns_host_as_given)
 {
   const std::string url = base_url("https", ports().https, "request", "localhost");
-  const SeenRequest seen = seen_request(run_gptq(request_args(url, { "hello" })));
+  const SeenRequest seen = seen_request(run_gptq_with_hosts(debian_hosts, request_args(url, { "hello" })));
   BOOST_TEST(seen.header("host").value_or("") == "localhost:" + std::to_string(ports().https));
 }
 

@@ -207,6 +207,9 @@
 //                      shouldretry  400 with x-should-retry: true.
 //                      reset        reads the request, then resets the TCP
 //                                   connection (SO_LINGER 0): no reply byte.
+//                    KIND may also be a comma-separated list of kinds
+//                    (503,reset): the i-th failing request fails as the
+//                    i-th kind, the last kind repeating.
 //   attempts/KEY     200 {"attempts":N}: the requests counted for KEY so far
 //                    (0 for an unknown KEY); not itself counted. Any method.
 //   no-close-notify/KEY  replies as echo; then, over TLS, never sends
@@ -1630,21 +1633,37 @@ After serve_counting(Stream& stream, const Request& req, std::vector<std::string
   }
   if (mode == "flaky") {
     const auto n = number_arg(seg, 2, 0, 1'000'000);
-    const auto failure = seg.size() >= 4 ? flaky_failure(seg[3]) : std::nullopt;
-    if (!n || !failure) {
+    std::vector<Failure> failures;
+    bool known = seg.size() >= 4;
+    for (std::size_t start = 0; known;) {
+      const std::string_view kinds = seg[3];
+      const std::size_t comma = std::min(kinds.find(',', start), kinds.size());
+      const auto failure = flaky_failure(kinds.substr(start, comma - start));
+      known = failure.has_value();
+      if (failure) {
+        failures.push_back(*failure);
+      }
+      if (comma == kinds.size()) {
+        break;
+      }
+      start = comma + 1;
+    }
+    if (!n || !known) {
       std::string what = "flaky";
       for (std::size_t i = 1; i < seg.size() && i <= 3; ++i) {
         what += "/" + seg[i];
       }
       return unknown(what + " (N must be 0-1000000, KIND a status or a named kind)");
     }
-    if (count_request(seg[1]) > *n) {
+    const auto count = count_request(seg[1]);
+    if (count > *n) {
       return serve_mode(stream, req, {wants_stream(req.body()) ? "sse" : "echo"});
     }
-    if (!failure->reply) {
+    const Failure& failure = failures[std::min<std::size_t>(count - 1, failures.size() - 1)];
+    if (!failure.reply) {
       return After::reset;
     }
-    return reply(*failure->reply);
+    return reply(*failure.reply);
   }
   return serve_mode(stream, req, seg);
 }

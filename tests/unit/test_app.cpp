@@ -263,6 +263,17 @@ BOOST_AUTO_TEST_CASE(key_quoted_by_the_server_is_redacted)
   BOOST_TEST(h.err.find("[REDACTED]") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(key_shorter_than_a_secret_is_not_redacted_but_a_proxy_password_of_4_bytes_is)
+{
+  Harness h;
+  h.env["OPENAI_API_KEY"] = "ollama1";
+  h.env["HTTPS_PROXY"] = "http://me:pw42@proxy.example:3128";
+  h.response.status = 400;
+  h.response.body = R"({"error":{"message":"ollama1: model not found; pw42"}})";
+  BOOST_TEST(h.run({"q"}) == 5);
+  BOOST_TEST(h.err == "gptq: api: HTTP 400: ollama1: model not found; [REDACTED]\n");
+}
+
 BOOST_AUTO_TEST_CASE(transport_failure_is_reported_with_its_phase)
 {
   Harness h;

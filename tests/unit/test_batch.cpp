@@ -37,6 +37,7 @@ struct Server {
   std::vector<std::string> prompts; // in the order they were sent
   std::vector<int> in_flight_at_send; // in_flight, that request included, as each of `prompts` was sent
   std::set<std::string> limited;    // prompts already answered with a 429 once
+  std::set<std::string> shaken;     // prompts already answered with a 503 once
   std::optional<std::size_t> limited_at; // how many requests had been sent when the first such 429 went back
   // Awaited when a request arrives, before it is answered (tests act on the
   // batch's input from here).
@@ -45,7 +46,8 @@ struct Server {
 
 // Answers by the user message: "fail..." 500, "bad..." 400, "quota..." 429
 // insufficient_quota, "limit..." one 429 with Retry-After: 0 then success,
-// "slowN..." waits N ms first; else 200 with the content "echo: PROMPT".
+// "slowN..." waits N ms first, "shaky..." one 503 with Retry-After: 0 and
+// then a reset connection; else 200 with the content "echo: PROMPT".
 class FakeConnection : public Connection {
 public:
   explicit FakeConnection(Server& server) : server_(server) { ++server_.connections; }
@@ -78,6 +80,12 @@ public:
     } else if (prompt.starts_with("bad")) {
       response.status = 400;
       response.body = R"({"error":{"message":"bad request","type":"invalid_request_error"}})";
+    } else if (prompt.starts_with("shaky") && server_.shaken.insert(prompt).second) {
+      response.status = 503;
+      response.headers.push_back({ "Retry-After", "0" });
+      response.body = R"({"error":{"message":"overloaded","type":"server_error"}})";
+    } else if (prompt.starts_with("shaky")) {
+      throw Error(ExitStatus::network, "network", "connection reset by peer");
     } else if (prompt.starts_with("denied")) {
       response.status = 401;
       response.body = R"({"error":{"message":"Incorrect API key provided","code":"invalid_api_key"}})";
@@ -137,6 +145,7 @@ struct TempFile {
 
 struct Run {
   ExitStatus status = ExitStatus::ok;
+  std::optional<Error> thrown; // what run_batch threw, if it did
   std::string out;
   std::string err;
   Server server;
@@ -165,7 +174,11 @@ Run run_on(int in_fd,
     request.body = json::serialize(body);
     return request;
   };
-  r.status = run_batch(settings, context);
+  try {
+    r.status = run_batch(settings, context);
+  } catch (const Error& e) {
+    r.thrown = e;
+  }
   r.out = out.contents();
   r.err = err.str();
   return r;
@@ -378,13 +391,106 @@ BOOST_AUTO_TEST_CASE(resumed_lines_are_written_back_and_not_sent)
 {
   BatchSettings settings;
   settings.jsonl_out = true;
-  settings.resumed = {{1, "done before"}};
+  settings.resumed = { { 1, { 1, "first", "done before" } } };
   const Run r = run("first\nsecond\n", settings);
   BOOST_TEST(r.server.prompts == std::vector<std::string>{"second"});
   std::istringstream lines(r.out);
   std::string first;
   std::getline(lines, first);
   BOOST_TEST(json::parse(first).at("output").as_string() == "done before");
+}
+
+// The resume file is another input's: its answers would go to the wrong
+// prompts. Found in the first piece of stdin, nothing is sent at all.
+BOOST_AUTO_TEST_CASE(a_resumed_record_for_another_input_stops_the_batch_before_anything_is_sent)
+{
+  BatchSettings settings;
+  settings.jsonl_out = true;
+  settings.resume_path = "old.jsonl";
+  settings.resumed = { { 2, { 3, "another second", "answer to another second" } } };
+  const Run r = run("first\nsecond\nthird\n", settings);
+  BOOST_TEST(r.server.prompts.empty());
+  BOOST_TEST(r.out.empty());
+  BOOST_TEST_REQUIRE(r.thrown.has_value());
+  BOOST_TEST(static_cast<int>(r.thrown->status()) == static_cast<int>(ExitStatus::usage));
+  BOOST_TEST(r.thrown->phase() == "--resume");
+  BOOST_TEST(std::string(r.thrown->what()) ==
+             "record old.jsonl:3 (line 2) is for another input: it has \"another second\", line 2 is \"second\"; "
+             "stopped before sending anything");
+
+  // A blank line is an input too: a record for it is another input's.
+  settings.resumed = { { 2, { 1, "b", "answer to b" } } };
+  const Run blank = run("a\n\nb\n", settings);
+  BOOST_TEST(blank.server.prompts.empty());
+  BOOST_TEST_REQUIRE(blank.thrown.has_value());
+  BOOST_TEST(std::string(blank.thrown->what())
+               .starts_with("record old.jsonl:1 (line 2) is for another input: it has \"b\", line 2 is \"\";"),
+             blank.thrown->what());
+}
+
+// Found later, as stdin arrives: nothing more is sent, what was in flight
+// is written, and the message says how far the output goes.
+BOOST_AUTO_TEST_CASE(a_resumed_record_for_another_input_later_stops_at_once_after_the_lines_in_flight)
+{
+  int fds[2];
+  BOOST_TEST_REQUIRE(pipe2(fds, O_CLOEXEC) == 0);
+  const std::string first = "slow30 one\ntwo\n";
+  BOOST_TEST_REQUIRE(::write(fds[1], first.data(), first.size()) == static_cast<ssize_t>(first.size()));
+  auto more = [&](const std::string& prompt) -> net::awaitable<void> {
+    if (prompt == "slow30 one") {
+      const std::string rest = "three\nfour\n";
+      BOOST_TEST_REQUIRE(::write(fds[1], rest.data(), rest.size()) == static_cast<ssize_t>(rest.size()));
+      ::close(fds[1]);
+      net::steady_timer timer(co_await net::this_coro::executor);
+      timer.expires_after(std::chrono::milliseconds(20)); // the batch reads it meanwhile
+      co_await timer.async_wait(net::as_tuple(net::use_awaitable));
+    }
+  };
+  BatchSettings settings;
+  settings.jobs = 1;
+  settings.resume_path = "old.jsonl";
+  settings.resumed = { { 3, { 7, "THREE", "answer to THREE" } } };
+  const Run r = run_on(fds[0], settings, more);
+  ::close(fds[0]);
+  BOOST_TEST(r.server.prompts == std::vector<std::string>{ "slow30 one" });
+  BOOST_TEST(r.out == "echo: slow30 one\n");
+  BOOST_TEST_REQUIRE(r.thrown.has_value());
+  BOOST_TEST(std::string(r.thrown->what()) ==
+             "record old.jsonl:7 (line 3) is for another input: it has \"THREE\", line 3 is \"three\"; "
+             "stopped: the results before line 2 were written, nothing from it on was sent");
+}
+
+// The same input cut short (head -n) is answered line for line: the unused
+// records are said, and change no result.
+BOOST_AUTO_TEST_CASE(resumed_records_past_the_end_of_the_input_are_reported_not_failed)
+{
+  BatchSettings settings;
+  settings.resume_path = "old.jsonl";
+  settings.resumed = { { 1, { 1, "a", "answer to a" } },
+                       { 5, { 5, "e", "answer to e" } },
+                       { 7, { 7, "g", "answer to g" } } };
+  const Run r = run("a\nb\n", settings);
+  BOOST_TEST(!r.thrown.has_value());
+  BOOST_TEST(static_cast<int>(r.status) == 0);
+  BOOST_TEST(r.out == "answer to a\necho: b\n");
+  BOOST_TEST(r.err == "gptq: --resume: old.jsonl has 2 records for lines 5 to 7, past the end of the input (2 lines); "
+                      "not used\n");
+  settings.resumed.erase(7);
+  BOOST_TEST(run("a\nb\n", settings).err ==
+             "gptq: --resume: old.jsonl has 1 record for line 5, past the end of the input (2 lines); not used\n");
+}
+
+// A 503 and then a reset connection: the last failure alone would hide
+// that the server was overloaded first.
+BOOST_AUTO_TEST_CASE(a_line_that_failed_otherwise_at_first_says_both_failures)
+{
+  BatchSettings settings;
+  settings.retries = 1;
+  const Run r = run("shaky one\n", settings);
+  BOOST_TEST(r.server.prompts.size() == 2u);
+  BOOST_TEST(r.err == "gptq: line 1: network: connection reset by peer; the first of 2 tries failed with HTTP 503: "
+                      "overloaded (type: server_error) (retry after 0 s)\n");
+  BOOST_TEST(static_cast<int>(r.status) == static_cast<int>(ExitStatus::network));
 }
 
 BOOST_AUTO_TEST_CASE(fail_fast_writes_nothing_after_the_first_failure)
@@ -477,6 +583,27 @@ BOOST_AUTO_TEST_CASE(from_batch_writes_results_in_input_order_and_fails_missing_
   BOOST_TEST(out.contents() == "one\n\nthree lines\n\n");
   BOOST_TEST(err.str() == "gptq: line 2: no result for this line in out.jsonl\ngptq: line 4: HTTP 500: broke\n");
   BOOST_TEST(static_cast<int>(status) == static_cast<int>(ExitStatus::server));
+}
+
+// Results the input has no line for were not used: said, not failed, as
+// --resume does.
+BOOST_AUTO_TEST_CASE(from_batch_reports_results_past_the_end_of_the_input)
+{
+  std::map<std::size_t, BatchResult> results;
+  results[1].output = "one";
+  results[2].output = "two";
+  results[6].output = "six";
+  results[9].output = "nine";
+  TempFile in("a\nb\n");
+  TempFile out;
+  std::ostringstream err;
+  BatchSettings settings;
+  const ExitStatus status = from_batch(settings, results, "out.jsonl", in.fd(), out.fd(), err);
+  BOOST_TEST(out.contents() == "one\ntwo\n");
+  BOOST_TEST(
+    err.str() ==
+    "gptq: --from-batch: out.jsonl has 2 results for lines 6 to 9, past the end of the input (2 lines); not used\n");
+  BOOST_TEST(static_cast<int>(status) == 0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

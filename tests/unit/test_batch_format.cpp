@@ -268,30 +268,51 @@ BOOST_AUTO_TEST_CASE(jsonl_records_replace_malformed_utf8_and_stay_valid_json)
 
 // --- resume ---
 
+// The outputs of `records`, by line: what a resumed run writes again.
+std::map<std::size_t, std::string> outputs_of(const std::map<std::size_t, ResumedRecord>& records)
+{
+  std::map<std::size_t, std::string> outputs;
+  for (const auto& [line, record] : records) {
+    if (record.output) {
+      outputs.emplace(line, *record.output);
+    }
+  }
+  return outputs;
+}
+
 BOOST_AUTO_TEST_CASE(resume_takes_outputs_and_leaves_errors_to_be_retried)
 {
   const std::string previous = jsonl_result(1, "a", "first\nreply") + jsonl_error(2, "b", 6, "HTTP 429") +
                                jsonl_result(4, "d", "fourth \"reply\"") + "\n" + jsonl_result(10, "j", "");
-  const auto done = resumed_outputs(previous, "old.jsonl");
+  const auto records = resumed_records(previous, "old.jsonl");
   const std::map<std::size_t, std::string> expected = { { 1, "first\nreply" }, { 4, "fourth \"reply\"" }, { 10, "" } };
-  BOOST_TEST((done == expected));
+  BOOST_TEST((outputs_of(records) == expected));
+  // Every record keeps its input and where it is in the file, the error's too.
+  BOOST_TEST_REQUIRE(records.size() == 4u);
+  BOOST_TEST(records.at(2).input == "b");
+  BOOST_TEST(!records.at(2).output);
+  BOOST_TEST(records.at(2).record == 2u);
+  BOOST_TEST(records.at(10).input == "j");
+  BOOST_TEST(records.at(10).record == 5u); // after a blank line
 }
 
 BOOST_AUTO_TEST_CASE(resume_ignores_a_last_line_cut_off_by_the_interruption)
 {
   const std::string previous = jsonl_result(1, "a", "one") + jsonl_result(2, "b", "two");
   const std::string cut = previous + R"({"line":3,"input":"c","outp)";
-  const auto done = resumed_outputs(cut, "old.jsonl");
+  const auto done = resumed_records(cut, "old.jsonl");
   BOOST_TEST(done.size() == 2u);
-  BOOST_TEST(done.at(2) == "two");
+  BOOST_TEST(done.at(2).output.value_or("?") == "two");
   // Ctrl-C ends the line it cut; trailing blank lines change nothing.
-  BOOST_TEST(resumed_outputs(cut + "\n", "old.jsonl").size() == 2u);
-  BOOST_TEST(resumed_outputs(cut + "\n\n", "old.jsonl").size() == 2u);
+  BOOST_TEST(resumed_records(cut + "\n", "old.jsonl").size() == 2u);
+  BOOST_TEST(resumed_records(cut + "\n\n", "old.jsonl").size() == 2u);
   // Cut just before its "\n", the last record is whole: it counts.
   const std::string whole = previous + R"({"line":3,"input":"c","output":"three"})";
-  BOOST_TEST(resumed_outputs(whole, "old.jsonl").at(3) == "three");
+  BOOST_TEST(resumed_records(whole, "old.jsonl").at(3).output.value_or("?") == "three");
   // CRLF, as a file edited on Windows has it.
-  BOOST_TEST(resumed_outputs("{\"line\":5,\"output\":\"x\"}\r\n", "old.jsonl").at(5) == "x");
+  BOOST_TEST(
+    resumed_records("{\"line\":5,\"input\":\"e\",\"output\":\"x\"}\r\n", "old.jsonl").at(5).output.value_or("?") ==
+    "x");
 }
 
 BOOST_AUTO_TEST_CASE(resume_bad_lines_name_the_file_and_line)
@@ -306,19 +327,56 @@ BOOST_AUTO_TEST_CASE(resume_bad_lines_name_the_file_and_line)
     { good + "{\"line\":2,\"out\n" + good, "old.jsonl:2", "not valid JSON" },
     { good + "{\"line\":2,\"out\n   \n" + good, "old.jsonl:2", "not valid JSON" }, // not the last record
     { good + "[1,2]\n", "old.jsonl:2", "not a JSON object" },
-    { good + good + "{\"input\":\"x\",\"output\":\"y\"}\n", "old.jsonl:3", "no positive \"line\"" },
-    { "{\"line\":0,\"output\":\"y\"}\n", "old.jsonl:1", "no positive \"line\"" },
-    { "{\"line\":\"1\",\"output\":\"y\"}\n", "old.jsonl:1", "no positive \"line\"" },
-    { "{\"line\":1,\"output\":7}\n", "old.jsonl:1", "\"output\" is not a string" },
+    { good + jsonl_result(2, "b", "two") + "{\"input\":\"x\",\"output\":\"y\"}\n",
+      "old.jsonl:3",
+      "no positive \"line\"" },
+    { "{\"line\":0,\"input\":\"x\",\"output\":\"y\"}\n", "old.jsonl:1", "no positive \"line\"" },
+    { "{\"line\":\"1\",\"input\":\"x\",\"output\":\"y\"}\n", "old.jsonl:1", "no positive \"line\"" },
+    { "{\"line\":1,\"input\":\"x\",\"output\":7}\n", "old.jsonl:1", "\"output\" is not a string" },
     { "{\"line\":1,\"input\":\"x\"}", "old.jsonl:1", "neither \"output\" nor \"error\"" }, // JSON, so not a cut
+    // A record that cannot be checked against its line is not trusted.
+    { good + "{\"line\":2,\"output\":\"y\"}\n", "old.jsonl:2", "no \"input\" string" },
+    { "{\"line\":1,\"input\":7,\"output\":\"y\"}\n", "old.jsonl:1", "no \"input\" string" },
   };
   for (const auto& c : cases) {
-    const auto f = failure_of([&] { resumed_outputs(c.text, "old.jsonl"); });
+    const auto f = failure_of([&] { resumed_records(c.text, "old.jsonl"); });
     BOOST_TEST(f.status == 2, c.text);
     BOOST_TEST(f.phase == c.phase, c.text);
     BOOST_TEST(f.message.find(c.expected) != std::string::npos, c.text << " -> " << f.message);
     BOOST_TEST(f.message.find("gptq --jsonl") != std::string::npos, f.message);
   }
+}
+
+// Two runs' outputs joined: which of two records is the answer cannot be
+// told, so neither is taken.
+BOOST_AUTO_TEST_CASE(resume_refuses_two_records_for_one_line_naming_both)
+{
+  const std::string text = jsonl_result(1, "a", "one") + jsonl_error(2, "b", 4, "reset") +
+                           jsonl_result(3, "c", "three") + "\n" + jsonl_result(2, "b", "two");
+  const auto f = failure_of([&] { resumed_records(text, "old.jsonl"); });
+  BOOST_TEST(f.status == 2);
+  BOOST_TEST(f.phase == "--resume");
+  BOOST_TEST(f.message.starts_with("records old.jsonl:2 and old.jsonl:5 are both for line 2;"), f.message);
+}
+
+BOOST_AUTO_TEST_CASE(recorded_input_is_the_line_without_its_cr_and_with_bad_bytes_replaced)
+{
+  BOOST_TEST(is_recorded_input("a b", "a b"));
+  BOOST_TEST(is_recorded_input("a b", "a b\r"));
+  BOOST_TEST(is_recorded_input("a b\r", "a b\r\r")); // only the line break's "\r" goes
+  BOOST_TEST(!is_recorded_input("a b", "a b\r\r"));
+  BOOST_TEST(is_recorded_input(R"({"prompt": "x"})", R"({"prompt": "x"})"));
+  // A line that failed (bad UTF-8) was recorded as read: "\r" kept, bad
+  // bytes as U+FFFD.
+  BOOST_TEST(is_recorded_input("caf\xEF\xBF\xBD\r", "caf\xE9\r"));
+  BOOST_TEST(is_recorded_input("caf\xEF\xBF\xBD", "caf\xE9"));
+  const auto record = boost::json::parse(jsonl_error(1, "caf\xE9", 2, "not UTF-8"));
+  BOOST_TEST(is_recorded_input(std::string(record.at("input").as_string()), "caf\xE9"));
+  BOOST_TEST(!is_recorded_input("a b", "a  b"));
+  BOOST_TEST(!is_recorded_input("a b", "a c"));
+  BOOST_TEST(!is_recorded_input("a b", ""));
+  BOOST_TEST(!is_recorded_input("caf\xEF\xBF\xBD", "cafe"));
+  BOOST_TEST(!is_recorded_input(R"({"prompt": "x"})", R"({"prompt":"x"})")); // the line as read, not its meaning
 }
 
 // --- OpenAI Batch API ---
@@ -460,6 +518,20 @@ BOOST_AUTO_TEST_CASE(batch_output_bad_lines_name_the_file_and_line)
     BOOST_TEST(f.phase == "out.jsonl:4", c.text); // two records, a blank line, then this
     BOOST_TEST(f.message.find(c.expected) != std::string::npos, c.text << " -> " << f.message);
   }
+}
+
+// A request has one result: a custom_id twice means two batches' files
+// joined, and either result could be this input's.
+BOOST_AUTO_TEST_CASE(batch_output_refuses_a_custom_id_twice_naming_both_lines)
+{
+  const std::string ok =
+    R"({"custom_id": "line-3", "response": {"status_code": 200, "body": {"choices": [{"index": 0, "message": {"role": "assistant", "content": "x"}, "finish_reason": "stop"}]}}, "error": null})";
+  const std::string expired =
+    R"({"custom_id": "line-3", "response": null, "error": {"code": "batch_expired", "message": "expired"}})";
+  const auto f = failure_of([&] { parse_batch_output(expired + "\n" + guide_output + "\n" + ok + "\n", "out.jsonl"); });
+  BOOST_TEST(f.status == 2);
+  BOOST_TEST(f.phase == "out.jsonl:5");
+  BOOST_TEST(f.message.starts_with("custom_id \"line-3\" is on line 1 too;"), f.message);
 }
 
 // What --emit-batch writes for the input's lines is what --from-batch maps

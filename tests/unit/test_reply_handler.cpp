@@ -168,4 +168,32 @@ BOOST_AUTO_TEST_CASE(raw_and_code_output_are_gathered_too)
   BOOST_TEST(code.transcript.take() == (List{"out:a\nb\n"}));
 }
 
+BOOST_AUTO_TEST_CASE(a_stream_wants_no_more_once_done_arrived)
+{
+  Stream s;
+  s.handler.on_body(content("hi"));
+  BOOST_TEST(s.handler.wants_more());
+  s.handler.on_body("data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n");
+  BOOST_TEST(s.handler.wants_more()); // a usage chunk may follow
+  s.handler.on_body("data: [DONE]\n\n");
+  BOOST_TEST(!s.handler.wants_more());
+  s.handler.finish();
+  BOOST_TEST(s.transcript.take() == (List{"out:hi", "out:\n"}));
+}
+
+BOOST_AUTO_TEST_CASE(a_compressed_success_body_is_refused_at_its_head)
+{
+  Transcript transcript;
+  std::ostream err{&transcript};
+  ReplyWriter out{transcript.stdout_fd};
+  ReplyHandler handler(out, err, [] {}, {});
+  HttpResponse head;
+  head.status = 200;
+  head.headers = {{"Content-Type", "application/json"}, {"content-encoding", "gzip"}};
+  BOOST_CHECK_EXCEPTION(handler.on_head(head), Error, [](const Error& e) {
+    return e.status() == ExitStatus::bad_response && e.phase() == "response" &&
+           std::string(e.what()) == "compressed response (Content-Encoding: gzip) is not supported";
+  });
+}
+
 BOOST_AUTO_TEST_SUITE_END()

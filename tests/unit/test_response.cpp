@@ -26,14 +26,15 @@ Failure reply_error(std::string_view body)
 }
 
 std::string describe(int status, std::string reason, std::string body,
-                     std::vector<std::pair<std::string, std::string>> headers = {})
+                     std::vector<std::pair<std::string, std::string>> headers = {},
+                     std::string_view request_url = {})
 {
   HttpResponse r;
   r.status = status;
   r.reason = std::move(reason);
   r.body = std::move(body);
   r.headers = std::move(headers);
-  return describe_error_response(r);
+  return describe_error_response(r, {}, request_url);
 }
 
 } // namespace
@@ -176,6 +177,56 @@ BOOST_AUTO_TEST_CASE(describe_mentions_retry_after)
 {
   BOOST_TEST(describe(429, "Too Many Requests", R"({"error":{"message":"slow down"}})", {{"retry-after", "7"}}) ==
              "HTTP 429 Too Many Requests: slow down (retry after 7 s)");
+}
+
+BOOST_AUTO_TEST_CASE(describe_redirect_names_its_location)
+{
+  const std::string page = "<html><title>301 Moved Permanently</title></html>";
+  BOOST_TEST(describe(307, "Temporary Redirect", page, {{"Location", "https://other.example/v1/chat/completions"}},
+                      "https://api.example/v1/chat/completions") ==
+             "HTTP 307 Temporary Redirect: redirected to https://other.example/v1/chat/completions; gptq does not "
+             "follow redirects");
+  // The https:// form of the requested http:// URL: the server moved to TLS.
+  BOOST_TEST(describe(301, "Moved Permanently", page, {{"location", "https://API.example/v1/chat/completions"}},
+                      "http://api.example/v1/chat/completions") ==
+             "HTTP 301 Moved Permanently: redirected to https://API.example/v1/chat/completions; gptq does not "
+             "follow redirects: the server wants https://, use https:// in --base-url");
+  // Another host over https is no such hint; nor is a relative Location.
+  BOOST_TEST(describe(301, "", "", {{"Location", "https://evil.example/"}}, "http://api.example/v1") ==
+             "HTTP 301: redirected to https://evil.example/; gptq does not follow redirects");
+  BOOST_TEST(describe(302, "Found", "", {{"Location", "/login"}}, "http://api.example/v1") ==
+             "HTTP 302 Found: redirected to /login; gptq does not follow redirects");
+  // Control characters in the Location are escaped, and a long one cut.
+  const std::string shown = describe(302, "Found", "", {{"Location", "/a\r\n\x1b[2Jb" + std::string(500, 'x')}});
+  BOOST_TEST(shown.find_first_of("\r\n\x1b") == std::string::npos);
+  BOOST_TEST(shown.size() < 320);
+  // No Location: the body is described as for any error.
+  BOOST_TEST(describe(304, "Not Modified", R"({"error":"odd"})") == "HTTP 304 Not Modified: odd");
+}
+
+BOOST_AUTO_TEST_CASE(unsupported_encoding_is_any_content_coding_but_identity)
+{
+  auto with = [](std::vector<std::pair<std::string, std::string>> headers) {
+    HttpResponse r;
+    r.status = 200;
+    r.headers = std::move(headers);
+    return unsupported_encoding(r);
+  };
+  BOOST_TEST(!with({}).has_value());
+  BOOST_TEST(!with({{"Content-Encoding", "identity"}}).has_value());
+  BOOST_TEST(!with({{"Content-Encoding", " IDENTITY "}}).has_value());
+  BOOST_TEST(!with({{"Content-Encoding", ""}}).has_value());
+  BOOST_TEST(with({{"content-encoding", "gzip"}}).value_or("") ==
+             "compressed response (Content-Encoding: gzip) is not supported");
+  BOOST_TEST(with({{"Content-Encoding", "br"}}).value_or("") ==
+             "compressed response (Content-Encoding: br) is not supported");
+  BOOST_TEST(with({{"Content-Encoding", "gzip\x1b[0m"}}).value_or("").find('\x1b') == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(describe_does_not_read_a_compressed_error_body)
+{
+  BOOST_TEST(describe(500, "Internal Server Error", "\x1f\x8b\x08garbage", {{"Content-Encoding", "gzip"}}) ==
+             "HTTP 500 Internal Server Error: (the body is compressed: Content-Encoding: gzip)");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,5 +1,7 @@
 #include "retry.hpp"
 
+#include "text.hpp"
+
 #include <boost/test/unit_test.hpp>
 
 using namespace gptq;
@@ -55,6 +57,39 @@ BOOST_AUTO_TEST_CASE(backoff_doubles_with_jitter_and_a_ceiling)
   BOOST_TEST(backoff_wait(50, 0.0).count() == 8000);
   BOOST_TEST(backoff_wait(0, 0.999).count() >= 375);
   BOOST_TEST(backoff_wait(0, 0.999).count() < 500);
+}
+
+BOOST_AUTO_TEST_CASE(the_last_failure_names_the_first_when_it_was_another)
+{
+  const Secrets keep;
+  const Error overloaded(ExitStatus::server, "api", "HTTP 503: overloaded");
+  const Error reset(ExitStatus::network, "network", "connection reset by peer");
+  const Error both = with_first_failure(reset, overloaded, 3, keep);
+  BOOST_TEST(static_cast<int>(both.status()) == static_cast<int>(ExitStatus::network));
+  BOOST_TEST(both.phase() == "network");
+  BOOST_TEST(std::string(both.what()) ==
+             "connection reset by peer; the first of 3 tries failed with api: HTTP 503: overloaded");
+  // The same failure each time, or one try: nothing to add.
+  BOOST_TEST(std::string(with_first_failure(reset, reset, 3, keep).what()) == "connection reset by peer");
+  BOOST_TEST(std::string(with_first_failure(reset, overloaded, 1, keep).what()) == "connection reset by peer");
+  // One line, whatever the server wrote.
+  const Error multiline(ExitStatus::server, "", "HTTP 500: a\nb\tc");
+  BOOST_TEST(std::string(with_first_failure(reset, multiline, 2, keep).what()) ==
+             "connection reset by peer; the first of 2 tries failed with HTTP 500: a b c");
+}
+
+// The excerpt is cut after the key is scrubbed: cut first, a key across the
+// cut would survive minus its end, out of the scrubber's reach.
+BOOST_AUTO_TEST_CASE(the_first_failure_is_scrubbed_before_it_is_cut)
+{
+  const std::string key = "sk-proj-0123456789abcdefghij";
+  Secrets scrub;
+  scrub.add(key);
+  const Error quoted(ExitStatus::auth, "", "HTTP 401: " + std::string(180, 'x') + " " + key + " is wrong");
+  const Error last(ExitStatus::network, "network", "connection reset by peer");
+  const std::string said = with_first_failure(last, quoted, 2, scrub).what();
+  BOOST_TEST(said.find("sk-proj") == std::string::npos, said);
+  BOOST_TEST(said.find("[RED") != std::string::npos, said);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -90,6 +90,13 @@ BOOST_AUTO_TEST_CASE(authority_omits_default_ports_and_brackets_ipv6)
   BOOST_TEST(parse_url("https://[::1]/").authority() == "[::1]");
 }
 
+BOOST_AUTO_TEST_CASE(text_is_the_whole_url)
+{
+  BOOST_TEST(parse_url("HTTPS://h:443/v1?x=1").text() == "https://h/v1?x=1");
+  BOOST_TEST(endpoint_url(parse_url("http://[::1]:8080/v1/"), "/chat/completions").text() ==
+             "http://[::1]:8080/v1/chat/completions");
+}
+
 BOOST_AUTO_TEST_CASE(host_is_ip_detects_literals)
 {
   BOOST_TEST(parse_url("https://127.0.0.1/").host_is_ip());
