@@ -28,9 +28,6 @@
 #include <cstring>
 #include <fstream>
 #include <random>
-#include <sstream>
-
-#include <sys/stat.h>
 
 namespace gptq {
 
@@ -55,30 +52,13 @@ TransportOptions transport_options(const Options& options)
   return t;
 }
 
-// Returns the contents of `path`. Throws gptq::Error (usage) naming `what`
-// and the path when it cannot be read.
-std::string read_text_file(const std::string& path, const std::string& what)
-{
-  std::ifstream in(path, std::ios::binary);
-  struct stat st;
-  if (stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
-    throw Error(ExitStatus::usage, what, "'" + path + "' is a directory, not a file");
-  }
-  if (!in) {
-    throw Error(ExitStatus::usage, what, "cannot read '" + path + "': " + std::strerror(errno));
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 // Reads the config file and a role's system_file for resolve_settings.
 std::optional<std::string> read_settings_file(const std::string& path, const std::string& what, bool may_be_missing)
 {
   if (may_be_missing && !std::ifstream(path).good()) {
     return std::nullopt;
   }
-  return read_text_file(path, what);
+  return read_user_file(path, what, settings_limit);
 }
 
 class Run {
@@ -89,6 +69,11 @@ public:
   {
     const Settings settings = resolve_settings(args, context_.env, read_settings_file);
     const Command& command = settings.command;
+    // Before the key, stdin or the network: a reply that can reach no one
+    // must not be asked for (or paid).
+    if (context_.stdout_closed && !command.options.emit_batch) {
+      throw Error(ExitStatus::internal, "", "stdout is closed; nothing was sent");
+    }
     ReplyWriter out(context_.stdout_fd, ReplyWriter::Ending::one_newline);
     if (command.action == Command::Action::list_roles || command.action == Command::Action::list_profiles) {
       const bool roles = command.action == Command::Action::list_roles;
@@ -113,7 +98,7 @@ public:
     Options options = command.options;
     verbose_ = options.verbose;
     if (options.schema_file) {
-      options.schema_text = read_text_file(*options.schema_file, "--schema");
+      options.schema_text = read_user_file(*options.schema_file, "--schema", settings_limit);
     }
     const Url endpoint = endpoint_url(parse_url(options.base_url), "/chat/completions");
 
@@ -123,7 +108,11 @@ public:
     // results: no key is needed then.
     const bool offline = options.dry_run || options.emit_batch || options.from_batch;
     if (!offline) {
-      key_ = read_api_key(settings.key_source, context_.env, *context_.err);
+      // A key command is bounded as the connection would be: by the whole
+      // request's limit when there is one.
+      const KeyCommandLimit limit{ to_ms(options.timeout.value_or(options.connect_timeout)),
+                                   options.timeout ? "--timeout" : "--connect-timeout" };
+      key_ = read_api_key(settings.key_source, context_.env, *context_.err, limit);
     }
     if (key_) {
       secrets_.add(*key_);
@@ -155,7 +144,7 @@ public:
     const bool stdin_is_a_file = std::find(options.files.begin(), options.files.end(), "-") != options.files.end();
     if ((!options.no_stdin || stdin_is_a_file) && is_readable_non_terminal(context_.stdin_fd)) {
       const bool have_words = !options.prompt_words.empty();
-      input = read_all_input(context_.stdin_fd, context_.stdin_hint_after, [&] {
+      input = read_all_input(context_.stdin_fd, "stdin", prompt_limit, context_.stdin_hint_after, [&] {
         if (have_words) {
           *context_.err << "gptq: waiting for stdin, which is open but not a terminal; close it (</dev/null) "
                            "or pass --no-stdin to send only the PROMPT\n"
@@ -170,7 +159,7 @@ public:
         attachments.push_back({ "stdin", input ? std::string(input->view()) : std::string() });
         input.reset();
       } else {
-        attachments.push_back({path, read_text_file(path, "--file")});
+        attachments.push_back({path, read_user_file(path, "--file", prompt_limit)});
       }
     }
     // The input may be most of the request: the message is the input itself
@@ -237,7 +226,7 @@ private:
       if (path == "-") {
         throw Error(ExitStatus::usage, "--file", "'-' (stdin) does not work with -L: stdin holds the prompts");
       }
-      attachments.push_back({path, read_text_file(path, "--file")});
+      attachments.push_back({path, read_user_file(path, "--file", prompt_limit)});
     }
     BatchSettings batch;
     batch.jobs = options.jobs;
@@ -246,7 +235,7 @@ private:
     batch.jsonl_out = options.jsonl;
     batch.fail_fast = options.fail_fast;
     if (options.resume) {
-      batch.resumed = resumed_records(read_text_file(*options.resume, "--resume"), *options.resume);
+      batch.resumed = resumed_records(read_user_file(*options.resume, "--resume", results_limit), *options.resume);
       batch.resume_path = *options.resume;
     }
     // A whole reply per line: nothing is printed before it is complete.
@@ -268,7 +257,7 @@ private:
     if (options.emit_batch) {
       std::ofstream file(*options.emit_batch, std::ios::binary | std::ios::trunc);
       if (!file) {
-        throw Error(ExitStatus::usage, "--emit-batch", "cannot write '" + *options.emit_batch + "': " + std::strerror(errno));
+        throw Error(ExitStatus::usage, "--emit-batch", "cannot write " + quoted(*options.emit_batch) + ": " + std::strerror(errno));
       }
       // The Batch API is OpenAI's: its field names, whatever --base-url says.
       const Url openai = endpoint_url(parse_url(default_base_url), "/chat/completions");
@@ -276,13 +265,13 @@ private:
         batch, context_.stdin_fd, file, *context_.err, [&](const BatchItem& item) { return body_for(item, openai); });
       file.close();
       if (!file) {
-        throw Error(ExitStatus::internal, "--emit-batch", "cannot write '" + *options.emit_batch + "'");
+        throw Error(ExitStatus::internal, "--emit-batch", "cannot write " + quoted(*options.emit_batch));
       }
       return status;
     }
     if (options.from_batch) {
       const auto results =
-        parse_batch_output(read_text_file(*options.from_batch, "--from-batch"), *options.from_batch);
+        parse_batch_output(read_user_file(*options.from_batch, "--from-batch", results_limit), *options.from_batch);
       return from_batch(batch, results, *options.from_batch, context_.stdin_fd, context_.stdout_fd, *context_.err);
     }
     TransportOptions transport = transport_options(options);
@@ -427,7 +416,7 @@ private:
   void verbose(const std::string& line) const
   {
     if (verbose_) {
-      *context_.err << scrub("gptq: " + line) << '\n' << std::flush;
+      *context_.err << escape_controls(scrub("gptq: " + line)) << '\n' << std::flush;
     }
   }
 
@@ -481,8 +470,9 @@ int run_app(std::span<const char* const> args, const AppContext& context)
       line += e.phase() + ": ";
     }
     line += e.what();
-    // A server may quote the key back in its error message.
-    err << run.scrub(line) << '\n' << std::flush;
+    // A server may quote the key back in its error message. Whatever a
+    // message quotes, it stays one line that sends the terminal nothing.
+    err << escape_controls(run.scrub(line)) << '\n' << std::flush;
     return static_cast<int>(e.status());
   } catch (const std::bad_alloc&) {
     err << "gptq: out of memory\n" << std::flush;

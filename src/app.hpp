@@ -18,6 +18,7 @@ struct AppContext {
   int stdin_fd = 0;
   int stdout_fd = 1;
   int stderr_fd = 2;                 // the activity indicator goes here, on a terminal
+  bool stdout_closed = false;        // the caller closed descriptor 1: no output can reach anyone
   std::ostream* err = nullptr; // where `gptq: ...` lines go
   Environment env;
   std::function<std::unique_ptr<Transport>(const TransportOptions&)> make_transport;

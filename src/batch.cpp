@@ -46,7 +46,9 @@ int batch_severity(ExitStatus status)
   case ExitStatus::network: return 6;
   case ExitStatus::auth: return 7;
   case ExitStatus::internal: return 8;
-  case ExitStatus::interrupted: return 9;
+  case ExitStatus::interrupted:
+  case ExitStatus::hangup:
+  case ExitStatus::terminated: return 9;
   case ExitStatus::stdout_closed: return 10;
   }
   return 8;

@@ -48,7 +48,7 @@ bool allowed(const std::string& section_kind, const std::string& key)
 
 [[noreturn]] void fail(const std::string& path, int line, const std::string& message)
 {
-  throw Error(ExitStatus::usage, path + (line > 0 ? ":" + std::to_string(line) : ""), message);
+  throw Error(ExitStatus::usage, escape_controls(path) + (line > 0 ? ":" + std::to_string(line) : ""), message);
 }
 
 // Where each section header and key stands, for messages: Boost's parser
@@ -98,7 +98,7 @@ Config parse_config(const std::string& text, const std::string& path)
   } catch (const po::invalid_config_file_syntax& e) {
     const auto found = lines.text.find(std::string(trim(e.tokens())));
     fail(path, found == lines.text.end() ? 0 : found->second,
-         "'" + one_line(e.tokens(), 80) + "' is neither 'key = value' nor '[section]'");
+         quoted(e.tokens(), 80) + " is neither 'key = value' nor '[section]'");
   } catch (const po::error& e) {
     fail(path, 0, e.what());
   }
@@ -112,7 +112,7 @@ Config parse_config(const std::string& text, const std::string& path)
     const auto first_dot = name.find('.');
     if (first_dot == std::string::npos) {
       if (!allowed("", name)) {
-        fail(path, line, "unknown key '" + name + "' at the top level");
+        fail(path, line, "unknown key " + quoted(name, 80) + " at the top level");
       }
       config.top.values[name] = {value, line};
       continue;
@@ -128,7 +128,7 @@ Config parse_config(const std::string& text, const std::string& path)
            "unknown section [" + one_line(section, 60) + "]; sections are [role.NAME] and [profile.NAME]");
     }
     if (!allowed(kind, key)) {
-      fail(path, line, "unknown key '" + key + "' in [" + kind + "." + section_name + "]");
+      fail(path, line, "unknown key " + quoted(key, 80) + " in [" + escape_controls(kind + "." + section_name) + "]");
     }
     auto& sections = kind == "role" ? config.roles : config.profiles;
     auto& section = sections[section_name];
@@ -164,7 +164,7 @@ std::vector<ConfigArgument> section_arguments(const ConfigSection& section, cons
       continue;
     }
     if (setting.value != "true" && setting.value != "false") {
-      fail(path, setting.line, key + ": expected true or false, got '" + one_line(setting.value, 40) + "'");
+      fail(path, setting.line, key + ": expected true or false, got " + quoted(setting.value, 40));
     }
     out.push_back({key, setting.line, {"--set-" + key, setting.value}});
   }

@@ -17,13 +17,15 @@ enum class ExitStatus : int {
   bad_response = 8,  // malformed or truncated response, no reply content
   interrupted = 130, // SIGINT (Ctrl-C), as a shell reports it
   stdout_closed = 141, // the reader of stdout went away, as a shell reports SIGPIPE
+  hangup = 129,        // SIGHUP (the terminal closed), as a shell reports it
+  terminated = 143,    // SIGTERM (kill, timeout), as a shell reports it
 };
 
 // Every status above, for the tests that keep the documentation in sync.
 inline constexpr ExitStatus all_exit_statuses[] = {
   ExitStatus::ok,       ExitStatus::internal,   ExitStatus::usage,  ExitStatus::auth,         ExitStatus::network,
   ExitStatus::rejected, ExitStatus::rate_limit, ExitStatus::server, ExitStatus::bad_response,
-  ExitStatus::interrupted, ExitStatus::stdout_closed,
+  ExitStatus::interrupted, ExitStatus::stdout_closed, ExitStatus::hangup, ExitStatus::terminated,
 };
 
 } // namespace gptq

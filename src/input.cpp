@@ -1,9 +1,11 @@
 #include "input.hpp"
 
 #include "error.hpp"
+#include "text.hpp"
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <csignal>
 #include <cstring>
 #include <utility>
@@ -106,16 +108,42 @@ InputText map_rest_of_file(int fd)
   return text;
 }
 
+// True when `fd` (whose status is `st`) is a character device that never
+// ends. Of character devices only a terminal (read until Ctrl-D) and
+// /dev/null end; /dev/zero, /dev/urandom and the like would fill any limit
+// with nothing anyone meant to send.
+bool is_endless_device(int fd, const struct stat& st)
+{
+  struct stat null;
+  return S_ISCHR(st.st_mode) && isatty(fd) == 0 && !(stat("/dev/null", &null) == 0 && null.st_rdev == st.st_rdev);
+}
+
 } // namespace
 
-InputText read_all_input(int fd, std::chrono::milliseconds hint_after, const std::function<void()>& on_wait)
+InputText read_all_input(int fd,
+                         const std::string& what,
+                         const InputLimit& limit,
+                         std::chrono::milliseconds hint_after,
+                         const std::function<void()>& on_wait)
 {
+  auto too_much = [&] {
+    return Error(ExitStatus::usage, what, std::string("more than the limit of ") + limit.text);
+  };
   if (InputText mapped = map_rest_of_file(fd); !mapped.view().empty()) {
+    if (mapped.view().size() > limit.bytes) {
+      throw too_much();
+    }
     return mapped;
   }
   std::string data;
   struct stat st;
+  if (fstat(fd, &st) == 0 && is_endless_device(fd, st)) {
+    throw Error(ExitStatus::usage, what, "it is a device that never ends, such as /dev/zero");
+  }
   if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+    if (static_cast<std::uintmax_t>(st.st_size) > limit.bytes) {
+      throw too_much();
+    }
     // A file of known size is read straight into place; the loop below
     // then finds the end (or what was appended meanwhile).
     const auto size = static_cast<std::size_t>(st.st_size);
@@ -129,7 +157,7 @@ InputText read_all_input(int fd, std::chrono::milliseconds hint_after, const std
       } else if (n == 0) {
         break;
       } else if (errno != EINTR) {
-        throw Error(ExitStatus::usage, "stdin", std::string("cannot read: ") + std::strerror(errno));
+        throw Error(ExitStatus::usage, what, std::string("cannot read: ") + std::strerror(errno));
       }
     }
     data.resize(got);
@@ -156,6 +184,9 @@ InputText read_all_input(int fd, std::chrono::milliseconds hint_after, const std
     const ssize_t n = read(fd, buffer, sizeof buffer);
     if (n > 0) {
       const auto got = static_cast<std::size_t>(n);
+      if (got > limit.bytes - std::min(limit.bytes, data.size())) {
+        throw too_much();
+      }
       data.append(buffer, got);
       continue;
     }
@@ -170,7 +201,55 @@ InputText read_all_input(int fd, std::chrono::milliseconds hint_after, const std
       poll(&pfd, 1, -1);
       continue;
     }
-    throw Error(ExitStatus::usage, "stdin", std::string("cannot read: ") + std::strerror(errno));
+    throw Error(ExitStatus::usage, what, std::string("cannot read: ") + std::strerror(errno));
+  }
+}
+
+std::string read_user_file(const std::string& path, const std::string& what, const InputLimit& limit)
+{
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    throw Error(ExitStatus::usage, what, "cannot read " + quoted(path) + ": " + std::strerror(errno));
+  }
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{ fd };
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    throw Error(ExitStatus::usage, what, "cannot read " + quoted(path) + ": " + std::strerror(errno));
+  }
+  if (S_ISDIR(st.st_mode)) {
+    throw Error(ExitStatus::usage, what, quoted(path) + " is a directory, not a file");
+  }
+  if (is_endless_device(fd, st)) {
+    throw Error(ExitStatus::usage, what, quoted(path) + " is a device that never ends, not a file");
+  }
+  const bool regular = S_ISREG(st.st_mode);
+  if (regular && static_cast<std::uintmax_t>(st.st_size) > limit.bytes) {
+    throw Error(ExitStatus::usage, what, quoted(path) + " is larger than the limit of " + std::string(limit.text));
+  }
+  std::string data;
+  if (regular) {
+    data.reserve(static_cast<std::size_t>(st.st_size));
+  }
+  char buffer[64 * 1024];
+  for (;;) {
+    const ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n > 0) {
+      const auto got = static_cast<std::size_t>(n);
+      if (got > limit.bytes - data.size()) {
+        // A regular file that grew, or a device or pipe that does not end.
+        throw Error(ExitStatus::usage,
+                    what,
+                    quoted(path) + (regular ? " grew past" : " did not end within") + " the limit of " + limit.text);
+      }
+      data.append(buffer, got);
+    } else if (n == 0) {
+      return data;
+    } else if (errno != EINTR) {
+      throw Error(ExitStatus::usage, what, "cannot read " + quoted(path) + ": " + std::strerror(errno));
+    }
   }
 }
 

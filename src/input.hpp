@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <functional>
 #include <optional>
 #include <string>
@@ -41,14 +42,41 @@ private:
   std::string_view view_;
 };
 
+// The most gptq reads of one kind of input. Far above any real use, far
+// below the memory an input that never ends (/dev/zero, `yes`) would take.
+struct InputLimit {
+  std::size_t bytes;
+  const char* text; // as messages show it: "256 MiB"
+};
+inline constexpr InputLimit prompt_limit{ std::size_t{ 256 } << 20, "256 MiB" };  // stdin, --file
+inline constexpr InputLimit results_limit{ std::size_t{ 1 } << 30, "1 GiB" };     // --resume, --from-batch
+inline constexpr InputLimit settings_limit{ std::size_t{ 4 } << 20, "4 MiB" };    // config, system_file, --schema
+inline constexpr InputLimit key_limit{ std::size_t{ 64 } << 10, "64 KiB" };       // api_key_file, api_key_cmd
+
 // Reads all of file descriptor `fd` until end of file, from where its
 // offset is (and leaves it at the end). A regular file of 1 MiB or more is
 // mapped rather than read, unless it grows while gptq reads it; should it
 // shrink while mapped, gptq ends with a one-line error and status 2. When
 // nothing has arrived after `hint_after`, calls `on_wait` once (the caller
 // prints a hint that gptq is waiting for stdin) and goes on reading. Throws
-// gptq::Error (usage) when reading fails.
-InputText read_all_input(int fd, std::chrono::milliseconds hint_after, const std::function<void()>& on_wait);
+// gptq::Error (usage) when reading fails or the input holds more than
+// `limit` or is a device that never ends (/dev/zero), naming `what`
+// ("stdin").
+InputText read_all_input(int fd,
+                         const std::string& what,
+                         const InputLimit& limit,
+                         std::chrono::milliseconds hint_after,
+                         const std::function<void()>& on_wait);
+
+// Returns the contents of the file at `path`, which the user named as
+// `what` (an option, or "FILE:LINE" of a config file). Anything that ends
+// is read (a regular file, a pipe, a FIFO, /dev/stdin). Throws gptq::Error
+// (usage) naming `what` and the path when it cannot be opened or read, is
+// a directory or a character device other than a terminal or /dev/null
+// (/dev/zero), or holds more than `limit`: a regular file is refused by its
+// size before it is read, anything else (a pipe that never ends) when
+// reading passes the limit.
+std::string read_user_file(const std::string& path, const std::string& what, const InputLimit& limit);
 
 // True when `fd` should be read as input: it is open and not a terminal.
 bool is_readable_non_terminal(int fd);

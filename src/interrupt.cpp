@@ -21,7 +21,7 @@ std::atomic<bool> indicator_visible{false};
 std::atomic<bool> progress_line_open{false};
 static_assert(std::atomic<bool>::is_always_lock_free);
 
-extern "C" void on_interrupt(int)
+extern "C" void on_interrupt(int signal)
 {
   // Only async-signal-safe calls here: write and _exit.
   if (indicator_visible.load()) {
@@ -35,17 +35,35 @@ extern "C" void on_interrupt(int)
   if (reply_line_open.load()) {
     [[maybe_unused]] auto n = ::write(1, "\n", 1);
   }
-  ::_exit(static_cast<int>(ExitStatus::interrupted));
+  ::_exit(static_cast<int>(signal == SIGTERM  ? ExitStatus::terminated
+                           : signal == SIGHUP ? ExitStatus::hangup
+                                              : ExitStatus::interrupted));
 }
 
 } // namespace
 
 void install_interrupt_handler()
 {
+  constexpr int signals[] = { SIGINT, SIGTERM, SIGHUP };
+  sigset_t handled;
+  sigemptyset(&handled);
+  for (const int signal : signals) {
+    // An ignored signal stays ignored: `nohup gptq`, or a job a script
+    // started in the background, which a shell shields from SIGINT.
+    struct sigaction old {};
+    if (sigaction(signal, nullptr, &old) != 0 || old.sa_handler != SIG_IGN) {
+      sigaddset(&handled, signal);
+    }
+  }
   struct sigaction action {};
   action.sa_handler = on_interrupt;
-  sigemptyset(&action.sa_mask);
-  sigaction(SIGINT, &action, nullptr);
+  // Each blocks the others, so that only one handler writes the endings.
+  action.sa_mask = handled;
+  for (const int signal : signals) {
+    if (sigismember(&handled, signal)) {
+      sigaction(signal, &action, nullptr);
+    }
+  }
 }
 
 void exit_when_reader_leaves(int fd)

@@ -2,9 +2,11 @@
 
 namespace gptq {
 
-// Installs the SIGINT (Ctrl-C) handler: it stops at once, keeping what was
-// printed: it ends an open reply line on stdout, erases the activity
-// indicator on stderr, and exits with status 130.
+// Installs the handler of SIGINT (Ctrl-C), SIGTERM (kill, timeout) and
+// SIGHUP (the terminal closed), unless the signal is ignored (nohup): it
+// stops at once, keeping what was printed: it ends an open reply line on
+// stdout, erases the activity indicator on stderr, and exits with status
+// 130, 143 or 129, as a shell reports the signal.
 void install_interrupt_handler();
 
 // When `fd` (stdout) is a pipe or socket, watches it from a thread of its

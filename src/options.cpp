@@ -19,7 +19,7 @@ namespace {
 
 [[noreturn]] void bad_value(const std::string& option, const std::string& value, const std::string& want)
 {
-  throw Error(ExitStatus::usage, option, "expected " + want + ", got '" + value + "'");
+  throw Error(ExitStatus::usage, option, "expected " + want + ", got " + quoted(value, 80));
 }
 
 double parse_double(const std::string& option, const std::string& text, double min, double max, const std::string& want)
@@ -79,7 +79,7 @@ std::pair<std::string, std::string> parse_header(const std::string& text)
   const auto colon = text.find(':');
   const std::string name = colon == std::string::npos ? text : text.substr(0, colon);
   if (colon == std::string::npos || !is_header_name(name)) {
-    throw Error(ExitStatus::usage, "--header", "expected 'Name: value', got '" + one_line(text, 80) + "'");
+    throw Error(ExitStatus::usage, "--header", "expected 'Name: value', got " + quoted(text, 80));
   }
   const std::string value(trim(std::string_view(text).substr(colon + 1)));
   if (value.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos) {
@@ -297,7 +297,7 @@ Command parse_command_line(std::span<const char* const> args,
     for (const auto& field : vm["option"].as<std::vector<std::string>>()) {
       const auto eq = field.find('=');
       if (eq == std::string::npos || eq == 0) {
-        throw Error(ExitStatus::usage, "--option", "expected KEY=VALUE, got '" + one_line(field, 80) + "'");
+        throw Error(ExitStatus::usage, "--option", "expected KEY=VALUE, got " + quoted(field, 80));
       }
       o.fields.emplace_back(field.substr(0, eq), field.substr(eq + 1));
     }
@@ -348,7 +348,7 @@ Command parse_command_line(std::span<const char* const> args,
   }
   if (auto name = get("key-header")) {
     if (!is_header_name(*name)) {
-      throw Error(ExitStatus::usage, "--key-header", "'" + one_line(*name, 60) + "' is not a header name");
+      throw Error(ExitStatus::usage, "--key-header", quoted(*name, 60) + " is not a header name");
     }
     o.key_header = *name;
   }

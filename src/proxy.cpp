@@ -79,7 +79,7 @@ Proxy parse_proxy(std::string_view text, const std::string& source)
     } else {
       throw Error(ExitStatus::usage,
                   source,
-                  "proxy scheme '" + one_line(scheme, 20) + "://' is not supported; use http://, socks5:// or socks5h://");
+                  "proxy scheme " + quoted(std::string(scheme) + "://", 24) + " is not supported; use http://, socks5:// or socks5h://");
     }
     rest = text.substr(scheme_end + 3);
   }
@@ -106,7 +106,7 @@ Proxy parse_proxy(std::string_view text, const std::string& source)
     const bool port_given = host_end != std::string_view::npos && rest.find(':', host_end) != std::string_view::npos;
     proxy.port = port_given ? url.port : 1080;
   } catch (const Error&) {
-    throw Error(ExitStatus::usage, source, "'" + one_line(rest, 100) + "' is not a proxy host[:port]");
+    throw Error(ExitStatus::usage, source, quoted(rest, 100) + " is not a proxy host[:port]");
   }
   return proxy;
 }

@@ -1,6 +1,7 @@
 #include "settings.hpp"
 
 #include "error.hpp"
+#include "prompt.hpp"
 #include "text.hpp"
 
 namespace gptq {
@@ -37,8 +38,9 @@ std::vector<std::string> flatten(const std::vector<SourcedArguments>& layer)
   return args;
 }
 
-// Checks every value of `section` against the option it sets, so that a bad
-// one is reported with the file, the line and the key.
+// Checks every value of `section` against the option it sets, and a
+// system text for UTF-8, so that a bad one is reported with the file, the
+// line and the key.
 void check_section(const ConfigSection& section, const std::string& path)
 {
   for (const auto& argument : section_arguments(section, path)) {
@@ -48,8 +50,12 @@ void check_section(const ConfigSection& section, const std::string& path)
     }
     try {
       parse_command_line(args, [](const std::string&) { return std::optional<std::string>(); });
+      if (argument.key == "system") {
+        require_utf8(argument.args.back(), "");
+      }
     } catch (const Error& e) {
-      throw Error(ExitStatus::usage, path + ":" + std::to_string(argument.line), argument.key + ": " + e.what());
+      throw Error(
+        ExitStatus::usage, escape_controls(path) + ":" + std::to_string(argument.line), argument.key + ": " + e.what());
     }
   }
 }
@@ -71,7 +77,7 @@ const ConfigSection& find_section(const Sections& sections,
   }
   throw Error(ExitStatus::usage,
               option,
-              "no " + kind + " '" + one_line(name, 60) + "' in " + (path.empty() ? "the config file" : path) +
+              "no " + kind + " " + quoted(name, 60) + " in " + (path.empty() ? "the config file" : quoted(path)) +
                 (known.empty() ? "; it defines none" : "; known: " + known));
 }
 
@@ -138,8 +144,14 @@ Settings resolve_settings(std::span<const char* const> args, const Environment& 
     const ConfigSection& role = find_section(config.roles, *first.options.role, "role", "--role", config.path);
     std::vector<SourcedArguments> role_args = sourced(role, config.path, "role." + *first.options.role);
     if (const auto file = role.values.find("system_file"); file != role.values.end() && !role.values.count("system")) {
-      const std::string where = config.path + ":" + std::to_string(file->second.line);
-      const std::string text = read_file(expand_home(file->second.value, env), where, false).value_or("");
+      const std::string where = escape_controls(config.path) + ":" + std::to_string(file->second.line);
+      const std::string system_path = expand_home(file->second.value, env);
+      const std::string text = read_file(system_path, where, false).value_or("");
+      try {
+        require_utf8(text, where);
+      } catch (const Error& e) {
+        throw Error(e.status(), where, "system_file " + quoted(system_path) + ": " + e.what());
+      }
       role_args.push_back({ { "--system", std::string(trim(text)) },
                             config_origin(config.path, file->second.line, "role." + *first.options.role) });
     }

@@ -137,6 +137,56 @@ std::string one_line(std::string_view text, std::size_t max_bytes)
   return out;
 }
 
+std::string escape_controls(std::string_view text)
+{
+  std::string out;
+  out.reserve(text.size());
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    std::size_t len = c < 0x80 ? 1 : utf8_sequence_length(text, i);
+    const bool c1 = len == 2 && c == 0xC2 && static_cast<unsigned char>(text[i + 1]) < 0xA0;
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c < 0x20 || c == 0x7F || len == 0 || c1) {
+      // Each byte of a C1 control or a malformed sequence on its own.
+      constexpr char hex[] = "0123456789ABCDEF";
+      for (std::size_t k = 0; k < (c1 ? 2 : 1); ++k) {
+        const auto b = static_cast<unsigned char>(text[i + k]);
+        out += "\\x";
+        out += hex[b >> 4];
+        out += hex[b & 0xF];
+      }
+      len = c1 ? 2 : 1;
+    } else {
+      out.append(text.substr(i, len));
+    }
+    i += len;
+  }
+  return out;
+}
+
+std::string quoted(std::string_view text, std::size_t max_bytes)
+{
+  std::size_t end = 0;
+  while (end < text.size()) {
+    const auto c = static_cast<unsigned char>(text[end]);
+    const std::size_t len = std::max<std::size_t>(1, c < 0x80 ? 1 : utf8_sequence_length(text, end));
+    if (end + len > max_bytes) {
+      break;
+    }
+    end += len;
+  }
+  std::string out(1, '\'');
+  out += escape_controls(text.substr(0, end));
+  out += end < text.size() ? "...'" : "'";
+  return out;
+}
+
 std::string redact(std::string text, std::string_view secret)
 {
   if (secret.empty()) {

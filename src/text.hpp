@@ -25,6 +25,18 @@ std::optional<std::size_t> find_invalid_utf8_bytewise(std::string_view text);
 // breaking the one-line rule or sending escape sequences to the terminal.
 std::string one_line(std::string_view text, std::size_t max_bytes = 300);
 
+// Returns `text` with what a terminal would act on made visible, for
+// messages that show what the user typed or named (paths, URLs, values):
+// line breaks and tabs as \n, \r, \t, other control characters (C0, DEL,
+// C1) and bytes that are not UTF-8 as \xHH. Everything else, well-formed
+// UTF-8 included, is kept, so the text stays one line and shows what it is.
+std::string escape_controls(std::string_view text);
+
+// Returns escape_controls(`text`) between single quotes, cut to at most
+// `max_bytes` bytes of text (on a character boundary) with "..." appended
+// when cut: how a message quotes user input.
+std::string quoted(std::string_view text, std::size_t max_bytes = 1024);
+
 // What stands for a secret wherever one is left out of a message.
 inline constexpr std::string_view redacted_mask = "[REDACTED]";
 

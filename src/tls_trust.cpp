@@ -1,6 +1,7 @@
 #include "tls_trust.hpp"
 
 #include "error.hpp"
+#include "text.hpp"
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -87,13 +88,13 @@ TlsTrust::TlsTrust(SSL_CTX* ctx, const std::optional<std::string>& cacert, Log l
     if (std::FILE* f = std::fopen(cacert->c_str(), "r")) {
       std::fclose(f);
     } else {
-      throw Error(ExitStatus::usage, "--cacert", "cannot read '" + *cacert + "': " + std::strerror(errno));
+      throw Error(ExitStatus::usage, "--cacert", "cannot read " + quoted(*cacert) + ": " + std::strerror(errno));
     }
     if (X509_STORE_load_file(store, cacert->c_str()) != 1) {
       const char* reason = ERR_reason_error_string(ERR_peek_last_error());
       const std::string why = reason ? reason : "no certificate found";
       ERR_clear_error();
-      throw Error(ExitStatus::usage, "--cacert", "'" + *cacert + "' holds no usable PEM certificates (" + why + ")");
+      throw Error(ExitStatus::usage, "--cacert", quoted(*cacert) + " holds no usable PEM certificates (" + why + ")");
     }
   }
   SSL_CTX_set_cert_verify_callback(ctx, &TlsTrust::verify, this);

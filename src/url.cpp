@@ -31,7 +31,7 @@ std::string without_userinfo(std::string_view text)
 {
   throw Error(ExitStatus::usage,
               "--base-url",
-              "'" + without_userinfo(text) + "' is not a usable URL: " + std::string(why));
+              quoted(without_userinfo(text)) + " is not a usable URL: " + std::string(why));
 }
 
 bool is_ipv4(const std::string& host)
@@ -122,7 +122,7 @@ Url parse_url(std::string_view text)
       return std::isxdigit(static_cast<unsigned char>(c)) || c == ':' || c == '.';
     });
     if (!hex_colon_dot || !is_ipv6(url.host)) {
-      bad_url(text, "'" + url.host + "' is not an IPv6 address");
+      bad_url(text, quoted(url.host) + " is not an IPv6 address");
     }
     std::string_view after = authority.substr(close + 1);
     if (!after.empty()) {

@@ -1,7 +1,7 @@
 // Fuzzes text.hpp: find_invalid_utf8 against a reference decoder written
-// differently (decode, then reject by value), one_line's promises, redact
-// against a plain left-to-right reference, Secrets::excerpt (never the
-// secret, whatever the cut), and trim.
+// differently (decode, then reject by value), one_line's, escape_controls'
+// and quoted's promises, redact against a plain left-to-right reference,
+// Secrets::excerpt (never the secret, whatever the cut), and trim.
 //
 // Input: byte 0 is one_line's `max_bytes`; byte 1 modulo 32 is the length of
 // the secret for redact, which follows; the rest is the text.
@@ -97,6 +97,22 @@ void check_one_line(std::string_view text, std::size_t max_bytes)
   }
 }
 
+// escape_controls keeps what is printable and shows the rest, so that its
+// result is one line and the text comes back from it.
+void check_escape_controls(std::string_view text, std::size_t max_bytes)
+{
+  const std::string shown = gptq::escape_controls(text);
+  check(gptq::fuzz::is_one_line(shown), "escape_controls left a control character or malformed UTF-8");
+  check(shown.size() >= text.size(), "escape_controls dropped bytes");
+  check(gptq::escape_controls(shown) == shown, "escape_controls of its own result changed it");
+  if (!gptq::find_invalid_utf8(text) && gptq::fuzz::is_one_line(text)) {
+    check(shown == text, "escape_controls changed printable text");
+  }
+  const std::string q = gptq::quoted(text, max_bytes);
+  check(gptq::fuzz::is_one_line(q), "quoted left a control character or malformed UTF-8");
+  check(q.size() >= 2 && q.front() == '\'' && q.back() == '\'', "quoted is not between quotes");
+}
+
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
@@ -116,6 +132,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   check_one_line(all, max_bytes);
   check_one_line(all, 300);
+  check_escape_controls(all, max_bytes);
 
   check(gptq::redact(std::string(text), secret) == reference_redact(text, secret),
         "redact disagrees with the reference");

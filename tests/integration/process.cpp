@@ -179,7 +179,11 @@ pid_t spawn(const std::vector<std::string>& argv, const Env& env, const std::arr
   sigemptyset(&none);
   sigset_t defaults;
   sigemptyset(&defaults);
-  sigaddset(&defaults, SIGPIPE);
+  // The signals tests send, whatever this process inherited (a shell
+  // starts background jobs with SIGINT ignored).
+  for (const int signal : { SIGPIPE, SIGINT, SIGTERM, SIGHUP }) {
+    sigaddset(&defaults, signal);
+  }
   posix_spawnattr_setsigmask(&attr, &none);
   posix_spawnattr_setsigdefault(&attr, &defaults);
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);

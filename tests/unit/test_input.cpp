@@ -1,5 +1,7 @@
 #include "input.hpp"
 
+#include "error.hpp"
+
 #include <boost/test/unit_test.hpp>
 
 #include <chrono>
@@ -51,7 +53,7 @@ struct TempFile {
 
 InputText read(int fd)
 {
-  return read_all_input(fd, std::chrono::milliseconds(1000), [] {});
+  return read_all_input(fd, "stdin", prompt_limit, std::chrono::milliseconds(1000), [] {});
 }
 
 } // namespace
@@ -70,6 +72,59 @@ BOOST_AUTO_TEST_CASE(large_file_is_all_there_from_its_offset_and_consumed)
     BOOST_TEST((input.view() == std::string_view(text).substr(static_cast<std::size_t>(at))), "offset " << at);
     BOOST_TEST(lseek(file.fd, 0, SEEK_CUR) == static_cast<off_t>(text.size()));
   }
+}
+
+BOOST_AUTO_TEST_CASE(input_over_its_limit_is_refused_naming_it)
+{
+  constexpr InputLimit small{ 10, "10 bytes" };
+  TempFile file("0123456789X");
+  try {
+    read_all_input(file.fd, "stdin", small, std::chrono::milliseconds(1000), [] {});
+    BOOST_ERROR("no error");
+  } catch (const Error& e) {
+    BOOST_TEST(static_cast<int>(e.status()) == 2);
+    BOOST_TEST(e.phase() == "stdin");
+    BOOST_TEST(std::string(e.what()) == "more than the limit of 10 bytes");
+  }
+  const int zero = ::open("/dev/zero", O_RDONLY);
+  BOOST_CHECK_THROW(read_all_input(zero, "stdin", small, std::chrono::milliseconds(1000), [] {}), Error);
+  ::close(zero);
+  TempFile fits("0123456789");
+  BOOST_TEST((read_all_input(fits.fd, "stdin", small, std::chrono::milliseconds(1000), [] {}).view() == "0123456789"));
+}
+
+BOOST_AUTO_TEST_CASE(user_file_is_read_whole_within_its_limit)
+{
+  const std::string text = varied(200000);
+  TempFile file(text);
+  BOOST_TEST((read_user_file(file.path, "--file", prompt_limit) == text));
+  BOOST_TEST(read_user_file("/dev/null", "--config", settings_limit).empty());
+}
+
+BOOST_AUTO_TEST_CASE(user_file_over_its_limit_or_endless_is_refused)
+{
+  constexpr InputLimit small{ 100000, "100000 bytes" };
+  TempFile file(varied(100001));
+  const auto message = [&](const std::string& path) {
+    try {
+      read_user_file(path, "--schema", small);
+    } catch (const Error& e) {
+      BOOST_TEST(static_cast<int>(e.status()) == 2);
+      BOOST_TEST(e.phase() == "--schema");
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  BOOST_TEST(message(file.path) == "'" + file.path + "' is larger than the limit of 100000 bytes");
+  BOOST_TEST(message("/dev/zero") == "'/dev/zero' is a device that never ends, not a file");
+  // A pipe that never ends: read up to the limit.
+  std::FILE* endless = popen("yes", "r");
+  BOOST_TEST_REQUIRE(endless != nullptr);
+  const std::string pipe_path = "/dev/fd/" + std::to_string(fileno(endless));
+  BOOST_TEST(message(pipe_path) == "'" + pipe_path + "' did not end within the limit of 100000 bytes");
+  pclose(endless);
+  BOOST_TEST(message("/tmp") == "'/tmp' is a directory, not a file");
+  BOOST_TEST(message("/nonexistent/a\nb") == "cannot read '/nonexistent/a\\nb': No such file or directory");
 }
 
 BOOST_AUTO_TEST_CASE(small_file_and_pipe_are_read)

@@ -6,6 +6,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -85,6 +86,62 @@ BOOST_AUTO_TEST_CASE(failing_command_is_an_auth_error_showing_its_stderr)
     BOOST_TEST(static_cast<int>(e.status()) == 3);
     BOOST_TEST(std::string(e.what()).find("failed with status 4: vault is locked") != std::string::npos, e.what());
   }
+}
+
+// The message of the auth error read_api_key throws for `s`, or "no error".
+std::string key_error(const KeySource& s, const KeyCommandLimit& limit = {})
+{
+  std::ostringstream warnings;
+  try {
+    read_api_key(s, env_of({}), warnings, limit);
+  } catch (const Error& e) {
+    BOOST_TEST(static_cast<int>(e.status()) == 3);
+    return e.phase() + ": " + e.what();
+  }
+  return "no error";
+}
+
+BOOST_AUTO_TEST_CASE(command_is_read_when_it_exits_not_when_its_output_closes)
+{
+  std::ostringstream warnings;
+  KeySource s;
+  s.origin = "profile p";
+  s.command = "sleep 30 & echo sk-first";
+  const auto start = std::chrono::steady_clock::now();
+  BOOST_TEST(read_api_key(s, env_of({}), warnings).value_or("") == "sk-first");
+  // Not a timing test: only that the 30 s child was not waited for.
+  BOOST_TEST((std::chrono::steady_clock::now() - start < std::chrono::seconds(25)));
+}
+
+BOOST_AUTO_TEST_CASE(command_past_its_time_limit_is_stopped_naming_the_limit_and_origin)
+{
+  KeySource s;
+  s.origin = "profile p";
+  s.defined_at = "config /home/u/.config/gptq/config:7 [profile.p]";
+  s.command = "sleep 30";
+  const std::string message = key_error(s, { std::chrono::milliseconds(300), "--timeout" });
+  BOOST_TEST(message ==
+               "api_key_cmd of profile p (config /home/u/.config/gptq/config:7 [profile.p]): 'sleep 30' did not "
+               "finish within "
+               "0.3 s (--timeout), so gptq stopped it",
+             message);
+}
+
+BOOST_AUTO_TEST_CASE(command_that_prints_without_end_is_stopped)
+{
+  KeySource s;
+  s.origin = "profile p";
+  s.command = "yes";
+  BOOST_TEST(key_error(s).find("'yes' printed more than the limit of 64 KiB, so gptq stopped it") != std::string::npos,
+             key_error(s));
+}
+
+BOOST_AUTO_TEST_CASE(key_file_that_is_a_device_is_refused)
+{
+  KeySource s;
+  s.origin = "profile p";
+  s.file = "/dev/zero";
+  BOOST_TEST(key_error(s) == "api_key_file of profile p: '/dev/zero' is a device that never ends, not a file");
 }
 
 BOOST_AUTO_TEST_CASE(key_that_cannot_be_a_header_is_refused_without_echo)

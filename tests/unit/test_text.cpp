@@ -140,6 +140,25 @@ BOOST_AUTO_TEST_CASE(one_line_cuts_on_a_character_boundary)
   BOOST_TEST(one_line("abcd", 4) == "abcd");
 }
 
+BOOST_AUTO_TEST_CASE(escape_controls_shows_breaks_controls_and_bad_bytes)
+{
+  BOOST_TEST(escape_controls("a\nb\r\tc") == "a\\nb\\r\\tc");
+  BOOST_TEST(escape_controls("esc\x1B[31mred\x7F") == "esc\\x1B[31mred\\x7F");
+  BOOST_TEST(escape_controls("c1\xC2\x9B" "31m") == "c1\\xC2\\x9B31m");
+  BOOST_TEST(escape_controls("bad \xFF\xC3 byte") == "bad \\xFF\\xC3 byte");
+  BOOST_TEST(escape_controls("caf\xC3\xA9 \xC2\xA0 back\\slash 'q'") == "caf\xC3\xA9 \xC2\xA0 back\\slash 'q'");
+  BOOST_TEST(escape_controls(std::string("nul\0", 4)) == "nul\\x00");
+}
+
+BOOST_AUTO_TEST_CASE(quoted_escapes_and_cuts_on_a_character_boundary)
+{
+  BOOST_TEST(quoted("/tmp/a\nb") == "'/tmp/a\\nb'");
+  BOOST_TEST(quoted("") == "''");
+  BOOST_TEST(quoted("abcdef", 4) == "'abcd...'");
+  BOOST_TEST(quoted("ab\xC3\xA9\xC3\xA9", 3) == "'ab...'");
+  BOOST_TEST(quoted("abcd", 4) == "'abcd'");
+}
+
 BOOST_AUTO_TEST_CASE(redact_replaces_every_occurrence)
 {
   BOOST_TEST(redact("key sk-1 and sk-1 again", "sk-1") == "key [REDACTED] and [REDACTED] again");
