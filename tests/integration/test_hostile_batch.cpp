@@ -6,6 +6,7 @@
 // stats/KEY tells how many requests it saw for KEY; flaky/KEY/N/K1,K2 fails
 // the first N requests as K1, then K2. Each test uses a KEY of its own.
 
+#include "batch_helpers.hpp"
 #include "harness.hpp"
 
 #include <boost/json.hpp>
@@ -30,38 +31,7 @@ std::string fresh_key(const std::string& label)
 // The requests the test server counted under KEY.
 std::int64_t requests(const std::string& key)
 {
-  return json::parse(http_get_body("/stats/" + key)).at("requests").to_number<std::int64_t>();
-}
-
-RunResult run_batch(const std::string& key, const std::vector<std::string>& extra, const std::string& input)
-{
-  return run_gptq_https("batch/" + key, extra, StdinSpec::of(input));
-}
-
-std::string write_file(const std::string& name, const std::string& text)
-{
-  const std::string path = scratch_dir() + "/" + name;
-  std::ofstream(path, std::ios::binary) << text;
-  return path;
-}
-
-std::vector<std::string> split_lines(const std::string& text)
-{
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    lines.push_back(line);
-  }
-  return lines;
-}
-
-std::string joined(const std::vector<std::string>& lines)
-{
-  std::string text;
-  for (const auto& line : lines) {
-    text += line + "\n";
-  }
-  return text;
+  return stats(key).requests;
 }
 
 // The --jsonl output of a run over `input`, checked to have succeeded.
@@ -70,18 +40,6 @@ std::string jsonl_output_of(const std::string& input)
   const RunResult r = run_batch(fresh_key("first-run"), { "-L", "--jsonl" }, input);
   BOOST_TEST_REQUIRE(r.exit_code == 0, r.describe());
   return r.out;
-}
-
-// Checks a run that ended normally with `code`, without the key anywhere.
-void check_ran(const RunResult& r, int code)
-{
-  BOOST_TEST_CONTEXT(r.describe())
-  {
-    BOOST_REQUIRE_MESSAGE(!r.killed, "gptq did not finish within the time limit and was killed");
-    BOOST_TEST(r.exit_code == code);
-    BOOST_TEST(!contains(r.out, fake_key));
-    BOOST_TEST(!contains(r.err, fake_key));
-  }
 }
 
 } // namespace
