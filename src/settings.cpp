@@ -44,18 +44,18 @@ std::vector<std::string> flatten(const std::vector<SourcedArguments>& layer)
 void check_section(const ConfigSection& section, const std::string& path)
 {
   for (const auto& argument : section_arguments(section, path)) {
-    std::vector<const char*> args;
-    for (const auto& a : argument.args) {
-      args.push_back(a.c_str());
-    }
     try {
-      parse_command_line(args, [](const std::string&) { return std::optional<std::string>(); });
+      // As a layer, as a run parses it: --set-NAME is no command-line option.
+      parse_command_line(std::span<const char* const>(),
+                         [](const std::string&) { return std::optional<std::string>(); },
+                         { argument.args });
       if (argument.key == "system") {
         require_utf8(argument.args.back(), "");
       }
     } catch (const Error& e) {
-      throw Error(
-        ExitStatus::usage, escape_controls(path) + ":" + std::to_string(argument.line), argument.key + ": " + e.what());
+      throw Error(ExitStatus::usage,
+                  escape_controls(path) + ":" + std::to_string(argument.line),
+                  argument.key + ": " + e.what() + inline_comment_hint(argument.args.back()));
     }
   }
 }

@@ -239,6 +239,7 @@ const std::vector<ConfigErrorCase> config_error_cases{
   { "bad_value_in_a_profile", "[profile.p]\nretries = many\n", 2, { "retries", "many" } },
   { "boolean_that_is_not_true_or_false", "stream = maybe\n", 1, { "stream", "maybe" } },
   { "boolean_yes_in_a_profile", "[profile.p]\nverbose = yes\n", 2, { "verbose", "yes" } },
+  { "inline_comment_after_a_number", "temperature = 0.2 # low\n", 1, { "temperature", "# low", "starts a comment" } },
 };
 
 } // namespace
@@ -512,6 +513,23 @@ BOOST_DATA_TEST_CASE(precedence_command_line_role_profile_env_top_level_defaults
   const ConfigSeen seen = config_seen(h.run(args, env));
   BOOST_TEST(seen.model() == c.expected_model);
   BOOST_TEST(seen.target == endpoint + "?from=" + c.expected_url_from);
+}
+
+// --- Comments -----------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(hash_and_semicolon_inside_a_value_are_sent_whole)
+{
+  const ConfigHome h("  # the defaults\n"
+                     "\t; tabbed comment = not a key\n"
+                     "base_url = {url}\n"
+                     "cacert = {ca}\n"
+                     "[role.c]\n"
+                     "    # indented comment in a role\n"
+                     "system = Answer in C# only; no F# and no prose.\n"
+                     "model = m-c#\n");
+  const ConfigSeen seen = config_seen(h.run({ "-r", "c", "hi" }));
+  BOOST_TEST(seen.system() == "Answer in C# only; no F# and no prose.");
+  BOOST_TEST(seen.model() == "m-c#");
 }
 
 // --- Key sources --------------------------------------------------------------
