@@ -857,4 +857,18 @@ BOOST_AUTO_TEST_CASE(show_config_with_a_bad_config_file_fails_as_any_run)
   check_failure(h.run({ "--show-config" }), 2, { h.config_path() + ":3", "temperature", "hot" });
 }
 
+// --- The command line ------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(prompt_and_set_options_are_refused_words_still_work)
+{
+  const ConfigHome h("base_url = {url}\ncacert = {ca}\n");
+  for (const std::vector<std::string>& args : { std::vector<std::string>{ "--prompt", "hi" },
+                                                { "hi", "--prompt=there" },
+                                                { "--set-stream", "false", "hi" } }) {
+    const RunResult r = h.run(args);
+    check_failure(r, 2, { "unrecognised option '" + args[args[0] == "hi" ? 1 : 0] + "'", "gptq --help" });
+  }
+  BOOST_TEST(config_seen(h.run({ "say", "--", "--prompt", "hi" })).user() == "say --prompt hi");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
