@@ -3,15 +3,9 @@
 #include "error.hpp"
 #include "text.hpp"
 
-#include <boost/program_options/options_description.hpp>
-#include <boost/program_options/parsers.hpp>
-
 #include <algorithm>
 #include <iterator>
-#include <sstream>
 #include <string_view>
-
-namespace po = boost::program_options;
 
 namespace gptq {
 
@@ -51,101 +45,72 @@ bool allowed(const std::string& section_kind, const std::string& key)
   throw Error(ExitStatus::usage, escape_controls(path) + (line > 0 ? ":" + std::to_string(line) : ""), message);
 }
 
-// Where each section header and key stands, for messages: Boost's parser
-// does not say.
-struct Lines {
-  std::map<std::string, int> keys;     // "section.key" or "key" -> line
-  std::map<std::string, int> sections; // "section" -> line
-  std::map<std::string, int> text;     // a trimmed line -> its first line number
-};
+} // namespace
 
-Lines scan(const std::string& text)
+std::string inline_comment_hint(std::string_view value)
 {
-  Lines lines;
-  std::istringstream in(text);
-  std::string raw;
-  std::string section;
-  for (int number = 1; std::getline(in, raw); ++number) {
-    const std::string line(trim(raw));
-    lines.text.emplace(line, number);
-    if (line.empty() || line[0] == '#' || line[0] == ';') {
+  for (std::size_t at = value.find_first_of("#;"); at != std::string_view::npos;
+       at = value.find_first_of("#;", at + 1)) {
+    if (at > 0 && (value[at - 1] == ' ' || value[at - 1] == '\t')) {
+      return " (a # or ; starts a comment only at the start of a line)";
+    }
+  }
+  return "";
+}
+
+// Our own reader rather than Boost.ProgramOptions' parse_config_file, which
+// cuts every line at its first '#', so that `system = Answer in C# only`
+// lost its end without a word. Here, as in systemd units, ssh_config and
+// Python's configparser (pip.conf), a comment is a whole line.
+Config parse_config(const std::string& text, const std::string& path)
+{
+  Config config;
+  config.path = path;
+  std::string_view rest(text);
+  // A byte order mark, which some editors write.
+  if (rest.starts_with("\xEF\xBB\xBF")) {
+    rest.remove_prefix(3);
+  }
+  ConfigSection* section = &config.top;
+  std::string kind;  // "", "role" or "profile"
+  std::string label; // "role.NAME" or "profile.NAME"; "" at the top level
+  for (int number = 1; !rest.empty(); ++number) {
+    const auto end = std::min(rest.find('\n'), rest.size());
+    const std::string_view line = trim(rest.substr(0, end));
+    rest.remove_prefix(std::min(end + 1, rest.size()));
+    if (line.empty() || line.front() == '#' || line.front() == ';') {
       continue;
     }
     if (line.front() == '[' && line.back() == ']') {
-      section = std::string(trim(std::string_view(line).substr(1, line.size() - 2)));
-      lines.sections.emplace(section, number);
+      const std::string name(trim(line.substr(1, line.size() - 2)));
+      const auto dot = name.find('.');
+      kind = name.substr(0, dot);
+      if (dot == std::string::npos || dot + 1 == name.size() || (kind != "role" && kind != "profile")) {
+        fail(path, number, "unknown section [" + one_line(name, 60) + "]; sections are [role.NAME] and [profile.NAME]");
+      }
+      auto& sections = kind == "role" ? config.roles : config.profiles;
+      section = &sections[name.substr(dot + 1)];
+      // A section may come back later in the file; its first header is
+      // where it is said to be.
+      if (section->line == 0) {
+        section->line = number;
+      }
+      label = name;
       continue;
     }
     const auto eq = line.find('=');
-    const std::string key(trim(std::string_view(line).substr(0, eq)));
-    lines.keys.emplace(section.empty() ? key : section + "." + key, number);
-  }
-  return lines;
-}
-
-} // namespace
-
-Config parse_config(const std::string& text, const std::string& path)
-{
-  const Lines lines = scan(text);
-  Config config;
-  config.path = path;
-  po::parsed_options parsed(nullptr);
-  try {
-    std::istringstream in(text);
-    po::options_description none;
-    parsed = po::parse_config_file(in, none, true);
-  } catch (const po::invalid_config_file_syntax& e) {
-    const auto found = lines.text.find(std::string(trim(e.tokens())));
-    fail(path, found == lines.text.end() ? 0 : found->second,
-         quoted(e.tokens(), 80) + " is neither 'key = value' nor '[section]'");
-  } catch (const po::error& e) {
-    fail(path, 0, e.what());
-  }
-  for (const auto& option : parsed.options) {
-    const std::string& name = option.string_key;
-    const auto line_of = lines.keys.find(name);
-    const int line = line_of == lines.keys.end() ? 0 : line_of->second;
-    const std::string value = option.value.empty() ? std::string() : option.value.front();
-    // "key", or "role.NAME.key" / "profile.NAME.key"; names may hold dots
-    // only in the middle part.
-    const auto first_dot = name.find('.');
-    if (first_dot == std::string::npos) {
-      if (!allowed("", name)) {
-        fail(path, line, "unknown key " + quoted(name, 80) + " at the top level");
-      }
-      config.top.values[name] = {value, line};
-      continue;
+    if (eq == std::string_view::npos) {
+      fail(path, number, quoted(line, 80) + " is neither 'key = value' nor '[section]'");
     }
-    const std::string kind = name.substr(0, first_dot);
-    const auto last_dot = name.rfind('.');
-    const std::string section_name = name.substr(first_dot + 1, last_dot - first_dot - 1);
-    const std::string key = name.substr(last_dot + 1);
-    if ((kind != "role" && kind != "profile") || last_dot == first_dot || section_name.empty()) {
-      const std::string section = name.substr(0, last_dot);
-      const auto header = lines.sections.find(section);
-      fail(path, header == lines.sections.end() ? line : header->second,
-           "unknown section [" + one_line(section, 60) + "]; sections are [role.NAME] and [profile.NAME]");
-    }
+    const std::string key(trim(line.substr(0, eq)));
     if (!allowed(kind, key)) {
-      fail(path, line, "unknown key " + quoted(key, 80) + " in [" + escape_controls(kind + "." + section_name) + "]");
+      fail(path,
+           number,
+           "unknown key " + quoted(key, 80) +
+             (label.empty() ? " at the top level" : " in [" + escape_controls(label) + "]"));
     }
-    auto& sections = kind == "role" ? config.roles : config.profiles;
-    auto& section = sections[section_name];
-    const auto header = lines.sections.find(kind + "." + section_name);
-    section.line = header == lines.sections.end() ? 0 : header->second;
-    section.values[key] = {value, line};
-  }
-  // An empty [role.NAME] still names a role.
-  for (const auto& [section, line] : lines.sections) {
-    const auto dot = section.find('.');
-    const std::string kind = section.substr(0, dot);
-    if (dot != std::string::npos && (kind == "role" || kind == "profile")) {
-      auto& sections = kind == "role" ? config.roles : config.profiles;
-      sections[section.substr(dot + 1)].line = line;
-    } else {
-      fail(path, line, "unknown section [" + one_line(section, 60) + "]; sections are [role.NAME] and [profile.NAME]");
-    }
+    // A key given twice keeps its last value.
+    section->values[key] = { std::string(trim(line.substr(eq + 1))), number };
   }
   return config;
 }
@@ -164,7 +129,9 @@ std::vector<ConfigArgument> section_arguments(const ConfigSection& section, cons
       continue;
     }
     if (setting.value != "true" && setting.value != "false") {
-      fail(path, setting.line, key + ": expected true or false, got " + quoted(setting.value, 40));
+      fail(path,
+           setting.line,
+           key + ": expected true or false, got " + quoted(setting.value, 40) + inline_comment_hint(setting.value));
     }
     out.push_back({key, setting.line, {"--set-" + key, setting.value}});
   }

@@ -2,6 +2,7 @@
 
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace gptq {
@@ -18,7 +19,10 @@ struct ConfigSection {
   int line = 0; // of the [header]; 0 for the top level
 };
 
-// The config file: INI, read with Boost.ProgramOptions' config-file parser.
+// The config file: INI. `[role.NAME]` and `[profile.NAME]` start sections,
+// `key = value` lines set keys (blanks around both trimmed), and a line
+// whose first character after blanks is # or ; is a comment: # and ;
+// elsewhere are part of the value.
 struct Config {
   std::string path;
   ConfigSection top;
@@ -32,6 +36,11 @@ struct Config {
 // profile.NAME, or a key is unknown where it stands. Values are checked
 // later, against the options they set (see section_arguments).
 Config parse_config(const std::string& text, const std::string& path);
+
+// Returns " (a # or ; starts a comment only at the start of a line)" when
+// `value` has a # or ; after a blank, as a comment at the end of a line
+// would; else "". Added to the message of a bad value.
+std::string inline_comment_hint(std::string_view value);
 
 // Returns the command-line arguments a section's keys stand for, in key
 // order, each with the key it came from: `model = x` is {"--model", "x"},

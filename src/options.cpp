@@ -208,7 +208,18 @@ Command parse_command_line(std::span<const char* const> args,
   po::variables_map vm;
   try {
     const std::vector<std::string> words(args.begin(), args.end());
-    po::store(po::command_line_parser(words).options(desc).positional(positional).style(parse_style).run(), vm);
+    const po::parsed_options parsed =
+      po::command_line_parser(words).options(desc).positional(positional).style(parse_style).run();
+    // PROMPT words are stored as "prompt" and the config's switches as
+    // --set-NAME; neither is an option of the command line, where Boost
+    // would take them by name too.
+    for (const auto& option : parsed.options) {
+      const bool named = option.position_key < 0 && !option.original_tokens.empty();
+      if (named && (option.string_key == "prompt" || option.string_key.starts_with("set-"))) {
+        throw po::unknown_option(option.original_tokens.front());
+      }
+    }
+    po::store(parsed, vm);
     // Later stores never replace what an earlier one set: that is the
     // precedence.
     auto store_layer = [&](const std::vector<std::string>& layer) {

@@ -96,7 +96,9 @@ std::set<std::string> options_in(const std::vector<std::string>& args);
 // the option and what is wrong with its value. The first source that sets an
 // option wins: `args`, then each of `above_env` (the role's and the
 // profile's settings, as arguments), then the environment, then each of
-// `below_env` (the config file's top level), then the built-in defaults.
+// `below_env` (a default_profile's settings and the config file's top
+// level), then the built-in defaults. PROMPT words are "prompt" and config
+// switches "--set-NAME" inside; in `args` neither may be given by name.
 Command parse_command_line(std::span<const char* const> args,
                            const Environment& env,
                            const std::vector<std::vector<std::string>>& above_env = {},

@@ -4,6 +4,8 @@
 #include "prompt.hpp"
 #include "text.hpp"
 
+#include <algorithm>
+
 namespace gptq {
 
 namespace {
@@ -44,18 +46,18 @@ std::vector<std::string> flatten(const std::vector<SourcedArguments>& layer)
 void check_section(const ConfigSection& section, const std::string& path)
 {
   for (const auto& argument : section_arguments(section, path)) {
-    std::vector<const char*> args;
-    for (const auto& a : argument.args) {
-      args.push_back(a.c_str());
-    }
     try {
-      parse_command_line(args, [](const std::string&) { return std::optional<std::string>(); });
+      // As a layer, as a run parses it: --set-NAME is no command-line option.
+      parse_command_line(std::span<const char* const>(),
+                         [](const std::string&) { return std::optional<std::string>(); },
+                         { argument.args });
       if (argument.key == "system") {
         require_utf8(argument.args.back(), "");
       }
     } catch (const Error& e) {
-      throw Error(
-        ExitStatus::usage, escape_controls(path) + ":" + std::to_string(argument.line), argument.key + ": " + e.what());
+      throw Error(ExitStatus::usage,
+                  escape_controls(path) + ":" + std::to_string(argument.line),
+                  argument.key + ": " + e.what() + inline_comment_hint(argument.args.back()));
     }
   }
 }
@@ -140,10 +142,12 @@ Settings resolve_settings(std::span<const char* const> args, const Environment& 
 
   settings.sources.push_back({ std::vector<std::string>(args.begin(), args.end()), "flag" });
   std::vector<std::vector<std::string>> above_env;
+  const ConfigSection* role = nullptr;
   if (first.options.role) {
-    const ConfigSection& role = find_section(config.roles, *first.options.role, "role", "--role", config.path);
-    std::vector<SourcedArguments> role_args = sourced(role, config.path, "role." + *first.options.role);
-    if (const auto file = role.values.find("system_file"); file != role.values.end() && !role.values.count("system")) {
+    role = &find_section(config.roles, *first.options.role, "role", "--role", config.path);
+    std::vector<SourcedArguments> role_args = sourced(*role, config.path, "role." + *first.options.role);
+    if (const auto file = role->values.find("system_file");
+        file != role->values.end() && !role->values.count("system")) {
       const std::string where = escape_controls(config.path) + ":" + std::to_string(file->second.line);
       const std::string system_path = expand_home(file->second.value, env);
       const std::string text = read_file(system_path, where, false).value_or("");
@@ -166,27 +170,49 @@ Settings resolve_settings(std::span<const char* const> args, const Environment& 
     profile_option = "GPTQ_PROFILE";
     settings.profile_origin = "env GPTQ_PROFILE";
   }
-  if (!profile_name && config.top.values.count("default_profile")) {
+  // A profile the config file picks for itself is a default, like the top
+  // level: the environment beats it, as variables beat config files for the
+  // AWS CLI and git. One picked by -P or GPTQ_PROFILE for this run beats
+  // the environment.
+  const bool by_default = !profile_name && config.top.values.count("default_profile");
+  if (by_default) {
     const ConfigValue& value = config.top.values.at("default_profile");
     profile_name = value.value;
     profile_option = config.path + ":" + std::to_string(value.line);
-    settings.profile_origin = config_origin(config.path, value.line, "");
+    settings.profile_origin = config_origin(config.path, value.line, "") + " default_profile";
   }
+  const std::string via = by_default ? " via default_profile" : "";
   settings.profile = profile_name;
+  std::vector<SourcedArguments> profile_args;
   if (profile_name) {
     const ConfigSection& profile = find_section(config.profiles, *profile_name, "profile", profile_option, config.path);
-    const std::vector<SourcedArguments> profile_args = sourced(profile, config.path, "profile." + *profile_name);
-    above_env.push_back(flatten(profile_args));
-    settings.sources.insert(settings.sources.end(), profile_args.begin(), profile_args.end());
-    settings.key_source.origin = "profile " + *profile_name;
+    profile_args = sourced(profile, config.path, "profile." + *profile_name);
+    for (auto& argument : profile_args) {
+      argument.origin += via;
+    }
+    if (!by_default) {
+      above_env.push_back(flatten(profile_args));
+      settings.sources.insert(settings.sources.end(), profile_args.begin(), profile_args.end());
+    }
+    // The profile's key is meant for the profile's server: when
+    // OPENAI_BASE_URL displaces a default profile's base_url, the key comes
+    // from OPENAI_API_KEY, as it would without the config file.
+    const bool url_from_env = by_default && profile.values.count("base_url") &&
+                              env("OPENAI_BASE_URL").value_or("") != "" && !(role && role->values.count("base_url")) &&
+                              !options_in(settings.sources.front().args).count("base-url");
+    if (url_from_env) {
+      settings.key_source.defined_at = "env OPENAI_BASE_URL";
+    } else {
+      settings.key_source.origin = "profile " + *profile_name;
+    }
     // read_api_key tries a command, then a file, then the variable: the
     // last of these keys that is set is the one that decides.
     for (const char* key : { "api_key_env", "api_key_file", "api_key_cmd" }) {
       const auto found = profile.values.find(key);
-      if (found == profile.values.end()) {
+      if (url_from_env || found == profile.values.end()) {
         continue;
       }
-      settings.key_source.defined_at = config_origin(config.path, found->second.line, "profile." + *profile_name);
+      settings.key_source.defined_at = config_origin(config.path, found->second.line, "profile." + *profile_name) + via;
       if (std::string(key) == "api_key_env") {
         settings.key_source.env_name = found->second.value;
       } else if (std::string(key) == "api_key_file") {
@@ -198,10 +224,18 @@ Settings resolve_settings(std::span<const char* const> args, const Environment& 
   }
   const auto from_env = environment_arguments(env);
   settings.sources.insert(settings.sources.end(), from_env.begin(), from_env.end());
+  std::vector<std::vector<std::string>> below_env;
+  if (by_default) {
+    below_env.push_back(flatten(profile_args));
+    settings.sources.insert(settings.sources.end(), profile_args.begin(), profile_args.end());
+  }
   const std::vector<SourcedArguments> top = sourced(config.top, config.path, "");
   settings.sources.insert(settings.sources.end(), top.begin(), top.end());
-  std::vector<std::vector<std::string>> below_env{ flatten(top) };
-  if (above_env.empty() && below_env.front().empty()) {
+  below_env.push_back(flatten(top));
+  const bool no_layer = above_env.empty() && std::all_of(below_env.begin(), below_env.end(), [](const auto& layer) {
+                          return layer.empty();
+                        });
+  if (no_layer) {
     // No config layer applies (no config file, or one without top-level
     // settings, and no role or profile): the first parse had the same
     // inputs, so its result stands. A parse builds Boost.ProgramOptions'

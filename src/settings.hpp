@@ -13,13 +13,16 @@
 namespace gptq {
 
 // Where the API key comes from: a profile's api_key_env, api_key_file or
-// api_key_cmd, else OPENAI_API_KEY.
+// api_key_cmd, else OPENAI_API_KEY (also when OPENAI_BASE_URL displaces the
+// base_url of a profile chosen by default_profile: a profile's key goes to
+// the profile's server only).
 struct KeySource {
   std::string env_name = "OPENAI_API_KEY";
   std::optional<std::string> file;    // the first line of this file
   std::optional<std::string> command; // the first line this command prints
   std::string origin;                 // for messages: "profile NAME"
-  std::string defined_at;             // "config FILE:LINE [profile.NAME]" of the api_key_* key; "" for the default
+  std::string defined_at; // "config FILE:LINE [profile.NAME]" of the api_key_* key (with " via default_profile"),
+                          // "env OPENAI_BASE_URL" when that set the key aside; "" for the default
 };
 
 // Returns the text of the file at `path`; nullopt when `may_be_missing` and
@@ -29,20 +32,23 @@ using ReadFile =
   std::function<std::optional<std::string>(const std::string& path, const std::string& what, bool may_be_missing)>;
 
 // The settings of one run: the command line over the chosen role, the
-// chosen profile, the environment and the config file's top level.
+// profile chosen by -P or GPTQ_PROFILE, the environment, the profile chosen
+// by the config's default_profile and the config file's top level.
 struct Settings {
   Command command;
   KeySource key_source;
   std::vector<std::string> role_names;    // for --list-roles
   std::vector<std::string> profile_names; // for --list-profiles
   // Every layer's arguments with their origins, highest precedence first:
-  // the command line, the role, the profile, the environment, the top level.
+  // the command line, the role, a profile chosen by -P or GPTQ_PROFILE, the
+  // environment, a profile chosen by default_profile (origins ending in
+  // " via default_profile"), the top level.
   std::vector<SourcedArguments> sources;
   std::optional<std::string> config_path; // none without --config, GPTQ_CONFIG, XDG_CONFIG_HOME or HOME
   std::string config_origin;              // "flag", "env GPTQ_CONFIG" or "default"
   bool config_found = false;              // the file was there and was read
   std::optional<std::string> profile;     // the profile chosen, if any
-  std::string profile_origin;             // "flag", "env GPTQ_PROFILE", "config FILE:LINE"; "" without a profile
+  std::string profile_origin; // "flag", "env GPTQ_PROFILE", "config FILE:LINE default_profile"; "" without one
 };
 
 // "config FILE:LINE [SECTION]", or without " [SECTION]" when `section` is

@@ -239,6 +239,7 @@ const std::vector<ConfigErrorCase> config_error_cases{
   { "bad_value_in_a_profile", "[profile.p]\nretries = many\n", 2, { "retries", "many" } },
   { "boolean_that_is_not_true_or_false", "stream = maybe\n", 1, { "stream", "maybe" } },
   { "boolean_yes_in_a_profile", "[profile.p]\nverbose = yes\n", 2, { "verbose", "yes" } },
+  { "inline_comment_after_a_number", "temperature = 0.2 # low\n", 1, { "temperature", "# low", "starts a comment" } },
 };
 
 } // namespace
@@ -450,6 +451,50 @@ BOOST_AUTO_TEST_CASE(default_profile_picks_the_profile)
   BOOST_TEST(config_seen(h.run({ "-P", "other", "hi" })).model() == "m-other");
 }
 
+BOOST_AUTO_TEST_CASE(environment_beats_a_profile_chosen_by_default_profile)
+{
+  const ConfigHome h(std::string("default_profile = local\n") + profiles_config);
+  const Env ambient{ { "OPENAI_BASE_URL", https_url("request") + "?from=env" }, { "GPTQ_MODEL", "m-env" } };
+  const ConfigSeen seen = config_seen(h.run({ "hi" }, ambient));
+  BOOST_TEST(seen.target == endpoint + "?from=env");
+  BOOST_TEST(seen.model() == "m-env");
+  // Each variable on its own: what it does not set still comes from the
+  // default profile, above the top level.
+  const ConfigSeen model_only = config_seen(h.run({ "hi" }, { { "GPTQ_MODEL", "m-env" } }));
+  BOOST_TEST(model_only.target == endpoint + "?from=local");
+  BOOST_TEST(model_only.model() == "m-env");
+  const ConfigSeen url_only = config_seen(h.run({ "hi" }, { { "OPENAI_BASE_URL", https_url("request") + "?from=env" } }));
+  BOOST_TEST(url_only.target == endpoint + "?from=env");
+  BOOST_TEST(url_only.model() == "m-local");
+  // A profile chosen by -P or GPTQ_PROFILE beats the environment.
+  const ConfigSeen by_flag = config_seen(h.run({ "-P", "local", "hi" }, ambient));
+  BOOST_TEST(by_flag.target == endpoint + "?from=local");
+  BOOST_TEST(by_flag.model() == "m-local");
+  Env with_profile = ambient;
+  with_profile["GPTQ_PROFILE"] = "other";
+  const ConfigSeen by_env = config_seen(h.run({ "hi" }, with_profile));
+  BOOST_TEST(by_env.target == endpoint + "?from=other");
+  BOOST_TEST(by_env.model() == "m-other");
+}
+
+BOOST_AUTO_TEST_CASE(default_profile_key_is_not_sent_where_openai_base_url_points)
+{
+  const ConfigHome h("default_profile = work\ncacert = {ca}\n[profile.work]\nbase_url = {url}?from=work\n"
+                     "api_key_env = WORK_KEY\n");
+  const Env work_key{ { "WORK_KEY", "sk-work-key-for-work-only" } };
+  // The profile's server gets the profile's key.
+  BOOST_TEST(config_seen(h.run({ "hi" }, work_key)).header("authorization") == "Bearer sk-work-key-for-work-only");
+  // Another server, from OPENAI_BASE_URL, gets OPENAI_API_KEY, as it would
+  // without the config file.
+  Env elsewhere = work_key;
+  elsewhere["OPENAI_BASE_URL"] = https_url("request") + "?from=env";
+  const RunResult r = h.run({ "hi" }, elsewhere);
+  const ConfigSeen seen = config_seen(r);
+  BOOST_TEST(seen.target == endpoint + "?from=env");
+  BOOST_TEST(seen.header("authorization") == "Bearer " + fake_key);
+  BOOST_TEST(!contains(r.out, "sk-work-key-for-work-only"));
+}
+
 BOOST_AUTO_TEST_CASE(profile_picked_by_name_beats_ambient_openai_base_url)
 {
   const ConfigHome h(profiles_config);
@@ -512,6 +557,23 @@ BOOST_DATA_TEST_CASE(precedence_command_line_role_profile_env_top_level_defaults
   const ConfigSeen seen = config_seen(h.run(args, env));
   BOOST_TEST(seen.model() == c.expected_model);
   BOOST_TEST(seen.target == endpoint + "?from=" + c.expected_url_from);
+}
+
+// --- Comments -----------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(hash_and_semicolon_inside_a_value_are_sent_whole)
+{
+  const ConfigHome h("  # the defaults\n"
+                     "\t; tabbed comment = not a key\n"
+                     "base_url = {url}\n"
+                     "cacert = {ca}\n"
+                     "[role.c]\n"
+                     "    # indented comment in a role\n"
+                     "system = Answer in C# only; no F# and no prose.\n"
+                     "model = m-c#\n");
+  const ConfigSeen seen = config_seen(h.run({ "-r", "c", "hi" }));
+  BOOST_TEST(seen.system() == "Answer in C# only; no F# and no prose.");
+  BOOST_TEST(seen.model() == "m-c#");
 }
 
 // --- Key sources --------------------------------------------------------------
@@ -779,11 +841,11 @@ BOOST_AUTO_TEST_CASE(show_config_prints_each_setting_and_its_origin_and_sends_no
   const auto lines = show_config_lines(r);
   const std::map<std::string, std::string> expected{
     { "config", h.config_path() + " (found)  (default)" },
-    { "profile", "work  " + cfg + "3)" },
+    { "profile", "work  " + cfg + "3 default_profile)" },
     { "role", "shell  (flag)" },
-    { "model", "m-work  " + cfg + "12 [profile.work])" },
-    { "base_url", url + "  " + cfg + "11 [profile.work])" },
-    { "endpoint", "POST " + url + "/chat/completions  " + cfg + "11 [profile.work])" },
+    { "model", "m-env  (env GPTQ_MODEL)" }, // the environment beats a default profile
+    { "base_url", url + "  " + cfg + "11 [profile.work] via default_profile)" },
+    { "endpoint", "POST " + url + "/chat/completions  " + cfg + "11 [profile.work] via default_profile)" },
     { "system", "You are a terse shell expert.  " + cfg + "7 [role.shell])" },
     { "temperature", "0  " + cfg + "8 [role.shell])" },
     { "stream", "false  " + cfg + "4)" },
@@ -793,8 +855,8 @@ BOOST_AUTO_TEST_CASE(show_config_prints_each_setting_and_its_origin_and_sends_no
     { "retries", "4  (flag)" },
     { "proxy", "http://alice:[REDACTED]@127.0.0.1:" + proxy.substr(proxy.rfind(':') + 1) + "  (env HTTPS_PROXY)" },
     { "no_proxy", "localhost  (env NO_PROXY)" },
-    { "cacert", cert("ca.pem") + "  " + cfg + "13 [profile.work])" },
-    { "key", "env WORK_KEY  " + cfg + "14 [profile.work])" },
+    { "cacert", cert("ca.pem") + "  " + cfg + "13 [profile.work] via default_profile)" },
+    { "key", "env WORK_KEY  " + cfg + "14 [profile.work] via default_profile)" },
     { "key_header", "Authorization: Bearer  (default)" },
     { "header", "X-Api-Key: [REDACTED]  (flag)" },
   };
@@ -833,10 +895,37 @@ BOOST_AUTO_TEST_CASE(show_config_never_shows_the_key_from_env_file_or_command)
   BOOST_TEST(counted(counter) == 0);
 }
 
+BOOST_AUTO_TEST_CASE(show_config_names_a_default_profile_and_the_environment_above_it)
+{
+  const ConfigHome h("default_profile = work\n" // 1
+                     "[profile.work]\n"         // 2
+                     "model = m-work\n"         // 3
+                     "timeout = 30\n");         // 4
+  const auto lines = show_config_lines(h.run({ "--show-config" }, { { "GPTQ_MODEL", "m-env" } }));
+  const std::string cfg = "(config " + h.config_path() + ":";
+  BOOST_TEST(lines.at("profile") == "work  " + cfg + "1 default_profile)");
+  BOOST_TEST(lines.at("model") == "m-env  (env GPTQ_MODEL)");
+  BOOST_TEST(lines.at("timeout") == "30 s  " + cfg + "4 [profile.work] via default_profile)");
+}
+
 BOOST_AUTO_TEST_CASE(show_config_with_a_bad_config_file_fails_as_any_run)
 {
   const ConfigHome h("model = m\n[role.r]\ntemperature = hot\n");
   check_failure(h.run({ "--show-config" }), 2, { h.config_path() + ":3", "temperature", "hot" });
+}
+
+// --- The command line ------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(prompt_and_set_options_are_refused_words_still_work)
+{
+  const ConfigHome h("base_url = {url}\ncacert = {ca}\n");
+  for (const std::vector<std::string>& args : { std::vector<std::string>{ "--prompt", "hi" },
+                                                { "hi", "--prompt=there" },
+                                                { "--set-stream", "false", "hi" } }) {
+    const RunResult r = h.run(args);
+    check_failure(r, 2, { "unrecognised option '" + args[args[0] == "hi" ? 1 : 0] + "'", "gptq --help" });
+  }
+  BOOST_TEST(config_seen(h.run({ "say", "--", "--prompt", "hi" })).user() == "say --prompt hi");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -61,6 +61,68 @@ BOOST_AUTO_TEST_CASE(every_error_names_file_line_and_key)
   BOOST_TEST(config_error("[role]\nsystem = x\n").starts_with("cfg:1: unknown section [role]"));
   BOOST_TEST(config_error("model = m\nnot ini at all\n") == "cfg:2: 'not ini at all' is neither 'key = value' nor '[section]'");
   BOOST_TEST(config_error("stream = maybe\n") == "cfg:1: stream: expected true or false, got 'maybe'");
+  BOOST_TEST(config_error("[role.x]\na.b = 1\n") == "cfg:2: unknown key 'a.b' in [role.x]");
+  BOOST_TEST(config_error("role.x.system = s\n") == "cfg:1: unknown key 'role.x.system' at the top level");
+  BOOST_TEST(config_error("[profile.]\n").starts_with("cfg:1: unknown section [profile.]"));
+  BOOST_TEST(config_error("[role.x\n") == "cfg:1: '[role.x' is neither 'key = value' nor '[section]'");
+  BOOST_TEST(config_error("= v\n") == "cfg:1: unknown key '' at the top level");
+  // Comments go on lines of their own: a value that seems to have one says so.
+  BOOST_TEST(config_error("stream = false # for scripts\n") ==
+             "cfg:1: stream: expected true or false, got 'false # for scripts' (a # or ; starts a comment only at "
+             "the start of a line)");
+}
+
+BOOST_AUTO_TEST_CASE(hash_and_semicolon_inside_a_value_are_kept)
+{
+  const Config c = parse_config("system = Answer in C# only; be brief.\n"
+                                "[profile.p]\n"
+                                "base_url = http://h/v1#frag\n"
+                                "api_key_cmd = pass show x; echo # not a comment\n",
+                                "cfg");
+  BOOST_TEST(c.top.values.at("system").value == "Answer in C# only; be brief.");
+  BOOST_TEST(c.profiles.at("p").values.at("base_url").value == "http://h/v1#frag");
+  BOOST_TEST(c.profiles.at("p").values.at("api_key_cmd").value == "pass show x; echo # not a comment");
+}
+
+BOOST_AUTO_TEST_CASE(comment_lines_start_with_hash_or_semicolon_after_blanks)
+{
+  const Config c = parse_config("# a comment\n"
+                                "; another = with an equals sign\n"
+                                "   # indented\n"
+                                "\t; tabbed = too\n"
+                                "model = m\n"
+                                "  [role.r]  \n"
+                                "    ; comment in a section\n"
+                                "  system = s  \n",
+                                "cfg");
+  BOOST_TEST(c.top.values.size() == 1u);
+  BOOST_TEST(c.top.values.at("model").line == 5);
+  BOOST_TEST(c.roles.at("r").line == 6);
+  BOOST_TEST(c.roles.at("r").values.size() == 1u);
+  BOOST_TEST(c.roles.at("r").values.at("system").value == "s");
+  BOOST_TEST(c.roles.at("r").values.at("system").line == 8);
+}
+
+BOOST_AUTO_TEST_CASE(crlf_lines_a_bom_and_a_missing_last_newline_are_fine)
+{
+  const Config c = parse_config("\xEF\xBB\xBFmodel = m\r\n\r\n[profile.p]\r\nbase_url = http://h/v1", "cfg");
+  BOOST_TEST(c.top.values.at("model").value == "m");
+  BOOST_TEST(c.profiles.at("p").values.at("base_url").value == "http://h/v1");
+  BOOST_TEST(c.profiles.at("p").values.at("base_url").line == 4);
+}
+
+BOOST_AUTO_TEST_CASE(a_repeated_key_keeps_its_last_value_and_line)
+{
+  const Config c = parse_config("model = a\nmodel = b\n", "cfg");
+  BOOST_TEST(c.top.values.at("model").value == "b");
+  BOOST_TEST(c.top.values.at("model").line == 2);
+}
+
+BOOST_AUTO_TEST_CASE(values_may_be_empty_and_hold_equals_signs)
+{
+  const Config c = parse_config("system =\n[profile.p]\napi_key_cmd = env A=b cmd\n", "cfg");
+  BOOST_TEST(c.top.values.at("system").value == "");
+  BOOST_TEST(c.profiles.at("p").values.at("api_key_cmd").value == "env A=b cmd");
 }
 
 BOOST_AUTO_TEST_CASE(sections_become_arguments)

@@ -170,6 +170,19 @@ BOOST_AUTO_TEST_CASE(unknown_missing_and_repeated_options_are_usage_errors)
   BOOST_TEST(usage_error({"--api-key", "sk-x"}).find("api-key") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(internal_option_names_are_refused_on_the_command_line)
+{
+  // PROMPT words and the config's switches are stored under option names
+  // of their own; those names are no options a user may give.
+  BOOST_TEST(usage_error({"--prompt", "x"}) == ": unrecognised option '--prompt' (see 'gptq --help')");
+  BOOST_TEST(usage_error({"hi", "--prompt=x"}) == ": unrecognised option '--prompt=x' (see 'gptq --help')");
+  BOOST_TEST(usage_error({"--set-stream", "false", "hi"}) == ": unrecognised option '--set-stream' (see 'gptq --help')");
+  BOOST_TEST(usage_error({"--set-verbose=true"}) == ": unrecognised option '--set-verbose=true' (see 'gptq --help')");
+  // The words themselves, and words after --, still make the prompt.
+  BOOST_TEST((parse({"say", "--", "--prompt", "x"}).options.prompt_words ==
+              std::vector<std::string>{"say", "--prompt", "x"}));
+}
+
 BOOST_AUTO_TEST_CASE(abbreviated_long_options_are_refused)
 {
   BOOST_TEST(usage_error({"--mod", "m"}).find("mod") != std::string::npos);

@@ -66,6 +66,14 @@ const std::string config_text = "model = m-top\n"                        // 1
                                 "api_key_env = C_KEY\n"                  // 16
                                 "api_key_cmd = pass show llm\n";         // 17
 
+const std::string default_profile_text = "retries = 1\n"                     // 1
+                                         "default_profile = q\n"             // 2
+                                         "[profile.q]\n"                     // 3
+                                         "model = m-q\n"                     // 4
+                                         "base_url = http://q.example/v1\n"  // 5
+                                         "api_key_env = Q_KEY\n"             // 6
+                                         "timeout = 30\n";                   // 7
+
 std::string at(int line, const std::string& section = "")
 {
   return "(config " + config_path + ":" + std::to_string(line) + (section.empty() ? "" : " [" + section + "]") + ")";
@@ -206,7 +214,34 @@ BOOST_AUTO_TEST_CASE(each_setting_shows_its_value_and_the_first_layer_that_set_i
       {},
       {},
       std::string("default_profile = q\n[profile.q]\nmodel = m-q\n"),
-      { { "profile", "q  " + at(1) }, { "model", "m-q  " + at(3, "profile.q") } } },
+      { { "profile", "q  (config " + config_path + ":1 default_profile)" },
+        { "model", "m-q  (config " + config_path + ":3 [profile.q] via default_profile)" } } },
+    { "environment_beats_default_profile",
+      {},
+      { { "GPTQ_MODEL", "m-env" }, { "OPENAI_BASE_URL", "https://env.example/v1" }, { "Q_KEY", secret } },
+      default_profile_text,
+      { { "profile", "q  (config " + config_path + ":2 default_profile)" },
+        { "model", "m-env  (env GPTQ_MODEL)" },
+        { "base_url", "https://env.example/v1  (env OPENAI_BASE_URL)" },
+        { "timeout", "30 s  (config " + config_path + ":7 [profile.q] via default_profile)" },
+        { "retries", "1  " + at(1) },
+        // The profile's key goes only to the profile's server.
+        { "key", "none (OPENAI_API_KEY is not set)  (env OPENAI_BASE_URL)" } } },
+    { "default_profile_keeps_its_key_when_its_base_url_stands",
+      {},
+      { { "GPTQ_MODEL", "m-env" }, { "Q_KEY", secret } },
+      default_profile_text,
+      { { "model", "m-env  (env GPTQ_MODEL)" },
+        { "base_url", "http://q.example/v1  (config " + config_path + ":5 [profile.q] via default_profile)" },
+        { "key", "env Q_KEY  (config " + config_path + ":6 [profile.q] via default_profile)" } } },
+    { "profile_by_flag_or_gptq_profile_beats_environment",
+      { "-P", "q" },
+      { { "GPTQ_MODEL", "m-env" }, { "OPENAI_BASE_URL", "https://env.example/v1" }, { "Q_KEY", secret } },
+      default_profile_text,
+      { { "profile", "q  (flag)" },
+        { "model", "m-q  " + at(4, "profile.q") },
+        { "base_url", "http://q.example/v1  " + at(5, "profile.q") },
+        { "key", "env Q_KEY  " + at(6, "profile.q") } } },
     { "azure_key_header_and_secret_headers",
       { "--base-url",
         "https://r.openai.azure.com/openai/deployments/d?api-version=1",
