@@ -1,42 +1,47 @@
 // Every example of README.md and the man page works as written: each line of
 // their shell blocks (README's ```sh blocks, the man page's .nf/.fi blocks)
-// and each gptq command set in their running text is found in the files
+// and each whole gptq command in their running text is found in the files
 // themselves, so that a new example is tested without anyone listing it, and
 // becomes one test case, named in its context by file and line.
 //
 // A gptq invocation (alone, after variable assignments, at the end of a
-// pipeline, with redirections) runs in bash, as written, with the built gptq
-// first on PATH, in a fresh directory that is also HOME, whose
-// ~/.config/gptq/config is the man page's own example config (CONFIGURATION).
-// What the test changes, and so does not check:
-//   - every http(s) URL (in the line, in `export` lines before it in the same
-//     block, and in the config) becomes the test server's URL of the same
-//     scheme (the `sse` mode, the query kept), and OPENAI_BASE_URL points
-//     there too: real servers are out of reach, and the test server's mode
-//     is the first segment of the path. So what a provider's host name
-//     decides (Azure's api-key header) is left to test_request.cpp.
-//   - a proxy URL becomes a tinyproxy or microsocks of the test's own on
-//     127.0.0.1, with the example's user and password;
-//   - the test server's CA is the whole trust store (SSL_CERT_FILE), and the
-//     examples' corp-ca.pem is a copy of it;
+// pipeline, with redirections) runs in bash as written (continuation lines
+// joined), with the built gptq first on PATH, in a fresh directory that is
+// also HOME, whose ~/.config/gptq/config is the man page's own example
+// config (CONFIGURATION). What the test changes, and so does not check:
+//   - every base URL (--base-url, OPENAI_BASE_URL=, the config's base_url)
+//     becomes the test server's of the same scheme, the query kept (mode
+//     `sse`, or `echo` for -L, which asks for whole replies), and
+//     OPENAI_BASE_URL in the environment points there too: real servers are
+//     out of reach, and the test server takes its mode from the path. So
+//     what a provider's host name decides (Azure's api-key header) is left
+//     to the request tests;
+//   - a proxy URL (*_PROXY=, --proxy) becomes a tinyproxy or microsocks of
+//     the test's own on 127.0.0.1 with the example's user and password, and
+//     the request must have gone through it;
+//   - the test server's CA is the whole trust store (SSL_CERT_FILE);
 //   - `pass` and `git` are stand-ins that print a key and a small diff, and
 //     every $VARIABLE a line names (AZURE_OPENAI_KEY...) holds a fake key;
-//   - the files the examples read (error.log, strings.txt, reviews.txt, a
-//     Batch API output.jsonl, the commit role's system_file) are made first,
-//     and the gptq and export lines before the line in its block run before
-//     it (run1.jsonl for --resume), quietly.
-// What it checks: gptq exits 0, so the command line parses and the config,
-// role and profile it names exist; it got an answer from the test server
-// (stdout, or the file the line writes, is not empty); --dry-run prints a
-// JSON body and --show-config names the role and profile asked for; no fake
-// key is printed. Every URL left in a line after the rewriting is checked to
-// be on 127.0.0.1 before it runs, so no example reaches beyond loopback.
+//   - the files a line reads (--cacert: the test CA, --schema, --from-batch:
+//     a Batch API output, -f, `< FILE`, `cat FILE`; the config's
+//     system_file) are made first, unless a line before it in its block
+//     writes them: those gptq and export lines run first, quietly (run1.jsonl
+//     for --resume).
+// What it checks: the line exits 0, so the command line parses and the
+// config, role and profile it names exist; gptq got an answer from the test
+// server (stdout, or the file the line writes, is not empty); --dry-run
+// prints a JSON body and --show-config names the role and profile asked
+// for; no fake key is printed. Before a line runs, every URL in it and in
+// the config (but a header's value and comments) must be on 127.0.0.1, so
+// no example reaches beyond loopback. --code is satisfied by its own "no
+// code block" (exit 8): the test server's reply is the prompt.
 //
 // Other lines: the completion loaders (`source completions/gptq.bash  #
-// bash`) run in the shell their comment names, from the source tree; the
-// rest (install, build, test commands) are only checked to be valid bash
-// syntax (`bash -n`). The few examples that cannot run here are listed in
-// `exceptions` with the reason, printed by their test case.
+// bash`) run in the shell their comment names, from the source tree, which
+// must then complete gptq; the rest (install, build, test commands) are
+// only checked to be valid bash (`bash -n`). The few examples that cannot
+// run here are listed in `exceptions` with the reason, which their test
+// case prints.
 
 #include "harness.hpp"
 #include "proxy.hpp"
@@ -48,6 +53,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <ostream>
 #include <regex>
 #include <set>
@@ -461,18 +467,63 @@ std::string batch_output_record(int line, const std::string& content)
          "\n";
 }
 
+// The files `text` reads, each with what to put in it: the options that
+// name a file to read, `< FILE` and `cat FILE`.
+std::map<std::string, std::string> read_files(const std::string& text)
+{
+  static const std::regex named(
+    R"((--cacert|--schema|--from-batch|--resume|-f|--file)[= ]+([^\s|;&<>]+)|(?:^|[^<])<\s*([^\s|;&<>]+)|\bcat\s+([^\s|;&<>-][^\s|;&<>]*))");
+  std::map<std::string, std::string> files;
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), named); it != std::sregex_iterator(); ++it) {
+    const auto& m = *it;
+    const std::string option = m[1];
+    const std::string path = m[2].matched ? m[2] : m[3].matched ? m[3] : m[4];
+    if (path.rfind("/dev/", 0) == 0) {
+      continue;
+    }
+    if (option == "--cacert") {
+      files[path] = read_whole(cert("ca.pem")); // the test server's CA stands for the private one
+    } else if (option == "--schema") {
+      files[path] = R"({"type":"object","properties":{"answer":{"type":"string"}},"required":["answer"]})"
+                    "\n";
+    } else if (option == "--from-batch") {
+      files[path] = batch_output_record(2, "negative") + batch_output_record(1, "positive");
+    } else if (option == "--resume") {
+      files[path] = ""; // a run that did no line yet
+    } else {
+      files[path] = "good morning\nthank you\n";
+    }
+  }
+  return files;
+}
+
 // A fresh directory, HOME and working directory of one example, with the
-// config and the files the examples read.
-std::string make_home(int serial, const std::string& mode)
+// config (and the system_file it names), and the files the example and the
+// lines before it read.
+std::string make_home(int serial, const std::string& mode, const Example& e)
 {
   const std::string home = scratch_dir() + "/docs-home-" + std::to_string(serial);
-  write_file(home + "/.config/gptq/config", rewrite_urls(man_config(), mode));
-  write_file(home + "/.config/gptq/commit-prompt.txt", "Write a one-line commit message for this diff.\n");
-  write_file(home + "/error.log", "write: Broken pipe (EPIPE)\n");
-  write_file(home + "/strings.txt", "good morning\nthank you\n");
-  write_file(home + "/reviews.txt", "works well\nbroke in a day\n");
-  write_file(home + "/output.jsonl", batch_output_record(2, "negative") + batch_output_record(1, "positive"));
-  fs::copy_file(cert("ca.pem"), home + "/corp-ca.pem");
+  const std::string config = rewrite_urls(man_config(), mode);
+  write_file(home + "/.config/gptq/config", config);
+  static const std::regex system_file(R"((^|\n)system_file\s*=\s*~/(\S+))");
+  for (auto it = std::sregex_iterator(config.begin(), config.end(), system_file); it != std::sregex_iterator(); ++it) {
+    write_file(home + "/" + (*it)[2].str(), "Reply in one short sentence.\n");
+  }
+  // A file a line reads that a line before it writes is made by that line.
+  std::set<std::string> written;
+  auto lines = e.before;
+  lines.push_back(e.text);
+  for (const auto& line : lines) {
+    for (const auto& [path, text] : read_files(joined(line))) {
+      if (!written.contains(path) && !fs::exists(fs::path(home) / path)) {
+        write_file((fs::path(home) / path).string(), text);
+      }
+    }
+    bool redirected = false;
+    for (const auto& file : written_files(joined(line), redirected)) {
+      written.insert(file);
+    }
+  }
   return home;
 }
 
@@ -512,13 +563,14 @@ void run_invocation(const Example& e)
   // Batch mode asks for whole replies, which the sse mode would not give.
   const std::string mode = std::regex_search(e.text, std::regex(R"((^|\s)(-L|--each-line)(\s|$))")) ? "echo" : "sse";
   static int serial = 0;
-  const std::string home = make_home(++serial, mode);
+  const std::string home = make_home(++serial, mode, e);
+  std::vector<Proxy> setup_proxies;
   std::vector<Proxy> proxies;
   std::string script = "cd '" + home + "' || exit 125\n";
   if (!e.before.empty()) {
     script += "{\n";
     for (const auto& line : e.before) {
-      script += rewrite_line(joined(line), mode, proxies) + "\n";
+      script += rewrite_line(joined(line), mode, setup_proxies) + "\n";
     }
     script += "} >/dev/null 2>&1 </dev/null\n";
   }
@@ -599,7 +651,16 @@ void run_loader(const Example& e)
   }
   const std::string home = scratch_dir() + "/docs-loader-home";
   fs::create_directories(home);
-  const std::string script = "cd '" GPTQ_SOURCE_DIR "' || exit 125\n" + e.text + "\n";
+  // Then whether the shell now completes gptq from the source tree's
+  // completions/ (not from an installed copy): the line did its job.
+  const std::map<std::string, std::string> probe{
+    { "bash", "complete -p gptq >/dev/null" },
+    { "zsh", "[[ -n ${_comps[gptq]} && -n ${fpath[(r)$PWD/completions]} ]]" },
+    { "fish",
+      "contains -- $PWD/completions $fish_complete_path; and complete -C 'gptq --vers' | string match -q -- "
+      "'--version*'" },
+  };
+  const std::string script = "cd '" GPTQ_SOURCE_DIR "' || exit 125\n" + e.text + "\n" + probe.at(shell) + "\n";
   std::vector<std::string> argv{ program };
   if (shell == "zsh") {
     argv.push_back("-f"); // no rc files: the loader alone
