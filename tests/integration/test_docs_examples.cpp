@@ -2,7 +2,7 @@
 // their shell blocks (README's ```sh blocks, the man page's .nf/.fi blocks)
 // and each whole gptq command in their running text is found in the files
 // themselves, so that a new example is tested without anyone listing it, and
-// becomes one test case, named in its context by file and line.
+// becomes one test case named after its file and line (README_md_84).
 //
 // A gptq invocation (alone, after variable assignments, at the end of a
 // pipeline, with redirections) runs in bash as written (continuation lines
@@ -47,10 +47,9 @@
 #include "proxy.hpp"
 
 #include <boost/json/parse.hpp>
-#include <boost/test/data/monomorphic.hpp>
-#include <boost/test/data/test_case.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -59,7 +58,6 @@
 #include <set>
 #include <sstream>
 
-namespace data = boost::unit_test::data;
 namespace fs = std::filesystem;
 using namespace gptq::it;
 
@@ -689,7 +687,9 @@ void check_syntax(const Example& e)
 
 BOOST_AUTO_TEST_SUITE(docs_examples)
 
-BOOST_DATA_TEST_CASE(example_works_as_written, data::make(examples()), e)
+namespace {
+
+void check_example(const Example& e)
 {
   BOOST_TEST_CONTEXT(e << ": " << e.text)
   {
@@ -710,6 +710,38 @@ BOOST_DATA_TEST_CASE(example_works_as_written, data::make(examples()), e)
     }
   }
 }
+
+// One test case per example, named after its file and line (README_md_84,
+// man_gptq_1_634; a second example on a line gets _2), so that a failure
+// names the example and --run_test=docs_examples/NAME runs it alone.
+class ExampleCases : public boost::unit_test::test_unit_generator {
+public:
+  boost::unit_test::test_unit* next() const override
+  {
+    if (next_ == examples().size()) {
+      return nullptr;
+    }
+    const Example& e = examples()[next_++];
+    std::string name = e.file + "_" + std::to_string(e.line);
+    for (char& c : name) {
+      c = std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+    }
+    if (const int n = ++seen_[name]; n > 1) {
+      name += "_" + std::to_string(n);
+    }
+    return boost::unit_test::make_test_case([&e] { check_example(e); }, name, __FILE__, __LINE__);
+  }
+
+private:
+  mutable std::size_t next_ = 0;
+  mutable std::map<std::string, int> seen_;
+};
+
+const boost::unit_test::ut_detail::auto_test_unit_registrar example_cases(
+  ExampleCases(),
+  boost::unit_test::decorator::collector_t::instance());
+
+} // namespace
 
 // The extraction itself: both files give examples, most of them gptq
 // invocations, and every exception still matches an example (a stale one
