@@ -1,7 +1,7 @@
 // Every example of README.md and the man page works as written: each line of
-// their shell blocks (README's ```sh blocks, the man page's .nf/.fi blocks)
-// and each whole gptq command in their running text is found in the files
-// themselves, so that a new example is tested without anyone listing it, and
+// their shell blocks (README's ```sh blocks, the man page's .nf and .EX
+// blocks) and each whole gptq command in their running text is found in the
+// files themselves, so that a new example is tested without anyone listing it, and
 // becomes one test case named after its file and line (README_md_84).
 //
 // A gptq invocation (alone, after variable assignments, at the end of a
@@ -234,7 +234,7 @@ std::vector<Example> readme_examples()
         in_sh = false;
       } else if (in_other) {
         in_other = false;
-      } else if (line == "```sh") {
+      } else if (line == "```sh" || line == "```bash" || line == "```shell") {
         in_sh = true;
       } else {
         in_other = true;
@@ -265,9 +265,9 @@ std::vector<Example> man_examples()
   const std::regex bold(R"(\\fB(.*?)\\f[RP])");
   for (std::size_t i = 0; i < lines.size(); ++i) {
     const std::string& line = lines[i];
-    if (line == ".nf") {
+    if (line == ".nf" || line == ".EX") {
       in_block = true;
-    } else if (line == ".fi") {
+    } else if (line == ".fi" || line == ".EE") {
       if (block.empty() || block.front().second != config_heading) {
         add_block(out, "man/gptq.1", block);
       }
@@ -311,7 +311,7 @@ std::string man_config()
     const std::string text = unroff(line);
     if (text == config_heading) {
       in = true;
-    } else if (in && line == ".fi") {
+    } else if (in && (line == ".fi" || line == ".EE")) {
       return config;
     } else if (in) {
       config += text + "\n";
