@@ -1,8 +1,8 @@
 // Every example of README.md and the man page works as written: each line of
 // their shell blocks (README's ```sh blocks, the man page's .nf and .EX
 // blocks) and each whole gptq command in their running text is found in the
-// files themselves, so that a new example is tested without anyone listing it, and
-// becomes one test case named after its file and line (README_md_84).
+// files themselves, so that a new example is tested without anyone listing
+// it, and becomes one test case named after its file and line (README_md_84).
 //
 // A gptq invocation (alone, after variable assignments, at the end of a
 // pipeline, with redirections) runs in bash as written (continuation lines
