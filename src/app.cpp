@@ -152,6 +152,14 @@ public:
         }
       });
     }
+    // Whether stdin said nothing, to be told once the prompt stands;
+    // /dev/null is no stdin on purpose.
+    std::optional<std::string> blank_stdin;
+    if (input && !is_null_device(context_.stdin_fd)) {
+      const bool other_files =
+        std::any_of(options.files.begin(), options.files.end(), [](const auto& path) { return path != "-"; });
+      blank_stdin = blank_stdin_warning(input->view(), !options.prompt_words.empty(), other_files, stdin_is_a_file);
+    }
     std::vector<Attachment> attachments;
     for (const auto& path : options.files) {
       if (path == "-") {
@@ -172,6 +180,10 @@ public:
     }
     attachments.clear();
     std::string body = build_request_body(options, message, endpoint);
+    if (blank_stdin) {
+      // Before the request goes: there is still time to stop it.
+      *context_.err << "gptq: warning: " << *blank_stdin << '\n' << std::flush;
+    }
     input.reset();
     message_storage = std::string();
     if (options.dry_run) {

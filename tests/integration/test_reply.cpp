@@ -75,10 +75,15 @@ BOOST_AUTO_TEST_CASE(prompt_words_and_stdin_are_joined_by_a_blank_line)
                 "summarise this\n\nthe text\nsecond line\n");
 }
 
+// ... and says so on stderr (test_ux.cpp, empty_stdin).
 BOOST_AUTO_TEST_CASE(empty_or_blank_stdin_leaves_just_the_prompt_words)
 {
-  check_success(run_gptq_https("echo", { "only", "words" }, StdinSpec::of("")), "only words\n");
-  check_success(run_gptq_https("echo", { "only", "words" }, StdinSpec::of(" \n\t\n")), "only words\n");
+  for (const std::string input : { "", " \n\t\n" }) {
+    const RunResult r = run_gptq_https("echo", { "only", "words" }, StdinSpec::of(input));
+    BOOST_TEST(r.exit_code == 0, r.describe());
+    BOOST_TEST(r.out == "only words\n", r.describe());
+    BOOST_TEST(starts_with(r.err, "gptq: warning: stdin "), r.describe());
+  }
 }
 
 BOOST_AUTO_TEST_CASE(stdin_from_a_file_is_read_whole)

@@ -1,0 +1,129 @@
+// A newcomer's first hour (issue 14): an empty stdin is said, not sent
+// silently; --from-batch stands alone; a name that cannot be resolved says
+// whose name it is and is not asked again when it does not exist.
+
+#include "harness.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+#include <algorithm>
+#include <fstream>
+
+using namespace gptq::it;
+
+namespace {
+
+std::string write_file(const std::string& name, const std::string& text)
+{
+  const std::string path = scratch_dir() + "/" + name;
+  std::ofstream(path, std::ios::binary) << text;
+  return path;
+}
+
+std::size_t line_count(const std::string& text)
+{
+  return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
+}
+
+// A run that succeeded with `expected_out` and said exactly one warning line
+// on stderr, which it returns.
+std::string check_warned(const RunResult& r, const std::string& expected_out)
+{
+  BOOST_TEST_CONTEXT(r.describe())
+  {
+    BOOST_TEST_REQUIRE(!r.killed);
+    BOOST_TEST(r.exit_code == 0);
+    BOOST_TEST(r.out == expected_out);
+    BOOST_TEST(starts_with(r.err, "gptq: warning: "));
+    BOOST_TEST(line_count(r.err) == 1u);
+    BOOST_TEST(!contains(r.err, fake_key));
+  }
+  return r.err;
+}
+
+} // namespace
+
+// --- An empty stdin ----------------------------------------------------------
+
+BOOST_AUTO_TEST_SUITE(empty_stdin)
+
+// `git diff --cached | gptq "write a commit message"` with nothing staged:
+// the answer is made up from the words alone, and the user is told so.
+BOOST_AUTO_TEST_CASE(an_empty_pipe_after_prompt_words_is_warned_of)
+{
+  const std::string err = check_warned(run_gptq_https("echo", { "write", "a", "commit", "message" }, StdinSpec::of("")),
+                                       "write a commit message\n");
+  BOOST_TEST(err == "gptq: warning: stdin was empty; only the PROMPT words are sent "
+                    "(use --no-stdin or </dev/null when that is meant)\n",
+             err);
+}
+
+BOOST_AUTO_TEST_CASE(a_blank_pipe_is_warned_of_as_white_space)
+{
+  const std::string err =
+    check_warned(run_gptq_https("echo", { "only", "words" }, StdinSpec::of(" \n\t\n")), "only words\n");
+  BOOST_TEST(contains(err, "stdin held only white space; only the PROMPT words are sent"), err);
+}
+
+BOOST_AUTO_TEST_CASE(an_empty_file_on_stdin_is_warned_of)
+{
+  const std::string path = write_file("empty-stdin.txt", "");
+  const std::string err = check_warned(run_gptq_https("echo", { "summarise" }, StdinSpec::file(path)), "summarise\n");
+  BOOST_TEST(contains(err, "stdin was empty"), err);
+}
+
+// /dev/null, a closed stdin and --no-stdin are no input on purpose (the
+// waiting hint itself suggests </dev/null); a terminal is not read at all.
+BOOST_AUTO_TEST_CASE(no_input_on_purpose_is_not_warned_of)
+{
+  check_success(run_gptq_https("echo", { "just", "words" }, StdinSpec::dev_null()), "just words\n");
+  check_success(run_gptq_https("echo", { "just", "words" }, StdinSpec::closed()), "just words\n");
+  check_success(run_gptq_https("echo", { "--no-stdin", "just", "words" }, StdinSpec::of("")), "just words\n");
+}
+
+BOOST_AUTO_TEST_CASE(the_warning_names_the_files_sent_instead)
+{
+  const std::string path = write_file("notes-for-empty-stdin.txt", "a note\n");
+  const RunResult with_words = run_gptq_https("echo", { "-f", path, "review" }, StdinSpec::of(""));
+  const std::string err = check_warned(with_words, with_words.out);
+  BOOST_TEST(contains(err, "only the PROMPT words and --file files are sent"), err);
+  BOOST_TEST(contains(with_words.out, "a note"), with_words.describe());
+
+  const RunResult files_only = run_gptq_https("echo", { "-f", path }, StdinSpec::of(""));
+  BOOST_TEST(contains(check_warned(files_only, files_only.out), "only the --file files are sent"));
+}
+
+// -f - sends stdin as a file: empty, the prompt holds an empty file.
+BOOST_AUTO_TEST_CASE(an_empty_stdin_given_as_a_file_is_warned_of)
+{
+  const RunResult r = run_gptq_https("echo", { "-f", "-", "review" }, StdinSpec::of(""));
+  const std::string err = check_warned(r, "review\n\nFile: stdin\n```\n```\n");
+  BOOST_TEST(err == "gptq: warning: stdin (-f -) was empty; the file it adds to the prompt has no text\n", err);
+}
+
+// --dry-run shows the request that would go: the warning applies to it.
+BOOST_AUTO_TEST_CASE(a_dry_run_warns_as_well)
+{
+  const RunResult r = run_gptq({ "--dry-run", "words" }, base_env(), StdinSpec::of(""));
+  check_warned(r, r.out);
+  BOOST_TEST(contains(r.out, R"("content":"words")"), r.describe());
+}
+
+// Without words or files an empty stdin stays the usage error it was: one
+// line, no warning before it.
+BOOST_AUTO_TEST_CASE(an_empty_prompt_is_still_an_error_without_a_warning)
+{
+  const RunResult r = run_gptq_https("echo", {}, StdinSpec::of(""));
+  check_failure(r, 2, { "the prompt is empty" });
+  BOOST_TEST(!contains(r.err, "warning"), r.describe());
+}
+
+// In batch mode an empty stdin is no lines: nothing is sent, so nothing is
+// made up either, and there is nothing to say (as xargs -r).
+BOOST_AUTO_TEST_CASE(batch_mode_with_an_empty_stdin_sends_and_says_nothing)
+{
+  check_success(run_gptq_https("echo", { "-L", "Translate:" }, StdinSpec::of("")), "");
+  check_success(run_gptq_https("echo", { "-L", "Translate:" }, StdinSpec::dev_null()), "");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
