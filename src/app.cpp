@@ -398,11 +398,7 @@ private:
   {
     std::uniform_real_distribution<double> unit(0.0, 1.0);
     if (!response) {
-      // Connection failures before any response byte; not certificate,
-      // TLS, proxy or time-limit failures, which a retry would repeat.
-      const bool connection = failure.phase() == "connect" || failure.phase() == "network" ||
-                              failure.phase() == "resolve";
-      if (!connection) {
+      if (!is_retryable_failure(failure)) {
         return std::nullopt;
       }
       return backoff_wait(attempts_++, unit(random));

@@ -459,7 +459,7 @@ private:
         } else if (response.status == 401 || response.status == 403) {
           stop_because("the server refused the key (HTTP " + std::to_string(response.status) + ")");
         }
-      } else if (failed->phase() == "connect" || failed->phase() == "network" || failed->phase() == "resolve") {
+      } else if (is_retryable_failure(*failed)) {
         wait = backoff_wait(attempt, unit(random_));
       }
       if (!first) {

@@ -4,11 +4,15 @@
 
 #include "harness.hpp"
 
+#include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
 #include <fstream>
 
+#include <unistd.h>
+
+namespace json = boost::json;
 using namespace gptq::it;
 
 namespace {
@@ -124,6 +128,103 @@ BOOST_AUTO_TEST_CASE(batch_mode_with_an_empty_stdin_sends_and_says_nothing)
 {
   check_success(run_gptq_https("echo", { "-L", "Translate:" }, StdinSpec::of("")), "");
   check_success(run_gptq_https("echo", { "-L", "Translate:" }, StdinSpec::dev_null()), "");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// --- Names that cannot be resolved ---------------------------------------------
+
+namespace {
+
+// Runs gptq as run_gptq_with_hosts does, but with host names looked up in
+// DNS alone, from a name server that is not there (nothing listens on
+// 127.0.0.1:53, so each query is refused at once): every lookup fails for
+// now (EAI_AGAIN), as on a machine whose network is down.
+RunResult run_gptq_without_dns(const std::vector<std::string>& args, const Env& env)
+{
+  BOOST_REQUIRE_MESSAGE(geteuid() == 0, "this test needs root (unshare -m and mount --bind)");
+  const std::string nsswitch = write_file("nsswitch-dns-only.conf", "hosts: dns\n");
+  const std::string resolv = write_file("resolv-nobody.conf", "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n");
+  std::vector<std::string> argv{
+    "/usr/bin/unshare",
+    "-m",
+    "/bin/sh",
+    "-c",
+    "mount --bind \"$1\" /etc/nsswitch.conf && mount --bind \"$2\" /etc/resolv.conf || exit 125; "
+    "shift 2; exec \"$@\"",
+    "sh",
+    nsswitch,
+    resolv,
+    GPTQ_BIN
+  };
+  argv.insert(argv.end(), args.begin(), args.end());
+  RunResult r = run(argv, env, StdinSpec::dev_null());
+  BOOST_REQUIRE_MESSAGE(r.exit_code != 125, "cannot replace the resolver's files: " << r.describe());
+  return r;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(name_resolution)
+
+// RFC 6761 keeps .invalid from ever resolving; the hosts runner makes the
+// lookup files-only, so that it fails the same way on every machine.
+BOOST_AUTO_TEST_CASE(an_unknown_proxy_host_is_named_as_the_proxy_with_its_source)
+{
+  Env env = key_env();
+  env["HTTPS_PROXY"] = "http://proxy.invalid:3128";
+  const RunResult r = run_gptq_with_hosts(debian_hosts, { "--base-url", https_url("echo"), "hello" }, env);
+  check_failure(r, 4, { "gptq: resolve: ", "proxy host proxy.invalid", "HTTPS_PROXY" });
+
+  const RunResult flag = run_gptq_with_hosts(
+    debian_hosts, { "--proxy", "socks5h://proxy.invalid", "--base-url", https_url("echo"), "hello" }, key_env());
+  check_failure(flag, 4, { "proxy host proxy.invalid", "--proxy" });
+}
+
+BOOST_AUTO_TEST_CASE(an_unknown_server_host_is_named_as_the_host)
+{
+  const RunResult r = run_gptq_with_hosts(
+    debian_hosts, { "--base-url", "https://api.example.invalid/v1", "--retries", "0", "hello" }, key_env());
+  check_failure(r, 4, { "gptq: resolve: ", "cannot resolve host api.example.invalid" });
+  BOOST_TEST(!contains(r.err, "proxy"), r.describe());
+}
+
+// A name that does not exist (NXDOMAIN, EAI_NONAME) will not exist a second
+// later: no retry, and no backoff to wait for.
+BOOST_AUTO_TEST_CASE(a_name_that_does_not_exist_is_not_retried)
+{
+  const RunResult r = run_gptq_with_hosts(
+    debian_hosts, { "-v", "--retries", "2", "--base-url", "https://api.example.invalid/v1", "hello" }, key_env());
+  BOOST_TEST_CONTEXT(r.describe())
+  {
+    BOOST_TEST_REQUIRE(!r.killed);
+    BOOST_TEST(r.exit_code == 4);
+    BOOST_TEST(r.out == "");
+    BOOST_TEST(contains(r.err, "cannot resolve host api.example.invalid"));
+    BOOST_TEST(!contains(r.err, "retry 1 of 2"));
+  }
+
+  Env env = key_env();
+  env["HTTPS_PROXY"] = "http://proxy.invalid:3128";
+  const RunResult proxied =
+    run_gptq_with_hosts(debian_hosts, { "-v", "--retries", "2", "--base-url", https_url("echo"), "hi" }, env);
+  BOOST_TEST(proxied.exit_code == 4, proxied.describe());
+  BOOST_TEST(!contains(proxied.err, "retry 1 of 2"), proxied.describe());
+}
+
+// A lookup that failed for now (no name server answered) may work a moment
+// later: it is still retried.
+BOOST_AUTO_TEST_CASE(a_lookup_that_failed_for_now_is_retried)
+{
+  const RunResult r =
+    run_gptq_without_dns({ "-v", "--retries", "1", "--base-url", "https://api.example.invalid/v1", "hi" }, key_env());
+  BOOST_TEST_CONTEXT(r.describe())
+  {
+    BOOST_TEST_REQUIRE(!r.killed);
+    BOOST_TEST(r.exit_code == 4);
+    BOOST_TEST(contains(r.err, "cannot resolve host api.example.invalid"));
+    BOOST_TEST(contains(r.err, "retry 1 of 1"));
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
