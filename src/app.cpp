@@ -140,6 +140,14 @@ public:
     if (options.each_line) {
       return run_each_line(options, endpoint);
     }
+    if (options.from_batch) {
+      // Without -L there are no input lines: stdin is not read.
+      const auto results =
+        parse_batch_output(read_user_file(*options.from_batch, "--from-batch", results_limit), *options.from_batch);
+      BatchSettings batch;
+      batch.jsonl_out = options.jsonl;
+      return from_batch(batch, results, *options.from_batch, std::nullopt, context_.stdout_fd, *context_.err);
+    }
     std::optional<InputText> input;
     const bool stdin_is_a_file = std::find(options.files.begin(), options.files.end(), "-") != options.files.end();
     if ((!options.no_stdin || stdin_is_a_file) && is_readable_non_terminal(context_.stdin_fd)) {

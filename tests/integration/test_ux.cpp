@@ -132,6 +132,105 @@ BOOST_AUTO_TEST_CASE(batch_mode_with_an_empty_stdin_sends_and_says_nothing)
 
 BOOST_AUTO_TEST_SUITE_END()
 
+// --- --from-batch without -L -------------------------------------------------
+
+namespace {
+
+// One line of a Batch API output file: `content` answered for `custom_id`.
+std::string batch_answer(const std::string& custom_id, const std::string& content)
+{
+  const json::object completion{
+    { "id", "chatcmpl-" + custom_id },
+    { "object", "chat.completion" },
+    { "choices",
+      json::array{ json::object{ { "index", 0 },
+                                 { "message", json::object{ { "role", "assistant" }, { "content", content } } },
+                                 { "finish_reason", "stop" } } } },
+  };
+  return json::serialize(json::object{
+           { "id", "batch_req_" + custom_id },
+           { "custom_id", custom_id },
+           { "response", json::object{ { "status_code", 200 }, { "request_id", "req_1" }, { "body", completion } } },
+           { "error", nullptr } }) +
+         "\n";
+}
+
+// The API's own order, a gap (line 2 was blank), a request it did not run
+// (line 4) and a line number past 9 (ordered as a number, not as text).
+std::string unordered_batch_output()
+{
+  return batch_answer("line-10", "Ten.") + batch_answer("line-3", "Answer\nthree.") +
+         R"({"id": "batch_req_x", "custom_id": "line-4", "response": null, "error": {"code": "batch_expired", "message": "This request could not be executed before the completion window expired."}})"
+         "\n" +
+         batch_answer("line-1", "One.");
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(from_batch_alone)
+
+BOOST_AUTO_TEST_CASE(without_L_the_results_are_printed_in_line_order)
+{
+  const std::string results = write_file("alone-output.jsonl", unordered_batch_output());
+  const RunResult r = run_gptq({ "--from-batch", results }, base_env());
+  BOOST_TEST_CONTEXT(r.describe())
+  {
+    BOOST_TEST_REQUIRE(!r.killed);
+    BOOST_TEST(r.exit_code == 5); // the request the API did not run
+    BOOST_TEST(r.out == "One.\nAnswer three.\n\nTen.\n");
+    BOOST_TEST(starts_with(r.err, "gptq: line 4: "));
+    BOOST_TEST(contains(r.err, "completion window expired"));
+    BOOST_TEST(line_count(r.err) == 1u);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(without_L_jsonl_records_carry_the_line_and_no_input)
+{
+  const std::string results = write_file("alone-output-2.jsonl", unordered_batch_output());
+  const RunResult r = run_gptq({ "--jsonl", "--from-batch", results }, base_env());
+  BOOST_TEST_REQUIRE(r.exit_code == 5, r.describe());
+  std::vector<json::object> records;
+  for (std::size_t at = 0, end; (end = r.out.find('\n', at)) != std::string::npos; at = end + 1) {
+    records.push_back(json::parse(r.out.substr(at, end - at)).as_object());
+  }
+  BOOST_TEST_REQUIRE(records.size() == 4u, r.describe());
+  BOOST_TEST(records[0] == (json::object{ { "line", 1 }, { "output", "One." } }));
+  BOOST_TEST(records[1] == (json::object{ { "line", 3 }, { "output", "Answer\nthree." } }));
+  BOOST_TEST(records[2].at("line") == 4);
+  BOOST_TEST(!records[2].contains("input"));
+  BOOST_TEST(records[2].at("error").at("status") == 5);
+  BOOST_TEST(records[3] == (json::object{ { "line", 10 }, { "output", "Ten." } }));
+}
+
+// Without -L stdin holds no input lines, whatever it is: it is not read.
+BOOST_AUTO_TEST_CASE(without_L_stdin_is_not_read)
+{
+  const std::string results = write_file("alone-output-3.jsonl", batch_answer("line-2", "Two."));
+  check_success(run_gptq({ "--from-batch", results }, base_env(), StdinSpec::of("a\nb\nc\n")), "Two.\n");
+  check_success(run_gptq({ "--from-batch", results }, base_env(), StdinSpec::silent(std::chrono::seconds(60))),
+                "Two.\n");
+}
+
+// The order is that of the input lines gptq numbered: a custom_id of
+// another shape (a batch made by another tool) has no place in it, with or
+// without -L.
+BOOST_AUTO_TEST_CASE(without_L_a_custom_id_gptq_did_not_write_is_refused)
+{
+  const std::string results =
+    write_file("alone-foreign.jsonl", batch_answer("line-1", "One.") + batch_answer("request-7", "Seven."));
+  check_failure(run_gptq({ "--from-batch", results }, base_env()), 2, { ":2", "request-7", "line-N" });
+}
+
+// What only a batch that sends can use still needs -L.
+BOOST_AUTO_TEST_CASE(without_L_the_options_for_sending_lines_are_still_refused)
+{
+  const std::string results = write_file("alone-output-4.jsonl", batch_answer("line-1", "One."));
+  check_failure(run_gptq({ "--from-batch", results, "--jobs", "2" }, base_env()), 2, { "--jobs", "-L" });
+  check_failure(run_gptq({ "--from-batch", results, "--dry-run" }, base_env()), 2, { "--dry-run" });
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
 // --- Names that cannot be resolved ---------------------------------------------
 
 namespace {
