@@ -94,7 +94,8 @@ constexpr int run_limit_factor = GPTQ_RUN_LIMIT_FACTOR;
 // captured, or when `stdout_path` is not empty goes to that file (created or
 // truncated; e.g. /dev/full) and the result's `out` stays empty. A child
 // still running after `limit` (times run_limit_factor) is killed with
-// SIGKILL and the result says `killed`. Throws std::runtime_error when the child cannot be started.
+// SIGKILL and the result says `killed`. Throws std::runtime_error when the
+// child cannot be started.
 // `on_stdout`, when given, is called with the stdout read so far and the
 // child's pid each time more of it arrives, while the child may still run
 // (tests of streaming and of signals act from there). When stdout goes to
