@@ -140,6 +140,14 @@ public:
     if (options.each_line) {
       return run_each_line(options, endpoint);
     }
+    if (options.from_batch) {
+      // Without -L there are no input lines: stdin is not read.
+      const auto results =
+        parse_batch_output(read_user_file(*options.from_batch, "--from-batch", results_limit), *options.from_batch);
+      BatchSettings batch;
+      batch.jsonl_out = options.jsonl;
+      return from_batch(batch, results, *options.from_batch, std::nullopt, context_.stdout_fd, *context_.err);
+    }
     std::optional<InputText> input;
     const bool stdin_is_a_file = std::find(options.files.begin(), options.files.end(), "-") != options.files.end();
     if ((!options.no_stdin || stdin_is_a_file) && is_readable_non_terminal(context_.stdin_fd)) {
@@ -151,6 +159,14 @@ public:
                         << std::flush;
         }
       });
+    }
+    // Whether stdin said nothing, to be told once the prompt stands;
+    // /dev/null is no stdin on purpose.
+    std::optional<std::string> blank_stdin;
+    if (input && !is_null_device(context_.stdin_fd)) {
+      const bool other_files =
+        std::any_of(options.files.begin(), options.files.end(), [](const auto& path) { return path != "-"; });
+      blank_stdin = blank_stdin_warning(input->view(), !options.prompt_words.empty(), other_files, stdin_is_a_file);
     }
     std::vector<Attachment> attachments;
     for (const auto& path : options.files) {
@@ -172,6 +188,10 @@ public:
     }
     attachments.clear();
     std::string body = build_request_body(options, message, endpoint);
+    if (blank_stdin) {
+      // Before the request goes: there is still time to stop it.
+      *context_.err << "gptq: warning: " << *blank_stdin << '\n' << std::flush;
+    }
     input.reset();
     message_storage = std::string();
     if (options.dry_run) {
@@ -386,11 +406,7 @@ private:
   {
     std::uniform_real_distribution<double> unit(0.0, 1.0);
     if (!response) {
-      // Connection failures before any response byte; not certificate,
-      // TLS, proxy or time-limit failures, which a retry would repeat.
-      const bool connection = failure.phase() == "connect" || failure.phase() == "network" ||
-                              failure.phase() == "resolve";
-      if (!connection) {
+      if (!is_retryable_failure(failure)) {
         return std::nullopt;
       }
       return backoff_wait(attempts_++, unit(random));

@@ -459,7 +459,7 @@ private:
         } else if (response.status == 401 || response.status == 403) {
           stop_because("the server refused the key (HTTP " + std::to_string(response.status) + ")");
         }
-      } else if (failed->phase() == "connect" || failed->phase() == "network" || failed->phase() == "resolve") {
+      } else if (is_retryable_failure(*failed)) {
         wait = backoff_wait(attempt, unit(random_));
       }
       if (!first) {
@@ -729,28 +729,40 @@ ExitStatus emit_batch(const BatchSettings& settings,
 ExitStatus from_batch(const BatchSettings& settings,
                       const std::map<std::size_t, BatchResult>& results,
                       const std::string& path,
-                      int in_fd,
+                      std::optional<int> in_fd,
                       int out_fd,
                       std::ostream& err)
 {
   ReplyWriter out(out_fd);
   ExitStatus worst = ExitStatus::ok;
-  auto fail = [&](const BatchItem& item, ExitStatus status, const std::string& message) {
-    out.write(settings.jsonl_out ? jsonl_error(item.line, item.input, static_cast<int>(status), message) : "\n");
-    err << "gptq: line " << item.line << ": " << message << '\n' << std::flush;
-    if (batch_severity(status) > batch_severity(worst)) {
-      worst = status;
+  auto fail =
+    [&](std::size_t line, std::optional<std::string_view> input, ExitStatus status, const std::string& message) {
+      out.write(settings.jsonl_out ? jsonl_error(line, input, static_cast<int>(status), message) : "\n");
+      err << "gptq: line " << line << ": " << message << '\n' << std::flush;
+      if (batch_severity(status) > batch_severity(worst)) {
+        worst = status;
+      }
+    };
+  if (!in_fd) {
+    // The map is ordered by line number, as the input was.
+    for (const auto& [line, result] : results) {
+      if (!result.output) {
+        fail(line, std::nullopt, static_cast<ExitStatus>(result.status), result.message);
+      } else {
+        out.write(settings.jsonl_out ? jsonl_result(line, std::nullopt, *result.output) : plain_result(*result.output));
+      }
     }
-  };
+    return worst;
+  }
   std::size_t last_line = 0;
-  for_each_line(in_fd, [&](std::size_t line, std::string_view text) {
+  for_each_line(*in_fd, [&](std::size_t line, std::string_view text) {
     last_line = line;
     std::optional<BatchItem> item;
     try {
       item = settings.jsonl_in ? parse_jsonl_line(line, text) : parse_plain_line(line, text);
     } catch (const Error& e) {
       // As run_batch does: the line keeps its place in the output.
-      fail(BatchItem{line, std::string(text), {}, {}, {}}, e.status(), e.what());
+      fail(line, text, e.status(), e.what());
       return;
     }
     if (!item) {
@@ -761,9 +773,9 @@ ExitStatus from_batch(const BatchSettings& settings,
     }
     const auto found = results.find(line);
     if (found == results.end()) {
-      fail(*item, ExitStatus::bad_response, "no result for this line in " + path);
+      fail(line, item->input, ExitStatus::bad_response, "no result for this line in " + path);
     } else if (!found->second.output) {
-      fail(*item, static_cast<ExitStatus>(found->second.status), found->second.message);
+      fail(line, item->input, static_cast<ExitStatus>(found->second.status), found->second.message);
     } else {
       out.write(settings.jsonl_out ? jsonl_result(line, item->input, *found->second.output)
                                    : plain_result(*found->second.output));

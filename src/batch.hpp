@@ -12,6 +12,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <ostream>
 #include <string>
 
@@ -94,12 +95,14 @@ ExitStatus emit_batch(const BatchSettings& settings,
 // --from-batch: writes the result of every input line (read from `in_fd`
 // again, for the inputs and the order) from `results`, a Batch API output
 // file read with parse_batch_output, as run_batch would have written it. A
-// line with no result in the file (`path`) is a failure. Returns the most
-// severe status seen.
+// line with no result in the file (`path`) is a failure. Without `in_fd`
+// (no -L: no input to read), writes the results alone in line order: a
+// line without a result (blank, or missing from the file) has no place, and
+// --jsonl records have no "input". Returns the most severe status seen.
 ExitStatus from_batch(const BatchSettings& settings,
                       const std::map<std::size_t, BatchResult>& results,
                       const std::string& path,
-                      int in_fd,
+                      std::optional<int> in_fd,
                       int out_fd,
                       std::ostream& err);
 

@@ -279,28 +279,32 @@ std::string plain_result(std::string_view reply)
   return out;
 }
 
-std::string jsonl_result(std::size_t line, std::string_view input, std::string_view output)
+std::string jsonl_result(std::size_t line, std::optional<std::string_view> input, std::string_view output)
 {
   std::string out;
-  out.reserve(input.size() + output.size() + 48);
+  out.reserve(input.value_or("").size() + output.size() + 48);
   out += "{\"line\":";
   out += std::to_string(line);
-  out += ",\"input\":";
-  append_utf8_json_string(out, input);
+  if (input) {
+    out += ",\"input\":";
+    append_utf8_json_string(out, *input);
+  }
   out += ",\"output\":";
   append_utf8_json_string(out, output);
   out += "}\n";
   return out;
 }
 
-std::string jsonl_error(std::size_t line, std::string_view input, int status, std::string_view message)
+std::string jsonl_error(std::size_t line, std::optional<std::string_view> input, int status, std::string_view message)
 {
   std::string out;
-  out.reserve(input.size() + message.size() + 64);
+  out.reserve(input.value_or("").size() + message.size() + 64);
   out += "{\"line\":";
   out += std::to_string(line);
-  out += ",\"input\":";
-  append_utf8_json_string(out, input);
+  if (input) {
+    out += ",\"input\":";
+    append_utf8_json_string(out, *input);
+  }
   out += ",\"error\":{\"status\":";
   out += std::to_string(status);
   out += ",\"message\":";

@@ -52,16 +52,18 @@ std::optional<BatchItem> parse_jsonl_line(std::size_t line, std::string_view tex
 std::string plain_result(std::string_view reply);
 
 // Returns the --jsonl record of a line that got a reply:
-// {"line":N,"input":"...","output":"..."} and "\n". Lossless: the output
+// {"line":N,"input":"...","output":"..."} and "\n", without "input" when
+// `input` is nullopt (--from-batch without the input). Lossless: the output
 // keeps its line breaks, escaped. Malformed UTF-8 bytes in `input` or
 // `output` become U+FFFD, so that every record is valid JSON.
-std::string jsonl_result(std::size_t line, std::string_view input, std::string_view output);
+std::string jsonl_result(std::size_t line, std::optional<std::string_view> input, std::string_view output);
 
 // Returns the --jsonl record of a line that failed:
 // {"line":N,"input":"...","error":{"status":S,"message":"..."}} and "\n",
-// where S is gptq's exit status for the failure (exit_status.hpp).
-// Malformed UTF-8 bytes become U+FFFD, as in jsonl_result.
-std::string jsonl_error(std::size_t line, std::string_view input, int status, std::string_view message);
+// where S is gptq's exit status for the failure (exit_status.hpp), without
+// "input" when `input` is nullopt. Malformed UTF-8 bytes become U+FFFD, as
+// in jsonl_result.
+std::string jsonl_error(std::size_t line, std::optional<std::string_view> input, int status, std::string_view message);
 
 // One record of a --resume file, a previous --jsonl output.
 struct ResumedRecord {

@@ -21,9 +21,21 @@ public:
   ExitStatus status() const { return status_; }
   const std::string& phase() const { return phase_; }
 
+  // True when no other try can mend the failure, whatever its phase would
+  // allow: a host name that does not exist (NXDOMAIN) is not retried, while
+  // a lookup that failed for now (EAI_AGAIN) may be.
+  bool lasting() const { return lasting_; }
+  // Marks the failure lasting; returns *this, to be thrown.
+  Error& make_lasting()
+  {
+    lasting_ = true;
+    return *this;
+  }
+
 private:
   ExitStatus status_;
   std::string phase_;
+  bool lasting_ = false;
 };
 
 } // namespace gptq

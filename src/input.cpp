@@ -23,6 +23,22 @@ bool is_readable_non_terminal(int fd)
   return fcntl(fd, F_GETFD) != -1 && isatty(fd) == 0;
 }
 
+namespace {
+
+bool is_null(const struct stat& st)
+{
+  struct stat null;
+  return S_ISCHR(st.st_mode) && stat("/dev/null", &null) == 0 && null.st_rdev == st.st_rdev;
+}
+
+} // namespace
+
+bool is_null_device(int fd)
+{
+  struct stat st;
+  return fstat(fd, &st) == 0 && is_null(st);
+}
+
 InputText& InputText::operator=(InputText&& other) noexcept
 {
   if (this != &other) {
@@ -114,8 +130,7 @@ InputText map_rest_of_file(int fd)
 // with nothing anyone meant to send.
 bool is_endless_device(int fd, const struct stat& st)
 {
-  struct stat null;
-  return S_ISCHR(st.st_mode) && isatty(fd) == 0 && !(stat("/dev/null", &null) == 0 && null.st_rdev == st.st_rdev);
+  return S_ISCHR(st.st_mode) && isatty(fd) == 0 && !is_null(st);
 }
 
 } // namespace

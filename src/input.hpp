@@ -81,4 +81,8 @@ std::string read_user_file(const std::string& path, const std::string& what, con
 // True when `fd` should be read as input: it is open and not a terminal.
 bool is_readable_non_terminal(int fd);
 
+// True when `fd` is /dev/null: input the user closed on purpose
+// (`</dev/null`, as gptq's own hint says), unlike an empty pipe or file.
+bool is_null_device(int fd);
+
 } // namespace gptq

@@ -430,12 +430,16 @@ private:
   {
     const Url& url = request_.url;
     if (!proxy_) {
-      co_await connect(stream, co_await resolve(url.host, url.port), where_);
+      co_await connect(stream, co_await resolve(url.host, url.port, "host " + url.host), where_);
       co_return;
     }
     const std::string proxy_name = "proxy " + proxy_->display();
     log("using " + proxy_name + " (from " + proxy_->source + ")");
-    co_await connect(stream, co_await resolve(proxy_->host, proxy_->port), proxy_name);
+    // A proxy's name comes from a variable the user may have forgotten.
+    co_await connect(
+      stream,
+      co_await resolve(proxy_->host, proxy_->port, "proxy host " + proxy_->host + " (from " + proxy_->source + ")"),
+      proxy_name);
     if (proxy_->kind != Proxy::Kind::http) {
       co_await socks5_handshake(stream);
     } else if (url.is_https()) {
@@ -443,7 +447,13 @@ private:
     }
   }
 
-  net::awaitable<tcp::resolver::results_type> resolve(const std::string& host, std::uint16_t port)
+  // Resolves `host`, which messages call `name` ("host api.example.com",
+  // "proxy host proxy.corp (from HTTPS_PROXY)"). A name that does not exist
+  // is a lasting failure (not retried); a lookup that failed for now, or ran
+  // out of time, is not.
+  net::awaitable<tcp::resolver::results_type> resolve(const std::string& host,
+                                                      std::uint16_t port,
+                                                      const std::string& name)
   {
     const auto executor = co_await net::this_coro::executor;
     // An address needs no lookup, and Asio would start a thread for one.
@@ -468,11 +478,18 @@ private:
       co_await resolver.async_resolve(host, std::to_string(port), tcp::resolver::numeric_service, use_tuple);
     timer.cancel();
     if (timed_out) {
-      deadlines_.timed_out("cannot resolve " + host + " within " + seconds_text(options_.connect_timeout) +
+      deadlines_.timed_out("cannot resolve " + name + " within " + seconds_text(options_.connect_timeout) +
                            " (--connect-timeout)");
     }
     if (ec) {
-      throw Error(ExitStatus::network, "resolve", "cannot resolve host " + host + ": " + ec.message());
+      Error failure(ExitStatus::network, "resolve", "cannot resolve " + name + ": " + ec.message());
+      // EAI_NONAME and EAI_NODATA: the name server answered that there is
+      // no such name (or no address for it), which a second try will not
+      // change; EAI_AGAIN (host_not_found_try_again) may.
+      if (ec == net::error::host_not_found) {
+        failure.make_lasting();
+      }
+      throw failure;
     }
     co_return results;
   }
@@ -670,7 +687,7 @@ private:
       connect += static_cast<char>(url.host.size());
       connect += url.host;
     } else {
-      address = (co_await resolve(url.host, url.port)).begin()->endpoint().address();
+      address = (co_await resolve(url.host, url.port, "host " + url.host)).begin()->endpoint().address();
       if (address.is_v4()) {
         connect += '\x01';
         const auto bytes = address.to_v4().to_bytes();

@@ -387,7 +387,28 @@ Command parse_command_line(std::span<const char* const> args,
   if (auto n = get("jobs")) {
     o.jobs = static_cast<int>(parse_integer("--jobs", *n, 1, max_jobs));
   }
-  if (!o.each_line) {
+  if (!o.each_line && o.from_batch) {
+    // --from-batch alone needs no input: it prints the file's results in
+    // line order. What only sending lines uses still needs -L.
+    for (const char* batch_only : { "fail-fast", "resume", "jobs" }) {
+      if (vm.count(batch_only) && !vm[batch_only].defaulted()) {
+        throw Error(
+          ExitStatus::usage, std::string("--") + batch_only, "only works with -L (--each-line) or --input-jsonl");
+      }
+    }
+    for (const auto& [option, set] :
+         { std::pair{ "--dry-run", o.dry_run }, { "--code", o.code }, { "--raw", o.raw } }) {
+      if (set) {
+        throw Error(ExitStatus::usage, option, "does not work with --from-batch");
+      }
+    }
+    if (o.from_batch->empty()) {
+      throw Error(ExitStatus::usage, "--from-batch", "the file name is empty");
+    }
+    if (o.emit_batch) {
+      throw Error(ExitStatus::usage, "--emit-batch", "use either --emit-batch or --from-batch, not both");
+    }
+  } else if (!o.each_line) {
     for (const char* batch_only : {"jsonl", "fail-fast", "resume", "jobs", "emit-batch", "from-batch"}) {
       if (vm.count(batch_only) && !vm[batch_only].defaulted()) {
         throw Error(ExitStatus::usage,

@@ -98,6 +98,26 @@ std::string assemble(const std::vector<std::string>& words,
 
 } // namespace
 
+std::optional<std::string> blank_stdin_warning(std::string_view stdin_text,
+                                               bool have_words,
+                                               bool have_files,
+                                               bool as_file)
+{
+  if (!trim(stdin_text).empty()) {
+    return std::nullopt;
+  }
+  std::string warning =
+    std::string("stdin") + (as_file ? " (-f -)" : "") + (stdin_text.empty() ? " was empty" : " held only white space");
+  if (as_file) {
+    return warning + "; the file it adds to the prompt has no text";
+  }
+  warning += "; only the ";
+  warning += have_words && have_files ? "PROMPT words and --file files are"
+             : have_words             ? "PROMPT words are"
+                                      : "--file files are";
+  return warning + " sent (use --no-stdin or </dev/null when that is meant)";
+}
+
 std::string assemble_user_message(const std::vector<std::string>& words,
                                   std::optional<std::string> stdin_text,
                                   const std::vector<Attachment>& attachments)

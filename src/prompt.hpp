@@ -35,6 +35,19 @@ std::string_view user_message_view(const std::vector<std::string>& words,
                                    const std::vector<Attachment>& attachments,
                                    std::string& storage);
 
+// Returns the warning (after "gptq: warning: ") for a request sent although
+// stdin, which was read, held nothing but white space (`stdin_text`): a
+// pipe whose command printed nothing, as `git diff --cached | gptq "write a
+// commit message"` with nothing staged, would otherwise get an answer made
+// up from the words alone. It names what the prompt holds instead: the PROMPT
+// words (`have_words`) and --file files (`have_files`), or with `as_file`
+// (-f -) stdin as an empty file; and how to say that no stdin is meant.
+// nullopt when `stdin_text` holds more than white space.
+std::optional<std::string> blank_stdin_warning(std::string_view stdin_text,
+                                               bool have_words,
+                                               bool have_files,
+                                               bool as_file);
+
 // Throws gptq::Error (usage) naming `what` and the byte offset when `text` is
 // not valid UTF-8: servers reject or garble such requests, so gptq refuses
 // to send them.

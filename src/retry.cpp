@@ -12,6 +12,12 @@
 
 namespace gptq {
 
+bool is_retryable_failure(const Error& failure)
+{
+  const std::string& phase = failure.phase();
+  return (phase == "connect" || phase == "network" || phase == "resolve") && !failure.lasting();
+}
+
 bool is_retryable_status(int status, std::string_view body)
 {
   switch (status) {

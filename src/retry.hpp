@@ -21,6 +21,13 @@ inline constexpr std::chrono::seconds max_retry_wait{60};
 // code is insufficient_quota (it cannot succeed until billing changes).
 bool is_retryable_status(int status, std::string_view body);
 
+// True when `failure`, which came before any byte of a response, may
+// succeed if the request is sent again: a failure to resolve, connect or
+// reach the network (the server restarting, a network blip), unless it is
+// lasting (a name that does not exist). Not certificate, TLS, proxy or
+// time-limit failures, which another try would repeat.
+bool is_retryable_failure(const Error& failure);
+
 // The wait the server asks for, from `retry-after-ms` (milliseconds), then
 // `Retry-After` (seconds, or an HTTP date relative to `now`); nullopt when
 // it asks for none or the value cannot be read. A date in the past is 0.

@@ -258,11 +258,37 @@ RunResult run_gptq_with_hosts(const std::string& hosts,
     out << hosts;
     BOOST_REQUIRE_MESSAGE(out.flush(), "cannot write " << path);
   }
+  // The machine's nsswitch.conf with hosts looked up in the file alone: a
+  // name missing from it is "not found" (EAI_NONAME) at once, on a machine
+  // with DNS or without (where it would be EAI_AGAIN after a timeout), and
+  // no systemd-resolved or myhostname answers for `localhost`.
+  static const std::string nsswitch = [] {
+    const std::string files_only = scratch_dir() + "/nsswitch.conf";
+    std::ifstream in("/etc/nsswitch.conf");
+    std::ofstream out(files_only);
+    for (std::string line; std::getline(in, line);) {
+      if (!line.starts_with("hosts:")) {
+        out << line << '\n';
+      }
+    }
+    out << "hosts: files\n";
+    BOOST_REQUIRE_MESSAGE(out.flush(), "cannot write " << files_only);
+    return files_only;
+  }();
+  BOOST_REQUIRE_MESSAGE(fs::exists("/etc/nsswitch.conf"), "this test needs /etc/nsswitch.conf to mount over");
   // unshare execs sh, which execs gptq: the child's pid is gptq's, and
   // gptq's environment is `env` alone (sh finds mount on its default PATH).
   std::vector<std::string> argv{
-    unshare, "-m", "/bin/sh", "-c", "mount --bind \"$1\" /etc/hosts || exit 125; shift; exec \"$@\"",
-    "sh",    path, GPTQ_BIN
+    unshare,
+    "-m",
+    "/bin/sh",
+    "-c",
+    "mount --bind \"$1\" /etc/hosts && mount --bind \"$2\" /etc/nsswitch.conf || exit 125; "
+    "shift 2; exec \"$@\"",
+    "sh",
+    path,
+    nsswitch,
+    GPTQ_BIN
   };
   argv.insert(argv.end(), args.begin(), args.end());
   RunResult r = run(argv, env, in, limit);

@@ -86,8 +86,10 @@ inline const std::string debian_hosts = "127.0.0.1\tlocalhost\n"
 
 // Runs the built gptq as run_gptq does, but seeing `hosts` as /etc/hosts:
 // in a mount namespace of its own (`unshare -m`), where a file holding
-// `hosts` is bind-mounted over /etc/hosts, so that the machine's file does
-// not decide what a name resolves to. Every test that gives gptq a host
+// `hosts` is bind-mounted over /etc/hosts, and over /etc/nsswitch.conf one
+// that looks host names up in that file alone, so that neither the
+// machine's file nor its DNS (or the lack of one) decides what a name
+// resolves to: a name not in `hosts` does not exist. Every test that gives gptq a host
 // name goes through here. Fails the test (it never passes silently) when
 // that cannot be done: it needs root and unshare(1).
 RunResult run_gptq_with_hosts(const std::string& hosts,

@@ -340,7 +340,7 @@ RunResult run(const std::vector<std::string>& argv,
     set_nonblocking(input.write.get());
   }
 
-  const auto deadline = start + limit;
+  const auto deadline = start + limit * run_limit_factor;
   const auto write_stdin_at = start + in.delay;
   // What stdin gets; StdinSpec::rest is added once it is due.
   std::string to_write = in.bytes;

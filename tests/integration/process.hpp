@@ -80,12 +80,22 @@ struct RunResult {
 // The default hard limit for one run.
 constexpr std::chrono::milliseconds default_run_limit{ 30000 };
 
+// What every run's limit is multiplied by: 1, or more in a build whose
+// programs run several times slower (the sanitizers'), so that a run stays
+// as far inside its limit there, on a loaded machine too. A limit is a
+// ceiling for what hangs, never the time a test expects.
+#ifndef GPTQ_RUN_LIMIT_FACTOR
+#define GPTQ_RUN_LIMIT_FACTOR 1
+#endif
+constexpr int run_limit_factor = GPTQ_RUN_LIMIT_FACTOR;
+
 // Runs `argv` (argv[0] is the program's path; no PATH search) with exactly
 // the environment `env` and stdin `in`, and waits for it to end. Stdout is
 // captured, or when `stdout_path` is not empty goes to that file (created or
 // truncated; e.g. /dev/full) and the result's `out` stays empty. A child
-// still running after `limit` is killed with SIGKILL and the result says
-// `killed`. Throws std::runtime_error when the child cannot be started.
+// still running after `limit` (times run_limit_factor) is killed with
+// SIGKILL and the result says `killed`. Throws std::runtime_error when the
+// child cannot be started.
 // `on_stdout`, when given, is called with the stdout read so far and the
 // child's pid each time more of it arrives, while the child may still run
 // (tests of streaming and of signals act from there). When stdout goes to

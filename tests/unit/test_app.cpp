@@ -8,6 +8,8 @@
 #include <map>
 #include <sstream>
 
+#include <fcntl.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 using namespace gptq;
@@ -43,9 +45,9 @@ private:
   std::vector<HttpRequest>& sent_;
 };
 
-// Runs the app over a fake transport with stdin from `input` (nullopt: a
-// terminal-like "no stdin" by passing --no-stdin is up to the caller; here
-// stdin is /dev/null) and captures stdout and stderr.
+// Runs the app over a fake transport with stdin from `input` (a file
+// holding it; /dev/null when it is empty, or `stdin_fd` when that is set) and
+// captures stdout and stderr.
 struct Harness {
   std::map<std::string, std::string> env{{"OPENAI_BASE_URL", "https://fake.example/v1"}};
   HttpResponse response;
@@ -55,17 +57,18 @@ struct Harness {
   std::vector<std::chrono::milliseconds> waits;
   std::string out;
   std::string err;
+  int stdin_fd = -1;
 
   int run(std::vector<const char*> args, const std::string& input = "")
   {
-    std::FILE* in = std::tmpfile();
+    std::FILE* in = input.empty() ? std::fopen("/dev/null", "rb") : std::tmpfile();
     std::FILE* stdout_file = std::tmpfile();
     std::fwrite(input.data(), 1, input.size(), in);
     std::fflush(in);
     std::rewind(in);
     std::ostringstream err_stream;
     AppContext context;
-    context.stdin_fd = fileno(in);
+    context.stdin_fd = stdin_fd != -1 ? stdin_fd : fileno(in);
     context.stdout_fd = fileno(stdout_file);
     context.err = &err_stream;
     context.env = [this](const std::string& name) -> std::optional<std::string> {
@@ -307,6 +310,26 @@ BOOST_AUTO_TEST_CASE(usage_errors_come_before_reading_or_sending)
   BOOST_TEST(h.err == "gptq: the prompt is empty: give PROMPT words or pipe text to stdin (see 'gptq --help')\n");
   BOOST_TEST(h.run({"-s", "bad \xFF"}, "x") == 2);
   BOOST_TEST(h.sent.empty());
+}
+
+// A terminal is not read (the user types the PROMPT words instead), so it
+// is not an empty stdin to warn of.
+BOOST_AUTO_TEST_CASE(a_terminal_stdin_is_not_read_or_warned_of)
+{
+  const int terminal = posix_openpt(O_RDWR | O_NOCTTY);
+  BOOST_TEST_REQUIRE(terminal != -1);
+  BOOST_TEST_REQUIRE(grantpt(terminal) == 0);
+  BOOST_TEST_REQUIRE(unlockpt(terminal) == 0);
+  const int side = open(ptsname(terminal), O_RDWR | O_NOCTTY);
+  BOOST_TEST_REQUIRE(side != -1);
+  Harness h;
+  h.response = completion(R"("ok")");
+  h.stdin_fd = side;
+  BOOST_TEST(h.run({ "just", "words" }) == 0);
+  BOOST_TEST(h.err == "");
+  BOOST_TEST(h.sent.back().body.find(R"("content":"just words")") != std::string::npos);
+  close(side);
+  close(terminal);
 }
 
 BOOST_AUTO_TEST_CASE(no_stdin_ignores_piped_input)

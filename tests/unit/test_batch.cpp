@@ -606,4 +606,31 @@ BOOST_AUTO_TEST_CASE(from_batch_reports_results_past_the_end_of_the_input)
   BOOST_TEST(static_cast<int>(status) == 0);
 }
 
+// --from-batch without -L: no input, the results alone in line order.
+BOOST_AUTO_TEST_CASE(from_batch_without_input_writes_the_results_in_line_order)
+{
+  std::map<std::size_t, BatchResult> results;
+  results[10].output = "ten";
+  results[3].output = "three\nlines";
+  results[1].output = "one";
+  results[4].status = static_cast<int>(ExitStatus::server);
+  results[4].message = "HTTP 500: broke";
+  TempFile out;
+  std::ostringstream err;
+  BatchSettings settings;
+  BOOST_TEST(static_cast<int>(from_batch(settings, results, "out.jsonl", std::nullopt, out.fd(), err)) ==
+             static_cast<int>(ExitStatus::server));
+  BOOST_TEST(out.contents() == "one\nthree lines\n\nten\n");
+  BOOST_TEST(err.str() == "gptq: line 4: HTTP 500: broke\n");
+
+  TempFile jsonl;
+  std::ostringstream jsonl_err;
+  settings.jsonl_out = true;
+  from_batch(settings, results, "out.jsonl", std::nullopt, jsonl.fd(), jsonl_err);
+  BOOST_TEST(jsonl.contents() == "{\"line\":1,\"output\":\"one\"}\n"
+                                 "{\"line\":3,\"output\":\"three\\nlines\"}\n"
+                                 "{\"line\":4,\"error\":{\"status\":7,\"message\":\"HTTP 500: broke\"}}\n"
+                                 "{\"line\":10,\"output\":\"ten\"}\n");
+}
+
 BOOST_AUTO_TEST_SUITE_END()

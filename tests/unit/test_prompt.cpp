@@ -90,4 +90,25 @@ BOOST_AUTO_TEST_CASE(attachment_alone_is_a_prompt_and_bad_utf8_names_it)
   }
 }
 
+// An empty stdin is said, with what the prompt holds instead.
+BOOST_AUTO_TEST_CASE(blank_stdin_warning_names_what_is_sent_instead)
+{
+  BOOST_TEST(!blank_stdin_warning("diff --git a b\n", true, false, false));
+  BOOST_TEST(!blank_stdin_warning(" x ", false, false, true));
+  BOOST_TEST(blank_stdin_warning("", true, false, false).value() ==
+             "stdin was empty; only the PROMPT words are sent (use --no-stdin or </dev/null when that is meant)");
+  BOOST_TEST(blank_stdin_warning(" \r\n\t", true, false, false).value() ==
+             "stdin held only white space; only the PROMPT words are sent (use --no-stdin or </dev/null when that "
+             "is meant)");
+  BOOST_TEST(
+    blank_stdin_warning("", true, true, false).value().find("only the PROMPT words and --file files are sent") !=
+    std::string::npos);
+  BOOST_TEST(blank_stdin_warning("", false, true, false).value().find("only the --file files are sent") !=
+             std::string::npos);
+  BOOST_TEST(blank_stdin_warning("", true, true, true).value() ==
+             "stdin (-f -) was empty; the file it adds to the prompt has no text");
+  BOOST_TEST(blank_stdin_warning("\n", false, false, true).value() ==
+             "stdin (-f -) held only white space; the file it adds to the prompt has no text");
+}
+
 BOOST_AUTO_TEST_SUITE_END()

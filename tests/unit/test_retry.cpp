@@ -92,4 +92,22 @@ BOOST_AUTO_TEST_CASE(the_first_failure_is_scrubbed_before_it_is_cut)
   BOOST_TEST(said.find("[RED") != std::string::npos, said);
 }
 
+// Failures before any response: what another try may mend, and what not.
+BOOST_AUTO_TEST_CASE(a_name_that_does_not_exist_is_not_retried_but_a_failed_lookup_is)
+{
+  const Error again(ExitStatus::network, "resolve", "cannot resolve host api.example.com: try again later");
+  BOOST_TEST(is_retryable_failure(again));
+  Error missing(ExitStatus::network, "resolve", "cannot resolve host api.example.invalid: Host not found");
+  missing.make_lasting();
+  BOOST_TEST(!is_retryable_failure(missing));
+  // The mark stays with copies, as the retry loops hold failures.
+  const Error copy = missing;
+  BOOST_TEST(!is_retryable_failure(copy));
+  BOOST_TEST(is_retryable_failure(Error(ExitStatus::network, "connect", "refused")));
+  BOOST_TEST(is_retryable_failure(Error(ExitStatus::network, "network", "reset")));
+  BOOST_TEST(!is_retryable_failure(Error(ExitStatus::network, "certificate", "expired")));
+  BOOST_TEST(!is_retryable_failure(Error(ExitStatus::network, "timeout", "no reply")));
+  BOOST_TEST(!is_retryable_failure(Error(ExitStatus::network, "proxy", "refused the tunnel")));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
