@@ -42,7 +42,7 @@ cleanup() {
       kill -9 "${p#/proc/}" 2> /dev/null || true
     fi
   done
-  for m in dev/pts dev proc; do
+  for m in dev/pts dev proc ""; do
     mountpoint -q "$root/$m" && umount -l "$root/$m" || true
   done
 }
@@ -72,6 +72,10 @@ HOSTS
 cp /etc/resolv.conf "$root/etc/resolv.conf"
 printf '#!/bin/sh\nexit 101\n' > "$root/usr/sbin/policy-rc.d"
 chmod +x "$root/usr/sbin/policy-rc.d"
+# The root a mount point of its own, as / is on a real system: the tests'
+# `unshare -m` (a hosts file of their own) makes / private, which fails on a
+# directory that is no mount point.
+mount --bind "$root" "$root"
 mount -t proc proc "$root/proc"
 mount --bind /dev "$root/dev"
 mount --bind /dev/pts "$root/dev/pts"
