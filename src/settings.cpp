@@ -5,6 +5,7 @@
 #include "text.hpp"
 
 #include <algorithm>
+#include <string_view>
 
 namespace gptq {
 
@@ -62,11 +63,14 @@ void check_section(const ConfigSection& section, const std::string& path)
   }
 }
 
+// kind and option by value: GCC 14's -Wdangling-reference warns when a
+// function that returns a reference gets a temporary (a literal made a
+// std::string) bound to a reference parameter.
 template<class Sections>
 const ConfigSection& find_section(const Sections& sections,
                                   const std::string& name,
-                                  const std::string& kind,
-                                  const std::string& option,
+                                  std::string_view kind,
+                                  std::string_view option,
                                   const std::string& path)
 {
   const auto found = sections.find(name);
@@ -78,8 +82,8 @@ const ConfigSection& find_section(const Sections& sections,
     known += (known.empty() ? "" : ", ") + section_name;
   }
   throw Error(ExitStatus::usage,
-              option,
-              "no " + kind + " " + quoted(name, 60) + " in " + (path.empty() ? "the config file" : quoted(path)) +
+              std::string(option),
+              "no " + std::string(kind) + " " + quoted(name, 60) + " in " + (path.empty() ? "the config file" : quoted(path)) +
                 (known.empty() ? "; it defines none" : "; known: " + known));
 }
 
@@ -176,7 +180,7 @@ Settings resolve_settings(std::span<const char* const> args, const Environment& 
   // the environment.
   const bool by_default = !profile_name && config.top.values.count("default_profile");
   if (by_default) {
-    const ConfigValue& value = config.top.values.at("default_profile");
+    const ConfigValue value = config.top.values.at("default_profile"); // a copy: see find_section
     profile_name = value.value;
     profile_option = config.path + ":" + std::to_string(value.line);
     settings.profile_origin = config_origin(config.path, value.line, "") + " default_profile";

@@ -170,7 +170,7 @@ std::string escape_controls(std::string_view text)
   return out;
 }
 
-std::string quoted(std::string_view text, std::size_t max_bytes)
+std::string Quote::operator()(std::string_view text, std::size_t max_bytes) const
 {
   std::size_t end = 0;
   while (end < text.size()) {

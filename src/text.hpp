@@ -32,10 +32,17 @@ std::string one_line(std::string_view text, std::size_t max_bytes = 300);
 // UTF-8 included, is kept, so the text stays one line and shows what it is.
 std::string escape_controls(std::string_view text);
 
-// Returns escape_controls(`text`) between single quotes, cut to at most
-// `max_bytes` bytes of text (on a character boundary) with "..." appended
-// when cut: how a message quotes user input.
-std::string quoted(std::string_view text, std::size_t max_bytes = 1024);
+// quoted(text, max_bytes) returns escape_controls(`text`) between single
+// quotes, cut to at most `max_bytes` bytes of text (on a character boundary)
+// with "..." appended when cut: how a message quotes user input.
+// An object, not a function: for a std::string argument, argument-dependent
+// lookup would also find std::quoted (when <iomanip> is in, as GCC 14's
+// headers bring it in with others), a better match for a std::string that
+// returns a stream manipulator. A name found as an object gets no such lookup.
+struct Quote {
+  std::string operator()(std::string_view text, std::size_t max_bytes = 1024) const;
+};
+inline constexpr Quote quoted{};
 
 // What stands for a secret wherever one is left out of a message.
 inline constexpr std::string_view redacted_mask = "[REDACTED]";

@@ -2,7 +2,8 @@
 # Proves the README's quick start on a fresh Debian: bootstraps a minimal
 # system of RELEASE (bookworm, trixie) in a scratch directory, copies a clean
 # clone of this repository's HEAD into it, and runs the quick start's two
-# commands word for word as root there, one after the other, timing each.
+# commands for that release word for word as root there, one after the
+# other, timing each.
 # Not run by CTest or CI (it needs the Debian archive and about 15 minutes).
 #
 #   tests/distro/check.sh RELEASE [SCRATCH]     (as root; SCRATCH defaults
@@ -29,16 +30,10 @@ root="$scratch/$release"
 log="$scratch/$release.log"
 mirror="${GPTQ_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 
-# The quick start's commands: the first two ```sh blocks after the heading
-# "## Quick start", each one line (the README promises one line each).
-mapfile -t commands < <(awk '
-  /^## Quick start/ { in_section = 1; next }
-  in_section && /^## / { exit }
-  in_section && /^```sh$/ { in_block = 1; next }
-  in_block && /^```$/ { in_block = 0; if (++blocks == 2) exit; next }
-  in_block { print }
-' "$src/README.md")
-[ "${#commands[@]}" = 2 ] || fail "README.md's quick start should have two one-line sh blocks, found ${#commands[@]} lines"
+# The quick start's two commands for this release, each one line (the
+# README promises one line each): tests/distro/quickstart.sh.
+mapfile -t commands < <(bash "$src/tests/distro/quickstart.sh" "$release" "$src/README.md")
+[ "${#commands[@]}" = 2 ] || fail "README.md's quick start should have two one-line sh blocks for $release, found ${#commands[@]} lines"
 
 cleanup() {
   # Whatever still runs inside the chroot, then its mounts.
@@ -47,7 +42,7 @@ cleanup() {
       kill -9 "${p#/proc/}" 2> /dev/null || true
     fi
   done
-  for m in dev/pts dev proc; do
+  for m in dev/pts dev proc ""; do
     mountpoint -q "$root/$m" && umount -l "$root/$m" || true
   done
 }
@@ -77,6 +72,10 @@ HOSTS
 cp /etc/resolv.conf "$root/etc/resolv.conf"
 printf '#!/bin/sh\nexit 101\n' > "$root/usr/sbin/policy-rc.d"
 chmod +x "$root/usr/sbin/policy-rc.d"
+# The root a mount point of its own, as / is on a real system: the tests'
+# `unshare -m` (a hosts file of their own) makes / private, which fails on a
+# directory that is no mount point.
+mount --bind "$root" "$root"
 mount -t proc proc "$root/proc"
 mount --bind /dev "$root/dev"
 mount --bind /dev/pts "$root/dev/pts"
@@ -84,13 +83,19 @@ mount --bind /dev/pts "$root/dev/pts"
 # A clean clone, as a user would make: only what is committed.
 git clone --quiet --no-local "$src" "$root/root/gptq"
 
+# What the commands install and enable, from here on.
+packages() { chroot "$root" dpkg-query -W -f '${db:Status-Abbrev}\n' | grep -c '^ii'; }
+enabled() { (cd "$root/etc" && ls -1 systemd/system/*.wants rc[2-5].d 2> /dev/null | grep -v ':$' | sort -u); }
+packages_before=$(packages)
+enabled_before="$(enabled)"
+
 status=0
 for i in 0 1; do
   echo "== command $((i + 1)): ${commands[$i]}"
   start=$(seconds)
   if chroot "$root" /usr/bin/env -i HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     LANG=C.UTF-8 TERM=dumb bash -c "cd /root/gptq && ${commands[$i]}" < /dev/null >> "$log" 2>&1; then
-    echo "   ok in $(($(seconds) - start)) s"
+    echo "   ok in $(($(seconds) - start)) s; $(($(packages) - packages_before)) packages installed so far"
   else
     echo "   FAILED (exit $?) after $(($(seconds) - start)) s; the end of $log:"
     tail -n 30 "$log" | sed 's/^/   | /'
@@ -105,5 +110,15 @@ for i in 0 1; do
     echo "   ${version%%$'\n'*}"
   fi
 done
+# No service may be enabled (a timer such as man-db's, which rebuilds its
+# index, is only reported).
+new_units="$(comm -13 <(echo "$enabled_before") <(enabled) | grep . || true)"
+if [ -n "$new_units" ]; then
+  echo "== units the commands enabled:" $new_units
+  if grep -qv '\.timer$' <<< "$new_units"; then
+    echo "   (a service: the quick start must not enable one)"
+    status=1
+  fi
+fi
 echo "== $release: $([ "$status" = 0 ] && echo passed || echo failed); log in $log"
 exit "$status"

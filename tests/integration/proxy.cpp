@@ -55,7 +55,9 @@ std::string which(const std::string& program)
       return path;
     }
   }
-  throw std::runtime_error(program + " is not installed: the network tests need it (apt-get install " + program + ")");
+  // tinyproxy-bin: the program without the daemon that the tinyproxy package starts.
+  const std::string package = program == "tinyproxy" ? "tinyproxy-bin" : program;
+  throw std::runtime_error(program + " is not installed: the network tests need it (apt-get install " + package + ")");
 }
 
 } // namespace

@@ -17,10 +17,17 @@ fail() {
 
 rm -rf "$out"
 mkdir -p "$out"
+# cpack installs the build into its staging directory; that must not
+# overwrite the install_manifest.txt of the user's `cmake --install`, which
+# `cmake --build build --target uninstall` reads.
+manifest="$build/install_manifest.txt"
+manifest_before="$(cat "$manifest" 2> /dev/null || echo '(none)')"
 cpack --config "$build/CPackConfig.cmake" -G DEB -B "$out" > "$out/cpack.log" 2>&1 || {
   cat "$out/cpack.log" >&2
   fail "cpack failed"
 }
+[ "$(cat "$manifest" 2> /dev/null || echo '(none)')" = "$manifest_before" ] ||
+  fail "cpack changed $manifest"
 deb="$out/gptq_${version}_$(dpkg --print-architecture).deb"
 [ -f "$deb" ] || fail "no $deb (cpack made: $(ls "$out"))"
 
@@ -62,8 +69,8 @@ esac
 
 for file in usr/bin/gptq usr/share/man/man1/gptq.1 usr/share/doc/gptq/copyright \
   usr/share/bash-completion/completions/gptq usr/share/zsh/site-functions/_gptq \
-  usr/share/fish/vendor_completions.d/gptq.fish usr/bin/gptq-filter usr/share/gptq/gptq.vim \
-  usr/share/doc/gptq/editors.md; do
+  usr/share/fish/vendor_completions.d/gptq.fish usr/bin/gptq-filter usr/share/vim/vimfiles/plugin/gptq.vim \
+  usr/share/nvim/site/plugin/gptq.vim usr/share/doc/gptq/editors.md; do
   [ -f "$tmp/$file" ] || fail "the package lacks /$file"
 done
 said="$("$tmp/usr/bin/gptq" --version)"

@@ -4,6 +4,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <iomanip>
 #include <random>
 #include <vector>
 
@@ -148,6 +149,18 @@ BOOST_AUTO_TEST_CASE(escape_controls_shows_breaks_controls_and_bad_bytes)
   BOOST_TEST(escape_controls("bad \xFF\xC3 byte") == "bad \\xFF\\xC3 byte");
   BOOST_TEST(escape_controls("caf\xC3\xA9 \xC2\xA0 back\\slash 'q'") == "caf\xC3\xA9 \xC2\xA0 back\\slash 'q'");
   BOOST_TEST(escape_controls(std::string("nul\0", 4)) == "nul\\x00");
+}
+
+// <iomanip> is in (GCC 14's headers bring it in with others): std::quoted,
+// found through the std::string argument, must not win over gptq's.
+BOOST_AUTO_TEST_CASE(quoted_is_gptqs_for_std_strings_beside_std_quoted)
+{
+  std::string path = "a\nb";
+  const std::string same = path;
+  const std::string mine = quoted(path);
+  BOOST_TEST(mine == "'a\\nb'");
+  BOOST_TEST(quoted(same, 1) == "'a...'");
+  BOOST_TEST("x " + quoted(std::string("y")) == "x 'y'");
 }
 
 BOOST_AUTO_TEST_CASE(quoted_escapes_and_cuts_on_a_character_boundary)
