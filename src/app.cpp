@@ -202,15 +202,7 @@ public:
 
     const HttpRequest request =
       build_http_request(endpoint, std::move(body), key_, options.stream, key_header, options.headers);
-    TransportOptions transport = transport_options(options);
-    transport.proxy = choose_proxy(endpoint, options.proxy, options.no_proxy, context_.env);
-    if (transport.proxy) {
-      add_proxy_secrets(*transport.proxy);
-    }
-    transport.secrets = secrets_;
-    if (options.verbose) {
-      transport.log = [this](const std::string& line) { verbose(line); };
-    }
+    TransportOptions transport = network_options(options, endpoint);
     verbose("POST " + endpoint.scheme + "://" + endpoint.authority() + endpoint.target());
     send_with_retries(request, transport, options, out);
     return ExitStatus::ok;
@@ -222,6 +214,23 @@ public:
   std::string scrub(std::string text) const { return secrets_.redact(std::move(text)); }
 
 private:
+  // The transport's settings for requests to `endpoint`, one-shot and batch
+  // alike: time limits, trust, the proxy (whose credentials become secrets
+  // before anything can quote them), the secrets, and -v's log.
+  TransportOptions network_options(const Options& options, const Url& endpoint)
+  {
+    TransportOptions transport = transport_options(options);
+    transport.proxy = choose_proxy(endpoint, options.proxy, options.no_proxy, context_.env);
+    if (transport.proxy) {
+      add_proxy_secrets(*transport.proxy);
+    }
+    transport.secrets = secrets_;
+    if (options.verbose) {
+      transport.log = [this](const std::string& line) { verbose(line); };
+    }
+    return transport;
+  }
+
   // Adds the proxy's password and the Basic credentials sent to it, which a
   // proxy may quote back in its refusal.
   void add_proxy_secrets(const Proxy& proxy)
@@ -294,15 +303,7 @@ private:
         parse_batch_output(read_user_file(*options.from_batch, "--from-batch", results_limit), *options.from_batch);
       return from_batch(batch, results, *options.from_batch, context_.stdin_fd, context_.stdout_fd, *context_.err);
     }
-    TransportOptions transport = transport_options(options);
-    transport.proxy = choose_proxy(endpoint, options.proxy, options.no_proxy, context_.env);
-    if (transport.proxy) {
-      add_proxy_secrets(*transport.proxy);
-    }
-    transport.secrets = secrets_;
-    if (options.verbose) {
-      transport.log = [this](const std::string& line) { verbose(line); };
-    }
+    TransportOptions transport = network_options(options, endpoint);
     BatchContext batch_context;
     batch_context.in_fd = context_.stdin_fd;
     batch_context.out_fd = context_.stdout_fd;
