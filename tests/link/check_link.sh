@@ -29,7 +29,7 @@ grep -q 'GNU_RELRO' <<< "$headers" || fail "no RELRO segment"
 grep -Eq '\(FLAGS\).*BIND_NOW|FLAGS_1.*\bNOW\b' <<< "$dynamic" || fail "symbols are bound lazily (no -z now)"
 
 if nm "$bin" 2> /dev/null | grep -Eq ' (__cpu_indicator_init|__cpu_model)$'; then
-  fail "links libgcc's CPUID probe (__builtin_cpu_supports); check once when first needed, as src/utf8_simd.cpp does"
+  fail "links libgcc's CPUID probe (__builtin_cpu_supports); check once when first needed, as src/core/utf8_simd.cpp does"
 fi
 
 if [ "$static_runtime" = ON ]; then

@@ -3,10 +3,8 @@
 #include "batch_format.hpp"
 #include "exit_status.hpp"
 #include "request.hpp"
+#include "network.hpp"
 #include "transport.hpp"
-
-#include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/awaitable.hpp>
 
 #include <chrono>
 #include <functional>
@@ -17,22 +15,6 @@
 #include <string>
 
 namespace gptq {
-
-// One connection to the server that carries requests one after another
-// (HTTP/1.1 keep-alive): opened on first use, opened again when the server
-// closed it. Batch mode gives each of its workers one.
-class Connection {
-public:
-  virtual ~Connection() = default;
-  // Sends `request` and hands the response to `handler`. Throws
-  // gptq::Error as Transport::send does.
-  virtual boost::asio::awaitable<void> send(const HttpRequest& request, ResponseHandler& handler) = 0;
-};
-
-// Returns a Connection that reaches the network through Boost.Beast and
-// OpenSSL, as make_network_transport does for one request.
-std::unique_ptr<Connection> make_network_connection(const boost::asio::any_io_executor& executor,
-                                                    const TransportOptions& options);
 
 struct BatchSettings {
   int jobs = 4;         // requests in flight, each on a connection of its own

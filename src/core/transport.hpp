@@ -70,7 +70,4 @@ public:
   virtual void send(const HttpRequest& request, ResponseHandler& handler) = 0;
 };
 
-// Returns the Boost.Beast/OpenSSL transport.
-std::unique_ptr<Transport> make_network_transport(const TransportOptions& options);
-
 } // namespace gptq

@@ -6,12 +6,13 @@
 // own limit and the whole-request deadline, and a failure is reported with
 // the phase it happened in, which decides the message and the exit status.
 
-#include "transport.hpp"
+#include "network.hpp"
 
-#include "batch.hpp"
 #include "error.hpp"
 #include "text.hpp"
 #include "tls_trust.hpp"
+
+#include <openssl/crypto.h>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -1190,6 +1191,18 @@ std::unique_ptr<Transport> make_network_transport(const TransportOptions& option
 std::unique_ptr<Connection> make_network_connection(const net::any_io_executor&, const TransportOptions& options)
 {
   return std::make_unique<NetworkConnection>(options);
+}
+
+} // namespace gptq
+
+namespace gptq {
+
+void init_network_library()
+{
+  // OpenSSL's exit handler frees every provider and algorithm table, about
+  // half a millisecond of work whose only effect is on memory the kernel
+  // is about to reclaim.
+  OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, nullptr);
 }
 
 } // namespace gptq

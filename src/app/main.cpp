@@ -1,7 +1,6 @@
 #include "app.hpp"
 #include "interrupt.hpp"
-
-#include <openssl/crypto.h>
+#include "network.hpp"
 
 #include <csignal>
 #include <iostream>
@@ -39,10 +38,7 @@ int main(int argc, char** argv)
   const bool stdout_closed = reserve_standard_descriptors();
   // A closed stdout must surface as a write error, not kill the process.
   std::signal(SIGPIPE, SIG_IGN);
-  // OpenSSL's exit handler frees every provider and algorithm table, about
-  // half a millisecond of work whose only effect is on memory the kernel
-  // is about to reclaim.
-  OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, nullptr);
+  gptq::init_network_library();
   gptq::install_interrupt_handler();
   gptq::exit_when_reader_leaves(1);
   gptq::AppContext context;
