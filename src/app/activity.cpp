@@ -15,7 +15,7 @@ using namespace std::chrono_literals;
 
 constexpr auto first_delay = 300ms;
 constexpr auto frame_interval = 100ms;
-constexpr std::string_view frames[] = {"\r- ", "\r\\ ", "\r| ", "\r/ "};
+constexpr std::string_view frames[] = { "\r- ", "\r\\ ", "\r| ", "\r/ " };
 constexpr std::string_view erase = "\r   \r";
 
 void write_all(int fd, std::string_view text)
@@ -31,7 +31,8 @@ void write_all(int fd, std::string_view text)
 
 } // namespace
 
-ActivityIndicator::ActivityIndicator(int fd) : fd_(fd)
+ActivityIndicator::ActivityIndicator(int fd)
+  : fd_(fd)
 {
   if (isatty(fd) == 1) {
     thread_ = std::thread([this] { run(); });

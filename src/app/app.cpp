@@ -63,7 +63,10 @@ std::optional<std::string> read_settings_file(const std::string& path, const std
 
 class Run {
 public:
-  explicit Run(const AppContext& context) : context_(context) {}
+  explicit Run(const AppContext& context)
+    : context_(context)
+  {
+  }
 
   ExitStatus operator()(std::span<const char* const> args)
   {
@@ -175,7 +178,7 @@ public:
         attachments.push_back({ "stdin", input ? std::string(input->view()) : std::string() });
         input.reset();
       } else {
-        attachments.push_back({path, read_user_file(path, "--file", prompt_limit)});
+        attachments.push_back({ path, read_user_file(path, "--file", prompt_limit) });
       }
     }
     // The input may be most of the request: the message is the input itself
@@ -255,7 +258,7 @@ private:
       if (path == "-") {
         throw Error(ExitStatus::usage, "--file", "'-' (stdin) does not work with -L: stdin holds the prompts");
       }
-      attachments.push_back({path, read_user_file(path, "--file", prompt_limit)});
+      attachments.push_back({ path, read_user_file(path, "--file", prompt_limit) });
     }
     BatchSettings batch;
     batch.jobs = options.jobs;
@@ -281,12 +284,15 @@ private:
       // a stream field from -o or the line would break every line's reply.
       std::erase_if(line_options.fields,
                     [](const auto& field) { return field.first == "stream" || field.first == "stream_options"; });
-      return build_request_body(line_options, assemble_user_message(options.prompt_words, item.prompt, attachments), to);
+      return build_request_body(
+        line_options, assemble_user_message(options.prompt_words, item.prompt, attachments), to);
     };
     if (options.emit_batch) {
       std::ofstream file(*options.emit_batch, std::ios::binary | std::ios::trunc);
       if (!file) {
-        throw Error(ExitStatus::usage, "--emit-batch", "cannot write " + quoted(*options.emit_batch) + ": " + std::strerror(errno));
+        throw Error(ExitStatus::usage,
+                    "--emit-batch",
+                    "cannot write " + quoted(*options.emit_batch) + ": " + std::strerror(errno));
       }
       // The Batch API is OpenAI's: its field names, whatever --base-url says.
       const Url openai = endpoint_url(parse_url(default_base_url), "/chat/completions");
@@ -334,7 +340,10 @@ private:
   // options.retries more times, only while nothing was written to stdout,
   // only after failures that another try can mend, waiting as the server
   // asks (up to max_retry_wait) or backing off, and never past --timeout.
-  void send_with_retries(const HttpRequest& request, TransportOptions transport, const Options& options, ReplyWriter& out)
+  void send_with_retries(const HttpRequest& request,
+                         TransportOptions transport,
+                         const Options& options,
+                         ReplyWriter& out)
   {
     const auto start = std::chrono::steady_clock::now();
     const auto total = transport.total_timeout;
@@ -342,9 +351,9 @@ private:
     std::optional<Error> first; // the first try's failure, named too when the last differs
     for (int attempt = 0;; ++attempt) {
       if (total) {
-        transport.total_timeout = std::max(std::chrono::milliseconds(1),
-                                           *total - std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                      std::chrono::steady_clock::now() - start));
+        transport.total_timeout = std::max(
+          std::chrono::milliseconds(1),
+          *total - std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start));
       }
       ActivityIndicator activity(context_.stderr_fd);
       ReplyHandler handler(out,
@@ -369,9 +378,7 @@ private:
         if (!first) {
           first = e;
         }
-        const auto give_up = [&](const Error& last) {
-          return with_first_failure(last, *first, attempt + 1, secrets_);
-        };
+        const auto give_up = [&](const Error& last) { return with_first_failure(last, *first, attempt + 1, secrets_); };
         if (out.started()) {
           // Keep what was printed, end its line, and say it is not all.
           out.finish();

@@ -17,15 +17,15 @@ namespace gptq {
 struct AppContext {
   int stdin_fd = 0;
   int stdout_fd = 1;
-  int stderr_fd = 2;                 // the activity indicator goes here, on a terminal
-  bool stdout_closed = false;        // the caller closed descriptor 1: no output can reach anyone
+  int stderr_fd = 2;           // the activity indicator goes here, on a terminal
+  bool stdout_closed = false;  // the caller closed descriptor 1: no output can reach anyone
   std::ostream* err = nullptr; // where `gptq: ...` lines go
   Environment env;
   std::function<std::unique_ptr<Transport>(const TransportOptions&)> make_transport;
   // Batch mode's kept-alive connections (batch.hpp).
   std::function<std::unique_ptr<Connection>(const boost::asio::any_io_executor&, const TransportOptions&)>
     make_connection;
-  std::chrono::milliseconds stdin_hint_after{3000};
+  std::chrono::milliseconds stdin_hint_after{ 3000 };
   std::function<void(std::chrono::milliseconds)> sleep; // waits between retries
 };
 

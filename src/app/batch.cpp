@@ -37,19 +37,30 @@ int batch_severity(ExitStatus status)
   // outrank those of single lines; among those, a server's fault outranks
   // what one prompt did.
   switch (status) {
-  case ExitStatus::ok: return 0;
-  case ExitStatus::usage: return 1;
-  case ExitStatus::rejected: return 2;
-  case ExitStatus::bad_response: return 3;
-  case ExitStatus::server: return 4;
-  case ExitStatus::rate_limit: return 5;
-  case ExitStatus::network: return 6;
-  case ExitStatus::auth: return 7;
-  case ExitStatus::internal: return 8;
-  case ExitStatus::interrupted:
-  case ExitStatus::hangup:
-  case ExitStatus::terminated: return 9;
-  case ExitStatus::stdout_closed: return 10;
+    case ExitStatus::ok:
+      return 0;
+    case ExitStatus::usage:
+      return 1;
+    case ExitStatus::rejected:
+      return 2;
+    case ExitStatus::bad_response:
+      return 3;
+    case ExitStatus::server:
+      return 4;
+    case ExitStatus::rate_limit:
+      return 5;
+    case ExitStatus::network:
+      return 6;
+    case ExitStatus::auth:
+      return 7;
+    case ExitStatus::internal:
+      return 8;
+    case ExitStatus::interrupted:
+    case ExitStatus::hangup:
+    case ExitStatus::terminated:
+      return 9;
+    case ExitStatus::stdout_closed:
+      return 10;
   }
   return 8;
 }
@@ -119,7 +130,7 @@ public:
   const HttpResponse& response() const { return response_; }
 
 private:
-  static constexpr std::size_t limit = std::size_t{64} << 20;
+  static constexpr std::size_t limit = std::size_t{ 64 } << 20;
   HttpResponse response_;
 };
 
@@ -164,8 +175,12 @@ void report_past_the_end(const Records& records,
 class Batch {
 public:
   Batch(const BatchSettings& settings, const BatchContext& context)
-    : settings_(settings), context_(context), out_(context.out_fd), changed_(io_), allowed_(settings.jobs),
-      random_(static_cast<unsigned>(Clock::now().time_since_epoch().count()))
+    : settings_(settings)
+    , context_(context)
+    , out_(context.out_fd)
+    , changed_(io_)
+    , allowed_(settings.jobs)
+    , random_(static_cast<unsigned>(Clock::now().time_since_epoch().count()))
   {
     changed_.expires_at(Clock::time_point::max());
   }
@@ -276,7 +291,7 @@ private:
       } else if ((n = read_some(context_.in_fd, chunk)) == 0) {
         break;
       }
-      lines.feed({chunk.data(), n}, add);
+      lines.feed({ chunk.data(), n }, add);
       write_ready();
       notify();
       // Counted in lines taken, not lines waiting to be sent: lines that
@@ -336,7 +351,7 @@ private:
       finish(seq, success(*item, *record->second.output));
       return;
     }
-    queue_.push_back({seq, std::move(*item)});
+    queue_.push_back({ seq, std::move(*item) });
   }
 
   // A --resume record is for another input than line `line` (`text`): the
@@ -348,9 +363,7 @@ private:
   void stop_for_another_input(std::size_t line, std::string_view text, const ResumedRecord& record)
   {
     // Scrubbed before being cut, so that no part of a secret survives a cut.
-    const auto excerpt = [this](std::string_view s) {
-      return "\"" + context_.secrets.excerpt(s, 60) + "\"";
-    };
+    const auto excerpt = [this](std::string_view s) { return "\"" + context_.secrets.excerpt(s, 60) + "\""; };
     if (!text.empty() && text.back() == '\r') {
       text.remove_suffix(1);
     }
@@ -647,7 +660,7 @@ private:
   std::map<std::size_t, Result> done_;
   std::size_t next_seq_ = 0;
   std::size_t written_ = 0;
-  std::size_t last_seq_ = static_cast<std::size_t>(-1); // --fail-fast: nothing after this is written
+  std::size_t last_seq_ = static_cast<std::size_t>(-1);     // --fail-fast: nothing after this is written
   std::size_t dispatch_end_ = static_cast<std::size_t>(-1); // no line from this one on is sent
   std::size_t succeeded_ = 0;
   std::size_t failed_ = 0;
@@ -657,8 +670,8 @@ private:
   bool input_done_ = false;
   bool stopping_ = false;
   int active_ = 0;
-  int allowed_;        // requests allowed in flight now (AIMD)
-  int successes_ = 0;  // since the last change of allowed_
+  int allowed_;       // requests allowed in flight now (AIMD)
+  int successes_ = 0; // since the last change of allowed_
   Clock::time_point not_before_{};
   std::string stop_message_;
   std::string another_input_;         // --resume: why the batch stopped, when a record is for another input
@@ -676,7 +689,7 @@ void for_each_line(int fd, Each each)
   LineSplitter lines;
   std::array<char, 64 * 1024> chunk;
   for (std::size_t n; (n = read_some(fd, chunk)) > 0;) {
-    lines.feed({chunk.data(), n}, each);
+    lines.feed({ chunk.data(), n }, each);
   }
   lines.finish(each);
 }

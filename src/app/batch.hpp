@@ -2,8 +2,8 @@
 
 #include "batch_format.hpp"
 #include "exit_status.hpp"
-#include "request.hpp"
 #include "network.hpp"
+#include "request.hpp"
 #include "transport.hpp"
 
 #include <chrono>
@@ -17,8 +17,8 @@
 namespace gptq {
 
 struct BatchSettings {
-  int jobs = 4;         // requests in flight, each on a connection of its own
-  int retries = 2;      // more tries per line after a failure another try can mend
+  int jobs = 4;           // requests in flight, each on a connection of its own
+  int retries = 2;        // more tries per line after a failure another try can mend
   bool jsonl_in = false;  // --input-jsonl
   bool jsonl_out = false; // --jsonl
   bool fail_fast = false;

@@ -5,8 +5,8 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdint>
 #include <csignal>
+#include <cstdint>
 #include <cstring>
 #include <utility>
 
@@ -141,9 +141,7 @@ InputText read_all_input(int fd,
                          std::chrono::milliseconds hint_after,
                          const std::function<void()>& on_wait)
 {
-  auto too_much = [&] {
-    return Error(ExitStatus::usage, what, std::string("more than the limit of ") + limit.text);
-  };
+  auto too_much = [&] { return Error(ExitStatus::usage, what, std::string("more than the limit of ") + limit.text); };
   if (InputText mapped = map_rest_of_file(fd); !mapped.view().empty()) {
     if (mapped.view().size() > limit.bytes) {
       throw too_much();
@@ -185,7 +183,7 @@ InputText read_all_input(int fd,
     // who left stdin open by mistake (cron, CI, an agent) is told why
     // nothing happens. poll also covers a descriptor left non-blocking.
     if (data.empty() && !waited) {
-      pollfd pfd{fd, POLLIN, 0};
+      pollfd pfd{ fd, POLLIN, 0 };
       const int ready = poll(&pfd, 1, static_cast<int>(hint_after.count()));
       if (ready == 0) {
         waited = true;
@@ -212,7 +210,7 @@ InputText read_all_input(int fd,
       continue;
     }
     if (errno == EAGAIN || errno == EWOULDBLOCK) {
-      pollfd pfd{fd, POLLIN, 0};
+      pollfd pfd{ fd, POLLIN, 0 };
       poll(&pfd, 1, -1);
       continue;
     }

@@ -48,10 +48,10 @@ struct InputLimit {
   std::size_t bytes;
   const char* text; // as messages show it: "256 MiB"
 };
-inline constexpr InputLimit prompt_limit{ std::size_t{ 256 } << 20, "256 MiB" };  // stdin, --file
-inline constexpr InputLimit results_limit{ std::size_t{ 1 } << 30, "1 GiB" };     // --resume, --from-batch
-inline constexpr InputLimit settings_limit{ std::size_t{ 4 } << 20, "4 MiB" };    // config, system_file, --schema
-inline constexpr InputLimit key_limit{ std::size_t{ 64 } << 10, "64 KiB" };       // api_key_file, api_key_cmd
+inline constexpr InputLimit prompt_limit{ std::size_t{ 256 } << 20, "256 MiB" }; // stdin, --file
+inline constexpr InputLimit results_limit{ std::size_t{ 1 } << 30, "1 GiB" };    // --resume, --from-batch
+inline constexpr InputLimit settings_limit{ std::size_t{ 4 } << 20, "4 MiB" };   // config, system_file, --schema
+inline constexpr InputLimit key_limit{ std::size_t{ 64 } << 10, "64 KiB" };      // api_key_file, api_key_cmd
 
 // Reads all of file descriptor `fd` until end of file, from where its
 // offset is (and leaves it at the end). A regular file of 1 MiB or more is

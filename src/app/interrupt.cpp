@@ -16,9 +16,9 @@ namespace gptq {
 namespace {
 
 // Read from a signal handler: must be lock-free atomics.
-std::atomic<bool> reply_line_open{false};
-std::atomic<bool> indicator_visible{false};
-std::atomic<bool> progress_line_open{false};
+std::atomic<bool> reply_line_open{ false };
+std::atomic<bool> indicator_visible{ false };
+std::atomic<bool> progress_line_open{ false };
 static_assert(std::atomic<bool>::is_always_lock_free);
 
 extern "C" void on_interrupt(int signal)
@@ -75,7 +75,7 @@ void exit_when_reader_leaves(int fd)
   std::thread([fd] {
     // With no events asked for, poll reports only POLLERR (a pipe whose
     // reader closed) and POLLHUP.
-    pollfd p{fd, 0, 0};
+    pollfd p{ fd, 0, 0 };
     while (poll(&p, 1, -1) < 0 && errno == EINTR) {
     }
     if (p.revents & (POLLERR | POLLHUP)) {

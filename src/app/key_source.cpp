@@ -113,7 +113,7 @@ CommandResult run_command(const std::string& command, std::chrono::milliseconds 
   }
   posix_spawnattr_setsigdefault(&attr, &defaults);
   posix_spawnattr_setflags(&attr, flags);
-  const char* argv[] = {"/bin/sh", "-c", command.c_str(), nullptr};
+  const char* argv[] = { "/bin/sh", "-c", command.c_str(), nullptr };
   pid_t pid = -1;
   const int rc = posix_spawn(&pid, "/bin/sh", &actions, &attr, const_cast<char* const*>(argv), environ);
   posix_spawn_file_actions_destroy(&actions);
@@ -125,7 +125,7 @@ CommandResult run_command(const std::string& command, std::chrono::milliseconds 
     close(err_pipe[0]);
     throw Error(ExitStatus::auth, "api_key_cmd", std::string("cannot run it: ") + std::strerror(rc));
   }
-  for (const int fd : {out_pipe[0], err_pipe[0]}) {
+  for (const int fd : { out_pipe[0], err_pipe[0] }) {
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
   }
   // Readable when the command exits; without it (kernels before 5.3),
@@ -134,7 +134,7 @@ CommandResult run_command(const std::string& command, std::chrono::milliseconds 
 
   CommandResult result;
   constexpr std::size_t err_kept = 4096;
-  pollfd fds[3] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}, {exit_fd, POLLIN, 0}};
+  pollfd fds[3] = { { out_pipe[0], POLLIN, 0 }, { err_pipe[0], POLLIN, 0 }, { exit_fd, POLLIN, 0 } };
   const auto deadline = std::chrono::steady_clock::now() + limit;
   int status = 0;
   for (;;) {
@@ -207,9 +207,8 @@ std::optional<std::string> read_api_key(const KeySource& source,
                     "), so gptq stopped it");
     }
     if (run.end == CommandResult::End::too_much) {
-      throw Error(ExitStatus::auth,
-                  where,
-                  shown + " printed more than the limit of " + key_limit.text + ", so gptq stopped it");
+      throw Error(
+        ExitStatus::auth, where, shown + " printed more than the limit of " + key_limit.text + ", so gptq stopped it");
     }
     if (run.status != 0) {
       throw Error(ExitStatus::auth,
@@ -228,8 +227,8 @@ std::optional<std::string> read_api_key(const KeySource& source,
     }
     struct stat st;
     if (stat(source.file->c_str(), &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO))) {
-      warnings << "gptq: warning: the key file " << quoted(*source.file)
-               << " is readable by others; chmod 600 it\n" << std::flush;
+      warnings << "gptq: warning: the key file " << quoted(*source.file) << " is readable by others; chmod 600 it\n"
+               << std::flush;
     }
     key = first_line(text);
   } else {

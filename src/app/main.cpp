@@ -48,5 +48,5 @@ int main(int argc, char** argv)
   context.make_transport = gptq::make_network_transport;
   context.make_connection = gptq::make_network_connection;
   context.sleep = [](std::chrono::milliseconds ms) { std::this_thread::sleep_for(ms); };
-  return gptq::run_app({argv + 1, static_cast<std::size_t>(argc > 0 ? argc - 1 : 0)}, context);
+  return gptq::run_app({ argv + 1, static_cast<std::size_t>(argc > 0 ? argc - 1 : 0) }, context);
 }

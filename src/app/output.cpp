@@ -66,7 +66,7 @@ void ReplyWriter::flush()
   struct Clear {
     std::string& bytes;
     ~Clear() { bytes.clear(); }
-  } clear{pending_};
+  } clear{ pending_ };
   write_out(pending_);
 }
 

@@ -27,7 +27,11 @@ public:
     one_newline,      // also without the blank lines at its end
   };
 
-  explicit ReplyWriter(int fd, Ending ending = Ending::keep_blank_lines) : fd_(fd), ending_(ending) {}
+  explicit ReplyWriter(int fd, Ending ending = Ending::keep_blank_lines)
+    : fd_(fd)
+    , ending_(ending)
+  {
+  }
 
   // Writes `piece` in full, or keeps it while held. Throws gptq::Error:
   // stdout_closed (with no message: nothing is wrong that the user needs
@@ -66,7 +70,7 @@ private:
 
   int fd_;
   Ending ending_;
-  std::string trailing_; // Ending::one_newline: "\r" and "\n" held back after a line end
+  std::string trailing_;           // Ending::one_newline: "\r" and "\n" held back after a line end
   bool started_ = false;           // a write succeeded
   bool ends_with_newline_ = false; // the last byte written was '\n'
   bool held_ = false;

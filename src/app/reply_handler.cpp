@@ -33,8 +33,11 @@ ReplyHandler::ReplyHandler(ReplyWriter& out,
                            std::ostream& err,
                            std::function<void()> before_output,
                            ReplySettings settings)
-  : out_(out), err_(err), before_output_(std::move(before_output)), settings_(std::move(settings)),
-    decoder_([this](std::string_view text) { write_content(text); },
+  : out_(out)
+  , err_(err)
+  , before_output_(std::move(before_output))
+  , settings_(std::move(settings))
+  , decoder_([this](std::string_view text) { write_content(text); },
              [this](std::string_view text) { write_reasoning(text); },
              settings_.secrets)
 {
@@ -89,20 +92,20 @@ void ReplyHandler::on_body(std::string_view piece)
     return;
   }
   switch (mode_) {
-  case Mode::stream:
-    feed_stream(piece);
-    break;
-  case Mode::json:
-    if (response_.body.size() + piece.size() > max_whole_body) {
-      throw Error(ExitStatus::bad_response, "response", "the reply is larger than 128 MiB; gptq stopped reading");
-    }
-    response_.body.append(piece);
-    break;
-  case Mode::error_body:
-    response_.body.append(piece.substr(0, max_error_body - std::min(max_error_body, response_.body.size())));
-    break;
-  case Mode::undecided:
-    break;
+    case Mode::stream:
+      feed_stream(piece);
+      break;
+    case Mode::json:
+      if (response_.body.size() + piece.size() > max_whole_body) {
+        throw Error(ExitStatus::bad_response, "response", "the reply is larger than 128 MiB; gptq stopped reading");
+      }
+      response_.body.append(piece);
+      break;
+    case Mode::error_body:
+      response_.body.append(piece.substr(0, max_error_body - std::min(max_error_body, response_.body.size())));
+      break;
+    case Mode::undecided:
+      break;
   }
 }
 
@@ -188,33 +191,33 @@ std::string ReplyHandler::token_limit_hint() const
 void ReplyHandler::finish()
 {
   switch (mode_) {
-  case Mode::error_body:
-    throw Error(exit_status_for_http(response_.status),
-                "api",
-                describe_error_response(response_, settings_.secrets, settings_.request_url));
-  case Mode::undecided: // an empty or all-blank body
-  case Mode::json: {
-    const Reply reply = decode_reply(response_.body, settings_.secrets);
-    write_reasoning(reply.reasoning);
-    if (settings_.raw) {
-      before_output_();
-      output_started_ = true;
-      out_.write(response_.body);
+    case Mode::error_body:
+      throw Error(exit_status_for_http(response_.status),
+                  "api",
+                  describe_error_response(response_, settings_.secrets, settings_.request_url));
+    case Mode::undecided: // an empty or all-blank body
+    case Mode::json: {
+      const Reply reply = decode_reply(response_.body, settings_.secrets);
+      write_reasoning(reply.reasoning);
+      if (settings_.raw) {
+        before_output_();
+        output_started_ = true;
+        out_.write(response_.body);
+      }
+      write_content(reply.content);
+      end_reply(reply.refusal, reply.finish_reason, reply.usage);
+      return;
     }
-    write_content(reply.content);
-    end_reply(reply.refusal, reply.finish_reason, reply.usage);
-    return;
-  }
-  case Mode::stream:
-    sse_.finish([this](const SseEvent& e) { on_event(e); });
-    decoder_.finish();
-    if (!decoder_.complete()) {
-      throw Error(ExitStatus::bad_response,
-                  "stream",
-                  "the server ended the stream before the reply was complete (no [DONE] and no finish_reason)");
-    }
-    end_reply(decoder_.refusal(), decoder_.finish_reason(), decoder_.usage());
-    return;
+    case Mode::stream:
+      sse_.finish([this](const SseEvent& e) { on_event(e); });
+      decoder_.finish();
+      if (!decoder_.complete()) {
+        throw Error(ExitStatus::bad_response,
+                    "stream",
+                    "the server ended the stream before the reply was complete (no [DONE] and no finish_reason)");
+      }
+      end_reply(decoder_.refusal(), decoder_.finish_reason(), decoder_.usage());
+      return;
   }
 }
 

@@ -16,13 +16,13 @@
 namespace gptq {
 
 struct ReplySettings {
-  bool show_reasoning = false;       // --reasoning: reasoning text to stderr
-  bool show_usage = false;           // --usage: one line of token counts on stderr
-  bool code_only = false;            // --code: only fenced code blocks reach stdout
-  bool raw = false;                  // --raw: the server's JSON reaches stdout, not the text
-  bool max_tokens_given = false;     // --max-tokens was given: a reply cut at the token limit can say to raise it
-  Secrets secrets;                   // redacted from server text before it is cut to an excerpt
-  std::string request_url;           // the URL requested, for what a redirect says
+  bool show_reasoning = false;   // --reasoning: reasoning text to stderr
+  bool show_usage = false;       // --usage: one line of token counts on stderr
+  bool code_only = false;        // --code: only fenced code blocks reach stdout
+  bool raw = false;              // --raw: the server's JSON reaches stdout, not the text
+  bool max_tokens_given = false; // --max-tokens was given: a reply cut at the token limit can say to raise it
+  Secrets secrets;               // redacted from server text before it is cut to an excerpt
+  std::string request_url;       // the URL requested, for what a redirect says
 };
 
 // Turns a Chat Completions response into output as it arrives: an event

@@ -122,7 +122,7 @@ std::vector<ConfigArgument> section_arguments(const ConfigSection& section, cons
     std::string option = "--" + key;
     std::replace(option.begin(), option.end(), '_', '-');
     if (is_one_of(option_keys, key)) {
-      out.push_back({key, setting.line, {option, setting.value}});
+      out.push_back({ key, setting.line, { option, setting.value } });
       continue;
     }
     if (!is_one_of(switch_keys, key)) {
@@ -133,7 +133,7 @@ std::vector<ConfigArgument> section_arguments(const ConfigSection& section, cons
            setting.line,
            key + ": expected true or false, got " + quoted(setting.value, 40) + inline_comment_hint(setting.value));
     }
-    out.push_back({key, setting.line, {"--set-" + key, setting.value}});
+    out.push_back({ key, setting.line, { "--set-" + key, setting.value } });
   }
   return out;
 }

@@ -14,7 +14,9 @@ namespace gptq {
 class Error : public std::runtime_error {
 public:
   Error(ExitStatus status, std::string phase, const std::string& message)
-    : std::runtime_error(message), status_(status), phase_(std::move(phase))
+    : std::runtime_error(message)
+    , status_(status)
+    , phase_(std::move(phase))
   {
   }
 

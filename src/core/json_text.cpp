@@ -45,13 +45,20 @@ constexpr std::array<Escape, 256> make_escapes()
   std::array<Escape, 256> table{};
   for (int c = 0; c < 256; ++c) {
     Escape& e = table[static_cast<std::size_t>(c)];
-    const char simple = c == '"' ? '"' : c == '\\' ? '\\' : c == '\b' ? 'b' : c == '\f' ? 'f' : c == '\n' ? 'n' : c == '\r' ? 'r' : c == '\t' ? 't' : 0;
+    const char simple = c == '"'    ? '"'
+                        : c == '\\' ? '\\'
+                        : c == '\b' ? 'b'
+                        : c == '\f' ? 'f'
+                        : c == '\n' ? 'n'
+                        : c == '\r' ? 'r'
+                        : c == '\t' ? 't'
+                                    : 0;
     if (simple) {
-      e = {{'\\', simple}, 2};
+      e = { { '\\', simple }, 2 };
     } else if (c < 0x20) {
-      e = {{'\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xF]}, 6};
+      e = { { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xF] }, 6 };
     } else {
-      e = {{static_cast<char>(c)}, 1};
+      e = { { static_cast<char>(c) }, 1 };
     }
   }
   return table;
@@ -62,51 +69,51 @@ constexpr std::array<Escape, 256> escapes = make_escapes();
 void write(const boost::json::value& value, std::string& out)
 {
   switch (value.kind()) {
-  case boost::json::kind::object: {
-    out += '{';
-    bool first = true;
-    for (const auto& member : value.get_object()) {
-      if (!first) {
-        out += ',';
+    case boost::json::kind::object: {
+      out += '{';
+      bool first = true;
+      for (const auto& member : value.get_object()) {
+        if (!first) {
+          out += ',';
+        }
+        first = false;
+        append_json_string(out, member.key());
+        out += ':';
+        write(member.value(), out);
       }
-      first = false;
-      append_json_string(out, member.key());
-      out += ':';
-      write(member.value(), out);
-    }
-    out += '}';
-    break;
-  }
-  case boost::json::kind::array: {
-    out += '[';
-    bool first = true;
-    for (const auto& element : value.get_array()) {
-      if (!first) {
-        out += ',';
-      }
-      first = false;
-      write(element, out);
-    }
-    out += ']';
-    break;
-  }
-  case boost::json::kind::double_: {
-    const double d = value.get_double();
-    if (!std::isfinite(d)) {
-      out += "null";
+      out += '}';
       break;
     }
-    char buffer[32];
-    const auto result = std::to_chars(buffer, buffer + sizeof buffer, d);
-    out.append(buffer, result.ptr);
-    break;
-  }
-  case boost::json::kind::string:
-    append_json_string(out, value.get_string());
-    break;
-  default:
-    out += boost::json::serialize(value);
-    break;
+    case boost::json::kind::array: {
+      out += '[';
+      bool first = true;
+      for (const auto& element : value.get_array()) {
+        if (!first) {
+          out += ',';
+        }
+        first = false;
+        write(element, out);
+      }
+      out += ']';
+      break;
+    }
+    case boost::json::kind::double_: {
+      const double d = value.get_double();
+      if (!std::isfinite(d)) {
+        out += "null";
+        break;
+      }
+      char buffer[32];
+      const auto result = std::to_chars(buffer, buffer + sizeof buffer, d);
+      out.append(buffer, result.ptr);
+      break;
+    }
+    case boost::json::kind::string:
+      append_json_string(out, value.get_string());
+      break;
+    default:
+      out += boost::json::serialize(value);
+      break;
   }
 }
 

@@ -26,8 +26,8 @@ double parse_double(const std::string& option, const std::string& text, double m
 {
   double value = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || !std::isfinite(value) ||
-      value < min || value > max) {
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || !std::isfinite(value) || value < min ||
+      value > max) {
     bad_value(option, text, want);
   }
   return value;
@@ -68,7 +68,8 @@ bool is_header_name(std::string_view name)
 {
   // RFC 9110 token characters.
   return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+    return std::isalnum(static_cast<unsigned char>(c)) ||
+           std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
   });
 }
 
@@ -85,7 +86,7 @@ std::pair<std::string, std::string> parse_header(const std::string& text)
   if (value.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos) {
     throw Error(ExitStatus::usage, "--header", "the value of " + name + " has a line break or NUL byte");
   }
-  return {name, value};
+  return { name, value };
 }
 
 std::optional<std::string> non_empty(const Environment& env, const std::string& name)
@@ -102,61 +103,28 @@ po::options_description all_options()
 {
   po::options_description desc;
   // clang-format off: one option a line
-  desc.add_options()
-    ("system,s", po::value<std::string>())
-    ("model,m", po::value<std::string>())
-    ("base-url", po::value<std::string>())
-    ("temperature,t", po::value<std::string>())
-    ("max-tokens", po::value<std::string>())
-    ("top-p", po::value<std::string>())
-    ("seed", po::value<std::string>())
-    ("stop", po::value<std::vector<std::string>>())
-    ("option,o", po::value<std::vector<std::string>>())
-    ("json", po::bool_switch())
-    ("schema", po::value<std::string>())
-    ("connect-timeout", po::value<std::string>())
-    ("idle-timeout", po::value<std::string>())
-    ("timeout", po::value<std::string>())
-    ("cacert", po::value<std::string>())
-    ("proxy", po::value<std::string>())
-    ("no-proxy", po::value<std::string>())
-    ("retries", po::value<std::string>())
-    ("header,H", po::value<std::vector<std::string>>())
-    ("key-header", po::value<std::string>())
-    ("verbose,v", po::bool_switch())
-    ("dry-run", po::bool_switch())
-    ("stream", po::bool_switch())
+  desc.add_options()("system,s", po::value<std::string>())("model,m", po::value<std::string>())(
+    "base-url", po::value<std::string>())("temperature,t", po::value<std::string>())(
+    "max-tokens", po::value<std::string>())("top-p", po::value<std::string>())("seed", po::value<std::string>())(
+    "stop", po::value<std::vector<std::string>>())("option,o", po::value<std::vector<std::string>>())(
+    "json", po::bool_switch())("schema", po::value<std::string>())("connect-timeout", po::value<std::string>())(
+    "idle-timeout", po::value<std::string>())("timeout", po::value<std::string>())("cacert", po::value<std::string>())(
+    "proxy", po::value<std::string>())("no-proxy", po::value<std::string>())("retries", po::value<std::string>())(
+    "header,H", po::value<std::vector<std::string>>())("key-header", po::value<std::string>())(
+    "verbose,v", po::bool_switch())("dry-run", po::bool_switch())("stream", po::bool_switch())
     // How config layers set switches, true or false: one name per setting,
     // so that the first layer to set it wins, whichever way it sets it.
-    ("set-stream", po::value<std::string>())
-    ("set-json", po::value<std::string>())
-    ("set-usage", po::value<std::string>())
-    ("set-reasoning", po::value<std::string>())
-    ("set-verbose", po::value<std::string>())
-    ("no-stdin", po::bool_switch())
-    ("no-stream", po::bool_switch())
-    ("reasoning", po::bool_switch())
-    ("usage", po::bool_switch())
-    ("code", po::bool_switch())
-    ("raw", po::bool_switch())
-    ("help,h", po::bool_switch())
-    ("version", po::bool_switch())
-    ("file,f", po::value<std::vector<std::string>>())
-    ("config", po::value<std::string>())
-    ("role,r", po::value<std::string>())
-    ("profile,P", po::value<std::string>())
-    ("list-roles", po::bool_switch())
-    ("list-profiles", po::bool_switch())
-    ("show-config", po::bool_switch())
-    ("each-line,L", po::bool_switch())
-    ("input-jsonl", po::bool_switch())
-    ("jsonl", po::bool_switch())
-    ("jobs,j", po::value<std::string>())
-    ("fail-fast", po::bool_switch())
-    ("resume", po::value<std::string>())
-    ("emit-batch", po::value<std::string>())
-    ("from-batch", po::value<std::string>())
-    ("prompt", po::value<std::vector<std::string>>());
+    ("set-stream", po::value<std::string>())("set-json", po::value<std::string>())(
+      "set-usage", po::value<std::string>())("set-reasoning", po::value<std::string>())(
+      "set-verbose", po::value<std::string>())("no-stdin", po::bool_switch())("no-stream", po::bool_switch())(
+      "reasoning", po::bool_switch())("usage", po::bool_switch())("code", po::bool_switch())("raw", po::bool_switch())(
+      "help,h", po::bool_switch())("version", po::bool_switch())("file,f", po::value<std::vector<std::string>>())(
+      "config", po::value<std::string>())("role,r", po::value<std::string>())("profile,P", po::value<std::string>())(
+      "list-roles", po::bool_switch())("list-profiles", po::bool_switch())("show-config", po::bool_switch())(
+      "each-line,L", po::bool_switch())("input-jsonl", po::bool_switch())("jsonl", po::bool_switch())(
+      "jobs,j", po::value<std::string>())("fail-fast", po::bool_switch())("resume", po::value<std::string>())(
+      "emit-batch", po::value<std::string>())("from-batch", po::value<std::string>())(
+      "prompt", po::value<std::vector<std::string>>());
   // clang-format on
   return desc;
 }
@@ -409,20 +377,23 @@ Command parse_command_line(std::span<const char* const> args,
       throw Error(ExitStatus::usage, "--emit-batch", "use either --emit-batch or --from-batch, not both");
     }
   } else if (!o.each_line) {
-    for (const char* batch_only : {"jsonl", "fail-fast", "resume", "jobs", "emit-batch", "from-batch"}) {
+    for (const char* batch_only : { "jsonl", "fail-fast", "resume", "jobs", "emit-batch", "from-batch" }) {
       if (vm.count(batch_only) && !vm[batch_only].defaulted()) {
-        throw Error(ExitStatus::usage,
-                    std::string("--") + batch_only,
-                    "only works with -L (--each-line) or --input-jsonl");
+        throw Error(
+          ExitStatus::usage, std::string("--") + batch_only, "only works with -L (--each-line) or --input-jsonl");
       }
     }
   } else {
-    for (const auto& [option, set] : {std::pair{"--dry-run", o.dry_run}, {"--code", o.code}, {"--raw", o.raw}, {"--no-stdin", o.no_stdin}}) {
+    for (const auto& [option, set] : { std::pair{ "--dry-run", o.dry_run },
+                                       { "--code", o.code },
+                                       { "--raw", o.raw },
+                                       { "--no-stdin", o.no_stdin } }) {
       if (set) {
         throw Error(ExitStatus::usage, option, "does not work with -L (--each-line)");
       }
     }
-    for (const auto& [option, file] : {std::pair{"--resume", &o.resume}, {"--emit-batch", &o.emit_batch}, {"--from-batch", &o.from_batch}}) {
+    for (const auto& [option, file] :
+         { std::pair{ "--resume", &o.resume }, { "--emit-batch", &o.emit_batch }, { "--from-batch", &o.from_batch } }) {
       if (*file && (*file)->empty()) {
         throw Error(ExitStatus::usage, option, "the file name is empty");
       }

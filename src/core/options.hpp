@@ -31,19 +31,19 @@ struct Options {
   std::optional<long long> max_tokens;
   std::optional<double> top_p;
   std::optional<long long> seed;
-  std::vector<std::string> stop;                        // --stop, in order
+  std::vector<std::string> stop;                           // --stop, in order
   std::vector<std::pair<std::string, std::string>> fields; // -o KEY=VALUE, VALUE as written
-  bool json = false;                                    // --json
-  std::optional<std::string> schema_file;               // --schema FILE
-  std::optional<std::string> schema_text;               // its contents, read by the app
-  double connect_timeout = default_connect_timeout; // seconds
-  double idle_timeout = default_idle_timeout;       // seconds
-  std::optional<double> timeout;                    // seconds; none by default
+  bool json = false;                                       // --json
+  std::optional<std::string> schema_file;                  // --schema FILE
+  std::optional<std::string> schema_text;                  // its contents, read by the app
+  double connect_timeout = default_connect_timeout;        // seconds
+  double idle_timeout = default_idle_timeout;              // seconds
+  std::optional<double> timeout;                           // seconds; none by default
   std::optional<std::string> cacert;
   std::optional<std::string> proxy;    // --proxy; "" means none
   std::optional<std::string> no_proxy; // --no-proxy
   int retries = default_retries;
-  Headers headers;                     // -H, in order
+  Headers headers;                       // -H, in order
   std::optional<std::string> key_header; // --key-header
   bool verbose = false;
   std::optional<std::string> config_file; // --config
@@ -51,17 +51,17 @@ struct Options {
   std::optional<std::string> profile;     // -P
   bool dry_run = false;
   bool no_stdin = false;
-  bool stream = true;     // --no-stream turns it off
-  bool reasoning = false; // show reasoning text on stderr
-  bool usage = false;     // print token usage on stderr
-  bool code = false;      // --code: only the fenced code blocks of the reply
-  bool raw = false;       // --raw: the server's JSON instead of the text
-  bool each_line = false;   // -L: every stdin line is one prompt (batch mode)
-  bool input_jsonl = false; // --input-jsonl: every stdin line a JSON request (implies -L)
-  bool jsonl = false;       // --jsonl: one JSON record per result
-  int jobs = default_jobs;  // -j: requests in flight
-  bool fail_fast = false;   // stop the batch at the first failed line
-  std::optional<std::string> resume; // --resume FILE: a previous --jsonl output
+  bool stream = true;                    // --no-stream turns it off
+  bool reasoning = false;                // show reasoning text on stderr
+  bool usage = false;                    // print token usage on stderr
+  bool code = false;                     // --code: only the fenced code blocks of the reply
+  bool raw = false;                      // --raw: the server's JSON instead of the text
+  bool each_line = false;                // -L: every stdin line is one prompt (batch mode)
+  bool input_jsonl = false;              // --input-jsonl: every stdin line a JSON request (implies -L)
+  bool jsonl = false;                    // --jsonl: one JSON record per result
+  int jobs = default_jobs;               // -j: requests in flight
+  bool fail_fast = false;                // stop the batch at the first failed line
+  std::optional<std::string> resume;     // --resume FILE: a previous --jsonl output
   std::optional<std::string> emit_batch; // --emit-batch FILE: write Batch API requests there
   std::optional<std::string> from_batch; // --from-batch FILE: a Batch API output to print
 };

@@ -89,9 +89,8 @@ std::string assemble(const std::vector<std::string>& words,
     message += fence;
   }
   if (trim(message).empty()) {
-    throw Error(ExitStatus::usage,
-                "",
-                "the prompt is empty: give PROMPT words or pipe text to stdin (see 'gptq --help')");
+    throw Error(
+      ExitStatus::usage, "", "the prompt is empty: give PROMPT words or pipe text to stdin (see 'gptq --help')");
   }
   return message;
 }

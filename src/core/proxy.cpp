@@ -13,7 +13,8 @@ namespace {
 std::string lower(std::string_view s)
 {
   std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(
+    out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return out;
 }
 
@@ -36,7 +37,9 @@ std::optional<std::string> percent_decode(std::string_view text)
   return out;
 }
 
-std::optional<std::string> first_set(const Environment& env, std::initializer_list<const char*> names, std::string& which)
+std::optional<std::string> first_set(const Environment& env,
+                                     std::initializer_list<const char*> names,
+                                     std::string& which)
 {
   for (const char* name : names) {
     if (auto value = env(name)) {
@@ -79,7 +82,8 @@ Proxy parse_proxy(std::string_view text, const std::string& source)
     } else {
       throw Error(ExitStatus::usage,
                   source,
-                  "proxy scheme " + quoted(std::string(scheme) + "://", 24) + " is not supported; use http://, socks5:// or socks5h://");
+                  "proxy scheme " + quoted(std::string(scheme) + "://", 24) +
+                    " is not supported; use http://, socks5:// or socks5h://");
     }
     rest = text.substr(scheme_end + 3);
   }
@@ -89,7 +93,8 @@ Proxy parse_proxy(std::string_view text, const std::string& source)
     const std::string_view userinfo = rest.substr(0, at);
     const auto colon = userinfo.find(':');
     auto user = percent_decode(userinfo.substr(0, colon));
-    auto password = colon == std::string_view::npos ? std::optional<std::string>("") : percent_decode(userinfo.substr(colon + 1));
+    auto password =
+      colon == std::string_view::npos ? std::optional<std::string>("") : percent_decode(userinfo.substr(colon + 1));
     if (!user || !password) {
       throw Error(ExitStatus::usage, source, "the proxy credentials have a bad %-escape");
     }
@@ -135,7 +140,8 @@ bool no_proxy_matches(std::string_view list, const std::string& host, std::uint1
   std::size_t start = 0;
   while (start <= list.size()) {
     const auto comma = list.find(',', start);
-    std::string entry = lower(trim(list.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start)));
+    std::string entry =
+      lower(trim(list.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start)));
     start = comma == std::string_view::npos ? list.size() + 1 : comma + 1;
     if (entry.empty()) {
       continue;

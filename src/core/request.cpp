@@ -48,7 +48,8 @@ boost::json::value parse_schema(const std::string& text, const std::string& file
     const auto column = at - (line_start == std::string::npos || at == 0 ? 0 : line_start + 1) + 1;
     throw Error(ExitStatus::usage,
                 "--schema",
-                file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": not valid JSON (" + ec.message() + ")");
+                file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": not valid JSON (" + ec.message() +
+                  ")");
   }
   boost::json::value schema = parser.release();
   if (!schema.is_object()) {
@@ -72,9 +73,9 @@ boost::json::object request_object(const Options& options, const std::string& us
   body["model"] = options.model;
   boost::json::array messages;
   if (options.system) {
-    messages.push_back(boost::json::object{{"role", "system"}, {"content", *options.system}});
+    messages.push_back(boost::json::object{ { "role", "system" }, { "content", *options.system } });
   }
-  messages.push_back(boost::json::object{{"role", "user"}, {"content", user_message}});
+  messages.push_back(boost::json::object{ { "role", "user" }, { "content", user_message } });
   body["messages"] = std::move(messages);
   if (options.temperature) {
     body["temperature"] = *options.temperature;
@@ -96,19 +97,22 @@ boost::json::object request_object(const Options& options, const std::string& us
     body["stop"] = std::move(stop);
   }
   if (options.json) {
-    body["response_format"] = boost::json::object{{"type", "json_object"}};
+    body["response_format"] = boost::json::object{ { "type", "json_object" } };
   }
   if (options.schema_text) {
     const std::string file = options.schema_file.value_or("schema");
-    body["response_format"] = boost::json::object{
-      {"type", "json_schema"},
-      {"json_schema", boost::json::object{{"name", schema_name(file)}, {"strict", true}, {"schema", parse_schema(*options.schema_text, file)}}}};
+    body["response_format"] =
+      boost::json::object{ { "type", "json_schema" },
+                           { "json_schema",
+                             boost::json::object{ { "name", schema_name(file) },
+                                                  { "strict", true },
+                                                  { "schema", parse_schema(*options.schema_text, file) } } } };
   }
   if (options.stream) {
     body["stream"] = true;
     // Only on request: some compatible servers reject the field.
     if (options.usage) {
-      body["stream_options"] = boost::json::object{{"include_usage", true}};
+      body["stream_options"] = boost::json::object{ { "include_usage", true } };
     }
   }
   // -o comes last, so it can set or replace any field.
@@ -158,7 +162,8 @@ std::string key_header_for(const Url& endpoint, const std::optional<std::string>
   if (flag) {
     return *flag;
   }
-  const bool azure = endpoint.host.ends_with(".openai.azure.com") || endpoint.host.ends_with(".cognitiveservices.azure.com");
+  const bool azure =
+    endpoint.host.ends_with(".openai.azure.com") || endpoint.host.ends_with(".cognitiveservices.azure.com");
   return azure ? "api-key" : "Authorization";
 }
 
@@ -172,10 +177,10 @@ HttpRequest build_http_request(const Url& endpoint,
   HttpRequest request;
   request.url = endpoint;
   request.headers = {
-    {"Host", endpoint.authority()},
-    {"User-Agent", user_agent()},
-    {"Content-Type", "application/json"},
-    {"Accept", stream ? "text/event-stream" : "application/json"},
+    { "Host", endpoint.authority() },
+    { "User-Agent", user_agent() },
+    { "Content-Type", "application/json" },
+    { "Accept", stream ? "text/event-stream" : "application/json" },
   };
   if (api_key) {
     const bool bearer = strcasecmp(key_header.c_str(), "Authorization") == 0;

@@ -236,7 +236,8 @@ Reply decode_reply(std::string_view body, const Secrets& secrets)
       ExitStatus::bad_response,
       "response",
       (ec == json::error::too_deep ? "the reply is JSON " + too_deep() : std::string("the reply is not valid JSON")) +
-        " (at byte " + std::to_string(where) + " of " + std::to_string(body.size()) + "): " + secrets.excerpt(body, 80));
+        " (at byte " + std::to_string(where) + " of " + std::to_string(body.size()) +
+        "): " + secrets.excerpt(body, 80));
   }
   const json::value& v = *parsed;
   const auto* choices = json_member(v, "choices");
@@ -252,13 +253,15 @@ Reply decode_reply(std::string_view body, const Secrets& secrets)
     throw Error(ExitStatus::bad_response, "response", "the reply's first choice has no message");
   }
   Reply reply;
-  if (const auto* content = json_member(*message, "content"); content && (content->is_string() || content->is_array())) {
+  if (const auto* content = json_member(*message, "content");
+      content && (content->is_string() || content->is_array())) {
     reply.content = content_text(*content);
   }
   reply.refusal = json_string(*message, "refusal").value_or("");
   // DeepSeek, vLLM and llama.cpp say reasoning_content; OpenRouter and
   // Ollama say reasoning.
-  reply.reasoning = json_string(*message, "reasoning_content").value_or(json_string(*message, "reasoning").value_or(""));
+  reply.reasoning =
+    json_string(*message, "reasoning_content").value_or(json_string(*message, "reasoning").value_or(""));
   reply.finish_reason = json_string(choice, "finish_reason");
   reply.usage = usage_of(v);
   return reply;

@@ -21,27 +21,28 @@ bool is_retryable_failure(const Error& failure)
 bool is_retryable_status(int status, std::string_view body)
 {
   switch (status) {
-  case 429: {
-    boost::system::error_code ec;
-    const auto parsed = boost::json::parse(body, ec);
-    if (!ec) {
-      if (const auto* error = json_member(parsed, "error")) {
-        if (json_string(*error, "code") == "insufficient_quota" || json_string(*error, "type") == "insufficient_quota") {
-          return false;
+    case 429: {
+      boost::system::error_code ec;
+      const auto parsed = boost::json::parse(body, ec);
+      if (!ec) {
+        if (const auto* error = json_member(parsed, "error")) {
+          if (json_string(*error, "code") == "insufficient_quota" ||
+              json_string(*error, "type") == "insufficient_quota") {
+            return false;
+          }
         }
       }
+      return true;
     }
-    return true;
-  }
-  case 408:
-  case 409:
-  case 500:
-  case 502:
-  case 503:
-  case 504:
-    return true;
-  default:
-    return false;
+    case 408:
+    case 409:
+    case 500:
+    case 502:
+    case 503:
+    case 504:
+      return true;
+    default:
+      return false;
   }
 }
 

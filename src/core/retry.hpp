@@ -14,7 +14,7 @@ namespace gptq {
 
 // The longest wait a server may ask for that gptq waits out; past it, gptq
 // fails at once and says when to try again.
-inline constexpr std::chrono::seconds max_retry_wait{60};
+inline constexpr std::chrono::seconds max_retry_wait{ 60 };
 
 // True when a response with `status` and error `body` may succeed if sent
 // again: 408, 409, 429, 500, 502, 503 and 504, except a 429 whose error

@@ -83,7 +83,8 @@ const ConfigSection& find_section(const Sections& sections,
   }
   throw Error(ExitStatus::usage,
               std::string(option),
-              "no " + std::string(kind) + " " + quoted(name, 60) + " in " + (path.empty() ? "the config file" : quoted(path)) +
+              "no " + std::string(kind) + " " + quoted(name, 60) + " in " +
+                (path.empty() ? "the config file" : quoted(path)) +
                 (known.empty() ? "; it defines none" : "; known: " + known));
 }
 

@@ -54,10 +54,10 @@ private:
   void dispatch(const Callback& on_event);
   void check_size(std::size_t size) const;
 
-  std::string line_;       // the line read so far, without its end
-  bool skip_lf_ = false;   // the last byte was "\r": a "\n" next is part of it
-  bool at_start_ = true;   // a UTF-8 byte order mark is skipped only on the first line
-  bool has_data_ = false;  // a `data:` field was seen in the current event
+  std::string line_;      // the line read so far, without its end
+  bool skip_lf_ = false;  // the last byte was "\r": a "\n" next is part of it
+  bool at_start_ = true;  // a UTF-8 byte order mark is skipped only on the first line
+  bool has_data_ = false; // a `data:` field was seen in the current event
   std::size_t max_event_;
   SseEvent event_;
 };

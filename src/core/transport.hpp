@@ -36,13 +36,13 @@ struct TlsContextSlot {
 };
 
 struct TransportOptions {
-  std::chrono::milliseconds connect_timeout{10'000}; // resolve, connect, TLS handshake
-  std::chrono::milliseconds idle_timeout{600'000};   // longest silence while sending or receiving
+  std::chrono::milliseconds connect_timeout{ 10'000 };    // resolve, connect, TLS handshake
+  std::chrono::milliseconds idle_timeout{ 600'000 };      // longest silence while sending or receiving
   std::optional<std::chrono::milliseconds> total_timeout; // the whole exchange
-  std::optional<std::string> cacert;                 // extra CA bundle, beside the system store
-  std::optional<Proxy> proxy;                        // reach the server through this
-  std::function<void(const std::string&)> log;       // --verbose lines (no secrets); unset: silent
-  Secrets secrets;                                   // redacted from server text (reason phrases) in messages
+  std::optional<std::string> cacert;                      // extra CA bundle, beside the system store
+  std::optional<Proxy> proxy;                             // reach the server through this
+  std::function<void(const std::string&)> log;            // --verbose lines (no secrets); unset: silent
+  Secrets secrets;                                        // redacted from server text (reason phrases) in messages
   // Shared by every connection made with these options or a copy of them
   // (batch mode's connections, the attempts of one request), so that the
   // TLS context is made once: the first costs about 2.5 ms of CPU, each

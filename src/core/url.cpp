@@ -29,9 +29,8 @@ std::string without_userinfo(std::string_view text)
 
 [[noreturn]] void bad_url(std::string_view text, std::string_view why)
 {
-  throw Error(ExitStatus::usage,
-              "--base-url",
-              quoted(without_userinfo(text)) + " is not a usable URL: " + std::string(why));
+  throw Error(
+    ExitStatus::usage, "--base-url", quoted(without_userinfo(text)) + " is not a usable URL: " + std::string(why));
 }
 
 bool is_ipv4(const std::string& host)

@@ -8,11 +8,11 @@ namespace gptq {
 
 // An http:// or https:// URL split into the parts the transport needs.
 struct Url {
-  std::string scheme;  // "http" or "https"
-  std::string host;    // a DNS name or an IP literal, without IPv6 brackets
+  std::string scheme; // "http" or "https"
+  std::string host;   // a DNS name or an IP literal, without IPv6 brackets
   std::uint16_t port = 0;
-  std::string path;    // "" or starting with '/', as written (no decoding)
-  std::string query;   // after '?', without it; "" when absent
+  std::string path;  // "" or starting with '/', as written (no decoding)
+  std::string query; // after '?', without it; "" when absent
 
   bool is_https() const { return scheme == "https"; }
 

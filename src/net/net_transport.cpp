@@ -57,11 +57,11 @@ constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
 // How long sending TLS close_notify may take once the response is complete:
 // the reply is already in hand, so this only bounds how long exiting can
 // take (the alert waits only for room in the socket's send buffer).
-constexpr std::chrono::milliseconds shutdown_limit{1000};
+constexpr std::chrono::milliseconds shutdown_limit{ 1000 };
 
 // RFC 8305's Connection Attempt Delay: how long a connection attempt runs
 // alone before the next address is tried beside it (curl waits 200 ms).
-constexpr std::chrono::milliseconds attempt_delay{250};
+constexpr std::chrono::milliseconds attempt_delay{ 250 };
 
 std::string seconds_text(std::chrono::milliseconds ms)
 {
@@ -75,8 +75,8 @@ std::string seconds_text(std::chrono::milliseconds ms)
 class Deadlines {
 public:
   explicit Deadlines(const TransportOptions& options)
-    : options_(options),
-      total_(options.total_timeout ? Clock::now() + *options.total_timeout : Clock::time_point::max())
+    : options_(options)
+    , total_(options.total_timeout ? Clock::now() + *options.total_timeout : Clock::time_point::max())
   {
   }
 
@@ -112,24 +112,25 @@ private:
 std::string describe_verify_failure(long code, const std::string& host, const std::string& trust_problem)
 {
   switch (code) {
-  case X509_V_ERR_CERT_HAS_EXPIRED:
-    return "the certificate of " + host + " has expired";
-  case X509_V_ERR_CERT_NOT_YET_VALID:
-    return "the certificate of " + host + " is not valid yet (is the system clock right?)";
-  case X509_V_ERR_HOSTNAME_MISMATCH:
-    return "the certificate presented by " + host + " is for another host name (host name mismatch)";
-  case X509_V_ERR_IP_ADDRESS_MISMATCH:
-    return "the certificate presented by " + host + " does not cover that IP address (IP address mismatch)";
-  case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
-  case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
-  case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
-  case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
-  case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
-    return "the certificate of " + host + " is not trusted (untrusted issuer: " +
-           X509_verify_cert_error_string(code) + ")" + (trust_problem.empty() ? "" : ", and " + trust_problem) +
-           "; if a private CA issued it, pass that CA with --cacert FILE";
-  default:
-    return "the certificate of " + host + " failed verification: " + X509_verify_cert_error_string(code);
+    case X509_V_ERR_CERT_HAS_EXPIRED:
+      return "the certificate of " + host + " has expired";
+    case X509_V_ERR_CERT_NOT_YET_VALID:
+      return "the certificate of " + host + " is not valid yet (is the system clock right?)";
+    case X509_V_ERR_HOSTNAME_MISMATCH:
+      return "the certificate presented by " + host + " is for another host name (host name mismatch)";
+    case X509_V_ERR_IP_ADDRESS_MISMATCH:
+      return "the certificate presented by " + host + " does not cover that IP address (IP address mismatch)";
+    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+    case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+      return "the certificate of " + host +
+             " is not trusted (untrusted issuer: " + X509_verify_cert_error_string(code) + ")" +
+             (trust_problem.empty() ? "" : ", and " + trust_problem) +
+             "; if a private CA issued it, pass that CA with --cacert FILE";
+    default:
+      return "the certificate of " + host + " failed verification: " + X509_verify_cert_error_string(code);
   }
 }
 
@@ -150,7 +151,7 @@ std::vector<tcp::endpoint> attempt_order(const tcp::resolver::results_type& endp
   }
   std::vector<tcp::endpoint> order;
   for (std::size_t i = 0; i < std::max(first.size(), other.size()); ++i) {
-    for (const auto* family : {&first, &other}) {
+    for (const auto* family : { &first, &other }) {
       if (i < family->size()) {
         order.push_back((*family)[i]);
       }
@@ -166,7 +167,11 @@ std::vector<tcp::endpoint> attempt_order(const tcp::resolver::results_type& endp
 // run after the race is over.
 struct ConnectRace {
   struct Attempt {
-    Attempt(const tcp::endpoint& to, const net::any_io_executor& executor) : endpoint(to), socket(executor) {}
+    Attempt(const tcp::endpoint& to, const net::any_io_executor& executor)
+      : endpoint(to)
+      , socket(executor)
+    {
+    }
     tcp::endpoint endpoint;
     tcp::socket socket;
     bool done = false;  // the connect has completed, with `ec`
@@ -174,7 +179,10 @@ struct ConnectRace {
     error_code ec;
   };
 
-  explicit ConnectRace(const net::any_io_executor& executor) : wake(executor) {}
+  explicit ConnectRace(const net::any_io_executor& executor)
+    : wake(executor)
+  {
+  }
   ~ConnectRace() { close(); }
 
   // Gives up every attempt still open.
@@ -213,8 +221,8 @@ bool whole_data_record_in(BIO* bio)
   if (n < 5 || !bytes || bytes[0] != 23) {
     return false;
   }
-  const auto length = static_cast<std::size_t>(static_cast<unsigned char>(bytes[3]) << 8 |
-                                               static_cast<unsigned char>(bytes[4]));
+  const auto length =
+    static_cast<std::size_t>(static_cast<unsigned char>(bytes[3]) << 8 | static_cast<unsigned char>(bytes[4]));
   return static_cast<std::size_t>(n) >= 5 + length;
 }
 
@@ -254,8 +262,8 @@ std::size_t read_whole_records(beast::ssl_stream<beast::tcp_stream>& stream, net
     }
     if (const int kind = SSL_get_error(ssl, n); kind == SSL_ERROR_SSL || kind == SSL_ERROR_SYSCALL) {
       const auto code = static_cast<int>(ERR_get_error());
-      ec = code != 0 ? error_code(code, net::error::get_ssl_category())
-                     : error_code(ssl::error::unspecified_system_error);
+      ec =
+        code != 0 ? error_code(code, net::error::get_ssl_category()) : error_code(ssl::error::unspecified_system_error);
     }
     break;
   }
@@ -328,9 +336,13 @@ struct Ending {
 class Exchange {
 public:
   Exchange(const TransportOptions& options, const HttpRequest& request, ResponseHandler& handler)
-    : options_(options), request_(request), handler_(handler), deadlines_(options),
-      proxy_(options.proxy ? &*options.proxy : nullptr), started_(Clock::now()),
-      where_(request.url.host.find(':') != std::string::npos
+    : options_(options)
+    , request_(request)
+    , handler_(handler)
+    , deadlines_(options)
+    , proxy_(options.proxy ? &*options.proxy : nullptr)
+    , started_(Clock::now())
+    , where_(request.url.host.find(':') != std::string::npos
                ? "[" + request.url.host + "]:" + std::to_string(request.url.port)
                : request.url.host + ":" + std::to_string(request.url.port))
   {
@@ -612,7 +624,7 @@ private:
     const std::string authority = request_.url.authority().find(':') == std::string::npos
                                     ? request_.url.authority() + ":" + std::to_string(request_.url.port)
                                     : request_.url.authority();
-    http::request<http::empty_body> ask{http::verb::connect, authority, 11};
+    http::request<http::empty_body> ask{ http::verb::connect, authority, 11 };
     ask.set(http::field::host, authority);
     ask.set(http::field::user_agent, user_agent());
     if (!proxy_->username.empty()) {
@@ -634,7 +646,7 @@ private:
     if (const unsigned status = answer.result_int(); status / 100 != 2) {
       // Proxies answer a login failure with 407, some (tinyproxy) with 401.
       const bool login = status == 407 || status == 401;
-      const std::string hint = !login ? ""
+      const std::string hint = !login                     ? ""
                                : proxy_->username.empty() ? " (it wants a login: user:password@ in the proxy URL)"
                                                           : " (wrong username or password?)";
       throw Error(ExitStatus::network,
@@ -706,9 +718,11 @@ private:
     std::array<unsigned char, 4> reply{};
     co_await socks_read(stream, reply.data(), reply.size());
     if (reply[0] != 5 || reply[1] != 0) {
-      static const char* const reasons[] = {"succeeded", "general failure", "not allowed by its rules",
-                                            "network unreachable", "host unreachable", "connection refused",
-                                            "TTL expired", "command not supported", "address type not supported"};
+      static const char* const reasons[] = {
+        "succeeded",           "general failure",       "not allowed by its rules",
+        "network unreachable", "host unreachable",      "connection refused",
+        "TTL expired",         "command not supported", "address type not supported"
+      };
       const std::string reason = reply[1] < std::size(reasons) ? reasons[reply[1]] : "unknown error";
       throw Error(ExitStatus::network, "proxy", proxy_->display() + " could not connect to " + where_ + ": " + reason);
     }
@@ -757,8 +771,8 @@ private:
   std::string elapsed() const
   {
     char buffer[32];
-    std::snprintf(buffer, sizeof buffer, "%.1f ms",
-                  std::chrono::duration<double, std::milli>(Clock::now() - started_).count());
+    std::snprintf(
+      buffer, sizeof buffer, "%.1f ms", std::chrono::duration<double, std::milli>(Clock::now() - started_).count());
     return buffer;
   }
 
@@ -782,7 +796,8 @@ private:
     beast::get_lowest_layer(stream).expires_at(deadlines_.connect());
     auto [ec] = co_await stream.async_handshake(ssl::stream_base::client, use_tuple);
     if (!ec) {
-      log(std::string(SSL_get_version(ssl)) + " with " + host + " (" + SSL_get_cipher_name(ssl) + ") after " + elapsed());
+      log(std::string(SSL_get_version(ssl)) + " with " + host + " (" + SSL_get_cipher_name(ssl) + ") after " +
+          elapsed());
       co_return;
     }
     if (ec == beast::error::timeout) {
@@ -816,16 +831,16 @@ private:
     const bool via_http_proxy = proxy_ && proxy_->kind == Proxy::Kind::http && !request_.url.is_https();
     const std::string target =
       via_http_proxy ? "http://" + request_.url.authority() + request_.url.target() : request_.url.target();
-    http::request<http::span_body<const char>> message{http::string_to_verb(request_.method), target, 11};
+    http::request<http::span_body<const char>> message{ http::string_to_verb(request_.method), target, 11 };
     for (const auto& [name, value] : request_.headers) {
       message.set(name, value);
     }
     if (via_http_proxy && !proxy_->username.empty()) {
       message.set(http::field::proxy_authorization, proxy_authorization(*proxy_));
     }
-    message.body() = {request_.body.data(), request_.body.size()};
+    message.body() = { request_.body.data(), request_.body.size() };
     message.prepare_payload();
-    http::request_serializer<http::span_body<const char>> serializer{message};
+    http::request_serializer<http::span_body<const char>> serializer{ message };
     while (!serializer.is_done()) {
       beast::get_lowest_layer(stream).expires_at(deadlines_.idle());
       auto [ec, n] = co_await http::async_write_some(stream, serializer, use_tuple);
@@ -890,9 +905,9 @@ private:
     error_code read_ec; // how the last read ended, once what it read is parsed
     // The server answered and would have the rest come on this connection:
     // after the request was not all sent it is not used again.
-    const auto ended = [&](bool peer_closed) { return Ending{peer_closed, !write_failure && parser->keep_alive()}; };
+    const auto ended = [&](bool peer_closed) { return Ending{ peer_closed, !write_failure && parser->keep_alive() }; };
     // The reply is whole and the rest of the body is not wanted.
-    const Ending stopped{false, false};
+    const Ending stopped{ false, false };
 
     for (;;) {
       error_code ec;
@@ -917,7 +932,7 @@ private:
         if (got == piece.size()) {
           // `piece` is full: hand it on and parse on.
           received += got;
-          handler_.on_body({piece.data(), got});
+          handler_.on_body({ piece.data(), got });
           got = 0;
           if (!handler_.wants_more()) {
             co_return stopped;
@@ -937,7 +952,7 @@ private:
       }
       if (got > 0) {
         received += got;
-        handler_.on_body({piece.data(), got});
+        handler_.on_body({ piece.data(), got });
       }
       if (!ec && parser->is_done()) {
         co_return ended(false);
@@ -975,9 +990,8 @@ private:
       // Some bytes of a response came: the server took the request.
       const bool answered = head_delivered || interim_bytes > 0 || parser->got_some();
       if (write_failure && !answered) {
-        throw Error(ExitStatus::network,
-                    "network",
-                    "sending the request to " + where_ + " failed: " + write_failure.message());
+        throw Error(
+          ExitStatus::network, "network", "sending the request to " + where_ + " failed: " + write_failure.message());
       }
       if (ec == beast::error::timeout) {
         deadlines_.timed_out(head_delivered ? "the server stopped sending in the middle of the response for " +
@@ -1006,7 +1020,7 @@ private:
         error_code eof_ec;
         parser->put_eof(eof_ec);
         if (!eof_ec) {
-          co_return Ending{true, false};
+          co_return Ending{ true, false };
         }
       }
       std::string detail = closed ? "the connection closed" : ec.message();
@@ -1055,8 +1069,7 @@ private:
       return from + " is not HTTP/1.x: its status line is \"" + one_line(line, 60) + "\"";
     }
     if (closed || ec == http::error::partial_message) {
-      return from + " ended in its head: the connection closed" +
-             (after_interim ? " after an interim response" : "");
+      return from + " ended in its head: the connection closed" + (after_interim ? " after an interim response" : "");
     }
     return from + " has a malformed head (" + ec.message() + ")";
   }
@@ -1102,11 +1115,14 @@ private:
 
 class NetworkTransport : public Transport {
 public:
-  explicit NetworkTransport(const TransportOptions& options) : options_(options) {}
+  explicit NetworkTransport(const TransportOptions& options)
+    : options_(options)
+  {
+  }
 
   void send(const HttpRequest& request, ResponseHandler& handler) override
   {
-    net::io_context ioc{1};
+    net::io_context ioc{ 1 };
     Exchange exchange(options_, request, handler);
     Link link;
     std::exception_ptr failure;
@@ -1124,7 +1140,10 @@ private:
 // Passes a response on, noting whether any of it came.
 class Watched : public ResponseHandler {
 public:
-  explicit Watched(ResponseHandler& handler) : handler_(handler) {}
+  explicit Watched(ResponseHandler& handler)
+    : handler_(handler)
+  {
+  }
   void on_head(const HttpResponse& head) override
   {
     answered = true;
@@ -1140,7 +1159,10 @@ private:
 
 class NetworkConnection : public Connection {
 public:
-  explicit NetworkConnection(const TransportOptions& options) : options_(options) {}
+  explicit NetworkConnection(const TransportOptions& options)
+    : options_(options)
+  {
+  }
 
   net::awaitable<void> send(const HttpRequest& request, ResponseHandler& handler) override
   {

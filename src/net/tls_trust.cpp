@@ -36,7 +36,7 @@ std::string location(const char* name, const char* fallback)
 int verify_again(X509_STORE_CTX* store_ctx)
 {
   const std::unique_ptr<X509_STORE_CTX, decltype(&X509_STORE_CTX_free)> again(X509_STORE_CTX_new(),
-                                                                            X509_STORE_CTX_free);
+                                                                              X509_STORE_CTX_free);
   if (!again ||
       X509_STORE_CTX_init(again.get(),
                           X509_STORE_CTX_get0_store(store_ctx),
@@ -59,7 +59,7 @@ int verify_again(X509_STORE_CTX* store_ctx)
 std::string bundle_failure(const std::string& path, bool from_variable)
 {
   const std::string name = (from_variable ? "SSL_CERT_FILE " : "the CA bundle ") + path;
-  struct stat status{};
+  struct stat status {};
   if (stat(path.c_str(), &status) != 0) {
     return from_variable ? name + " cannot be read: " + std::strerror(errno) : "";
   }
@@ -72,7 +72,8 @@ std::string bundle_failure(const std::string& path, bool from_variable)
 } // namespace
 
 TlsTrust::TlsTrust(SSL_CTX* ctx, const std::optional<std::string>& cacert, Log log)
-  : bundle_(location(X509_get_default_cert_file_env(), X509_get_default_cert_file())), log_(std::move(log))
+  : bundle_(location(X509_get_default_cert_file_env(), X509_get_default_cert_file()))
+  , log_(std::move(log))
 {
   const char* variable = std::getenv(X509_get_default_cert_file_env());
   bundle_from_variable_ = variable && *variable;
@@ -123,9 +124,11 @@ int TlsTrust::verify(X509_STORE_CTX* store_ctx, void* self)
   }
   if (trust.log_) {
     trust.log_(loaded ? "the server's certificate is not verified by the hashed CA directory or --cacert; loaded "
-                        "the CA bundle " + bundle
+                        "the CA bundle " +
+                          bundle
                       : "the server's certificate is not verified by the hashed CA directory or --cacert, and "
-                        "the CA bundle " + bundle + " cannot be loaded" +
+                        "the CA bundle " +
+                          bundle + " cannot be loaded" +
                           (trust.bundle_problem_.empty() ? "" : ": " + trust.bundle_problem_));
   }
   return loaded ? verify_again(store_ctx) : result;

@@ -40,7 +40,7 @@ public:
 private:
   static int verify(X509_STORE_CTX* store_ctx, void* self);
 
-  std::string bundle_;  // the bundle file; empty once loaded or when there is none
+  std::string bundle_;                // the bundle file; empty once loaded or when there is none
   bool bundle_from_variable_ = false; // SSL_CERT_FILE chose it
   std::string bundle_problem_;
   Log log_;

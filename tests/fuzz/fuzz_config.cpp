@@ -70,9 +70,10 @@ std::string written(const gptq::Config& config)
 
 bool same_values(const gptq::ConfigSection& a, const gptq::ConfigSection& b)
 {
-  return std::equal(a.values.begin(), a.values.end(), b.values.begin(), b.values.end(), [](const auto& x, const auto& y) {
-    return x.first == y.first && x.second.value == y.second.value;
-  });
+  return std::equal(
+    a.values.begin(), a.values.end(), b.values.begin(), b.values.end(), [](const auto& x, const auto& y) {
+      return x.first == y.first && x.second.value == y.second.value;
+    });
 }
 
 template<class Sections>

@@ -39,7 +39,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     return 0;
   }
   constexpr std::string_view keys[] = { "content", "reasoning" };
-  const std::span<const std::string_view> edge_keys = (data[0] & 1) ? std::span(keys) : std::span<const std::string_view>();
+  const std::span<const std::string_view> edge_keys =
+    (data[0] & 1) ? std::span(keys) : std::span<const std::string_view>();
   const std::string_view json(reinterpret_cast<const char*>(data) + 1, size - 1);
 
   const auto repair = gptq::repair_lone_surrogates(json, edge_keys);

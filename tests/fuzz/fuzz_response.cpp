@@ -79,7 +79,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   // Without the URL requested, and with one whose https:// form a
   // redirect's Location may be.
-  for (const std::string_view url : { std::string_view(), std::string_view("http://api.example/v1/chat/completions") }) {
+  for (const std::string_view url :
+       { std::string_view(), std::string_view("http://api.example/v1/chat/completions") }) {
     std::string description;
     try {
       description = gptq::describe_error_response(response, {}, url);

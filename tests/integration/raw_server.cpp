@@ -48,7 +48,9 @@ std::size_t content_length(const std::string& head)
 } // namespace
 
 RawConnection::RawConnection(int fd, std::atomic<bool>& stopping, std::atomic<int>& requests)
-  : fd_(fd), stopping_(stopping), requests_(requests)
+  : fd_(fd)
+  , stopping_(stopping)
+  , requests_(requests)
 {
 }
 
@@ -170,7 +172,8 @@ bool RawConnection::wait_closed(std::chrono::milliseconds limit)
 }
 
 RawServer::RawServer(Script script, const std::string& address, int port)
-  : script_(std::move(script)), address_(address)
+  : script_(std::move(script))
+  , address_(address)
 {
   const bool v6 = address.find(':') != std::string::npos;
   listen_fd_ = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);

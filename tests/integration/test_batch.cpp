@@ -455,9 +455,9 @@ BOOST_AUTO_TEST_CASE(resume_sends_again_the_lines_that_failed)
 
 BOOST_AUTO_TEST_CASE(resume_file_that_is_not_jsonl_output_is_a_usage_error)
 {
-  const std::string path =
-    write_file("resume-bad.jsonl",
-               "{\"line\":1,\"input\":\"a\",\"output\":\"x\"}\nnot json\n{\"line\":3,\"input\":\"c\",\"output\":\"y\"}\n");
+  const std::string path = write_file(
+    "resume-bad.jsonl",
+    "{\"line\":1,\"input\":\"a\",\"output\":\"x\"}\nnot json\n{\"line\":3,\"input\":\"c\",\"output\":\"y\"}\n");
   const std::string key = fresh_key("resume-bad");
   check_failure(run_batch(key, { "-L", "--resume", path }, "a\nb\nc\n"), 2, { path + ":2" });
   check_failure(run_batch(key, { "-L", "--resume", scratch_dir() + "/no-such-file" }, "a\n"), 2, { "--resume" });
@@ -666,7 +666,6 @@ BOOST_AUTO_TEST_CASE(batch_through_an_http_proxy_keeps_its_tunnels)
   BOOST_TEST(connects == s.connections, proxy.log());
   BOOST_TEST(connects == static_cast<long>(requests.size()), proxy.log());
 }
-
 
 // A line that fails before it is sent (invalid UTF-8, bad --input-jsonl)
 // stops a --fail-fast batch too: nothing after it is written or sent.

@@ -190,7 +190,10 @@ const std::vector<PrecedenceCase> precedence_cases{
   { "top_level_beats_defaults", { Layer::top }, { Layer::top }, "m-top", "top" },
   { "no_model_anywhere_is_the_builtin_default", {}, { Layer::top }, "gpt-4o-mini", "top" },
   { "env_beats_top_level", { Layer::env, Layer::top }, { Layer::env, Layer::top }, "m-env", "env" },
-  { "profile_beats_env", { Layer::profile, Layer::env, Layer::top }, { Layer::profile, Layer::env }, "m-profile",
+  { "profile_beats_env",
+    { Layer::profile, Layer::env, Layer::top },
+    { Layer::profile, Layer::env },
+    "m-profile",
     "profile" },
   { "role_beats_profile",
     { Layer::role, Layer::profile, Layer::env, Layer::top },
@@ -203,8 +206,7 @@ const std::vector<PrecedenceCase> precedence_cases{
     "m-cli",
     "cli" },
   { "role_beats_env_without_profile", { Layer::role, Layer::env }, { Layer::role, Layer::top }, "m-role", "role" },
-  { "profile_beats_top_level", { Layer::profile, Layer::top }, { Layer::profile, Layer::top }, "m-profile",
-    "profile" },
+  { "profile_beats_top_level", { Layer::profile, Layer::top }, { Layer::profile, Layer::top }, "m-profile", "profile" },
   { "command_line_beats_top_level", { Layer::cli, Layer::top }, { Layer::cli, Layer::top }, "m-cli", "cli" },
   { "each_key_has_its_own_winner", { Layer::role, Layer::top }, { Layer::env, Layer::top }, "m-role", "env" },
   { "env_model_with_profile_url", { Layer::env, Layer::top }, { Layer::profile, Layer::env }, "m-env", "profile" },
@@ -463,7 +465,8 @@ BOOST_AUTO_TEST_CASE(environment_beats_a_profile_chosen_by_default_profile)
   const ConfigSeen model_only = config_seen(h.run({ "hi" }, { { "GPTQ_MODEL", "m-env" } }));
   BOOST_TEST(model_only.target == endpoint + "?from=local");
   BOOST_TEST(model_only.model() == "m-env");
-  const ConfigSeen url_only = config_seen(h.run({ "hi" }, { { "OPENAI_BASE_URL", https_url("request") + "?from=env" } }));
+  const ConfigSeen url_only =
+    config_seen(h.run({ "hi" }, { { "OPENAI_BASE_URL", https_url("request") + "?from=env" } }));
   BOOST_TEST(url_only.target == endpoint + "?from=env");
   BOOST_TEST(url_only.model() == "m-local");
   // A profile chosen by -P or GPTQ_PROFILE beats the environment.
@@ -523,9 +526,7 @@ BOOST_AUTO_TEST_CASE(default_profile_naming_no_profile_is_a_usage_error_naming_t
                 { bad.config_path() + ":2", "azure", "local" });
 }
 
-BOOST_DATA_TEST_CASE(precedence_command_line_role_profile_env_top_level_defaults,
-                     data::make(precedence_cases),
-                     c)
+BOOST_DATA_TEST_CASE(precedence_command_line_role_profile_env_top_level_defaults, data::make(precedence_cases), c)
 {
   auto lines = [&](Layer layer) {
     std::string text;
@@ -537,8 +538,8 @@ BOOST_DATA_TEST_CASE(precedence_command_line_role_profile_env_top_level_defaults
     }
     return text;
   };
-  const ConfigHome h("cacert = {ca}\n" + lines(Layer::top) + "[profile.p]\n" + lines(Layer::profile) +
-                     "[role.r]\n" + lines(Layer::role));
+  const ConfigHome h("cacert = {ca}\n" + lines(Layer::top) + "[profile.p]\n" + lines(Layer::profile) + "[role.r]\n" +
+                     lines(Layer::role));
   Env env;
   if (c.model_from.count(Layer::env)) {
     env["GPTQ_MODEL"] = "m-env";
@@ -636,8 +637,7 @@ BOOST_AUTO_TEST_CASE(api_key_cmd_sends_the_first_line_it_prints)
 
 BOOST_AUTO_TEST_CASE(failing_api_key_cmd_is_an_auth_error_with_its_message)
 {
-  const ConfigHome h(
-    "cacert = {ca}\n[profile.c]\nbase_url = {url}\napi_key_cmd = echo 'vault locked' >&2; exit 5\n");
+  const ConfigHome h("cacert = {ca}\n[profile.c]\nbase_url = {url}\napi_key_cmd = echo 'vault locked' >&2; exit 5\n");
   check_failure(h.run({ "-P", "c", "hi" }), 3, { "vault locked", "profile c" });
 }
 
@@ -699,10 +699,10 @@ BOOST_AUTO_TEST_CASE(missing_named_config_file_is_a_usage_error)
   check_failure(h.run({ "--config", missing, "--base-url", https_url("request"), "--cacert", cert("ca.pem"), "hi" }),
                 2,
                 { "--config", missing });
-  check_failure(h.run({ "--base-url", https_url("request"), "--cacert", cert("ca.pem"), "hi" },
-                      { { "GPTQ_CONFIG", missing } }),
-                2,
-                { "GPTQ_CONFIG", missing });
+  check_failure(
+    h.run({ "--base-url", https_url("request"), "--cacert", cert("ca.pem"), "hi" }, { { "GPTQ_CONFIG", missing } }),
+    2,
+    { "GPTQ_CONFIG", missing });
 }
 
 BOOST_AUTO_TEST_CASE(missing_default_config_file_is_fine)
@@ -721,8 +721,7 @@ BOOST_AUTO_TEST_CASE(gptq_config_names_the_file_and_config_option_beats_it)
   const std::string by_option = h.file("elsewhere/opt.ini", "base_url = {url}\ncacert = {ca}\nmodel = m-option\n");
   BOOST_TEST(config_seen(h.run({ "hi" })).model() == "m-default-place");
   BOOST_TEST(config_seen(h.run({ "hi" }, { { "GPTQ_CONFIG", by_env } })).model() == "m-gptq-config");
-  BOOST_TEST(config_seen(h.run({ "--config", by_option, "hi" }, { { "GPTQ_CONFIG", by_env } })).model() ==
-             "m-option");
+  BOOST_TEST(config_seen(h.run({ "--config", by_option, "hi" }, { { "GPTQ_CONFIG", by_env } })).model() == "m-option");
   // An empty GPTQ_CONFIG counts as unset.
   BOOST_TEST(config_seen(h.run({ "hi" }, { { "GPTQ_CONFIG", "" } })).model() == "m-default-place");
 }

@@ -144,7 +144,7 @@ BOOST_AUTO_TEST_CASE(stdout_to_a_file_gets_only_the_reply_when_stderr_is_a_termi
   const std::string out = scratch_dir() + "/editor-out.txt";
   const std::string command = std::string("printf 'the text\\n\\n\\n' | '") + GPTQ_BIN + "' --base-url '" +
                               https_url("slow-head/900") + "' --cacert '" + cert("ca.pem") + "' > '" + out + "'";
-  const RunResult r = run({"/usr/bin/script", "-qec", command, "/dev/null"}, key_env(), StdinSpec::dev_null());
+  const RunResult r = run({ "/usr/bin/script", "-qec", command, "/dev/null" }, key_env(), StdinSpec::dev_null());
   BOOST_TEST(r.exit_code == 0, r.describe());
   BOOST_TEST(contains(r.out, "\r- "), "the spinner showed on the terminal: " << r.describe());
   BOOST_TEST(read_whole(out) == "the text\n");

@@ -126,7 +126,7 @@ BOOST_DATA_TEST_CASE(server_replies_map_to_exit_codes, data::make(server_cases),
 {
   // Retries are tested in test_network.cpp; here each reply is judged once.
   std::vector<std::string> extra = c.extra;
-  extra.insert(extra.end(), {"--retries", "0", "hello"});
+  extra.insert(extra.end(), { "--retries", "0", "hello" });
   check_failure(run_gptq_https(c.mode, extra), c.exit_code, c.mentions);
 }
 

@@ -102,18 +102,16 @@ BOOST_DATA_TEST_CASE(device_that_never_ends_is_refused_unread, data::make(endles
 
 BOOST_AUTO_TEST_CASE(stdin_from_a_device_that_never_ends_is_refused)
 {
-  const RunResult r = run({ GPTQ_BIN, "--base-url", http_url("echo"), "hello" },
-                          key_env(),
-                          StdinSpec::file("/dev/zero"),
-                          hang_limit);
+  const RunResult r =
+    run({ GPTQ_BIN, "--base-url", http_url("echo"), "hello" }, key_env(), StdinSpec::file("/dev/zero"), hang_limit);
   check_failure(r, 2, { "stdin", "never ends" });
 }
 
 BOOST_AUTO_TEST_CASE(pipe_that_never_ends_is_refused_at_its_limit)
 {
   for (const std::string option : { "--config", "--schema" }) {
-    const std::string command = std::string("'") + GPTQ_BIN + "' --base-url '" + http_url("echo") + "' " + option +
-                                " <(yes) --no-stdin hello";
+    const std::string command =
+      std::string("'") + GPTQ_BIN + "' --base-url '" + http_url("echo") + "' " + option + " <(yes) --no-stdin hello";
     const RunResult r = run({ "/bin/bash", "-c", command }, key_env(), StdinSpec::dev_null(), hang_limit);
     check_failure(r, 2, { option, "/dev/fd/", "did not end within the limit of 4 MiB" });
   }
@@ -177,8 +175,14 @@ BOOST_AUTO_TEST_CASE(key_command_is_bounded_by_timeout_when_given)
 BOOST_AUTO_TEST_CASE(closed_stdout_is_reported_and_nothing_is_sent)
 {
   const std::string key = fresh_key("stdout");
-  const RunResult r = run({ "/bin/sh", "-c", "exec \"$0\" \"$@\" >&-", GPTQ_BIN, "--base-url",
-                            http_url("counted/" + key + "/echo"), "--no-stdin", "hello" },
+  const RunResult r = run({ "/bin/sh",
+                            "-c",
+                            "exec \"$0\" \"$@\" >&-",
+                            GPTQ_BIN,
+                            "--base-url",
+                            http_url("counted/" + key + "/echo"),
+                            "--no-stdin",
+                            "hello" },
                           key_env(),
                           StdinSpec::dev_null(),
                           hang_limit);
@@ -188,11 +192,11 @@ BOOST_AUTO_TEST_CASE(closed_stdout_is_reported_and_nothing_is_sent)
 
 BOOST_AUTO_TEST_CASE(closed_stderr_and_stdin_do_not_stop_a_reply)
 {
-  const RunResult r = run({ "/bin/sh", "-c", "exec \"$0\" \"$@\" 2>&- <&-", GPTQ_BIN, "--base-url",
-                            http_url("echo"), "hello" },
-                          key_env(),
-                          StdinSpec::dev_null(),
-                          hang_limit);
+  const RunResult r =
+    run({ "/bin/sh", "-c", "exec \"$0\" \"$@\" 2>&- <&-", GPTQ_BIN, "--base-url", http_url("echo"), "hello" },
+        key_env(),
+        StdinSpec::dev_null(),
+        hang_limit);
   check_success(r, "hello\n");
 }
 
@@ -211,18 +215,23 @@ const Termination terminations[] = { { SIGTERM, 143 }, { SIGHUP, 129 } };
 BOOST_DATA_TEST_CASE(termination_keeps_what_was_printed_and_ends_the_line, data::make(terminations), ending)
 {
   bool sent = false;
-  const RunResult r = run(
-    { GPTQ_BIN, "--base-url", https_url("sse-delay/2000"), "--cacert", cert("ca.pem"), "--no-stdin", "abcdefghijklmnop" },
-    key_env(),
-    StdinSpec::dev_null(),
-    hang_limit,
-    {},
-    [&](const std::string&, int pid) {
-      if (!sent) {
-        sent = true;
-        kill(pid, ending.signal);
-      }
-    });
+  const RunResult r = run({ GPTQ_BIN,
+                            "--base-url",
+                            https_url("sse-delay/2000"),
+                            "--cacert",
+                            cert("ca.pem"),
+                            "--no-stdin",
+                            "abcdefghijklmnop" },
+                          key_env(),
+                          StdinSpec::dev_null(),
+                          hang_limit,
+                          {},
+                          [&](const std::string&, int pid) {
+                            if (!sent) {
+                              sent = true;
+                              kill(pid, ending.signal);
+                            }
+                          });
   BOOST_TEST(r.exit_code == ending.code, r.describe());
   BOOST_TEST_REQUIRE(r.out.size() >= 2u, r.describe());
   BOOST_TEST(r.out.back() == '\n');
@@ -239,8 +248,14 @@ BOOST_DATA_TEST_CASE(termination_in_batch_mode_leaves_whole_results, data::make(
     lines += "line " + std::to_string(i) + " sleep=300\n";
   }
   bool sent = false;
-  const RunResult r = run({ GPTQ_BIN, "--base-url", https_url("batch/" + fresh_key("batch-signal")), "--cacert",
-                            cert("ca.pem"), "-L", "-j", "1" },
+  const RunResult r = run({ GPTQ_BIN,
+                            "--base-url",
+                            https_url("batch/" + fresh_key("batch-signal")),
+                            "--cacert",
+                            cert("ca.pem"),
+                            "-L",
+                            "-j",
+                            "1" },
                           key_env(),
                           StdinSpec::of(lines),
                           hang_limit,
@@ -267,8 +282,9 @@ BOOST_AUTO_TEST_CASE(role_system_text_with_invalid_utf8_names_its_config_line)
 {
   const std::string dir = test_dir("role-utf8");
   const std::string config = write_file(dir + "/config", "[role.ok]\nsystem = fine\n[role.bad]\nsystem = caf\xE9\n");
-  check_failure(
-    run_limited({ "--config", config, "--role", "bad", "--base-url", http_url("echo"), "hi" }), 2, { config + ":4", "UTF-8" });
+  check_failure(run_limited({ "--config", config, "--role", "bad", "--base-url", http_url("echo"), "hi" }),
+                2,
+                { config + ":4", "UTF-8" });
 }
 
 BOOST_AUTO_TEST_CASE(role_system_file_with_invalid_utf8_names_the_file_and_its_config_line)
@@ -301,7 +317,8 @@ const HostileValue hostile_values[] = {
   { "URL with a newline", { "--base-url", "http://exa\nmple.com/v1", "hi" }, "'http://exa\\nmple.com/v1'" },
   { "URL with ESC", { "--base-url", "ftp://\x1B]0;title\x07", "hi" }, "\\x1B]0;title\\x07" },
   { "number with a newline", { "--temperature", "1\n2", "hi" }, "'1\\n2'" },
-  { "cacert path with a newline", { "--base-url", "https://127.0.0.1:9/v1", "--cacert", "/nonexistent/k\ny", "hi" },
+  { "cacert path with a newline",
+    { "--base-url", "https://127.0.0.1:9/v1", "--cacert", "/nonexistent/k\ny", "hi" },
     "'/nonexistent/k\\ny'" },
 };
 

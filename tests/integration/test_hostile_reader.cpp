@@ -25,7 +25,8 @@ std::string sse_events(const std::vector<std::string>& pieces, bool finish, bool
 {
   std::string events;
   for (const auto& piece : pieces) {
-    events += R"(data: {"choices":[{"index":0,"delta":{"content":")" + piece + R"("},"finish_reason":null}]})"
+    events += R"(data: {"choices":[{"index":0,"delta":{"content":")" + piece +
+              R"("},"finish_reason":null}]})"
               "\n\n";
   }
   if (finish) {
@@ -241,7 +242,8 @@ const BadHead bad_heads[] = {
   { "head over 64 KiB",
     "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Padding: " + std::string(70 * 1024, 'a') + "\r\n\r\n{}",
     "larger than 64 KiB" },
-  { "interim responses without end", [] {
+  { "interim responses without end",
+    [] {
       std::string heads;
       for (int i = 0; i < 3000; ++i) {
         heads += "HTTP/1.1 103 Early Hints\r\n\r\n";
@@ -250,7 +252,8 @@ const BadHead bad_heads[] = {
     }(),
     "larger than 64 KiB (with its interim responses)" },
   { "bad Content-Length", "HTTP/1.1 200 OK\r\nContent-Length: 12abc\r\n\r\n{}", "invalid Content-Length" },
-  { "two Content-Lengths", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}",
+  { "two Content-Lengths",
+    "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}",
     "two different Content-Length" },
   { "Transfer-Encoding and Content-Length",
     "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n",
@@ -307,8 +310,8 @@ BOOST_AUTO_TEST_CASE(an_answer_given_during_a_large_upload_is_read)
                          R"({"error":{"message":"request too large","type":"invalid_request_error"}})"));
     // Closing with the body unread resets the connection.
   });
-  const RunResult r = run_gptq({ "--base-url", server.url(), "--no-stream" }, key_env(),
-                               StdinSpec::of(std::string(32 << 20, 'x')));
+  const RunResult r =
+    run_gptq({ "--base-url", server.url(), "--no-stream" }, key_env(), StdinSpec::of(std::string(32 << 20, 'x')));
   check_failure(r, 5, { "gptq: api: ", "HTTP 413", "request too large" });
   BOOST_TEST(server.connections() == 1);
 }
@@ -350,10 +353,10 @@ BOOST_DATA_TEST_CASE(a_compressed_reply_is_named, boost::unit_test::data::make({
 {
   RawServer server([&](RawConnection& c) {
     c.read_request();
-    c.send(http_response("200 OK",
-                         { stream ? "Content-Type: text/event-stream" : "Content-Type: application/json",
-                           "Content-Encoding: gzip" },
-                         std::string("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03\x03\x00\x00\x00\x00\x00\x00\x00\x00\x00", 20)));
+    c.send(http_response(
+      "200 OK",
+      { stream ? "Content-Type: text/event-stream" : "Content-Type: application/json", "Content-Encoding: gzip" },
+      std::string("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03\x03\x00\x00\x00\x00\x00\x00\x00\x00\x00", 20)));
     c.wait_closed(10s);
   });
   const RunResult r = run_gptq({ "--base-url", server.url(), stream ? "--stream" : "--no-stream", "--no-stdin", "hi" });

@@ -157,7 +157,6 @@ void check_verbose_lines(const RunResult& r)
   }
 }
 
-
 const ProxyUser tiny_user{ "user", "Secret-pw.9" };
 // tiny_user's password percent-encoded ("-" is %2D), as a URL may carry it.
 const std::string tiny_userinfo = "user:Secret%2Dpw.9";

@@ -24,7 +24,7 @@ BOOST_AUTO_TEST_CASE(batch_progress_shows_on_a_terminal_with_the_total_and_is_er
   const std::string out = scratch_dir() + "/progress-out.txt";
   const std::string command = std::string("'") + GPTQ_BIN + "' -L -j 2 --base-url '" + https_url("slow-head/20") +
                               "' --cacert '" + cert("ca.pem") + "' < '" + lines + "' > '" + out + "'";
-  const RunResult r = run({"/usr/bin/script", "-qec", command, "/dev/null"}, key_env(), StdinSpec::dev_null());
+  const RunResult r = run({ "/usr/bin/script", "-qec", command, "/dev/null" }, key_env(), StdinSpec::dev_null());
   BOOST_TEST(r.exit_code == 0, r.describe());
   BOOST_TEST(contains(r.out, "\rgptq: 0/30 lines, 0 failed"), r.describe());
   // The last thing on the terminal is the erasing of the line: spaces
@@ -47,7 +47,7 @@ BOOST_AUTO_TEST_CASE(batch_progress_shows_on_a_terminal_with_the_total_and_is_er
 
 BOOST_AUTO_TEST_CASE(no_progress_when_stderr_is_not_a_terminal)
 {
-  const RunResult r = run_gptq_https("echo", {"-L"}, StdinSpec::of("a\nb\n"));
+  const RunResult r = run_gptq_https("echo", { "-L" }, StdinSpec::of("a\nb\n"));
   check_success(r, "a\nb\n");
 }
 

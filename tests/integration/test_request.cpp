@@ -11,7 +11,6 @@ using namespace gptq::it;
 
 namespace {
 
-
 std::vector<std::string> request_args(const std::string& base_url, std::vector<std::string> extra)
 {
   std::vector<std::string> args{ "--base-url", base_url, "--cacert", cert("ca.pem") };

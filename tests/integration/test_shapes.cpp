@@ -22,19 +22,19 @@ BOOST_AUTO_TEST_SUITE(shapes)
 
 BOOST_AUTO_TEST_CASE(code_prints_only_the_code_blocks_in_every_framing)
 {
-  for (const std::string mode : {"sse", "sse-bytes", "sse-multi", "echo"}) {
-    check_success(run_gptq_https(mode, {"--code", "--no-stdin", reply}), code);
+  for (const std::string mode : { "sse", "sse-bytes", "sse-multi", "echo" }) {
+    check_success(run_gptq_https(mode, { "--code", "--no-stdin", reply }), code);
   }
 }
 
 BOOST_AUTO_TEST_CASE(code_without_a_code_block_is_a_bad_response)
 {
-  check_failure(run_gptq_https("sse", {"--code", "--no-stdin", "just prose"}), 8, {"no code block"});
+  check_failure(run_gptq_https("sse", { "--code", "--no-stdin", "just prose" }), 8, { "no code block" });
 }
 
 BOOST_AUTO_TEST_CASE(raw_prints_each_stream_event_as_a_json_line)
 {
-  const RunResult r = run_gptq_https("sse", {"--raw", "--no-stdin", "hello there"});
+  const RunResult r = run_gptq_https("sse", { "--raw", "--no-stdin", "hello there" });
   BOOST_TEST_REQUIRE(r.exit_code == 0, r.describe());
   std::istringstream lines(r.out);
   std::string line;
@@ -54,7 +54,7 @@ BOOST_AUTO_TEST_CASE(raw_prints_each_stream_event_as_a_json_line)
 
 BOOST_AUTO_TEST_CASE(raw_prints_a_whole_reply_as_it_came)
 {
-  const RunResult r = run_gptq_https("echo", {"--raw", "--no-stream", "--no-stdin", "hi"});
+  const RunResult r = run_gptq_https("echo", { "--raw", "--no-stream", "--no-stdin", "hi" });
   BOOST_TEST_REQUIRE(r.exit_code == 0, r.describe());
   BOOST_TEST(boost::json::parse(r.out).at("choices").at(0).at("message").at("content").as_string() == "hi");
   BOOST_TEST(r.out.back() == '\n');
@@ -62,7 +62,7 @@ BOOST_AUTO_TEST_CASE(raw_prints_a_whole_reply_as_it_came)
 
 BOOST_AUTO_TEST_CASE(code_and_raw_together_are_a_usage_error)
 {
-  check_failure(run_gptq_https("echo", {"--raw", "--code", "--no-stdin", "hi"}), 2, {"--raw"});
+  check_failure(run_gptq_https("echo", { "--raw", "--code", "--no-stdin", "hi" }), 2, { "--raw" });
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -19,11 +19,12 @@ namespace {
 
 // Multi-byte characters of every length, which the server's 4-byte pieces
 // and one-byte writes cut through at the TCP level.
-const std::string prompt = "Gr\xC3\xBC\xC3\x9F" "e, \xE4\xB8\x96\xE7\x95\x8C! \xF0\x9F\x98\x80 tab\there \"quoted\" back\\slash\nline two";
+const std::string prompt = "Gr\xC3\xBC\xC3\x9F"
+                           "e, \xE4\xB8\x96\xE7\x95\x8C! \xF0\x9F\x98\x80 tab\there \"quoted\" back\\slash\nline two";
 
 RunResult ask(const std::string& mode, const std::vector<std::string>& extra = {})
 {
-  std::vector<std::string> args{"--no-stdin"};
+  std::vector<std::string> args{ "--no-stdin" };
   args.insert(args.end(), extra.begin(), extra.end());
   args.push_back(prompt);
   return run_gptq_https(mode, args);
@@ -33,19 +34,19 @@ RunResult ask(const std::string& mode, const std::vector<std::string>& extra = {
 
 BOOST_AUTO_TEST_SUITE(stream)
 
-const std::vector<std::string> good_modes{"sse",        "sse-bytes", "sse-crlf",          "sse-cr",     "sse-comments",
-                                          "sse-multi",  "sse-json",  "sse-nocontenttype", "sse-nodone", "echo"};
+const std::vector<std::string> good_modes{ "sse",       "sse-bytes", "sse-crlf",          "sse-cr",     "sse-comments",
+                                           "sse-multi", "sse-json",  "sse-nocontenttype", "sse-nodone", "echo" };
 
 BOOST_DATA_TEST_CASE(every_framing_prints_the_same_bytes_as_no_stream, data::make(good_modes), mode)
 {
-  const RunResult whole = run_gptq_https("echo", {"--no-stream", "--no-stdin", prompt});
+  const RunResult whole = run_gptq_https("echo", { "--no-stream", "--no-stdin", prompt });
   check_success(whole, prompt + "\n");
   check_success(ask(mode), prompt + "\n");
 }
 
 BOOST_AUTO_TEST_CASE(plain_http_streams_too)
 {
-  check_success(run_gptq({"--base-url", http_url("sse"), "--no-stdin", prompt}), prompt + "\n");
+  check_success(run_gptq({ "--base-url", http_url("sse"), "--no-stdin", prompt }), prompt + "\n");
 }
 
 BOOST_AUTO_TEST_CASE(large_replies_arrive_whole_over_https_and_plain_http)
@@ -59,15 +60,15 @@ BOOST_AUTO_TEST_CASE(large_replies_arrive_whole_over_https_and_plain_http)
     streamed += pattern[i % pattern.size()];
   }
   const std::string path = "sse-big/" + std::to_string(bytes);
-  check_success(run_gptq_https(path, {"--no-stdin", "big"}), streamed + "\n");
-  check_success(run_gptq({"--base-url", http_url(path), "--no-stdin", "big"}), streamed + "\n");
+  check_success(run_gptq_https(path, { "--no-stdin", "big" }), streamed + "\n");
+  check_success(run_gptq({ "--base-url", http_url(path), "--no-stdin", "big" }), streamed + "\n");
 
   std::string whole;
   for (int i = 0; whole.size() < 1'000'000; ++i) {
     whole += "line " + std::to_string(i) + "\n";
   }
-  check_success(run_gptq_https("echo", {"--no-stream"}, StdinSpec::of(whole)), whole);
-  check_success(run_gptq({"--base-url", http_url("echo"), "--no-stream"}, key_env(), StdinSpec::of(whole)), whole);
+  check_success(run_gptq_https("echo", { "--no-stream" }, StdinSpec::of(whole)), whole);
+  check_success(run_gptq({ "--base-url", http_url("echo"), "--no-stream" }, key_env(), StdinSpec::of(whole)), whole);
 }
 
 BOOST_AUTO_TEST_CASE(request_asks_for_a_stream_unless_told_not_to)
@@ -77,19 +78,19 @@ BOOST_AUTO_TEST_CASE(request_asks_for_a_stream_unless_told_not_to)
     const auto seen = boost::json::parse(r.out);
     return boost::json::parse(seen.at("body").as_string());
   };
-  const auto streamed = body_of(run_gptq_https("request", {"--no-stdin", "x"}));
+  const auto streamed = body_of(run_gptq_https("request", { "--no-stdin", "x" }));
   BOOST_TEST(streamed.at("stream").as_bool());
   BOOST_TEST(!streamed.as_object().contains("stream_options"));
-  const auto with_usage = body_of(run_gptq_https("request", {"--no-stdin", "--usage", "x"}));
+  const auto with_usage = body_of(run_gptq_https("request", { "--no-stdin", "--usage", "x" }));
   BOOST_TEST(with_usage.at("stream_options").at("include_usage").as_bool());
-  const auto whole = body_of(run_gptq_https("request", {"--no-stdin", "--no-stream", "x"}));
+  const auto whole = body_of(run_gptq_https("request", { "--no-stdin", "--no-stream", "x" }));
   BOOST_TEST(!whole.as_object().contains("stream"));
 }
 
 BOOST_AUTO_TEST_CASE(usage_is_one_line_on_stderr_in_both_modes)
 {
-  for (const std::string mode : {"sse", "echo"}) {
-    const RunResult r = ask(mode, {"--usage"});
+  for (const std::string mode : { "sse", "echo" }) {
+    const RunResult r = ask(mode, { "--usage" });
     BOOST_TEST(r.exit_code == 0, r.describe());
     BOOST_TEST(r.out == prompt + "\n");
     BOOST_TEST(r.err == "gptq: usage: 5 prompt + 7 completion = 12 tokens\n", r.describe());
@@ -99,7 +100,7 @@ BOOST_AUTO_TEST_CASE(usage_is_one_line_on_stderr_in_both_modes)
 BOOST_AUTO_TEST_CASE(reasoning_stays_off_stdout)
 {
   check_success(ask("sse-reasoning"), prompt + "\n");
-  const RunResult shown = ask("sse-reasoning", {"--reasoning"});
+  const RunResult shown = ask("sse-reasoning", { "--reasoning" });
   BOOST_TEST(shown.exit_code == 0, shown.describe());
   BOOST_TEST(shown.out == prompt + "\n");
   BOOST_TEST(contains(shown.err, "thinking..."), shown.describe());
@@ -117,7 +118,7 @@ BOOST_AUTO_TEST_CASE(length_finish_prints_the_reply_and_warns)
 
 BOOST_AUTO_TEST_CASE(refusal_goes_to_stderr_only)
 {
-  check_failure(ask("sse-refusal"), 5, {"refusal", "I can't help with that."});
+  check_failure(ask("sse-refusal"), 5, { "refusal", "I can't help with that." });
 }
 
 struct BrokenStream {
@@ -131,11 +132,11 @@ std::ostream& operator<<(std::ostream& os, const BrokenStream& b)
 }
 
 const std::vector<BrokenStream> broken_streams{
-  {"sse-error", {"upstream provider failed", "incomplete"}},
-  {"sse-malformed", {"not a JSON object", "incomplete"}},
-  {"sse-drop", {"incomplete"}},
-  {"sse-badrecord", {"incomplete"}},
-  {"sse-nofinish-nodone", {"ended the stream before the reply was complete", "incomplete"}},
+  { "sse-error", { "upstream provider failed", "incomplete" } },
+  { "sse-malformed", { "not a JSON object", "incomplete" } },
+  { "sse-drop", { "incomplete" } },
+  { "sse-badrecord", { "incomplete" } },
+  { "sse-nofinish-nodone", { "ended the stream before the reply was complete", "incomplete" } },
 };
 
 BOOST_DATA_TEST_CASE(broken_stream_keeps_the_text_and_exits_8, data::make(broken_streams), broken)
@@ -161,18 +162,23 @@ BOOST_AUTO_TEST_CASE(first_piece_is_readable_while_the_server_holds_back_the_res
 {
   bool first_seen_while_running = false;
   bool seen = false;
-  const RunResult r = run(
-    {GPTQ_BIN, "--base-url", https_url("sse-delay/700"), "--cacert", cert("ca.pem"), "--no-stdin", "abcdefghijklmnop"},
-    key_env(),
-    StdinSpec::dev_null(),
-    default_run_limit,
-    {},
-    [&](const std::string& out, int pid) {
-      if (!seen) {
-        seen = true;
-        first_seen_while_running = out.size() < 16 && still_running(pid);
-      }
-    });
+  const RunResult r = run({ GPTQ_BIN,
+                            "--base-url",
+                            https_url("sse-delay/700"),
+                            "--cacert",
+                            cert("ca.pem"),
+                            "--no-stdin",
+                            "abcdefghijklmnop" },
+                          key_env(),
+                          StdinSpec::dev_null(),
+                          default_run_limit,
+                          {},
+                          [&](const std::string& out, int pid) {
+                            if (!seen) {
+                              seen = true;
+                              first_seen_while_running = out.size() < 16 && still_running(pid);
+                            }
+                          });
   check_success(r, "abcdefghijklmnop\n");
   BOOST_TEST(first_seen_while_running, r.describe());
 }
@@ -185,7 +191,8 @@ BOOST_AUTO_TEST_CASE(closed_stdout_ends_quietly)
                               "' --no-stdin abcdefghijklmnopqrstuvwxyz 2>stderr.txt | head -c 3; "
                               "echo \" ${PIPESTATUS[0]}\"; cat stderr.txt";
   Env env = key_env();
-  const RunResult r = run({"/bin/bash", "-c", "cd '" + scratch_dir() + "' && " + command}, env, StdinSpec::dev_null());
+  const RunResult r =
+    run({ "/bin/bash", "-c", "cd '" + scratch_dir() + "' && " + command }, env, StdinSpec::dev_null());
   BOOST_TEST(r.exit_code == 0, r.describe());
   BOOST_TEST(r.out == "abc 141\n", r.describe());
   BOOST_TEST(r.err.empty(), r.describe());
@@ -194,18 +201,23 @@ BOOST_AUTO_TEST_CASE(closed_stdout_ends_quietly)
 BOOST_AUTO_TEST_CASE(ctrl_c_keeps_what_was_printed_ends_the_line_and_exits_130)
 {
   bool sent = false;
-  const RunResult r = run(
-    {GPTQ_BIN, "--base-url", https_url("sse-delay/2000"), "--cacert", cert("ca.pem"), "--no-stdin", "abcdefghijklmnop"},
-    key_env(),
-    StdinSpec::dev_null(),
-    default_run_limit,
-    {},
-    [&](const std::string&, int pid) {
-      if (!sent) {
-        sent = true;
-        kill(pid, SIGINT);
-      }
-    });
+  const RunResult r = run({ GPTQ_BIN,
+                            "--base-url",
+                            https_url("sse-delay/2000"),
+                            "--cacert",
+                            cert("ca.pem"),
+                            "--no-stdin",
+                            "abcdefghijklmnop" },
+                          key_env(),
+                          StdinSpec::dev_null(),
+                          default_run_limit,
+                          {},
+                          [&](const std::string&, int pid) {
+                            if (!sent) {
+                              sent = true;
+                              kill(pid, SIGINT);
+                            }
+                          });
   BOOST_TEST(r.exit_code == 130, r.describe());
   BOOST_TEST_REQUIRE(r.out.size() >= 2u, r.describe());
   BOOST_TEST(r.out.back() == '\n');
@@ -224,8 +236,8 @@ BOOST_AUTO_TEST_CASE(reader_leaving_before_the_reply_ends_the_wait_quietly)
   const std::string command = std::string("'") + GPTQ_BIN + "' --base-url '" + https_url("hang") + "' --cacert '" +
                               cert("ca.pem") + "' --idle-timeout 25 --no-stdin hello 2>stderr.txt | true; " +
                               "echo \"${PIPESTATUS[0]}\"; cat stderr.txt";
-  const RunResult r = run({"/bin/bash", "-c", "cd '" + scratch_dir() + "' && " + command}, key_env(),
-                          StdinSpec::dev_null());
+  const RunResult r =
+    run({ "/bin/bash", "-c", "cd '" + scratch_dir() + "' && " + command }, key_env(), StdinSpec::dev_null());
   BOOST_TEST(!r.killed, r.describe());
   BOOST_TEST(r.out == "141\n", r.describe());
   BOOST_TEST(r.err.empty(), r.describe());
@@ -236,7 +248,7 @@ BOOST_AUTO_TEST_CASE(activity_indicator_shows_on_a_terminal_and_is_erased)
   // script(1) gives gptq a terminal for stdout and stderr.
   const std::string command = std::string("'") + GPTQ_BIN + "' --base-url '" + https_url("hang") + "' --cacert '" +
                               cert("ca.pem") + "' --idle-timeout 1 --no-stdin hello";
-  const RunResult r = run({"/usr/bin/script", "-qec", command, "/dev/null"}, key_env(), StdinSpec::dev_null());
+  const RunResult r = run({ "/usr/bin/script", "-qec", command, "/dev/null" }, key_env(), StdinSpec::dev_null());
   BOOST_TEST(contains(r.out, "\r- "), r.describe());
   const auto erased = r.out.rfind("\r   \r");
   const auto message = r.out.find("gptq: timeout");
@@ -247,8 +259,8 @@ BOOST_AUTO_TEST_CASE(activity_indicator_shows_on_a_terminal_and_is_erased)
 
 BOOST_AUTO_TEST_CASE(no_activity_indicator_when_stderr_is_not_a_terminal)
 {
-  const RunResult r = run_gptq_https("hang", {"--idle-timeout", "1", "--no-stdin", "hello"});
-  check_failure(r, 4, {"--idle-timeout"});
+  const RunResult r = run_gptq_https("hang", { "--idle-timeout", "1", "--no-stdin", "hello" });
+  check_failure(r, 4, { "--idle-timeout" });
   BOOST_TEST(!contains(r.err, "\r"), r.describe());
 }
 

@@ -315,12 +315,14 @@ std::mutex g_counts_mutex;
 std::map<std::string, std::uint64_t, std::less<>> g_counts;
 
 // Counts one more request for `key`; returns the new count.
-std::uint64_t count_request(const std::string& key) {
+std::uint64_t count_request(const std::string& key)
+{
   std::lock_guard lock(g_counts_mutex);
   return ++g_counts[key];
 }
 
-std::uint64_t counted_requests(const std::string& key) {
+std::uint64_t counted_requests(const std::string& key)
+{
   std::lock_guard lock(g_counts_mutex);
   const auto it = g_counts.find(key);
   return it == g_counts.end() ? 0 : it->second;
@@ -337,21 +339,24 @@ struct BatchStats {
 std::map<std::string, BatchStats, std::less<>> g_batch_stats;
 
 // The KEY under which the counting mode of `seg` counts, if it is one.
-std::optional<std::string> counting_key(const std::vector<std::string>& seg) {
+std::optional<std::string> counting_key(const std::vector<std::string>& seg)
+{
   if (seg.size() >= 2 && (seg[0] == "counted" || seg[0] == "flaky" || seg[0] == "batch")) {
     return seg[1];
   }
   return std::nullopt;
 }
 
-void count_connection(const std::string& key) {
+void count_connection(const std::string& key)
+{
   std::lock_guard lock(g_counts_mutex);
   ++g_batch_stats[key].connections;
 }
 
 // Counts a batch/KEY request: its number, and whether it came during the
 // wait of a limit=S reply.
-void count_batch_request(const std::string& key) {
+void count_batch_request(const std::string& key)
+{
   std::lock_guard lock(g_counts_mutex);
   ++g_counts[key];
   BatchStats& stats = g_batch_stats[key];
@@ -361,7 +366,8 @@ void count_batch_request(const std::string& key) {
 }
 
 // Whether this is the first limit=S of KEY; if so, notes the wait from now.
-bool take_limit(const std::string& key, int seconds) {
+bool take_limit(const std::string& key, int seconds)
+{
   std::lock_guard lock(g_counts_mutex);
   BatchStats& stats = g_batch_stats[key];
   if (stats.limited_until) {
@@ -371,7 +377,8 @@ bool take_limit(const std::string& key, int seconds) {
   return true;
 }
 
-BatchStats batch_stats(const std::string& key) {
+BatchStats batch_stats(const std::string& key)
+{
   std::lock_guard lock(g_counts_mutex);
   const auto it = g_batch_stats.find(key);
   return it == g_batch_stats.end() ? BatchStats{} : it->second;
@@ -384,19 +391,20 @@ struct Kind {
   bool silent;
 };
 
-constexpr std::array<Kind, 6> kKinds{{
-    {"https", "server", false},
-    {"expired", "expired", false},
-    {"wronghost", "wronghost", false},
-    {"selfsigned", "selfsigned", false},
-    {"http", nullptr, false},
-    {"silent", nullptr, true},
-}};
+constexpr std::array<Kind, 6> kKinds{ {
+  { "https", "server", false },
+  { "expired", "expired", false },
+  { "wronghost", "wronghost", false },
+  { "selfsigned", "selfsigned", false },
+  { "http", nullptr, false },
+  { "silent", nullptr, true },
+} };
 
 constexpr int kHoldSeconds = 300;  // hang, stall-body, silent
 constexpr int kLingerSeconds = 10; // waiting for the peer's close after ours
 
-void log(const std::string& line) {
+void log(const std::string& line)
+{
   if (g_verbose) {
     std::cerr << "gptq_test_server: " + line + "\n" << std::flush;
   }
@@ -405,12 +413,12 @@ void log(const std::string& line) {
 // Waits until the peer closes `fd` (FIN or reset) or `seconds` pass. With
 // `drain`, data that arrives meanwhile is read and discarded; without it
 // nothing is ever read.
-void wait_peer_close(int fd, int seconds, bool drain) {
-  const auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+void wait_peer_close(int fd, int seconds, bool drain)
+{
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
   for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
+    const auto left =
+      std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
       return;
     }
@@ -437,7 +445,8 @@ void wait_peer_close(int fd, int seconds, bool drain) {
 }
 
 // Sends FIN, waits for the peer to close its side, then closes the socket.
-void linger_close(tcp::socket& sock) {
+void linger_close(tcp::socket& sock)
+{
   error_code ec;
   sock.shutdown(tcp::socket::shutdown_send, ec);
   if (!ec) {
@@ -446,48 +455,52 @@ void linger_close(tcp::socket& sock) {
   sock.close(ec);
 }
 
-tcp::socket& lowest(tcp::socket& s) { return s; }
-tcp::socket& lowest(ssl::stream<tcp::socket>& s) { return s.next_layer(); }
+tcp::socket& lowest(tcp::socket& s)
+{
+  return s;
+}
+tcp::socket& lowest(ssl::stream<tcp::socket>& s)
+{
+  return s.next_layer();
+}
 
 // Sends close_notify (TLS only) and waits for the peer's, or its EOF.
 void close_notify(tcp::socket&) {}
-void close_notify(ssl::stream<tcp::socket>& s) {
+void close_notify(ssl::stream<tcp::socket>& s)
+{
   error_code ec;
   s.shutdown(ec);
 }
 
-std::string lower(std::string_view s) {
+std::string lower(std::string_view s)
+{
   std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(
+    out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return out;
 }
 
 // --- Reply bodies ---------------------------------------------------------
 
-json::object completion(json::value model, json::value content) {
-  json::object message{{"role", "assistant"}, {"content", std::move(content)}};
-  json::object choice{{"index", 0}, {"message", std::move(message)},
-                      {"finish_reason", "stop"}};
+json::object completion(json::value model, json::value content)
+{
+  json::object message{ { "role", "assistant" }, { "content", std::move(content) } };
+  json::object choice{ { "index", 0 }, { "message", std::move(message) }, { "finish_reason", "stop" } };
   return json::object{
-      {"id", "chatcmpl-test"},
-      {"object", "chat.completion"},
-      {"created", 1700000000},
-      {"model", std::move(model)},
-      {"choices", json::array{std::move(choice)}},
-      {"usage", json::object{{"prompt_tokens", 5},
-                             {"completion_tokens", 7},
-                             {"total_tokens", 12}}},
+    { "id", "chatcmpl-test" },
+    { "object", "chat.completion" },
+    { "created", 1700000000 },
+    { "model", std::move(model) },
+    { "choices", json::array{ std::move(choice) } },
+    { "usage", json::object{ { "prompt_tokens", 5 }, { "completion_tokens", 7 }, { "total_tokens", 12 } } },
   };
 }
 
-std::string openai_error(std::string_view message, std::string_view type,
-                         json::value code) {
+std::string openai_error(std::string_view message, std::string_view type, json::value code)
+{
   return json::serialize(json::object{
-      {"error", json::object{{"message", message},
-                             {"type", type},
-                             {"param", nullptr},
-                             {"code", std::move(code)}}}});
+    { "error",
+      json::object{ { "message", message }, { "type", type }, { "param", nullptr }, { "code", std::move(code) } } } });
 }
 
 // A complete reply. `raw` replies bypass Beast's framing (see the modes).
@@ -498,15 +511,17 @@ struct Reply {
   std::vector<std::pair<std::string, std::string>> extra_headers;
 };
 
-Reply error_reply(unsigned status, std::string_view message,
+Reply error_reply(unsigned status,
+                  std::string_view message,
                   std::string_view type = "invalid_request_error",
-                  json::value code = nullptr) {
-  return Reply{status, "application/json", openai_error(message, type, std::move(code)),
-               {}};
+                  json::value code = nullptr)
+{
+  return Reply{ status, "application/json", openai_error(message, type, std::move(code)), {} };
 }
 
 // The request's model if its body is a JSON object with one, else a default.
-json::value request_model(const json::value& body) {
+json::value request_model(const json::value& body)
+{
   if (const auto* obj = body.if_object()) {
     if (const auto* model = obj->if_contains("model")) {
       return *model;
@@ -517,7 +532,8 @@ json::value request_model(const json::value& body) {
 
 // The content of the last message with role "user" in the request `doc`;
 // nullptr if that message's content is not a string, or there is none.
-const json::string* last_user_content(const json::value& doc) {
+const json::string* last_user_content(const json::value& doc)
+{
   const json::string* content = nullptr;
   if (const auto* obj = doc.if_object()) {
     if (const auto* msgs = obj->if_contains("messages"); msgs && msgs->is_array()) {
@@ -538,7 +554,8 @@ const json::string* last_user_content(const json::value& doc) {
 }
 
 // The echo reply: a completion whose content is the last user message's.
-Reply echo_reply(const std::string& body) {
+Reply echo_reply(const std::string& body)
+{
   error_code ec;
   json::value doc = json::parse(body, ec);
   if (ec) {
@@ -548,13 +565,13 @@ Reply echo_reply(const std::string& body) {
   if (content == nullptr) {
     return error_reply(400, "no user message with string content");
   }
-  return Reply{200, "application/json",
-               json::serialize(completion(request_model(doc), *content)), {}};
+  return Reply{ 200, "application/json", json::serialize(completion(request_model(doc), *content)), {} };
 }
 
 // The request reply: a completion whose content describes the request.
-template <class Request>
-Reply request_reply(const Request& req) {
+template<class Request>
+Reply request_reply(const Request& req)
+{
   json::object headers;
   for (const auto& field : req) {
     std::string name = lower(field.name_string());
@@ -568,39 +585,37 @@ Reply request_reply(const Request& req) {
     }
   }
   json::object described{
-      {"method", std::string_view(req.method_string())},
-      {"target", std::string_view(req.target())},
-      {"headers", std::move(headers)},
-      {"body", req.body()},
+    { "method", std::string_view(req.method_string()) },
+    { "target", std::string_view(req.target()) },
+    { "headers", std::move(headers) },
+    { "body", req.body() },
   };
   error_code ec;
   json::value doc = json::parse(req.body(), ec);
   json::value model = ec ? json::value("test-model") : request_model(doc);
-  return Reply{200, "application/json",
-               json::serialize(completion(std::move(model),
-                                          json::string(json::serialize(described)))),
-               {}};
+  return Reply{
+    200, "application/json", json::serialize(completion(std::move(model), json::string(json::serialize(described)))), {}
+  };
 }
 
-const char* const kHtml502 =
-    "<html>\r\n"
-    "<head><title>502 Bad Gateway</title></head>\r\n"
-    "<body>\r\n"
-    "<center><h1>502 Bad Gateway</h1></center>\r\n"
-    "<hr><center>nginx/1.22.1</center>\r\n"
-    "</body>\r\n"
-    "</html>\r\n";
+const char* const kHtml502 = "<html>\r\n"
+                             "<head><title>502 Bad Gateway</title></head>\r\n"
+                             "<body>\r\n"
+                             "<center><h1>502 Bad Gateway</h1></center>\r\n"
+                             "<hr><center>nginx/1.22.1</center>\r\n"
+                             "</body>\r\n"
+                             "</html>\r\n";
 
 // --- Request routing -----------------------------------------------------
 
 // The path segments of `target`, without query; an absolute-form target
 // (http://host/path) is reduced to its path.
-std::vector<std::string> segments(std::string_view target) {
+std::vector<std::string> segments(std::string_view target)
+{
   if (auto q = target.find_first_of("?#"); q != std::string_view::npos) {
     target = target.substr(0, q);
   }
-  if (auto scheme = target.find("://"); scheme != std::string_view::npos &&
-                                       target.find('/') > scheme) {
+  if (auto scheme = target.find("://"); scheme != std::string_view::npos && target.find('/') > scheme) {
     auto path = target.find('/', scheme + 3);
     target = path == std::string_view::npos ? std::string_view{} : target.substr(path);
   }
@@ -620,10 +635,10 @@ std::vector<std::string> segments(std::string_view target) {
 }
 
 // Parses a status code argument; nullopt unless it is 200..599.
-std::optional<unsigned> status_arg(const std::vector<std::string>& seg) {
+std::optional<unsigned> status_arg(const std::vector<std::string>& seg)
+{
   if (seg.size() < 2 || seg[1].size() != 3 ||
-      !std::all_of(seg[1].begin(), seg[1].end(),
-                   [](unsigned char c) { return std::isdigit(c) != 0; })) {
+      !std::all_of(seg[1].begin(), seg[1].end(), [](unsigned char c) { return std::isdigit(c) != 0; })) {
     return std::nullopt;
   }
   unsigned v = static_cast<unsigned>(std::stoul(seg[1]));
@@ -637,16 +652,18 @@ std::optional<unsigned> status_arg(const std::vector<std::string>& seg) {
 
 using Request = http::request<http::string_body>;
 
-template <class Stream>
-bool write_all(Stream& stream, std::string_view bytes) {
+template<class Stream>
+bool write_all(Stream& stream, std::string_view bytes)
+{
   error_code ec;
   net::write(stream, net::buffer(bytes.data(), bytes.size()), ec);
   return !ec;
 }
 
 // Writes a framed reply; returns whether the connection may carry on.
-template <class Stream>
-bool write_reply(Stream& stream, const Request& req, Reply reply) {
+template<class Stream>
+bool write_reply(Stream& stream, const Request& req, Reply reply)
+{
   http::response<http::string_body> res;
   res.version(req.version());
   res.result(reply.status);
@@ -667,14 +684,15 @@ bool write_reply(Stream& stream, const Request& req, Reply reply) {
 }
 
 // Writes `reply` in Transfer-Encoding: chunked, 7 bytes per chunk.
-template <class Stream>
-bool write_chunked(Stream& stream, const Request& req, const Reply& reply) {
-  http::response<http::empty_body> res{http::status::ok, req.version()};
+template<class Stream>
+bool write_chunked(Stream& stream, const Request& req, const Reply& reply)
+{
+  http::response<http::empty_body> res{ http::status::ok, req.version() };
   res.set(http::field::server, "gptq-test-server");
   res.set(http::field::content_type, reply.content_type);
   res.keep_alive(req.keep_alive());
   res.chunked(true);
-  http::response_serializer<http::empty_body> sr{res};
+  http::response_serializer<http::empty_body> sr{ res };
   error_code ec;
   http::write_header(stream, sr, ec);
   const std::string& body = reply.body;
@@ -689,12 +707,14 @@ bool write_chunked(Stream& stream, const Request& req, const Reply& reply) {
 }
 
 // A raw HTTP/1.1 head; `length` adds Content-Length, `close` Connection: close.
-std::string raw_head(unsigned status, std::string_view reason,
+std::string raw_head(unsigned status,
+                     std::string_view reason,
                      std::string_view content_type,
-                     std::optional<std::size_t> length, bool close) {
+                     std::optional<std::size_t> length,
+                     bool close)
+{
   std::string h = "HTTP/1.1 " + std::to_string(status) + " " + std::string(reason) +
-                  "\r\nServer: gptq-test-server\r\nContent-Type: " +
-                  std::string(content_type) + "\r\n";
+                  "\r\nServer: gptq-test-server\r\nContent-Type: " + std::string(content_type) + "\r\n";
   if (length) {
     h += "Content-Length: " + std::to_string(*length) + "\r\n";
   }
@@ -719,18 +739,19 @@ struct StreamInput {
 };
 
 // Whether the request `doc` has "stream_options":{"include_usage":true}.
-bool wants_usage(const json::value& doc) {
+bool wants_usage(const json::value& doc)
+{
   const auto* obj = doc.if_object();
   const auto* options = obj != nullptr ? obj->if_contains("stream_options") : nullptr;
   const auto* options_obj = options != nullptr ? options->if_object() : nullptr;
-  const auto* flag =
-      options_obj != nullptr ? options_obj->if_contains("include_usage") : nullptr;
+  const auto* flag = options_obj != nullptr ? options_obj->if_contains("include_usage") : nullptr;
   return flag != nullptr && flag->is_bool() && flag->get_bool();
 }
 
 // The stream input for a request `body` whose content is not used: the
 // request's model and usage flag when the body is JSON, else the defaults.
-StreamInput any_stream_input(const std::string& body) {
+StreamInput any_stream_input(const std::string& body)
+{
   StreamInput in;
   error_code ec;
   json::value doc = json::parse(body, ec);
@@ -743,7 +764,8 @@ StreamInput any_stream_input(const std::string& body) {
 
 // The stream input with echo's content; nullopt, and `error` set to echo's
 // error reply, when echo would reject `body`.
-std::optional<StreamInput> echo_stream_input(const std::string& body, Reply& error) {
+std::optional<StreamInput> echo_stream_input(const std::string& body, Reply& error)
+{
   error_code ec;
   json::value doc = json::parse(body, ec);
   const json::string* content = ec ? nullptr : last_user_content(doc);
@@ -751,12 +773,13 @@ std::optional<StreamInput> echo_stream_input(const std::string& body, Reply& err
     error = echo_reply(body);
     return std::nullopt;
   }
-  return StreamInput{request_model(doc), std::string(*content), wants_usage(doc)};
+  return StreamInput{ request_model(doc), std::string(*content), wants_usage(doc) };
 }
 
 // `s` cut into pieces of `size` bytes, each extended to the end of the UTF-8
 // character it would otherwise split (continuation bytes are 10xxxxxx).
-std::vector<std::string> utf8_pieces(std::string_view s, std::size_t size) {
+std::vector<std::string> utf8_pieces(std::string_view s, std::size_t size)
+{
   std::vector<std::string> out;
   std::size_t i = 0;
   while (i < s.size()) {
@@ -771,45 +794,45 @@ std::vector<std::string> utf8_pieces(std::string_view s, std::size_t size) {
 }
 
 // A chat.completion.chunk with one choice: `delta` and `finish_reason`.
-std::string sse_chunk(const json::value& model, json::object delta,
-                      json::value finish_reason = nullptr) {
-  json::object choice{{"index", 0},
-                      {"delta", std::move(delta)},
-                      {"finish_reason", std::move(finish_reason)}};
+std::string sse_chunk(const json::value& model, json::object delta, json::value finish_reason = nullptr)
+{
+  json::object choice{ { "index", 0 }, { "delta", std::move(delta) }, { "finish_reason", std::move(finish_reason) } };
   return json::serialize(json::object{
-      {"id", "chatcmpl-test"},
-      {"object", "chat.completion.chunk"},
-      {"created", 1700000000},
-      {"model", model},
-      {"choices", json::array{std::move(choice)}},
+    { "id", "chatcmpl-test" },
+    { "object", "chat.completion.chunk" },
+    { "created", 1700000000 },
+    { "model", model },
+    { "choices", json::array{ std::move(choice) } },
   });
 }
 
 // The usage chunk sent before [DONE] when the request asks for it.
-std::string usage_chunk(const json::value& model) {
+std::string usage_chunk(const json::value& model)
+{
   return json::serialize(json::object{
-      {"id", "chatcmpl-test"},
-      {"object", "chat.completion.chunk"},
-      {"created", 1700000000},
-      {"model", model},
-      {"choices", json::array{}},
-      {"usage", json::object{{"prompt_tokens", 5},
-                             {"completion_tokens", 7},
-                             {"total_tokens", 12}}},
+    { "id", "chatcmpl-test" },
+    { "object", "chat.completion.chunk" },
+    { "created", 1700000000 },
+    { "model", model },
+    { "choices", json::array{} },
+    { "usage", json::object{ { "prompt_tokens", 5 }, { "completion_tokens", 7 }, { "total_tokens", 12 } } },
   });
 }
 
-std::string content_chunk(const json::value& model, std::string_view piece) {
-  return sse_chunk(model, json::object{{"content", piece}});
+std::string content_chunk(const json::value& model, std::string_view piece)
+{
+  return sse_chunk(model, json::object{ { "content", piece } });
 }
 
-std::string role_chunk(const json::value& model) {
-  return sse_chunk(model, json::object{{"role", "assistant"}, {"content", ""}});
+std::string role_chunk(const json::value& model)
+{
+  return sse_chunk(model, json::object{ { "role", "assistant" }, { "content", "" } });
 }
 
 // One SSE event carrying `data` in a single data line; `eol` ends the line
 // and, once more, the event.
-std::string data_event(std::string_view data, std::string_view eol = "\n") {
+std::string data_event(std::string_view data, std::string_view eol = "\n")
+{
   std::string e = "data: ";
   e.append(data);
   e.append(eol);
@@ -825,7 +848,8 @@ std::string data_event(std::string_view data, std::string_view eol = "\n") {
 // sse-badrecord: a TLS record of application data (TLS 1.2 and 1.3 alike
 // on the wire) whose 32 bytes no key decrypts, beneath the TLS layer.
 void write_forged_record(tcp::socket&) {}
-void write_forged_record(ssl::stream<tcp::socket>& stream) {
+void write_forged_record(ssl::stream<tcp::socket>& stream)
+{
   std::string record = "\x17\x03\x03";
   record += '\0';
   record += '\x20';
@@ -833,16 +857,20 @@ void write_forged_record(ssl::stream<tcp::socket>& stream) {
   write_all(stream.next_layer(), record);
 }
 
-template <class Stream>
+template<class Stream>
 class ChunkWriter {
 public:
-  ChunkWriter(Stream& stream, bool bytewise) : stream_(stream), bytewise_(bytewise) {
+  ChunkWriter(Stream& stream, bool bytewise)
+    : stream_(stream)
+    , bytewise_(bytewise)
+  {
     error_code ec;
     lowest(stream_).set_option(tcp::no_delay(true), ec);
   }
 
   // An empty `content_type` leaves the header out.
-  void head(std::string_view content_type, bool keep_alive) {
+  void head(std::string_view content_type, bool keep_alive)
+  {
     std::string h = "HTTP/1.1 200 OK\r\nServer: gptq-test-server\r\n";
     if (!content_type.empty()) {
       h += "Content-Type: " + std::string(content_type) + "\r\n";
@@ -855,7 +883,8 @@ public:
   }
 
   // Empty `data` is skipped: a zero-size chunk would end the body.
-  void chunk(std::string_view data) {
+  void chunk(std::string_view data)
+  {
     if (data.empty()) {
       return;
     }
@@ -865,7 +894,8 @@ public:
   }
 
   // Ends the body; returns whether every write succeeded.
-  bool last() {
+  bool last()
+  {
     send("0\r\n\r\n");
     if (bytewise_ && ok_) {
       play_bytewise();
@@ -876,7 +906,8 @@ public:
   bool ok() const { return ok_; }
 
 private:
-  void send(const std::string& bytes) {
+  void send(const std::string& bytes)
+  {
     if (bytewise_) {
       held_ += bytes;
     } else if (ok_) {
@@ -886,11 +917,12 @@ private:
 
   // The pause between bytes keeps the peer's reads apart (one byte each)
   // while the whole reply takes about 1.2 s at most for small replies.
-  void play_bytewise() {
+  void play_bytewise()
+  {
     using std::chrono::microseconds;
-    const auto gap = std::clamp(
-        microseconds(1'200'000 / static_cast<long>(std::max<std::size_t>(held_.size(), 1))),
-        microseconds(50), microseconds(1000));
+    const auto gap = std::clamp(microseconds(1'200'000 / static_cast<long>(std::max<std::size_t>(held_.size(), 1))),
+                                microseconds(50),
+                                microseconds(1000));
     for (std::size_t i = 0; ok_ && i < held_.size(); ++i) {
       if (i > 0) {
         std::this_thread::sleep_for(gap);
@@ -907,16 +939,17 @@ private:
 
 // How a stream made by write_stream() differs from the standard one.
 struct StreamShape {
-  std::string_view eol = "\n";              // ends each SSE line
+  std::string_view eol = "\n";                // ends each SSE line
   std::optional<std::string> finish = "stop"; // nullopt: no finish event
   bool done = true;                           // send "data: [DONE]"
-  std::chrono::milliseconds delay{0};         // before each event after the first content event
+  std::chrono::milliseconds delay{ 0 };       // before each event after the first content event
 };
 
 // Writes the standard stream of `in` (see the modes) shaped by `shape`, but
 // neither head nor last chunk.
-template <class Stream>
-void write_stream(ChunkWriter<Stream>& w, const StreamInput& in, const StreamShape& shape) {
+template<class Stream>
+void write_stream(ChunkWriter<Stream>& w, const StreamInput& in, const StreamShape& shape)
+{
   bool delaying = false;
   auto event = [&](std::string_view data) {
     if (delaying && shape.delay.count() > 0) {
@@ -944,8 +977,9 @@ void write_stream(ChunkWriter<Stream>& w, const StreamInput& in, const StreamSha
 }
 
 // The finish event, the usage chunk if asked for, and [DONE].
-template <class Stream>
-void write_stream_end(ChunkWriter<Stream>& w, const StreamInput& in) {
+template<class Stream>
+void write_stream_end(ChunkWriter<Stream>& w, const StreamInput& in)
+{
   w.chunk(data_event(sse_chunk(in.model, json::object{}, "stop")));
   if (in.include_usage) {
     w.chunk(data_event(usage_chunk(in.model)));
@@ -954,8 +988,9 @@ void write_stream_end(ChunkWriter<Stream>& w, const StreamInput& in) {
 }
 
 // sse-comments: the standard events among comments, fields and an empty event.
-template <class Stream>
-void write_comments_stream(ChunkWriter<Stream>& w, const StreamInput& in) {
+template<class Stream>
+void write_comments_stream(ChunkWriter<Stream>& w, const StreamInput& in)
+{
   w.chunk(": OPENROUTER PROCESSING\n\n");
   w.chunk(": keep-alive\n\n");
   w.chunk("event: message\nid: 1\n" + data_event(role_chunk(in.model)));
@@ -985,9 +1020,10 @@ void write_comments_stream(ChunkWriter<Stream>& w, const StreamInput& in) {
 
 // sse-multi: two pieces per event, two events per chunk, one event's JSON
 // over two data lines.
-template <class Stream>
-void write_multi_stream(ChunkWriter<Stream>& w, const StreamInput& in) {
-  std::vector<std::string> events{data_event(role_chunk(in.model))};
+template<class Stream>
+void write_multi_stream(ChunkWriter<Stream>& w, const StreamInput& in)
+{
+  std::vector<std::string> events{ data_event(role_chunk(in.model)) };
   const auto pieces = utf8_pieces(in.content, 4);
   for (std::size_t i = 0; i < pieces.size(); i += 2) {
     const std::string two = pieces[i] + (i + 1 < pieces.size() ? pieces[i + 1] : "");
@@ -1008,14 +1044,16 @@ void write_multi_stream(ChunkWriter<Stream>& w, const StreamInput& in) {
 }
 
 // CLOCK_MONOTONIC in nanoseconds, the clock of the --timestamps file.
-std::int64_t monotonic_ns() {
+std::int64_t monotonic_ns()
+{
   timespec ts{};
   ::clock_gettime(CLOCK_MONOTONIC, &ts);
   return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
 // Appends `lines` to the --timestamps file, if any, and flushes it.
-void record_timestamps(const std::string& lines) {
+void record_timestamps(const std::string& lines)
+{
   std::lock_guard lock(g_timestamps_mutex);
   if (g_timestamps != nullptr && !lines.empty()) {
     std::fwrite(lines.data(), 1, lines.size(), g_timestamps);
@@ -1025,9 +1063,9 @@ void record_timestamps(const std::string& lines) {
 
 // sse-bench: `count` numbered pieces of `size` bytes, 2 ms apart, each
 // timestamped just before its write.
-template <class Stream>
-void write_bench_stream(ChunkWriter<Stream>& w, const StreamInput& in, std::size_t count,
-                        std::size_t size) {
+template<class Stream>
+void write_bench_stream(ChunkWriter<Stream>& w, const StreamInput& in, std::size_t count, std::size_t size)
+{
   w.chunk(data_event(role_chunk(in.model)));
   std::string stamps;
   for (std::size_t seq = 0; seq < count && w.ok(); ++seq) {
@@ -1045,8 +1083,9 @@ void write_bench_stream(ChunkWriter<Stream>& w, const StreamInput& in, std::size
 }
 
 // sse-big: `bytes` bytes of a repeating pattern in 1 KiB pieces.
-template <class Stream>
-void write_big_stream(ChunkWriter<Stream>& w, const StreamInput& in, std::uint64_t bytes) {
+template<class Stream>
+void write_big_stream(ChunkWriter<Stream>& w, const StreamInput& in, std::uint64_t bytes)
+{
   constexpr std::string_view pattern = "abcdefghijklmnopqrstuvwxyz0123456789\n";
   w.chunk(data_event(role_chunk(in.model)));
   std::string piece;
@@ -1064,11 +1103,13 @@ void write_big_stream(ChunkWriter<Stream>& w, const StreamInput& in, std::uint64
 
 // Segment `i` of `seg` as a number in [lo, hi]; nullopt if it is missing,
 // not all digits, or out of range.
-std::optional<std::uint64_t> number_arg(const std::vector<std::string>& seg, std::size_t i,
-                                        std::uint64_t lo, std::uint64_t hi) {
+std::optional<std::uint64_t> number_arg(const std::vector<std::string>& seg,
+                                        std::size_t i,
+                                        std::uint64_t lo,
+                                        std::uint64_t hi)
+{
   if (seg.size() <= i || seg[i].empty() || seg[i].size() > 12 ||
-      !std::all_of(seg[i].begin(), seg[i].end(),
-                   [](unsigned char c) { return std::isdigit(c) != 0; })) {
+      !std::all_of(seg[i].begin(), seg[i].end(), [](unsigned char c) { return std::isdigit(c) != 0; })) {
     return std::nullopt;
   }
   const std::uint64_t v = std::stoull(seg[i]);
@@ -1080,9 +1121,12 @@ std::optional<std::uint64_t> number_arg(const std::vector<std::string>& seg, std
 
 // Serves the streaming mode `mode` (the first segment of `seg`); nullopt if
 // there is no such mode.
-template <class Stream>
-std::optional<After> serve_sse(Stream& stream, const Request& req, const std::string& mode,
-                               const std::vector<std::string>& seg) {
+template<class Stream>
+std::optional<After> serve_sse(Stream& stream,
+                               const Request& req,
+                               const std::string& mode,
+                               const std::vector<std::string>& seg)
+{
   auto reply = [&](Reply r) {
     return write_reply(stream, req, std::move(r)) ? After::keep_alive : After::graceful_close;
   };
@@ -1094,7 +1138,8 @@ std::optional<After> serve_sse(Stream& stream, const Request& req, const std::st
     }
     return reply(error_reply(404,
                              "unknown test mode: " + what + " (" + std::string(rule) + ")",
-                             "invalid_request_error", "unknown_test_mode"));
+                             "invalid_request_error",
+                             "unknown_test_mode"));
   };
   if (mode == "sse-json") {
     return reply(echo_reply(req.body()));
@@ -1113,7 +1158,7 @@ std::optional<After> serve_sse(Stream& stream, const Request& req, const std::st
       w.head("text/event-stream", req.keep_alive());
       write_bench_stream(w, in, *count, *size);
     } else {
-      const auto bytes = number_arg(seg, 1, 0, std::uint64_t{1} << 30);
+      const auto bytes = number_arg(seg, 1, 0, std::uint64_t{ 1 } << 30);
       if (!bytes) {
         return bad_args(1, "BYTES must be 0-1073741824");
       }
@@ -1126,9 +1171,8 @@ std::optional<After> serve_sse(Stream& stream, const Request& req, const std::st
   StreamShape shape;
   bool bytewise = false;
   std::string_view content_type = "text/event-stream";
-  if (mode == "sse" || mode == "sse-comments" || mode == "sse-multi" ||
-      mode == "sse-error" || mode == "sse-malformed" || mode == "sse-drop" ||
-      mode == "sse-badrecord" || mode == "sse-stall" ||
+  if (mode == "sse" || mode == "sse-comments" || mode == "sse-multi" || mode == "sse-error" ||
+      mode == "sse-malformed" || mode == "sse-drop" || mode == "sse-badrecord" || mode == "sse-stall" ||
       mode == "sse-refusal" || mode == "sse-reasoning") {
   } else if (mode == "sse-bytes") {
     bytewise = true;
@@ -1166,8 +1210,8 @@ std::optional<After> serve_sse(Stream& stream, const Request& req, const std::st
     write_comments_stream(w, *in);
   } else if (mode == "sse-multi") {
     write_multi_stream(w, *in);
-  } else if (mode == "sse-error" || mode == "sse-malformed" || mode == "sse-drop" ||
-             mode == "sse-badrecord" || mode == "sse-stall") {
+  } else if (mode == "sse-error" || mode == "sse-malformed" || mode == "sse-drop" || mode == "sse-badrecord" ||
+             mode == "sse-stall") {
     w.chunk(data_event(role_chunk(in->model)));
     const auto pieces = utf8_pieces(in->content, 4);
     for (std::size_t i = 0; i < std::min<std::size_t>(2, pieces.size()); ++i) {
@@ -1183,22 +1227,19 @@ std::optional<After> serve_sse(Stream& stream, const Request& req, const std::st
     if (mode == "sse-stall") {
       return w.ok() ? After::hold : After::graceful_close;
     }
-    w.chunk(data_event(mode == "sse-error"
-                           ? R"({"error":{"message":"upstream provider failed","code":502}})"
-                           : R"({"choices":[{"delta":{"content":"x"})"));
+    w.chunk(data_event(mode == "sse-error" ? R"({"error":{"message":"upstream provider failed","code":502}})"
+                                           : R"({"choices":[{"delta":{"content":"x"})"));
   } else if (mode == "sse-refusal") {
-    w.chunk(data_event(sse_chunk(in->model, json::object{{"role", "assistant"}})));
-    w.chunk(data_event(
-        sse_chunk(in->model, json::object{{"content", nullptr}, {"refusal", "I can't"}})));
-    w.chunk(data_event(sse_chunk(in->model, json::object{{"refusal", " help with that."}})));
+    w.chunk(data_event(sse_chunk(in->model, json::object{ { "role", "assistant" } })));
+    w.chunk(data_event(sse_chunk(in->model, json::object{ { "content", nullptr }, { "refusal", "I can't" } })));
+    w.chunk(data_event(sse_chunk(in->model, json::object{ { "refusal", " help with that." } })));
     write_stream_end(w, *in);
   } else if (mode == "sse-reasoning") {
     w.chunk(data_event(role_chunk(in->model)));
     for (const auto& piece : utf8_pieces("thinking...", 4)) {
-      w.chunk(data_event(sse_chunk(
-          in->model, json::object{{"content", nullptr}, {"reasoning_content", piece}})));
+      w.chunk(data_event(sse_chunk(in->model, json::object{ { "content", nullptr }, { "reasoning_content", piece } })));
     }
-    w.chunk(data_event(sse_chunk(in->model, json::object{{"reasoning", "more thought"}})));
+    w.chunk(data_event(sse_chunk(in->model, json::object{ { "reasoning", "more thought" } })));
     for (const auto& piece : utf8_pieces(in->content, 4)) {
       w.chunk(data_event(content_chunk(in->model, piece)));
     }
@@ -1211,15 +1252,15 @@ std::optional<After> serve_sse(Stream& stream, const Request& req, const std::st
 
 // Serves one request in the mode `seg` names (seg[0] the mode, then its
 // arguments); returns what to do with the connection next.
-template <class Stream>
-After serve_mode(Stream& stream, const Request& req, const std::vector<std::string>& seg) {
+template<class Stream>
+After serve_mode(Stream& stream, const Request& req, const std::vector<std::string>& seg)
+{
   const std::string mode = seg.empty() ? std::string() : seg[0];
   auto reply = [&](Reply r) {
-    return write_reply(stream, req, std::move(r)) ? After::keep_alive
-                                                  : After::graceful_close;
+    return write_reply(stream, req, std::move(r)) ? After::keep_alive : After::graceful_close;
   };
   auto simple = [&](unsigned status, std::string body) {
-    return reply(Reply{status, "application/json", std::move(body), {}});
+    return reply(Reply{ status, "application/json", std::move(body), {} });
   };
 
   if (mode == "echo") {
@@ -1238,8 +1279,7 @@ After serve_mode(Stream& stream, const Request& req, const std::vector<std::stri
   if (mode == "close" || mode == "close-noshutdown") {
     Reply r = echo_reply(req.body());
     std::string reason(http::obsolete_reason(http::int_to_status(r.status)));
-    write_all(stream, raw_head(r.status, reason, r.content_type, std::nullopt, true) +
-                          r.body);
+    write_all(stream, raw_head(r.status, reason, r.content_type, std::nullopt, true) + r.body);
     return mode == "close" ? After::graceful_close : After::tcp_close;
   }
   if (mode == "count") {
@@ -1247,7 +1287,7 @@ After serve_mode(Stream& stream, const Request& req, const std::vector<std::stri
     return simple(200, json::serialize(completion("test-model", json::string(length))));
   }
   if (mode == "html502") {
-    return reply(Reply{502, "text/html", kHtml502, {}});
+    return reply(Reply{ 502, "text/html", kHtml502, {} });
   }
   if (mode == "leakkey") {
     std::string_view auth;
@@ -1257,23 +1297,22 @@ After serve_mode(Stream& stream, const Request& req, const std::vector<std::stri
     if (auth.size() >= 7 && lower(auth.substr(0, 7)) == "bearer ") {
       auth.remove_prefix(7);
     }
-    return reply(error_reply(
-        401,
-        "Incorrect API key provided: " + std::string(auth) +
-            ". You can find your API key at https://platform.openai.com/account/api-keys.",
-        "invalid_request_error", "invalid_api_key"));
+    return reply(error_reply(401,
+                             "Incorrect API key provided: " + std::string(auth) +
+                               ". You can find your API key at https://platform.openai.com/account/api-keys.",
+                             "invalid_request_error",
+                             "invalid_api_key"));
   }
   if (mode == "malformed") {
     return simple(200, R"({"choices":[{"message":{"content":"hi")");
   }
   if (mode == "notjson") {
-    return reply(Reply{200, "text/plain", "hello, not json", {}});
+    return reply(Reply{ 200, "text/plain", "hello, not json", {} });
   }
   if (mode == "nocontent" || mode == "nullcontent") {
     error_code ec;
     json::value doc = json::parse(req.body(), ec);
-    json::object c = completion(ec ? json::value("test-model") : request_model(doc),
-                                nullptr);
+    json::object c = completion(ec ? json::value("test-model") : request_model(doc), nullptr);
     if (mode == "nocontent") {
       c["choices"] = json::array{};
     }
@@ -1281,8 +1320,7 @@ After serve_mode(Stream& stream, const Request& req, const std::vector<std::stri
   }
   if (mode == "truncated") {
     std::string body = json::serialize(completion("test-model", "truncated reply"));
-    write_all(stream, raw_head(200, "OK", "application/json", 1000, false) +
-                          body.substr(0, 40));
+    write_all(stream, raw_head(200, "OK", "application/json", 1000, false) + body.substr(0, 40));
     return After::tcp_close;
   }
   if (mode == "drop") {
@@ -1304,8 +1342,7 @@ After serve_mode(Stream& stream, const Request& req, const std::vector<std::stri
   }
   if (mode == "stall-body") {
     std::string body = json::serialize(completion("test-model", "stalled reply"));
-    write_all(stream, raw_head(200, "OK", "application/json", 1000, false) +
-                          body.substr(0, 20));
+    write_all(stream, raw_head(200, "OK", "application/json", 1000, false) + body.substr(0, 20));
     return After::hold;
   }
 
@@ -1319,36 +1356,33 @@ After serve_mode(Stream& stream, const Request& req, const std::vector<std::stri
     return reply(std::move(r));
   }
   if (nnn && mode == "errstr") {
-    return simple(*nnn, json::serialize(json::object{{"error", "plain error text " + n}}));
+    return simple(*nnn, json::serialize(json::object{ { "error", "plain error text " + n } }));
   }
   if (nnn && mode == "errmsg") {
-    return simple(*nnn,
-                  json::serialize(json::object{{"message", "message field " + n}}));
+    return simple(*nnn, json::serialize(json::object{ { "message", "message field " + n } }));
   }
   if (nnn && mode == "detail") {
-    return simple(*nnn, json::serialize(json::object{{"detail", "detail text " + n}}));
+    return simple(*nnn, json::serialize(json::object{ { "detail", "detail text " + n } }));
   }
   if (nnn && mode == "detaillist") {
-    return simple(
-        *nnn,
-        R"({"detail":[{"loc":["body","model"],"msg":"field required","type":"missing"}]})");
+    return simple(*nnn, R"({"detail":[{"loc":["body","model"],"msg":"field required","type":"missing"}]})");
   }
   if (nnn && mode == "numcode") {
-    return simple(*nnn, json::serialize(json::object{
-                            {"error", json::object{{"message", "numeric code " + n},
-                                                   {"code", *nnn}}}}));
+    return simple(*nnn,
+                  json::serialize(
+                    json::object{ { "error", json::object{ { "message", "numeric code " + n }, { "code", *nnn } } } }));
   }
   std::string what = mode;
-  if (mode == "status" || mode == "errstr" || mode == "errmsg" || mode == "detail" ||
-      mode == "detaillist" || mode == "numcode") {
+  if (mode == "status" || mode == "errstr" || mode == "errmsg" || mode == "detail" || mode == "detaillist" ||
+      mode == "numcode") {
     what += "/" + (seg.size() > 1 ? seg[1] : std::string()) + " (NNN must be 200-599)";
   }
-  return reply(error_reply(404, "unknown test mode: " + what, "invalid_request_error",
-                           "unknown_test_mode"));
+  return reply(error_reply(404, "unknown test mode: " + what, "invalid_request_error", "unknown_test_mode"));
 }
 
 // An HTTP date (RFC 9110 IMF-fixdate) `seconds` from now.
-std::string http_date_from_now(int seconds) {
+std::string http_date_from_now(int seconds)
+{
   const std::time_t t = std::time(nullptr) + seconds;
   std::tm tm{};
   gmtime_r(&t, &tm);
@@ -1358,7 +1392,8 @@ std::string http_date_from_now(int seconds) {
 }
 
 // Whether the request `body` is a JSON object with "stream": true.
-bool wants_stream(const std::string& body) {
+bool wants_stream(const std::string& body)
+{
   error_code ec;
   const json::value doc = json::parse(body, ec);
   const auto* obj = ec ? nullptr : doc.if_object();
@@ -1372,23 +1407,24 @@ struct Failure {
 };
 
 // The failure flaky's `kind` names; nullopt for an unknown kind.
-std::optional<Failure> flaky_failure(std::string_view kind) {
+std::optional<Failure> flaky_failure(std::string_view kind)
+{
   auto with = [](Reply r, std::string name, std::string value) {
     r.extra_headers.emplace_back(std::move(name), std::move(value));
-    return Failure{std::move(r)};
+    return Failure{ std::move(r) };
   };
   if (kind == "reset") {
     return Failure{};
   }
   if (kind == "429ms") {
-    return with(error_reply(429, "flaky failure 429", "requests", "rate_limit_exceeded"),
-                "retry-after-ms", "10");
+    return with(error_reply(429, "flaky failure 429", "requests", "rate_limit_exceeded"), "retry-after-ms", "10");
   }
   if (kind == "429quota") {
-    return Failure{error_reply(429,
-                               "You exceeded your current quota, please check your plan "
-                               "and billing details.",
-                               "insufficient_quota", "insufficient_quota")};
+    return Failure{ error_reply(429,
+                                "You exceeded your current quota, please check your plan "
+                                "and billing details.",
+                                "insufficient_quota",
+                                "insufficient_quota") };
   }
   const Reply unavailable = error_reply(503, "flaky failure 503", "server_error");
   if (kind == "retry-long") {
@@ -1406,23 +1442,22 @@ std::optional<Failure> flaky_failure(std::string_view kind) {
   if (kind == "shouldretry") {
     return with(error_reply(400, "flaky failure 400"), "x-should-retry", "true");
   }
-  const auto nnn = status_arg({"", std::string(kind)});
+  const auto nnn = status_arg({ "", std::string(kind) });
   if (!nnn) {
     return std::nullopt;
   }
   const std::string message = "flaky failure " + std::to_string(*nnn);
   if (*nnn == 429) {
-    return with(error_reply(429, message, "requests", "rate_limit_exceeded"), "Retry-After",
-                "0");
+    return with(error_reply(429, message, "requests", "rate_limit_exceeded"), "Retry-After", "0");
   }
-  return Failure{error_reply(*nnn, message,
-                             *nnn >= 500 ? "server_error" : "invalid_request_error")};
+  return Failure{ error_reply(*nnn, message, *nnn >= 500 ? "server_error" : "invalid_request_error") };
 }
 
 // The host a request meant for an HTTP proxy names: the host of a CONNECT
 // target (host:port) or of an absolute-form target; empty for a request in
 // origin form.
-std::string proxy_target_host(const Request& req) {
+std::string proxy_target_host(const Request& req)
+{
   std::string_view target = req.target();
   if (req.method() != http::verb::connect) {
     const auto scheme = target.find("://");
@@ -1444,11 +1479,12 @@ std::string proxy_target_host(const Request& req) {
 
 // The proxy refusal for `req` (see the top comment); nullopt for a request
 // that is not meant for a proxy or names another host in origin form.
-std::optional<unsigned> proxy_refusal(const Request& req) {
+std::optional<unsigned> proxy_refusal(const Request& req)
+{
   const std::string host = proxy_target_host(req);
   if (host.starts_with("refuse-") && host.ends_with(".test")) {
     const std::string nnn = host.substr(7, host.size() - 7 - 5);
-    if (const auto status = status_arg({"", nnn}); status && *status >= 400) {
+    if (const auto status = status_arg({ "", nnn }); status && *status >= 400) {
       return *status;
     }
   }
@@ -1459,7 +1495,8 @@ std::optional<unsigned> proxy_refusal(const Request& req) {
 }
 
 // The words of `text` separated by ASCII white space.
-std::vector<std::string_view> words(std::string_view text) {
+std::vector<std::string_view> words(std::string_view text)
+{
   std::vector<std::string_view> out;
   std::size_t i = 0;
   while (i < text.size()) {
@@ -1480,7 +1517,8 @@ std::vector<std::string_view> words(std::string_view text) {
 
 // The reply of batch/KEY to `body` (see the mode); sets `hangup` when the
 // connection is to be closed after it.
-Reply batch_reply(const std::string& body, const std::string& key, bool& hangup) {
+Reply batch_reply(const std::string& body, const std::string& key, bool& hangup)
+{
   error_code ec;
   const json::value doc = json::parse(body, ec);
   const json::string* content = ec ? nullptr : last_user_content(doc);
@@ -1503,14 +1541,14 @@ Reply batch_reply(const std::string& body, const std::string& key, bool& hangup)
     return error_reply(400, "batch: bad " + std::string(what) + "=" + std::string(value));
   };
   if (sleep_ms) {
-    const auto ms = number_arg({"", std::string(*sleep_ms)}, 1, 0, 600'000);
+    const auto ms = number_arg({ "", std::string(*sleep_ms) }, 1, 0, 600'000);
     if (!ms) {
       return bad("sleep", *sleep_ms);
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(*ms));
   }
   if (limit) {
-    const auto seconds = number_arg({"", std::string(*limit)}, 1, 1, 60);
+    const auto seconds = number_arg({ "", std::string(*limit) }, 1, 1, 60);
     if (!seconds) {
       return bad("limit", *limit);
     }
@@ -1521,7 +1559,7 @@ Reply batch_reply(const std::string& body, const std::string& key, bool& hangup)
     }
   }
   if (status) {
-    const auto nnn = status_arg({"", std::string(*status)});
+    const auto nnn = status_arg({ "", std::string(*status) });
     if (!nnn) {
       return bad("status", *status);
     }
@@ -1533,17 +1571,18 @@ Reply batch_reply(const std::string& body, const std::string& key, bool& hangup)
     }
     return error_reply(*nnn, message, *nnn >= 500 ? "server_error" : "invalid_request_error");
   }
-  return Reply{200, "application/json",
-               json::serialize(completion(request_model(doc), *content)), {}};
+  return Reply{ 200, "application/json", json::serialize(completion(request_model(doc), *content)), {} };
 }
 
 // Serves one request in the mode `seg` names, the counting modes included.
 // no-close-notify: what follows the reply (see the mode).
-void refuse_close_notify(tcp::socket& sock, const std::string&) {
+void refuse_close_notify(tcp::socket& sock, const std::string&)
+{
   wait_peer_close(sock.native_handle(), kHoldSeconds, true);
 }
 
-void refuse_close_notify(ssl::stream<tcp::socket>& stream, const std::string& key) {
+void refuse_close_notify(ssl::stream<tcp::socket>& stream, const std::string& key)
+{
   const int fd = stream.next_layer().native_handle();
   // Waits for something from the client; false after kHoldSeconds.
   auto wait_readable = [fd] {
@@ -1574,35 +1613,34 @@ void refuse_close_notify(ssl::stream<tcp::socket>& stream, const std::string& ke
   wait_peer_close(fd, kHoldSeconds, true);
 }
 
-template <class Stream>
-After serve_counting(Stream& stream, const Request& req, std::vector<std::string> seg) {
+template<class Stream>
+After serve_counting(Stream& stream, const Request& req, std::vector<std::string> seg)
+{
   auto reply = [&](Reply r) {
-    return write_reply(stream, req, std::move(r)) ? After::keep_alive
-                                                  : After::graceful_close;
+    return write_reply(stream, req, std::move(r)) ? After::keep_alive : After::graceful_close;
   };
   auto unknown = [&](std::string what) {
-    return reply(error_reply(404, "unknown test mode: " + what, "invalid_request_error",
-                             "unknown_test_mode"));
+    return reply(error_reply(404, "unknown test mode: " + what, "invalid_request_error", "unknown_test_mode"));
   };
   const std::string mode = seg.empty() ? std::string() : seg[0];
   if (mode == "attempts") {
     if (seg.size() < 2) {
       return unknown("attempts (KEY missing)");
     }
-    return reply(Reply{200, "application/json",
-                       json::serialize(json::object{{"attempts", counted_requests(seg[1])}}),
-                       {}});
+    return reply(
+      Reply{ 200, "application/json", json::serialize(json::object{ { "attempts", counted_requests(seg[1]) } }), {} });
   }
   if (mode == "stats") {
     if (seg.size() < 2) {
       return unknown("stats (KEY missing)");
     }
     const BatchStats stats = batch_stats(seg[1]);
-    return reply(Reply{200, "application/json",
-                       json::serialize(json::object{{"requests", counted_requests(seg[1])},
-                                                    {"connections", stats.connections},
-                                                    {"early", stats.early}}),
-                       {}});
+    return reply(Reply{ 200,
+                        "application/json",
+                        json::serialize(json::object{ { "requests", counted_requests(seg[1]) },
+                                                      { "connections", stats.connections },
+                                                      { "early", stats.early } }),
+                        {} });
   }
   if (mode == "batch") {
     if (seg.size() < 2) {
@@ -1657,7 +1695,7 @@ After serve_counting(Stream& stream, const Request& req, std::vector<std::string
     }
     const auto count = count_request(seg[1]);
     if (count > *n) {
-      return serve_mode(stream, req, {wants_stream(req.body()) ? "sse" : "echo"});
+      return serve_mode(stream, req, { wants_stream(req.body()) ? "sse" : "echo" });
     }
     const Failure& failure = failures[std::min<std::size_t>(count - 1, failures.size() - 1)];
     if (!failure.reply) {
@@ -1669,16 +1707,16 @@ After serve_counting(Stream& stream, const Request& req, std::vector<std::string
 }
 
 // Serves one request; returns what to do with the connection next.
-template <class Stream>
-After serve(Stream& stream, const Request& req, const std::string& kind) {
+template<class Stream>
+After serve(Stream& stream, const Request& req, const std::string& kind)
+{
   auto seg = segments(req.target());
-  log(kind + ": " + std::string(req.method_string()) + " " +
-      std::string(req.target()) + " -> mode " + (seg.empty() ? "(none)" : seg[0]));
+  log(kind + ": " + std::string(req.method_string()) + " " + std::string(req.target()) + " -> mode " +
+      (seg.empty() ? "(none)" : seg[0]));
   if (const auto refusal = proxy_refusal(req)) {
     const std::string body = "proxy refused: " + std::to_string(*refusal) + "\n";
-    std::string head = raw_head(*refusal,
-                                http::obsolete_reason(http::int_to_status(*refusal)),
-                                "text/plain", body.size(), true);
+    std::string head =
+      raw_head(*refusal, http::obsolete_reason(http::int_to_status(*refusal)), "text/plain", body.size(), true);
     if (*refusal == 407) {
       head.insert(head.size() - 2, "Proxy-Authenticate: Basic realm=\"gptq-test\"\r\n");
     }
@@ -1689,19 +1727,21 @@ After serve(Stream& stream, const Request& req, const std::string& kind) {
 }
 
 constexpr std::uint64_t kBodyLimit = 64 * 1024 * 1024;
-constexpr std::uint64_t kCountBodyLimit = std::uint64_t{1} << 30;
+constexpr std::uint64_t kCountBodyLimit = std::uint64_t{ 1 } << 30;
 
 // The largest request body the mode of `target` takes (see the modes).
-std::uint64_t mode_body_limit(std::string_view target) {
+std::uint64_t mode_body_limit(std::string_view target)
+{
   const auto seg = segments(target);
   return !seg.empty() && seg[0] == "count" ? kCountBodyLimit : kBodyLimit;
 }
 
 // Reads and serves requests on `stream` until the connection ends.
-template <class Stream>
-void serve_connection(Stream& stream, const std::string& kind) {
+template<class Stream>
+void serve_connection(Stream& stream, const std::string& kind)
+{
   boost::beast::flat_buffer buffer; // must persist between reads (keep-alive)
-  bool first = true;                 // for stats/KEY's connections
+  bool first = true;                // for stats/KEY's connections
   for (;;) {
     http::request_parser<http::string_body> parser;
     parser.header_limit(64 * 1024);
@@ -1740,34 +1780,35 @@ void serve_connection(Stream& stream, const std::string& kind) {
       }
     }
     switch (serve(stream, req, kind)) {
-    case After::keep_alive:
-      if (req.keep_alive()) {
-        continue;
-      }
-      [[fallthrough]];
-    case After::graceful_close:
-      close_notify(stream);
-      linger_close(lowest(stream));
-      return;
-    case After::tcp_close:
-      linger_close(lowest(stream));
-      return;
-    case After::hold:
-      wait_peer_close(lowest(stream).native_handle(), kHoldSeconds, true);
-      lowest(stream).close(ec);
-      return;
-    case After::reset:
-      lowest(stream).set_option(net::socket_base::linger(true, 0), ec);
-      lowest(stream).close(ec);
-      return;
-    case After::done:
-      return;
+      case After::keep_alive:
+        if (req.keep_alive()) {
+          continue;
+        }
+        [[fallthrough]];
+      case After::graceful_close:
+        close_notify(stream);
+        linger_close(lowest(stream));
+        return;
+      case After::tcp_close:
+        linger_close(lowest(stream));
+        return;
+      case After::hold:
+        wait_peer_close(lowest(stream).native_handle(), kHoldSeconds, true);
+        lowest(stream).close(ec);
+        return;
+      case After::reset:
+        lowest(stream).set_option(net::socket_base::linger(true, 0), ec);
+        lowest(stream).close(ec);
+        return;
+      case After::done:
+        return;
     }
   }
 }
 
 // Runs one accepted connection to its end; never throws.
-void run_connection(tcp::socket sock, const Kind& kind, ssl::context* tls) {
+void run_connection(tcp::socket sock, const Kind& kind, ssl::context* tls)
+{
   try {
     if (kind.silent) {
       wait_peer_close(sock.native_handle(), kHoldSeconds, false);
@@ -1796,7 +1837,8 @@ void run_connection(tcp::socket sock, const Kind& kind, ssl::context* tls) {
 }
 
 // Accepts connections forever, one detached thread each.
-void accept_loop(tcp::acceptor& acceptor, const Kind& kind, ssl::context* tls) {
+void accept_loop(tcp::acceptor& acceptor, const Kind& kind, ssl::context* tls)
+{
   for (;;) {
     error_code ec;
     tcp::socket sock(acceptor.get_executor());
@@ -1817,10 +1859,10 @@ void accept_loop(tcp::acceptor& acceptor, const Kind& kind, ssl::context* tls) {
   }
 }
 
-std::unique_ptr<ssl::context> make_tls(const std::string& dir, const char* name) {
+std::unique_ptr<ssl::context> make_tls(const std::string& dir, const char* name)
+{
   auto ctx = std::make_unique<ssl::context>(ssl::context::tls_server);
-  ctx->set_options(ssl::context::default_workarounds | ssl::context::no_compression |
-                   ssl::context::single_dh_use);
+  ctx->set_options(ssl::context::default_workarounds | ssl::context::no_compression | ssl::context::single_dh_use);
   if (SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION) != 1) {
     throw std::runtime_error("cannot set the minimum TLS version");
   }
@@ -1833,8 +1875,8 @@ std::unique_ptr<ssl::context> make_tls(const std::string& dir, const char* name)
 // An acceptor on [::1] at the port of `v4`, the 127.0.0.1 acceptor; when
 // that port is taken on ::1, `v4` is replaced by one on a new port (a few
 // tries). Returns nullptr when ::1 cannot be used at all.
-std::unique_ptr<tcp::acceptor> listen_v6_loopback(net::io_context& io,
-                                                  std::unique_ptr<tcp::acceptor>& v4) {
+std::unique_ptr<tcp::acceptor> listen_v6_loopback(net::io_context& io, std::unique_ptr<tcp::acceptor>& v4)
+{
   for (int attempt = 0; attempt < 20; ++attempt) {
     auto v6 = std::make_unique<tcp::acceptor>(io);
     error_code ec;
@@ -1843,8 +1885,7 @@ std::unique_ptr<tcp::acceptor> listen_v6_loopback(net::io_context& io,
       v6->set_option(net::ip::v6_only(true), ec);
     }
     if (!ec) {
-      v6->bind(tcp::endpoint(net::ip::make_address_v6("::1"), v4->local_endpoint().port()),
-               ec);
+      v6->bind(tcp::endpoint(net::ip::make_address_v6("::1"), v4->local_endpoint().port()), ec);
     }
     if (!ec) {
       v6->listen(net::socket_base::max_listen_connections, ec);
@@ -1856,13 +1897,13 @@ std::unique_ptr<tcp::acceptor> listen_v6_loopback(net::io_context& io,
       log("https6: ::1 unavailable: " + ec.message());
       return nullptr;
     }
-    v4 = std::make_unique<tcp::acceptor>(
-        io, tcp::endpoint(net::ip::make_address_v4("127.0.0.1"), 0));
+    v4 = std::make_unique<tcp::acceptor>(io, tcp::endpoint(net::ip::make_address_v4("127.0.0.1"), 0));
   }
   return nullptr;
 }
 
-[[noreturn]] void quit(int status) {
+[[noreturn]] void quit(int status)
+{
   std::fflush(stdout);
   std::fflush(stderr);
   // Connection threads are detached and may be blocked in I/O: skip static
@@ -1870,15 +1911,15 @@ std::unique_ptr<tcp::acceptor> listen_v6_loopback(net::io_context& io,
   std::_Exit(status);
 }
 
-const char* const kUsage =
-    "usage: gptq_test_server --certs DIR [--timestamps FILE] [--verbose]\n"
-    "  Serves test modes on 127.0.0.1, prints the ports line, and exits\n"
-    "  when stdin reaches EOF or on SIGTERM/SIGINT. --timestamps appends\n"
-    "  the send time of each sse-bench piece to FILE.\n";
+const char* const kUsage = "usage: gptq_test_server --certs DIR [--timestamps FILE] [--verbose]\n"
+                           "  Serves test modes on 127.0.0.1, prints the ports line, and exits\n"
+                           "  when stdin reaches EOF or on SIGTERM/SIGINT. --timestamps appends\n"
+                           "  the send time of each sse-bench piece to FILE.\n";
 
 } // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv)
+{
   std::string certs;
   std::string timestamps;
   for (int i = 1; i < argc; ++i) {
@@ -1908,8 +1949,7 @@ int main(int argc, char** argv) {
   if (!timestamps.empty()) {
     g_timestamps = std::fopen(timestamps.c_str(), "a");
     if (g_timestamps == nullptr) {
-      std::cerr << "gptq_test_server: cannot open " << timestamps << ": "
-                << std::strerror(errno) << "\n";
+      std::cerr << "gptq_test_server: cannot open " << timestamps << ": " << std::strerror(errno) << "\n";
       return 1;
     }
   }
@@ -1931,13 +1971,11 @@ int main(int argc, char** argv) {
   try {
     for (const Kind& kind : kKinds) {
       contexts.push_back(kind.cert ? make_tls(certs, kind.cert) : nullptr);
-      auto acc = std::make_unique<tcp::acceptor>(
-          io, tcp::endpoint(net::ip::make_address_v4("127.0.0.1"), 0));
+      auto acc = std::make_unique<tcp::acceptor>(io, tcp::endpoint(net::ip::make_address_v4("127.0.0.1"), 0));
       if (acceptors.empty()) { // https (the first kind)
         https6 = listen_v6_loopback(io, acc);
       }
-      ports += (ports.empty() ? "" : " ") + std::string(kind.name) + "=" +
-               std::to_string(acc->local_endpoint().port());
+      ports += (ports.empty() ? "" : " ") + std::string(kind.name) + "=" + std::to_string(acc->local_endpoint().port());
       acceptors.push_back(std::move(acc));
     }
     if (https6) {
@@ -1948,13 +1986,10 @@ int main(int argc, char** argv) {
     return 1;
   }
   for (std::size_t i = 0; i < kKinds.size(); ++i) {
-    std::thread(accept_loop, std::ref(*acceptors[i]), std::cref(kKinds[i]),
-                contexts[i].get())
-        .detach();
+    std::thread(accept_loop, std::ref(*acceptors[i]), std::cref(kKinds[i]), contexts[i].get()).detach();
   }
   if (https6) {
-    std::thread(accept_loop, std::ref(*https6), std::cref(kKinds[0]), contexts[0].get())
-        .detach();
+    std::thread(accept_loop, std::ref(*https6), std::cref(kKinds[0]), contexts[0].get()).detach();
   }
 
   std::thread([stop_signals] {

@@ -21,7 +21,9 @@ namespace {
 class FakeTransport : public Transport {
 public:
   FakeTransport(HttpResponse response, std::size_t piece_size, std::vector<HttpRequest>& sent)
-    : response_(std::move(response)), piece_size_(piece_size), sent_(sent)
+    : response_(std::move(response))
+    , piece_size_(piece_size)
+    , sent_(sent)
   {
   }
 
@@ -49,7 +51,7 @@ private:
 // holding it; /dev/null when it is empty, or `stdin_fd` when that is set) and
 // captures stdout and stderr.
 struct Harness {
-  std::map<std::string, std::string> env{{"OPENAI_BASE_URL", "https://fake.example/v1"}};
+  std::map<std::string, std::string> env{ { "OPENAI_BASE_URL", "https://fake.example/v1" } };
   HttpResponse response;
   std::vector<HttpResponse> first_responses; // answered, in order, before `response`
   std::size_t piece_size = 1 << 20;
@@ -106,8 +108,9 @@ HttpResponse event_stream(const std::vector<std::string>& pieces, const std::str
   HttpResponse r;
   r.status = 200;
   r.reason = "OK";
-  r.headers = {{"Content-Type", "text/event-stream; charset=utf-8"}};
-  r.body = ": keep-alive\n\ndata: {\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"}}]}\n\n";
+  r.headers = { { "Content-Type", "text/event-stream; charset=utf-8" } };
+  r.body =
+    ": keep-alive\n\ndata: {\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"}}]}\n\n";
   for (const auto& piece : pieces) {
     r.body += "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":" + piece + "},\"finish_reason\":null}]}\n\n";
   }
@@ -135,27 +138,30 @@ BOOST_AUTO_TEST_CASE(reply_goes_to_stdout_with_one_newline)
 {
   Harness h;
   h.response = completion(R"("Ahoy!")");
-  BOOST_TEST(h.run({"-s", "a pirate"}, "hello\n") == 0);
+  BOOST_TEST(h.run({ "-s", "a pirate" }, "hello\n") == 0);
   BOOST_TEST(h.out == "Ahoy!\n");
   BOOST_TEST(h.err == "");
   BOOST_TEST_REQUIRE(h.sent.size() == 1u);
-  BOOST_TEST(h.sent[0].body ==
-             R"({"model":"gpt-4o-mini","messages":[{"role":"system","content":"a pirate"},{"role":"user","content":"hello\n"}],)"
-             R"("stream":true})");
+  BOOST_TEST(
+    h.sent[0].body ==
+    R"({"model":"gpt-4o-mini","messages":[{"role":"system","content":"a pirate"},{"role":"user","content":"hello\n"}],)"
+    R"("stream":true})");
   BOOST_TEST(h.sent[0].url.target() == "/v1/chat/completions");
 
   h.response = completion(R"("ends with newline\n")");
-  BOOST_TEST(h.run({"x"}) == 0);
+  BOOST_TEST(h.run({ "x" }) == 0);
   BOOST_TEST(h.out == "ends with newline\n");
 }
 
 BOOST_AUTO_TEST_CASE(body_split_at_every_offset_gives_the_same_reply)
 {
   Harness h;
-  h.response = completion(R"("caf\u00e9 \ud83d\ude00 caf)" "\xC3\xA9" R"(")");
+  h.response = completion(R"("caf\u00e9 \ud83d\ude00 caf)"
+                          "\xC3\xA9"
+                          R"(")");
   for (std::size_t piece = 1; piece <= h.response.body.size(); ++piece) {
     h.piece_size = piece;
-    BOOST_TEST(h.run({"q"}) == 0);
+    BOOST_TEST(h.run({ "q" }) == 0);
     BOOST_TEST(h.out == "caf\xC3\xA9 \xF0\x9F\x98\x80 caf\xC3\xA9\n", "piece size " << piece);
   }
 }
@@ -164,13 +170,13 @@ BOOST_AUTO_TEST_CASE(stream_split_at_every_offset_gives_the_same_stdout_as_no_st
 {
   Harness h;
   h.response = completion(R"("Caf\u00e9 au lait \ud83d\ude00\nline two")");
-  BOOST_TEST(h.run({"--no-stream", "q"}) == 0);
+  BOOST_TEST(h.run({ "--no-stream", "q" }) == 0);
   const std::string expected = h.out;
   BOOST_TEST(expected == "Caf\xC3\xA9 au lait \xF0\x9F\x98\x80\nline two\n");
-  h.response = event_stream({R"("Caf\u00e9")", R"(" au lait ")", R"("\ud83d\ude00\nline")", R"(" two")"});
+  h.response = event_stream({ R"("Caf\u00e9")", R"(" au lait ")", R"("\ud83d\ude00\nline")", R"(" two")" });
   for (std::size_t piece = 1; piece <= h.response.body.size(); ++piece) {
     h.piece_size = piece;
-    BOOST_TEST(h.run({"q"}) == 0);
+    BOOST_TEST(h.run({ "q" }) == 0);
     BOOST_TEST(h.out == expected, "piece size " << piece);
     BOOST_TEST(h.err.empty());
   }
@@ -179,11 +185,12 @@ BOOST_AUTO_TEST_CASE(stream_split_at_every_offset_gives_the_same_stdout_as_no_st
 BOOST_AUTO_TEST_CASE(stream_usage_and_length_warning_go_to_stderr)
 {
   Harness h;
-  h.response = event_stream({R"("cut sh")"}, "length");
+  h.response = event_stream({ R"("cut sh")" }, "length");
   BOOST_TEST(h.run({ "--usage", "--max-tokens", "2", "q" }) == 0);
   BOOST_TEST(h.out == "cut sh\n");
-  BOOST_TEST(h.err == "gptq: warning: the reply was cut at the token limit (finish_reason: length); raise --max-tokens\n"
-                      "gptq: usage: 5 prompt + 2 completion = 7 tokens\n");
+  BOOST_TEST(h.err ==
+             "gptq: warning: the reply was cut at the token limit (finish_reason: length); raise --max-tokens\n"
+             "gptq: usage: 5 prompt + 2 completion = 7 tokens\n");
   BOOST_TEST(h.sent.back().body.find(R"("stream_options":{"include_usage":true})") != std::string::npos);
   // The limit set as the request's own field counts as given too; none
   // given, the limit was the model's context or the server's.
@@ -198,9 +205,9 @@ BOOST_AUTO_TEST_CASE(stream_usage_and_length_warning_go_to_stderr)
 BOOST_AUTO_TEST_CASE(stream_cut_before_the_end_keeps_the_text_and_fails)
 {
   Harness h;
-  h.response = event_stream({R"("partial")", R"(" text")"});
+  h.response = event_stream({ R"("partial")", R"(" text")" });
   h.response.body = h.response.body.substr(0, h.response.body.find("finish_reason\":\"stop"));
-  BOOST_TEST(h.run({"q"}) == 8);
+  BOOST_TEST(h.run({ "q" }) == 8);
   BOOST_TEST(h.out == "partial text\n");
   BOOST_TEST(h.err.starts_with("gptq: "));
   BOOST_TEST(h.err.find("the reply is incomplete") != std::string::npos);
@@ -210,10 +217,10 @@ BOOST_AUTO_TEST_CASE(key_is_sent_as_bearer_only_when_set)
 {
   Harness h;
   h.response = completion(R"("ok")");
-  BOOST_TEST(h.run({"q"}) == 0);
+  BOOST_TEST(h.run({ "q" }) == 0);
   BOOST_TEST(!h.sent.back().header("Authorization").has_value());
   h.env["OPENAI_API_KEY"] = "  sk-test-key\n";
-  BOOST_TEST(h.run({"q"}) == 0);
+  BOOST_TEST(h.run({ "q" }) == 0);
   BOOST_TEST(h.sent.back().header("Authorization").value_or("<absent>") == "Bearer sk-test-key");
 }
 
@@ -221,7 +228,7 @@ BOOST_AUTO_TEST_CASE(missing_key_for_openai_fails_before_any_request)
 {
   Harness h;
   h.env.clear();
-  BOOST_TEST(h.run({"q"}) == 3);
+  BOOST_TEST(h.run({ "q" }) == 3);
   BOOST_TEST(h.sent.empty());
   BOOST_TEST(h.out.empty());
   BOOST_TEST(h.err.starts_with("gptq: OPENAI_API_KEY is not set"));
@@ -231,7 +238,7 @@ BOOST_AUTO_TEST_CASE(key_that_cannot_be_a_header_is_refused_without_echo)
 {
   Harness h;
   h.env["OPENAI_API_KEY"] = "sk-abc\r\nX-Evil: 1";
-  BOOST_TEST(h.run({"q"}) == 3);
+  BOOST_TEST(h.run({ "q" }) == 3);
   BOOST_TEST(h.sent.empty());
   BOOST_TEST(h.err.find("sk-abc") == std::string::npos);
 }
@@ -239,25 +246,27 @@ BOOST_AUTO_TEST_CASE(key_that_cannot_be_a_header_is_refused_without_echo)
 BOOST_AUTO_TEST_CASE(dry_run_prints_the_body_and_sends_nothing)
 {
   Harness h;
-  h.env = {{"OPENAI_API_KEY", "sk-secret-dry"}};
-  BOOST_TEST(h.run({"--dry-run", "-t", "0.2", "hi"}) == 0);
+  h.env = { { "OPENAI_API_KEY", "sk-secret-dry" } };
+  BOOST_TEST(h.run({ "--dry-run", "-t", "0.2", "hi" }) == 0);
   BOOST_TEST(h.sent.empty());
-  BOOST_TEST(h.out == R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"temperature":0.2,"stream":true})"
-                     "\n");
+  BOOST_TEST(h.out ==
+             R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"temperature":0.2,"stream":true})"
+             "\n");
   BOOST_TEST(h.out.find("sk-secret-dry") == std::string::npos);
   h.env.clear();
-  BOOST_TEST(h.run({"--dry-run", "hi"}) == 0);
+  BOOST_TEST(h.run({ "--dry-run", "hi" }) == 0);
 }
 
 BOOST_AUTO_TEST_CASE(api_errors_map_to_exit_codes_with_one_line)
 {
-  const std::pair<int, int> cases[] = {{400, 5}, {401, 3}, {403, 3}, {404, 5}, {402, 6}, {429, 6}, {500, 7}, {503, 7}};
+  const std::pair<int, int> cases[] = { { 400, 5 }, { 401, 3 }, { 403, 3 }, { 404, 5 },
+                                        { 402, 6 }, { 429, 6 }, { 500, 7 }, { 503, 7 } };
   for (const auto& [status, code] : cases) {
     Harness h;
     h.response.status = status;
     h.response.reason = "Reason";
     h.response.body = R"({"error":{"message":"went\nwrong","code":"c"}})";
-    BOOST_TEST(h.run({"q"}) == code, status);
+    BOOST_TEST(h.run({ "q" }) == code, status);
     BOOST_TEST(h.out.empty());
     BOOST_TEST(h.err == "gptq: api: HTTP " + std::to_string(status) + " Reason: went wrong (code: c)\n");
   }
@@ -269,7 +278,7 @@ BOOST_AUTO_TEST_CASE(key_quoted_by_the_server_is_redacted)
   h.env["OPENAI_API_KEY"] = "sk-leaky-0123456789";
   h.response.status = 401;
   h.response.body = R"({"error":{"message":"Incorrect API key provided: sk-leaky-0123456789."}})";
-  BOOST_TEST(h.run({"q"}) == 3);
+  BOOST_TEST(h.run({ "q" }) == 3);
   BOOST_TEST(h.err.find("sk-leaky") == std::string::npos);
   BOOST_TEST(h.err.find("[REDACTED]") != std::string::npos);
 }
@@ -281,7 +290,7 @@ BOOST_AUTO_TEST_CASE(key_shorter_than_a_secret_is_not_redacted_but_a_proxy_passw
   h.env["HTTPS_PROXY"] = "http://me:pw42@proxy.example:3128";
   h.response.status = 400;
   h.response.body = R"({"error":{"message":"ollama1: model not found; pw42"}})";
-  BOOST_TEST(h.run({"q"}) == 5);
+  BOOST_TEST(h.run({ "q" }) == 5);
   BOOST_TEST(h.err == "gptq: api: HTTP 400: ollama1: model not found; [REDACTED]\n");
 }
 
@@ -289,7 +298,7 @@ BOOST_AUTO_TEST_CASE(transport_failure_is_reported_with_its_phase)
 {
   Harness h;
   h.response.status = 0;
-  BOOST_TEST(h.run({"q"}) == 4);
+  BOOST_TEST(h.run({ "q" }) == 4);
   BOOST_TEST(h.err == "gptq: connect: cannot connect to fake:443: Connection refused\n");
 }
 
@@ -298,17 +307,17 @@ BOOST_AUTO_TEST_CASE(bad_reply_is_exit_8_with_empty_stdout)
   Harness h;
   h.response.status = 200;
   h.response.body = R"({"choices":[{"message":{"content":"cut)";
-  BOOST_TEST(h.run({"q"}) == 8);
+  BOOST_TEST(h.run({ "q" }) == 8);
   BOOST_TEST(h.out.empty());
 }
 
 BOOST_AUTO_TEST_CASE(usage_errors_come_before_reading_or_sending)
 {
   Harness h;
-  BOOST_TEST(h.run({"--base-url", "ftp://x"}) == 2);
+  BOOST_TEST(h.run({ "--base-url", "ftp://x" }) == 2);
   BOOST_TEST(h.run({}, "") == 2);
   BOOST_TEST(h.err == "gptq: the prompt is empty: give PROMPT words or pipe text to stdin (see 'gptq --help')\n");
-  BOOST_TEST(h.run({"-s", "bad \xFF"}, "x") == 2);
+  BOOST_TEST(h.run({ "-s", "bad \xFF" }, "x") == 2);
   BOOST_TEST(h.sent.empty());
 }
 
@@ -336,7 +345,7 @@ BOOST_AUTO_TEST_CASE(no_stdin_ignores_piped_input)
 {
   Harness h;
   h.response = completion(R"("ok")");
-  BOOST_TEST(h.run({"--no-stdin", "only", "words"}, "ignored") == 0);
+  BOOST_TEST(h.run({ "--no-stdin", "only", "words" }, "ignored") == 0);
   BOOST_TEST(h.sent.back().body.find("ignored") == std::string::npos);
   BOOST_TEST(h.sent.back().body.find(R"("only words")") != std::string::npos);
 }
@@ -354,9 +363,9 @@ HttpResponse failure(int status, Headers headers = {}, std::string body = R"({"e
 BOOST_AUTO_TEST_CASE(retries_after_server_errors_then_succeeds)
 {
   Harness h;
-  h.first_responses = {failure(503), failure(429, {{"Retry-After", "2"}})};
+  h.first_responses = { failure(503), failure(429, { { "Retry-After", "2" } }) };
   h.response = completion(R"("third time")");
-  BOOST_TEST(h.run({"q"}) == 0);
+  BOOST_TEST(h.run({ "q" }) == 0);
   BOOST_TEST(h.out == "third time\n");
   BOOST_TEST(h.err.empty());
   BOOST_TEST(h.sent.size() == 3u);
@@ -369,9 +378,9 @@ BOOST_AUTO_TEST_CASE(retries_after_server_errors_then_succeeds)
 BOOST_AUTO_TEST_CASE(gives_up_after_the_retries_with_the_last_failure)
 {
   Harness h;
-  h.first_responses = {failure(503), failure(500)};
+  h.first_responses = { failure(503), failure(500) };
   h.response = failure(502);
-  BOOST_TEST(h.run({"--retries", "2", "q"}) == 7);
+  BOOST_TEST(h.run({ "--retries", "2", "q" }) == 7);
   BOOST_TEST(h.sent.size() == 3u);
   BOOST_TEST(h.err.starts_with("gptq: api: HTTP 502"));
   BOOST_TEST(h.err.find('\n') == h.err.size() - 1);
@@ -381,21 +390,24 @@ BOOST_AUTO_TEST_CASE(retries_zero_sends_once)
 {
   Harness h;
   h.response = failure(503);
-  BOOST_TEST(h.run({"--retries", "0", "q"}) == 7);
+  BOOST_TEST(h.run({ "--retries", "0", "q" }) == 7);
   BOOST_TEST(h.sent.size() == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(not_retried_when_it_cannot_help)
 {
   const HttpResponse cases[] = {
-    failure(400), failure(401), failure(403), failure(404),
+    failure(400),
+    failure(401),
+    failure(403),
+    failure(404),
     failure(429, {}, R"({"error":{"message":"quota","code":"insufficient_quota"}})"),
-    failure(503, {{"x-should-retry", "false"}}),
+    failure(503, { { "x-should-retry", "false" } }),
   };
   for (const auto& response : cases) {
     Harness h;
     h.response = response;
-    h.run({"q"});
+    h.run({ "q" });
     BOOST_TEST(h.sent.size() == 1u, response.status);
     BOOST_TEST(h.waits.empty());
   }
@@ -404,17 +416,17 @@ BOOST_AUTO_TEST_CASE(not_retried_when_it_cannot_help)
 BOOST_AUTO_TEST_CASE(x_should_retry_true_retries_any_status)
 {
   Harness h;
-  h.first_responses = {failure(400, {{"x-should-retry", "true"}})};
+  h.first_responses = { failure(400, { { "x-should-retry", "true" } }) };
   h.response = completion(R"("ok")");
-  BOOST_TEST(h.run({"q"}) == 0);
+  BOOST_TEST(h.run({ "q" }) == 0);
   BOOST_TEST(h.sent.size() == 2u);
 }
 
 BOOST_AUTO_TEST_CASE(a_wait_longer_than_the_cap_fails_at_once_and_says_when)
 {
   Harness h;
-  h.response = failure(429, {{"Retry-After", "3600"}});
-  BOOST_TEST(h.run({"q"}) == 6);
+  h.response = failure(429, { { "Retry-After", "3600" } });
+  BOOST_TEST(h.run({ "q" }) == 6);
   BOOST_TEST(h.sent.size() == 1u);
   BOOST_TEST(h.waits.empty());
   BOOST_TEST(h.err.find("wait 3600 s before trying again") != std::string::npos, h.err);
@@ -424,7 +436,7 @@ BOOST_AUTO_TEST_CASE(connection_failures_are_retried)
 {
   Harness h;
   h.response.status = 0; // the fake's connection failure
-  BOOST_TEST(h.run({"q"}) == 4);
+  BOOST_TEST(h.run({ "q" }) == 4);
   BOOST_TEST(h.sent.size() == 3u);
   BOOST_TEST(h.err == "gptq: connect: cannot connect to fake:443: Connection refused\n");
 }
@@ -433,9 +445,9 @@ BOOST_AUTO_TEST_CASE(verbose_tells_each_retry_and_never_the_key)
 {
   Harness h;
   h.env["OPENAI_API_KEY"] = "sk-verbose-secret";
-  h.first_responses = {failure(503, {}, R"({"error":{"message":"busy sk-verbose-secret"}})")};
+  h.first_responses = { failure(503, {}, R"({"error":{"message":"busy sk-verbose-secret"}})") };
   h.response = completion(R"("ok")");
-  BOOST_TEST(h.run({"-v", "q"}) == 0);
+  BOOST_TEST(h.run({ "-v", "q" }) == 0);
   BOOST_TEST(h.err.find("gptq: POST https://fake.example/v1/chat/completions\n") != std::string::npos, h.err);
   BOOST_TEST(h.err.find("retry 1 of 2") != std::string::npos, h.err);
   BOOST_TEST(h.err.find("sk-verbose") == std::string::npos, h.err);
@@ -444,9 +456,9 @@ BOOST_AUTO_TEST_CASE(verbose_tells_each_retry_and_never_the_key)
 BOOST_AUTO_TEST_CASE(nothing_is_retried_once_output_started)
 {
   Harness h;
-  h.response = event_stream({R"("partial")"});
+  h.response = event_stream({ R"("partial")" });
   h.response.body = h.response.body.substr(0, h.response.body.find("finish_reason\":\"stop"));
-  BOOST_TEST(h.run({"q"}) == 8);
+  BOOST_TEST(h.run({ "q" }) == 8);
   BOOST_TEST(h.sent.size() == 1u);
 }
 
@@ -455,23 +467,24 @@ BOOST_AUTO_TEST_CASE(headers_and_key_header)
   Harness h;
   h.env["OPENAI_API_KEY"] = "sk-h";
   h.response = completion(R"("ok")");
-  BOOST_TEST(h.run({"-H", "HTTP-Referer: https://example.org", "-H", "X-Title:gptq", "--key-header", "api-key", "q"}) == 0);
+  BOOST_TEST(
+    h.run({ "-H", "HTTP-Referer: https://example.org", "-H", "X-Title:gptq", "--key-header", "api-key", "q" }) == 0);
   const HttpRequest& r = h.sent.back();
   BOOST_TEST(r.header("HTTP-Referer").value_or("") == "https://example.org");
   BOOST_TEST(r.header("X-Title").value_or("") == "gptq");
   BOOST_TEST(r.header("api-key").value_or("") == "sk-h");
   BOOST_TEST(!r.header("Authorization").has_value());
-  BOOST_TEST(h.run({"-H", "no colon", "q"}) == 2);
-  BOOST_TEST(h.run({"-H", "Bad Name: x", "q"}) == 2);
+  BOOST_TEST(h.run({ "-H", "no colon", "q" }) == 2);
+  BOOST_TEST(h.run({ "-H", "Bad Name: x", "q" }) == 2);
 }
 
 BOOST_AUTO_TEST_CASE(azure_hosts_get_the_api_key_header)
 {
   Harness h;
-  h.env = {{"OPENAI_API_KEY", "azure-key"},
-           {"OPENAI_BASE_URL", "https://res.openai.azure.com/openai/deployments/gpt4o?api-version=2024-10-21"}};
+  h.env = { { "OPENAI_API_KEY", "azure-key" },
+            { "OPENAI_BASE_URL", "https://res.openai.azure.com/openai/deployments/gpt4o?api-version=2024-10-21" } };
   h.response = completion(R"("ok")");
-  BOOST_TEST(h.run({"q"}) == 0);
+  BOOST_TEST(h.run({ "q" }) == 0);
   BOOST_TEST(h.sent.back().header("api-key").value_or("") == "azure-key");
   BOOST_TEST(!h.sent.back().header("Authorization").has_value());
   BOOST_TEST(h.sent.back().url.target() == "/openai/deployments/gpt4o/chat/completions?api-version=2024-10-21");
@@ -480,9 +493,9 @@ BOOST_AUTO_TEST_CASE(azure_hosts_get_the_api_key_header)
 BOOST_AUTO_TEST_CASE(help_and_version_go_to_stdout)
 {
   Harness h;
-  BOOST_TEST(h.run({"--help"}) == 0);
+  BOOST_TEST(h.run({ "--help" }) == 0);
   BOOST_TEST(h.out.starts_with("Usage: gptq"));
-  BOOST_TEST(h.run({"--version"}) == 0);
+  BOOST_TEST(h.run({ "--version" }) == 0);
   BOOST_TEST(h.out.starts_with(std::string("gptq ") + GPTQ_VERSION + "\n"));
   BOOST_TEST(h.sent.empty());
 }

@@ -34,10 +34,10 @@ struct Server {
   int in_flight = 0;
   int most_in_flight = 0;
   int connections = 0;
-  std::vector<std::string> prompts; // in the order they were sent
-  std::vector<int> in_flight_at_send; // in_flight, that request included, as each of `prompts` was sent
-  std::set<std::string> limited;    // prompts already answered with a 429 once
-  std::set<std::string> shaken;     // prompts already answered with a 503 once
+  std::vector<std::string> prompts;      // in the order they were sent
+  std::vector<int> in_flight_at_send;    // in_flight, that request included, as each of `prompts` was sent
+  std::set<std::string> limited;         // prompts already answered with a 429 once
+  std::set<std::string> shaken;          // prompts already answered with a 503 once
   std::optional<std::size_t> limited_at; // how many requests had been sent when the first such 429 went back
   // Awaited when a request arrives, before it is answered (tests act on the
   // batch's input from here).
@@ -50,7 +50,11 @@ struct Server {
 // then a reset connection; else 200 with the content "echo: PROMPT".
 class FakeConnection : public Connection {
 public:
-  explicit FakeConnection(Server& server) : server_(server) { ++server_.connections; }
+  explicit FakeConnection(Server& server)
+    : server_(server)
+  {
+    ++server_.connections;
+  }
 
   net::awaitable<void> send(const HttpRequest& request, ResponseHandler& handler) override
   {
@@ -97,14 +101,14 @@ public:
         server_.limited_at = server_.prompts.size();
       }
       response.status = 429;
-      response.headers.push_back({"Retry-After", "0"});
+      response.headers.push_back({ "Retry-After", "0" });
       response.body = R"({"error":{"message":"slow down","code":"rate_limit_exceeded"}})";
     } else {
-      json::object reply{{"choices",
-                          json::array{json::object{{"index", 0},
-                                                   {"message", json::object{{"role", "assistant"},
-                                                                            {"content", "echo: " + prompt}}},
-                                                   {"finish_reason", "stop"}}}}};
+      json::object reply{ { "choices",
+                            json::array{ json::object{
+                              { "index", 0 },
+                              { "message", json::object{ { "role", "assistant" }, { "content", "echo: " + prompt } } },
+                              { "finish_reason", "stop" } } } } };
       response.body = json::serialize(reply);
     }
     HttpResponse head = response;
@@ -167,7 +171,8 @@ Run run_on(int in_fd,
   context.connect = [&](const net::any_io_executor&) { return std::make_unique<FakeConnection>(r.server); };
   context.request_for = [](const BatchItem& item) {
     HttpRequest request;
-    json::object body{{"model", "m"}, {"messages", json::array{json::object{{"role", "user"}, {"content", item.prompt}}}}};
+    json::object body{ { "model", "m" },
+                       { "messages", json::array{ json::object{ { "role", "user" }, { "content", item.prompt } } } } };
     for (const auto& [key, value] : item.fields) {
       body[key] = json::parse(value);
     }
@@ -393,7 +398,7 @@ BOOST_AUTO_TEST_CASE(resumed_lines_are_written_back_and_not_sent)
   settings.jsonl_out = true;
   settings.resumed = { { 1, { 1, "first", "done before" } } };
   const Run r = run("first\nsecond\n", settings);
-  BOOST_TEST(r.server.prompts == std::vector<std::string>{"second"});
+  BOOST_TEST(r.server.prompts == std::vector<std::string>{ "second" });
   std::istringstream lines(r.out);
   std::string first;
   std::getline(lines, first);
@@ -535,7 +540,8 @@ namespace {
 // The body a run would send for `item`, simplified.
 std::string body_of(const BatchItem& item)
 {
-  return json::serialize(json::object{{"model", "m"}, {"messages", json::array{json::object{{"role", "user"}, {"content", item.prompt}}}}});
+  return json::serialize(json::object{
+    { "model", "m" }, { "messages", json::array{ json::object{ { "role", "user" }, { "content", item.prompt } } } } });
 }
 
 } // namespace

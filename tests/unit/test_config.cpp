@@ -19,7 +19,7 @@ std::string config_error(const std::string& text)
 {
   try {
     const Config config = parse_config(text, "cfg");
-    for (const auto* sections : {&config.roles, &config.profiles}) {
+    for (const auto* sections : { &config.roles, &config.profiles }) {
       for (const auto& [name, section] : *sections) {
         section_arguments(section, "cfg");
       }
@@ -59,7 +59,8 @@ BOOST_AUTO_TEST_CASE(every_error_names_file_line_and_key)
   BOOST_TEST(config_error("[profile.p]\nsystem_file = x\n") == "cfg:2: unknown key 'system_file' in [profile.p]");
   BOOST_TEST(config_error("model = m\n[colors]\nred = 1\n").starts_with("cfg:2: unknown section [colors]"));
   BOOST_TEST(config_error("[role]\nsystem = x\n").starts_with("cfg:1: unknown section [role]"));
-  BOOST_TEST(config_error("model = m\nnot ini at all\n") == "cfg:2: 'not ini at all' is neither 'key = value' nor '[section]'");
+  BOOST_TEST(config_error("model = m\nnot ini at all\n") ==
+             "cfg:2: 'not ini at all' is neither 'key = value' nor '[section]'");
   BOOST_TEST(config_error("stream = maybe\n") == "cfg:1: stream: expected true or false, got 'maybe'");
   BOOST_TEST(config_error("[role.x]\na.b = 1\n") == "cfg:2: unknown key 'a.b' in [role.x]");
   BOOST_TEST(config_error("role.x.system = s\n") == "cfg:1: unknown key 'role.x.system' at the top level");
@@ -134,21 +135,33 @@ BOOST_AUTO_TEST_CASE(sections_become_arguments)
   for (const auto& a : section_arguments(c.top, "cfg")) {
     args.insert(args.end(), a.args.begin(), a.args.end());
   }
-  BOOST_TEST((args == std::vector<std::string>{"--base-url", "http://h/v1", "--set-json", "true", "--max-tokens", "5",
-                                               "--set-stream", "false", "--set-usage", "false"}));
+  BOOST_TEST((args == std::vector<std::string>{ "--base-url",
+                                                "http://h/v1",
+                                                "--set-json",
+                                                "true",
+                                                "--max-tokens",
+                                                "5",
+                                                "--set-stream",
+                                                "false",
+                                                "--set-usage",
+                                                "false" }));
 }
 
 BOOST_AUTO_TEST_CASE(a_layer_can_switch_off_what_a_lower_one_switched_on)
 {
   auto env = [](const std::string&) { return std::optional<std::string>(); };
-  const Options o = parse_command_line(std::vector<const char*>{}, env, {{"--set-stream", "true", "--set-verbose", "false"}},
-                                       {{"--set-stream", "false", "--set-verbose", "true"}})
+  const Options o = parse_command_line(std::vector<const char*>{},
+                                       env,
+                                       { { "--set-stream", "true", "--set-verbose", "false" } },
+                                       { { "--set-stream", "false", "--set-verbose", "true" } })
                       .options;
   BOOST_TEST(o.stream);
   BOOST_TEST(!o.verbose);
-  const Options cli = parse_command_line(std::vector<const char*>{"--stream"}, env, {}, {{"--set-stream", "false"}}).options;
+  const Options cli =
+    parse_command_line(std::vector<const char*>{ "--stream" }, env, {}, { { "--set-stream", "false" } }).options;
   BOOST_TEST(cli.stream);
-  const Options off = parse_command_line(std::vector<const char*>{"--no-stream"}, env, {{"--set-stream", "true"}}, {}).options;
+  const Options off =
+    parse_command_line(std::vector<const char*>{ "--no-stream" }, env, { { "--set-stream", "true" } }, {}).options;
   BOOST_TEST(!off.stream);
 }
 
@@ -163,31 +176,40 @@ BOOST_AUTO_TEST_CASE(precedence_command_line_role_profile_environment_top_defaul
     std::string model;
   };
   const Case cases[] = {
-    {{}, {}, {}, {}, {}, "gpt-4o-mini"},
-    {{}, {}, {}, {}, {"--model", "top"}, "top"},
-    {{}, {}, {}, {{"GPTQ_MODEL", "env"}}, {"--model", "top"}, "env"},
-    {{}, {}, {"--model", "profile"}, {{"GPTQ_MODEL", "env"}}, {"--model", "top"}, "profile"},
-    {{}, {"--model", "role"}, {"--model", "profile"}, {{"GPTQ_MODEL", "env"}}, {"--model", "top"}, "role"},
-    {{"-m", "cli"}, {"--model", "role"}, {"--model", "profile"}, {{"GPTQ_MODEL", "env"}}, {"--model", "top"}, "cli"},
+    { {}, {}, {}, {}, {}, "gpt-4o-mini" },
+    { {}, {}, {}, {}, { "--model", "top" }, "top" },
+    { {}, {}, {}, { { "GPTQ_MODEL", "env" } }, { "--model", "top" }, "env" },
+    { {}, {}, { "--model", "profile" }, { { "GPTQ_MODEL", "env" } }, { "--model", "top" }, "profile" },
+    { {}, { "--model", "role" }, { "--model", "profile" }, { { "GPTQ_MODEL", "env" } }, { "--model", "top" }, "role" },
+    { { "-m", "cli" },
+      { "--model", "role" },
+      { "--model", "profile" },
+      { { "GPTQ_MODEL", "env" } },
+      { "--model", "top" },
+      "cli" },
   };
   for (const auto& c : cases) {
-    const Options o = parse_command_line(c.cli, env_of(c.env), {c.role, c.profile}, {c.top}).options;
+    const Options o = parse_command_line(c.cli, env_of(c.env), { c.role, c.profile }, { c.top }).options;
     BOOST_TEST(o.model == c.model);
   }
 }
 
 BOOST_AUTO_TEST_CASE(profile_base_url_beats_an_ambient_openai_base_url)
 {
-  const Options o = parse_command_line(std::vector<const char*>{}, env_of({{"OPENAI_BASE_URL", "https://ambient/v1"}}),
-                                       {{"--base-url", "http://profile/v1"}}, {})
+  const Options o = parse_command_line(std::vector<const char*>{},
+                                       env_of({ { "OPENAI_BASE_URL", "https://ambient/v1" } }),
+                                       { { "--base-url", "http://profile/v1" } },
+                                       {})
                       .options;
   BOOST_TEST(o.base_url == "http://profile/v1");
 }
 
 BOOST_AUTO_TEST_CASE(layers_fill_only_what_is_unset)
 {
-  const Options o = parse_command_line(std::vector<const char*>{"-t", "0.1"}, env_of({}),
-                                       {{"--system", "role persona", "--temperature", "1"}}, {{"--max-tokens", "9"}})
+  const Options o = parse_command_line(std::vector<const char*>{ "-t", "0.1" },
+                                       env_of({}),
+                                       { { "--system", "role persona", "--temperature", "1" } },
+                                       { { "--max-tokens", "9" } })
                       .options;
   BOOST_TEST(*o.temperature == 0.1);
   BOOST_TEST(*o.system == "role persona");

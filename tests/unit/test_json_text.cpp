@@ -47,7 +47,7 @@ BOOST_AUTO_TEST_CASE(append_json_string_matches_boost_json_on_random_text)
   std::mt19937 random(7);
   // Dense in bytes that need escaping, and in none, and every length around
   // the word size.
-  const std::string alphabet[] = {std::string("\"\\\n\t\x01\x1f\x7f xy\xc3\xa9", 13), std::string("abcdefgh ")};
+  const std::string alphabet[] = { std::string("\"\\\n\t\x01\x1f\x7f xy\xc3\xa9", 13), std::string("abcdefgh ") };
   for (const auto& letters : alphabet) {
     for (std::size_t length = 0; length < 200; ++length) {
       std::string text;

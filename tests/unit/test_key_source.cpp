@@ -39,9 +39,10 @@ BOOST_AUTO_TEST_CASE(from_the_named_variable)
 {
   std::ostringstream warnings;
   KeySource s;
-  BOOST_TEST(read_api_key(s, env_of({{"OPENAI_API_KEY", " sk-a\n"}}), warnings).value_or("") == "sk-a");
+  BOOST_TEST(read_api_key(s, env_of({ { "OPENAI_API_KEY", " sk-a\n" } }), warnings).value_or("") == "sk-a");
   s.env_name = "OTHER";
-  BOOST_TEST(read_api_key(s, env_of({{"OTHER", "sk-b"}, {"OPENAI_API_KEY", "sk-a"}}), warnings).value_or("") == "sk-b");
+  BOOST_TEST(read_api_key(s, env_of({ { "OTHER", "sk-b" }, { "OPENAI_API_KEY", "sk-a" } }), warnings).value_or("") ==
+             "sk-b");
   BOOST_TEST(!read_api_key(s, env_of({}), warnings).has_value());
   BOOST_TEST(warnings.str().empty());
 }

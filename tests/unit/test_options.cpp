@@ -57,9 +57,28 @@ BOOST_AUTO_TEST_CASE(defaults_without_arguments)
 
 BOOST_AUTO_TEST_CASE(short_and_long_forms)
 {
-  const Options o = parse({"-s", "a pirate", "-m", "m1", "-t", "0.5", "--max-tokens", "42", "--base-url=http://h/v1",
-                           "--connect-timeout", "1.5", "--idle-timeout", "30", "--timeout", "60", "--cacert", "ca.pem",
-                           "--dry-run", "--no-stdin", "why", "is", "the sky blue?"})
+  const Options o = parse({ "-s",
+                            "a pirate",
+                            "-m",
+                            "m1",
+                            "-t",
+                            "0.5",
+                            "--max-tokens",
+                            "42",
+                            "--base-url=http://h/v1",
+                            "--connect-timeout",
+                            "1.5",
+                            "--idle-timeout",
+                            "30",
+                            "--timeout",
+                            "60",
+                            "--cacert",
+                            "ca.pem",
+                            "--dry-run",
+                            "--no-stdin",
+                            "why",
+                            "is",
+                            "the sky blue?" })
                       .options;
   BOOST_TEST(*o.system == "a pirate");
   BOOST_TEST(o.model == "m1");
@@ -72,50 +91,50 @@ BOOST_AUTO_TEST_CASE(short_and_long_forms)
   BOOST_TEST(*o.cacert == "ca.pem");
   BOOST_TEST(o.dry_run);
   BOOST_TEST(o.no_stdin);
-  BOOST_TEST((o.prompt_words == std::vector<std::string>{"why", "is", "the sky blue?"}));
+  BOOST_TEST((o.prompt_words == std::vector<std::string>{ "why", "is", "the sky blue?" }));
 }
 
 BOOST_AUTO_TEST_CASE(options_may_follow_prompt_words)
 {
-  const Options o = parse({"hello", "-s", "x", "world"}).options;
-  BOOST_TEST((o.prompt_words == std::vector<std::string>{"hello", "world"}));
+  const Options o = parse({ "hello", "-s", "x", "world" }).options;
+  BOOST_TEST((o.prompt_words == std::vector<std::string>{ "hello", "world" }));
   BOOST_TEST(*o.system == "x");
 }
 
 BOOST_AUTO_TEST_CASE(double_dash_ends_options)
 {
-  const Options o = parse({"--", "-5", "--help"}).options;
-  BOOST_TEST((o.prompt_words == std::vector<std::string>{"-5", "--help"}));
+  const Options o = parse({ "--", "-5", "--help" }).options;
+  BOOST_TEST((o.prompt_words == std::vector<std::string>{ "-5", "--help" }));
 }
 
 BOOST_AUTO_TEST_CASE(environment_sets_model_and_base_url)
 {
-  const Options o = parse({}, {{"GPTQ_MODEL", "env-model"}, {"OPENAI_BASE_URL", "http://env/v1"}}).options;
+  const Options o = parse({}, { { "GPTQ_MODEL", "env-model" }, { "OPENAI_BASE_URL", "http://env/v1" } }).options;
   BOOST_TEST(o.model == "env-model");
   BOOST_TEST(o.base_url == "http://env/v1");
 }
 
 BOOST_AUTO_TEST_CASE(command_line_beats_environment)
 {
-  const Options o =
-    parse({"-m", "flag-model", "--base-url", "http://flag/v1"}, {{"GPTQ_MODEL", "env"}, {"OPENAI_BASE_URL", "http://env"}})
-      .options;
+  const Options o = parse({ "-m", "flag-model", "--base-url", "http://flag/v1" },
+                          { { "GPTQ_MODEL", "env" }, { "OPENAI_BASE_URL", "http://env" } })
+                      .options;
   BOOST_TEST(o.model == "flag-model");
   BOOST_TEST(o.base_url == "http://flag/v1");
 }
 
 BOOST_AUTO_TEST_CASE(empty_environment_values_count_as_unset)
 {
-  const Options o = parse({}, {{"GPTQ_MODEL", ""}, {"OPENAI_BASE_URL", ""}}).options;
+  const Options o = parse({}, { { "GPTQ_MODEL", "" }, { "OPENAI_BASE_URL", "" } }).options;
   BOOST_TEST(o.model == "gpt-4o-mini");
   BOOST_TEST(o.base_url == "https://api.openai.com/v1");
 }
 
 BOOST_AUTO_TEST_CASE(help_and_version_are_results)
 {
-  BOOST_TEST((parse({"-h"}).action == Command::Action::help));
-  BOOST_TEST((parse({"--help", "--temperature", "9"}).action == Command::Action::help));
-  BOOST_TEST((parse({"--version"}).action == Command::Action::version));
+  BOOST_TEST((parse({ "-h" }).action == Command::Action::help));
+  BOOST_TEST((parse({ "--help", "--temperature", "9" }).action == Command::Action::help));
+  BOOST_TEST((parse({ "--version" }).action == Command::Action::version));
 }
 
 BOOST_AUTO_TEST_CASE(list_roles_and_list_profiles_are_results)
@@ -128,64 +147,78 @@ BOOST_AUTO_TEST_CASE(list_roles_and_list_profiles_are_results)
 
 BOOST_AUTO_TEST_CASE(bad_values_name_the_option)
 {
-  BOOST_TEST(usage_error({"-t", "abc"}).starts_with("--temperature: "));
-  BOOST_TEST(usage_error({"-t", "2.5"}).find("0 to 2") != std::string::npos);
-  BOOST_TEST(usage_error({"-t", "-0.1"}).starts_with("--temperature"));
-  BOOST_TEST(usage_error({"-t", "nan"}).starts_with("--temperature"));
-  BOOST_TEST(usage_error({"--max-tokens", "0"}).starts_with("--max-tokens: "));
-  BOOST_TEST(usage_error({"--max-tokens", "1.5"}).starts_with("--max-tokens: "));
-  BOOST_TEST(usage_error({"--max-tokens", "99999999999999999999"}).starts_with("--max-tokens: "));
-  BOOST_TEST(usage_error({"--timeout", "0"}).starts_with("--timeout: "));
-  BOOST_TEST(usage_error({"--idle-timeout", "-3"}).starts_with("--idle-timeout"));
-  BOOST_TEST(usage_error({"--connect-timeout", "1e9"}).starts_with("--connect-timeout: "));
-  BOOST_TEST(usage_error({"-m", ""}).starts_with("--model: "));
-  BOOST_TEST(usage_error({"--cacert", ""}).starts_with("--cacert: "));
+  BOOST_TEST(usage_error({ "-t", "abc" }).starts_with("--temperature: "));
+  BOOST_TEST(usage_error({ "-t", "2.5" }).find("0 to 2") != std::string::npos);
+  BOOST_TEST(usage_error({ "-t", "-0.1" }).starts_with("--temperature"));
+  BOOST_TEST(usage_error({ "-t", "nan" }).starts_with("--temperature"));
+  BOOST_TEST(usage_error({ "--max-tokens", "0" }).starts_with("--max-tokens: "));
+  BOOST_TEST(usage_error({ "--max-tokens", "1.5" }).starts_with("--max-tokens: "));
+  BOOST_TEST(usage_error({ "--max-tokens", "99999999999999999999" }).starts_with("--max-tokens: "));
+  BOOST_TEST(usage_error({ "--timeout", "0" }).starts_with("--timeout: "));
+  BOOST_TEST(usage_error({ "--idle-timeout", "-3" }).starts_with("--idle-timeout"));
+  BOOST_TEST(usage_error({ "--connect-timeout", "1e9" }).starts_with("--connect-timeout: "));
+  BOOST_TEST(usage_error({ "-m", "" }).starts_with("--model: "));
+  BOOST_TEST(usage_error({ "--cacert", "" }).starts_with("--cacert: "));
 }
 
 BOOST_AUTO_TEST_CASE(request_option_flags)
 {
-  const Options o = parse({"--top-p", "0.5", "--seed", "-3", "--stop", "a", "--stop", "b", "-o", "k=v", "--option",
-                           "n=2", "-o", "eq=a=b", "--json"})
+  const Options o = parse({ "--top-p",
+                            "0.5",
+                            "--seed",
+                            "-3",
+                            "--stop",
+                            "a",
+                            "--stop",
+                            "b",
+                            "-o",
+                            "k=v",
+                            "--option",
+                            "n=2",
+                            "-o",
+                            "eq=a=b",
+                            "--json" })
                       .options;
   BOOST_TEST(*o.top_p == 0.5);
   BOOST_TEST(*o.seed == -3);
-  BOOST_TEST((o.stop == std::vector<std::string>{"a", "b"}));
+  BOOST_TEST((o.stop == std::vector<std::string>{ "a", "b" }));
   BOOST_TEST(o.fields.size() == 3u);
   BOOST_TEST(o.fields[2].first == "eq");
   BOOST_TEST(o.fields[2].second == "a=b");
   BOOST_TEST(o.json);
-  BOOST_TEST(usage_error({"--top-p", "1.5"}).starts_with("--top-p: "));
-  BOOST_TEST(usage_error({"--seed", "x"}).starts_with("--seed: "));
-  BOOST_TEST(usage_error({"-o", "novalue"}).starts_with("--option: "));
-  BOOST_TEST(usage_error({"-o", "=v"}).starts_with("--option: "));
-  BOOST_TEST(usage_error({"--stop", ""}).starts_with("--stop: "));
-  BOOST_TEST(usage_error({"--json", "--schema", "s.json"}).starts_with("--schema: "));
+  BOOST_TEST(usage_error({ "--top-p", "1.5" }).starts_with("--top-p: "));
+  BOOST_TEST(usage_error({ "--seed", "x" }).starts_with("--seed: "));
+  BOOST_TEST(usage_error({ "-o", "novalue" }).starts_with("--option: "));
+  BOOST_TEST(usage_error({ "-o", "=v" }).starts_with("--option: "));
+  BOOST_TEST(usage_error({ "--stop", "" }).starts_with("--stop: "));
+  BOOST_TEST(usage_error({ "--json", "--schema", "s.json" }).starts_with("--schema: "));
 }
 
 BOOST_AUTO_TEST_CASE(unknown_missing_and_repeated_options_are_usage_errors)
 {
-  BOOST_TEST(usage_error({"--bogus"}).find("--bogus") != std::string::npos);
-  BOOST_TEST(usage_error({"--model"}).find("model") != std::string::npos);
-  BOOST_TEST(usage_error({"-s", "a", "-s", "b"}).find("system") != std::string::npos);
-  BOOST_TEST(usage_error({"--api-key", "sk-x"}).find("api-key") != std::string::npos);
+  BOOST_TEST(usage_error({ "--bogus" }).find("--bogus") != std::string::npos);
+  BOOST_TEST(usage_error({ "--model" }).find("model") != std::string::npos);
+  BOOST_TEST(usage_error({ "-s", "a", "-s", "b" }).find("system") != std::string::npos);
+  BOOST_TEST(usage_error({ "--api-key", "sk-x" }).find("api-key") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(internal_option_names_are_refused_on_the_command_line)
 {
   // PROMPT words and the config's switches are stored under option names
   // of their own; those names are no options a user may give.
-  BOOST_TEST(usage_error({"--prompt", "x"}) == ": unrecognised option '--prompt' (see 'gptq --help')");
-  BOOST_TEST(usage_error({"hi", "--prompt=x"}) == ": unrecognised option '--prompt=x' (see 'gptq --help')");
-  BOOST_TEST(usage_error({"--set-stream", "false", "hi"}) == ": unrecognised option '--set-stream' (see 'gptq --help')");
-  BOOST_TEST(usage_error({"--set-verbose=true"}) == ": unrecognised option '--set-verbose=true' (see 'gptq --help')");
+  BOOST_TEST(usage_error({ "--prompt", "x" }) == ": unrecognised option '--prompt' (see 'gptq --help')");
+  BOOST_TEST(usage_error({ "hi", "--prompt=x" }) == ": unrecognised option '--prompt=x' (see 'gptq --help')");
+  BOOST_TEST(usage_error({ "--set-stream", "false", "hi" }) ==
+             ": unrecognised option '--set-stream' (see 'gptq --help')");
+  BOOST_TEST(usage_error({ "--set-verbose=true" }) == ": unrecognised option '--set-verbose=true' (see 'gptq --help')");
   // The words themselves, and words after --, still make the prompt.
-  BOOST_TEST((parse({"say", "--", "--prompt", "x"}).options.prompt_words ==
-              std::vector<std::string>{"say", "--prompt", "x"}));
+  BOOST_TEST((parse({ "say", "--", "--prompt", "x" }).options.prompt_words ==
+              std::vector<std::string>{ "say", "--prompt", "x" }));
 }
 
 BOOST_AUTO_TEST_CASE(abbreviated_long_options_are_refused)
 {
-  BOOST_TEST(usage_error({"--mod", "m"}).find("mod") != std::string::npos);
+  BOOST_TEST(usage_error({ "--mod", "m" }).find("mod") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(help_text_fits_80_columns_and_lists_every_option)
@@ -195,9 +228,30 @@ BOOST_AUTO_TEST_CASE(help_text_fits_80_columns_and_lists_every_option)
   while (std::getline(lines, line)) {
     BOOST_TEST(line.size() < 80, line);
   }
-  for (const char* option : {"--top-p", "--seed", "--stop", "--option", "-o,", "--json", "--schema", "--system", "-s,", "--model", "-m,", "--temperature", "-t,", "--max-tokens", "--base-url",
-                             "--cacert", "--connect-timeout", "--idle-timeout", "--timeout", "--dry-run", "--no-stdin",
-                             "--help", "-h,", "--version"}) {
+  for (const char* option : { "--top-p",
+                              "--seed",
+                              "--stop",
+                              "--option",
+                              "-o,",
+                              "--json",
+                              "--schema",
+                              "--system",
+                              "-s,",
+                              "--model",
+                              "-m,",
+                              "--temperature",
+                              "-t,",
+                              "--max-tokens",
+                              "--base-url",
+                              "--cacert",
+                              "--connect-timeout",
+                              "--idle-timeout",
+                              "--timeout",
+                              "--dry-run",
+                              "--no-stdin",
+                              "--help",
+                              "-h,",
+                              "--version" }) {
     BOOST_TEST(help_text().find(option) != std::string::npos, option);
   }
 }

@@ -66,7 +66,7 @@ BOOST_AUTO_TEST_CASE(each_piece_is_written_at_once_unless_held)
   out.write("a");
   out.write("");
   out.write("b");
-  BOOST_TEST(w.take() == (List{"a", "b"}));
+  BOOST_TEST(w.take() == (List{ "a", "b" }));
   BOOST_TEST(out.started());
 }
 
@@ -81,9 +81,9 @@ BOOST_AUTO_TEST_CASE(held_pieces_go_out_in_one_write_at_release)
   BOOST_TEST(w.take().empty());
   BOOST_TEST(out.started(), "held text counts as started");
   out.release();
-  BOOST_TEST(w.take() == (List{"one two three"}));
+  BOOST_TEST(w.take() == (List{ "one two three" }));
   out.write("after");
-  BOOST_TEST(w.take() == (List{"after"}));
+  BOOST_TEST(w.take() == (List{ "after" }));
   out.release(); // nothing held: no write
   BOOST_TEST(w.take().empty());
 }
@@ -95,12 +95,12 @@ BOOST_AUTO_TEST_CASE(flush_writes_what_is_held_and_goes_on_holding)
   out.hold();
   out.write("a");
   out.flush();
-  BOOST_TEST(w.take() == (List{"a"}));
+  BOOST_TEST(w.take() == (List{ "a" }));
   out.write("b");
   out.write("c");
   BOOST_TEST(w.take().empty());
   out.release();
-  BOOST_TEST(w.take() == (List{"bc"}));
+  BOOST_TEST(w.take() == (List{ "bc" }));
 }
 
 BOOST_AUTO_TEST_CASE(finish_sees_the_held_text)
@@ -112,13 +112,13 @@ BOOST_AUTO_TEST_CASE(finish_sees_the_held_text)
   out.write("no newline");
   out.finish();
   out.release();
-  BOOST_TEST(w.take() == (List{"line\n", "no newline\n"}));
+  BOOST_TEST(w.take() == (List{ "line\n", "no newline\n" }));
 
   out.hold();
   out.write("ends with one\n");
   out.finish();
   out.release();
-  BOOST_TEST(w.take() == (List{"ends with one\n"}));
+  BOOST_TEST(w.take() == (List{ "ends with one\n" }));
 }
 
 namespace {
@@ -144,29 +144,29 @@ std::string joined(const std::vector<std::string>& pieces, ReplyWriter::Ending e
 BOOST_AUTO_TEST_CASE(one_newline_drops_the_blank_lines_at_the_end)
 {
   constexpr auto one = ReplyWriter::Ending::one_newline;
-  BOOST_TEST(joined({"text"}, one) == "text\n");
-  BOOST_TEST(joined({"text\n"}, one) == "text\n");
-  BOOST_TEST(joined({"text\n\n\n"}, one) == "text\n");
-  BOOST_TEST(joined({"te", "xt\n", "\n", "", "\n"}, one) == "text\n");
-  BOOST_TEST(joined({"crlf\r\n\r\n\r\n"}, one) == "crlf\r\n");
-  BOOST_TEST(joined({"crlf\r", "\n\r", "\n"}, one) == "crlf\r\n");
-  BOOST_TEST(joined({"\n\n"}, one) == "\n");
+  BOOST_TEST(joined({ "text" }, one) == "text\n");
+  BOOST_TEST(joined({ "text\n" }, one) == "text\n");
+  BOOST_TEST(joined({ "text\n\n\n" }, one) == "text\n");
+  BOOST_TEST(joined({ "te", "xt\n", "\n", "", "\n" }, one) == "text\n");
+  BOOST_TEST(joined({ "crlf\r\n\r\n\r\n" }, one) == "crlf\r\n");
+  BOOST_TEST(joined({ "crlf\r", "\n\r", "\n" }, one) == "crlf\r\n");
+  BOOST_TEST(joined({ "\n\n" }, one) == "\n");
   BOOST_TEST(joined({}, one) == "\n");
 }
 
 BOOST_AUTO_TEST_CASE(one_newline_keeps_blank_lines_inside_the_text)
 {
   constexpr auto one = ReplyWriter::Ending::one_newline;
-  BOOST_TEST(joined({"\n\nlead"}, one) == "\n\nlead\n");
-  BOOST_TEST(joined({"a\n\n", "\n", "b\n\n"}, one) == "a\n\n\nb\n");
-  BOOST_TEST(joined({"a\n", "\r\n", "b"}, one) == "a\n\r\nb\n");
+  BOOST_TEST(joined({ "\n\nlead" }, one) == "\n\nlead\n");
+  BOOST_TEST(joined({ "a\n\n", "\n", "b\n\n" }, one) == "a\n\n\nb\n");
+  BOOST_TEST(joined({ "a\n", "\r\n", "b" }, one) == "a\n\r\nb\n");
 }
 
 BOOST_AUTO_TEST_CASE(keep_blank_lines_writes_the_text_as_it_is)
 {
   constexpr auto keep = ReplyWriter::Ending::keep_blank_lines;
-  BOOST_TEST(joined({"a\n", "\n"}, keep) == "a\n\n");
-  BOOST_TEST(joined({"\n", "\n"}, keep) == "\n\n");
+  BOOST_TEST(joined({ "a\n", "\n" }, keep) == "a\n\n");
+  BOOST_TEST(joined({ "\n", "\n" }, keep) == "\n\n");
 }
 
 BOOST_AUTO_TEST_CASE(one_newline_writes_a_line_as_soon_as_it_ends)
@@ -176,13 +176,13 @@ BOOST_AUTO_TEST_CASE(one_newline_writes_a_line_as_soon_as_it_ends)
   Writes w;
   ReplyWriter out(w.in, ReplyWriter::Ending::one_newline);
   out.write("first\n\n");
-  BOOST_TEST(w.take() == (List{"first\n"}));
+  BOOST_TEST(w.take() == (List{ "first\n" }));
   out.write("\n");
   BOOST_TEST(w.take().empty());
   out.write("second");
-  BOOST_TEST(w.take() == (List{"\n\n", "second"}));
+  BOOST_TEST(w.take() == (List{ "\n\n", "second" }));
   out.finish();
-  BOOST_TEST(w.take() == (List{"\n"}));
+  BOOST_TEST(w.take() == (List{ "\n" }));
 }
 
 BOOST_AUTO_TEST_CASE(a_failed_write_drops_what_was_held)

@@ -51,7 +51,8 @@ BOOST_AUTO_TEST_CASE(credentials_are_percent_decoded_and_never_displayed)
 
 BOOST_AUTO_TEST_CASE(bad_proxies_are_usage_errors_without_the_password)
 {
-  for (const char* text : {"https://proxy:443", "ftp://p", "http://user:sec%zzret@p", "http://user:secret@", "http://p:99999"}) {
+  for (const char* text :
+       { "https://proxy:443", "ftp://p", "http://user:sec%zzret@p", "http://user:secret@", "http://p:99999" }) {
     try {
       parse_proxy(text, "HTTPS_PROXY");
       BOOST_ERROR("accepted: " << text);
@@ -72,25 +73,25 @@ BOOST_AUTO_TEST_CASE(no_proxy_matching)
     bool matches;
   };
   const Case cases[] = {
-    {"*", "anything", 443, true},
-    {"example.com", "example.com", 443, true},
-    {"example.com", "api.example.com", 443, true},
-    {".example.com", "api.example.com", 443, true},
-    {".example.com", "example.com", 443, true},
-    {"example.com", "badexample.com", 443, false},
-    {"example.com", "example.com.evil", 443, false},
-    {"a.com, example.com ,b.com", "x.example.com", 443, true},
-    {"EXAMPLE.com", "Api.Example.COM", 443, true},
-    {"127.0.0.1", "127.0.0.1", 8080, true},
-    {"127.0.0.1", "127.0.0.2", 8080, false},
-    {"localhost", "127.0.0.1", 8080, false},
-    {"", "localhost", 80, false},
-    {"localhost:8080", "localhost", 8080, true},
-    {"localhost:8080", "localhost", 8081, false},
-    {"::1", "::1", 443, true},
-    {"[::1]", "::1", 443, true},
-    {"[::1]:443", "::1", 443, true},
-    {"[::1]:443", "::1", 80, false},
+    { "*", "anything", 443, true },
+    { "example.com", "example.com", 443, true },
+    { "example.com", "api.example.com", 443, true },
+    { ".example.com", "api.example.com", 443, true },
+    { ".example.com", "example.com", 443, true },
+    { "example.com", "badexample.com", 443, false },
+    { "example.com", "example.com.evil", 443, false },
+    { "a.com, example.com ,b.com", "x.example.com", 443, true },
+    { "EXAMPLE.com", "Api.Example.COM", 443, true },
+    { "127.0.0.1", "127.0.0.1", 8080, true },
+    { "127.0.0.1", "127.0.0.2", 8080, false },
+    { "localhost", "127.0.0.1", 8080, false },
+    { "", "localhost", 80, false },
+    { "localhost:8080", "localhost", 8080, true },
+    { "localhost:8080", "localhost", 8081, false },
+    { "::1", "::1", 443, true },
+    { "[::1]", "::1", 443, true },
+    { "[::1]:443", "::1", 443, true },
+    { "[::1]:443", "::1", 80, false },
   };
   for (const auto& c : cases) {
     BOOST_TEST(no_proxy_matches(c.list, c.host, static_cast<std::uint16_t>(c.port)) == c.matches,
@@ -100,12 +101,14 @@ BOOST_AUTO_TEST_CASE(no_proxy_matching)
 
 BOOST_AUTO_TEST_CASE(environment_by_target_scheme_lower_case_first)
 {
-  const auto env = env_of({{"https_proxy", "http://lower:1"}, {"HTTPS_PROXY", "http://upper:2"},
-                           {"HTTP_PROXY", "http://plain:3"}, {"ALL_PROXY", "socks5h://all:4"}});
+  const auto env = env_of({ { "https_proxy", "http://lower:1" },
+                            { "HTTPS_PROXY", "http://upper:2" },
+                            { "HTTP_PROXY", "http://plain:3" },
+                            { "ALL_PROXY", "socks5h://all:4" } });
   BOOST_TEST(choose_proxy(https_target, std::nullopt, std::nullopt, env)->host == "lower");
   BOOST_TEST(choose_proxy(https_target, std::nullopt, std::nullopt, env)->source == "https_proxy");
   BOOST_TEST(choose_proxy(http_target, std::nullopt, std::nullopt, env)->host == "plain");
-  const auto all_only = env_of({{"ALL_PROXY", "socks5h://all:4"}});
+  const auto all_only = env_of({ { "ALL_PROXY", "socks5h://all:4" } });
   BOOST_TEST(choose_proxy(https_target, std::nullopt, std::nullopt, all_only)->host == "all");
   BOOST_TEST(choose_proxy(http_target, std::nullopt, std::nullopt, all_only)->host == "all");
   BOOST_TEST(!choose_proxy(https_target, std::nullopt, std::nullopt, env_of({})).has_value());
@@ -113,7 +116,7 @@ BOOST_AUTO_TEST_CASE(environment_by_target_scheme_lower_case_first)
 
 BOOST_AUTO_TEST_CASE(flags_beat_the_environment)
 {
-  const auto env = env_of({{"HTTPS_PROXY", "http://env:1"}, {"NO_PROXY", "example.com"}});
+  const auto env = env_of({ { "HTTPS_PROXY", "http://env:1" }, { "NO_PROXY", "example.com" } });
   BOOST_TEST(choose_proxy(https_target, std::string("http://flag:2"), std::nullopt, env_of({}))->host == "flag");
   BOOST_TEST(!choose_proxy(https_target, std::string(""), std::nullopt, env).has_value());
   // NO_PROXY exempts api.example.com, --no-proxy replaces NO_PROXY.
@@ -124,9 +127,9 @@ BOOST_AUTO_TEST_CASE(flags_beat_the_environment)
 
 BOOST_AUTO_TEST_CASE(localhost_is_not_exempt_unless_listed)
 {
-  const auto env = env_of({{"http_proxy", "http://p:1"}});
+  const auto env = env_of({ { "http_proxy", "http://p:1" } });
   BOOST_TEST(choose_proxy(http_target, std::nullopt, std::nullopt, env).has_value());
-  const auto listed = env_of({{"http_proxy", "http://p:1"}, {"no_proxy", "localhost"}});
+  const auto listed = env_of({ { "http_proxy", "http://p:1" }, { "no_proxy", "localhost" } });
   BOOST_TEST(!choose_proxy(http_target, std::nullopt, std::nullopt, listed).has_value());
 }
 

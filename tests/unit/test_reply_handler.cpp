@@ -90,20 +90,26 @@ std::string content(const std::string& text)
   return event("{\"content\":\"" + text + "\"}");
 }
 
-const std::string stop = "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n";
+const std::string stop =
+  "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n";
 
 // A handler of an event stream writing to a Transcript.
 struct Stream {
   Transcript transcript;
-  std::ostream err{&transcript};
-  ReplyWriter out{transcript.stdout_fd};
+  std::ostream err{ &transcript };
+  ReplyWriter out{ transcript.stdout_fd };
   ReplyHandler handler;
 
-  explicit Stream(ReplySettings settings = {}) : handler(out, err, [] {}, std::move(settings))
+  explicit Stream(ReplySettings settings = {})
+    : handler(
+        out,
+        err,
+        [] {},
+        std::move(settings))
   {
     HttpResponse head;
     head.status = 200;
-    head.headers = {{"Content-Type", "text/event-stream"}};
+    head.headers = { { "Content-Type", "text/event-stream" } };
     handler.on_head(head);
   }
 };
@@ -118,28 +124,28 @@ BOOST_AUTO_TEST_CASE(the_text_of_one_body_piece_goes_out_in_one_write_before_the
   // Three whole events and the start of a fourth in one piece.
   const std::string fourth = content("four");
   s.handler.on_body(content("one ") + content("two ") + content("three ") + fourth.substr(0, 20));
-  BOOST_TEST(s.transcript.take() == (List{"out:one two three "}));
+  BOOST_TEST(s.transcript.take() == (List{ "out:one two three " }));
   s.handler.on_body(fourth.substr(20) + stop);
-  BOOST_TEST(s.transcript.take() == (List{"out:four"}));
+  BOOST_TEST(s.transcript.take() == (List{ "out:four" }));
   s.handler.finish();
-  BOOST_TEST(s.transcript.take() == (List{"out:\n"}));
+  BOOST_TEST(s.transcript.take() == (List{ "out:\n" }));
 }
 
 BOOST_AUTO_TEST_CASE(text_before_a_failing_event_is_written_before_the_error)
 {
   Stream s;
   s.handler.on_body(content("kept"));
-  BOOST_TEST(s.transcript.take() == (List{"out:kept"}));
+  BOOST_TEST(s.transcript.take() == (List{ "out:kept" }));
   const std::string error = "data: {\"error\":{\"message\":\"upstream failed\"}}\n\n";
   BOOST_CHECK_THROW(s.handler.on_body(content(" also kept") + error + content(" never")), Error);
-  BOOST_TEST(s.transcript.take() == (List{"out: also kept"}));
+  BOOST_TEST(s.transcript.take() == (List{ "out: also kept" }));
   BOOST_TEST(s.out.started());
   s.out.write("after");
-  BOOST_TEST(s.transcript.take() == (List{"out:after"}), "the writer holds no more");
+  BOOST_TEST(s.transcript.take() == (List{ "out:after" }), "the writer holds no more");
 
   Stream bad;
   BOOST_CHECK_THROW(bad.handler.on_body(content("kept") + "data: {not json\n\n"), Error);
-  BOOST_TEST(bad.transcript.take() == (List{"out:kept"}));
+  BOOST_TEST(bad.transcript.take() == (List{ "out:kept" }));
 }
 
 BOOST_AUTO_TEST_CASE(reasoning_between_texts_of_one_piece_keeps_its_place)
@@ -148,7 +154,7 @@ BOOST_AUTO_TEST_CASE(reasoning_between_texts_of_one_piece_keeps_its_place)
   settings.show_reasoning = true;
   Stream s(settings);
   s.handler.on_body(content("A") + event("{\"reasoning_content\":\"thinking\"}") + content("B") + content("C") + stop);
-  BOOST_TEST(s.transcript.take() == (List{"out:A", "err:thinking", "err:\n", "out:BC"}));
+  BOOST_TEST(s.transcript.take() == (List{ "out:A", "err:thinking", "err:\n", "out:BC" }));
 }
 
 BOOST_AUTO_TEST_CASE(raw_and_code_output_are_gathered_too)
@@ -158,14 +164,14 @@ BOOST_AUTO_TEST_CASE(raw_and_code_output_are_gathered_too)
   Stream raw(raw_settings);
   const std::string chunk = "{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"x\"}}]}";
   raw.handler.on_body("data: " + chunk + "\n\ndata: " + chunk + "\n\n");
-  BOOST_TEST(raw.transcript.take() == (List{"out:" + chunk + "\n" + chunk + "\n"}));
+  BOOST_TEST(raw.transcript.take() == (List{ "out:" + chunk + "\n" + chunk + "\n" }));
 
   ReplySettings code_settings;
   code_settings.code_only = true;
   Stream code(code_settings);
   code.handler.on_body(content("text\\n```\\n") + content("a\\n") + content("b\\n") + content("```\\n") + stop);
   code.handler.finish();
-  BOOST_TEST(code.transcript.take() == (List{"out:a\nb\n"}));
+  BOOST_TEST(code.transcript.take() == (List{ "out:a\nb\n" }));
 }
 
 const std::string cut_at_length =
@@ -257,18 +263,18 @@ BOOST_AUTO_TEST_CASE(a_stream_wants_no_more_once_done_arrived)
   s.handler.on_body("data: [DONE]\n\n");
   BOOST_TEST(!s.handler.wants_more());
   s.handler.finish();
-  BOOST_TEST(s.transcript.take() == (List{"out:hi", "out:\n"}));
+  BOOST_TEST(s.transcript.take() == (List{ "out:hi", "out:\n" }));
 }
 
 BOOST_AUTO_TEST_CASE(a_compressed_success_body_is_refused_at_its_head)
 {
   Transcript transcript;
-  std::ostream err{&transcript};
-  ReplyWriter out{transcript.stdout_fd};
+  std::ostream err{ &transcript };
+  ReplyWriter out{ transcript.stdout_fd };
   ReplyHandler handler(out, err, [] {}, {});
   HttpResponse head;
   head.status = 200;
-  head.headers = {{"Content-Type", "application/json"}, {"content-encoding", "gzip"}};
+  head.headers = { { "Content-Type", "application/json" }, { "content-encoding", "gzip" } };
   BOOST_CHECK_EXCEPTION(handler.on_head(head), Error, [](const Error& e) {
     return e.status() == ExitStatus::bad_response && e.phase() == "response" &&
            std::string(e.what()) == "compressed response (Content-Encoding: gzip) is not supported";

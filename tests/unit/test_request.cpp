@@ -63,7 +63,7 @@ BOOST_AUTO_TEST_CASE(message_lands_in_its_place_whatever_other_fields_hold)
   o.stream = false;
   o.model = "<gptq user message 0>";
   o.system = "<gptq user message 1>";
-  o.stop = {"<gptq user message 0>", "<gptq user message 2>"};
+  o.stop = { "<gptq user message 0>", "<gptq user message 2>" };
   const std::string message = "<gptq user message 0> and \"more\"";
   const auto body = boost::json::parse(build_request_body(o, message, local));
   BOOST_TEST(body.at("model").as_string() == "<gptq user message 0>");
@@ -77,7 +77,7 @@ BOOST_AUTO_TEST_CASE(messages_replaced_by_an_option_leave_the_prompt_out)
   Options o;
   o.stream = false;
   o.model = "m";
-  o.fields = {{"messages", R"([{"role":"user","content":"from -o"}])"}};
+  o.fields = { { "messages", R"([{"role":"user","content":"from -o"}])" } };
   BOOST_TEST(build_request_body(o, "the prompt", local) ==
              R"({"model":"m","messages":[{"role":"user","content":"from -o"}]})");
 }
@@ -100,7 +100,7 @@ BOOST_AUTO_TEST_CASE(sampling_options_and_response_formats)
   o.stream = false;
   o.top_p = 0.9;
   o.seed = -7;
-  o.stop = {"END", "\n\n"};
+  o.stop = { "END", "\n\n" };
   o.json = true;
   BOOST_TEST(build_request_body(o, "x", local) ==
              R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":"x"}],"top_p":0.9,"seed":-7,)"
@@ -142,8 +142,13 @@ BOOST_AUTO_TEST_CASE(option_values_are_json_when_they_parse_else_text_and_come_l
   Options o;
   o.stream = false;
   o.temperature = 0.5;
-  o.fields = {{"reasoning_effort", "low"}, {"n", "2"}, {"logit_bias", R"({"50256":-100})"}, {"flag", "true"},
-              {"temperature", "0"}, {"user", "\"quoted\""}, {"note", "{not json"}};
+  o.fields = { { "reasoning_effort", "low" },
+               { "n", "2" },
+               { "logit_bias", R"({"50256":-100})" },
+               { "flag", "true" },
+               { "temperature", "0" },
+               { "user", "\"quoted\"" },
+               { "note", "{not json" } };
   const auto body = boost::json::parse(build_request_body(o, "x", local));
   BOOST_TEST(body.at("reasoning_effort").as_string() == "low");
   BOOST_TEST(body.at("n").as_int64() == 2);
@@ -175,7 +180,8 @@ BOOST_AUTO_TEST_CASE(no_key_means_no_authorization_header)
 
 BOOST_AUTO_TEST_CASE(host_header_for_default_port)
 {
-  BOOST_TEST(build_http_request(openai, "{}", std::nullopt, false).header("Host").value_or("<absent>") == "api.openai.com");
+  BOOST_TEST(build_http_request(openai, "{}", std::nullopt, false).header("Host").value_or("<absent>") ==
+             "api.openai.com");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

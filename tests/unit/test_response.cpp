@@ -19,13 +19,15 @@ Failure reply_error(std::string_view body)
   try {
     decode_reply(body);
   } catch (const Error& e) {
-    return {static_cast<int>(e.status()), e.phase(), e.what()};
+    return { static_cast<int>(e.status()), e.phase(), e.what() };
   }
   BOOST_ERROR("no error for: " << body);
   return {};
 }
 
-std::string describe(int status, std::string reason, std::string body,
+std::string describe(int status,
+                     std::string reason,
+                     std::string body,
                      std::vector<std::pair<std::string, std::string>> headers = {},
                      std::string_view request_url = {})
 {
@@ -53,7 +55,8 @@ BOOST_AUTO_TEST_CASE(decode_reply_returns_first_choice)
   BOOST_TEST(r.usage->prompt_tokens == "3");
   BOOST_TEST(r.usage->completion_tokens == "4");
   BOOST_TEST(r.usage->total_tokens == "7");
-  BOOST_TEST(decode_reply(R"({"choices":[{"message":{"content":"line\nbreak\u00e9"}}]})").content == "line\nbreak\xC3\xA9");
+  BOOST_TEST(decode_reply(R"({"choices":[{"message":{"content":"line\nbreak\u00e9"}}]})").content ==
+             "line\nbreak\xC3\xA9");
   BOOST_TEST(decode_reply(R"({"choices":[{"message":{"content":""}}]})").content == "");
   BOOST_TEST(!decode_reply(R"({"choices":[{"message":{"content":"x"}}]})").usage.has_value());
 }
@@ -128,8 +131,12 @@ BOOST_AUTO_TEST_CASE(lone_surrogates_become_the_replacement_character)
 
 BOOST_AUTO_TEST_CASE(missing_choices_or_message_is_a_bad_response)
 {
-  for (const char* body : {R"({"choices":[]})", R"({})", R"([1,2])", R"({"choices":[{}]})",
-                           R"({"choices":[{"message":"text"}]})", R"({"choices":"x"})"}) {
+  for (const char* body : { R"({"choices":[]})",
+                            R"({})",
+                            R"([1,2])",
+                            R"({"choices":[{}]})",
+                            R"({"choices":[{"message":"text"}]})",
+                            R"({"choices":"x"})" }) {
     BOOST_TEST(reply_error(body).status == 8, body);
   }
 }
@@ -151,8 +158,9 @@ BOOST_AUTO_TEST_CASE(error_object_in_a_success_status_shows_its_message)
 
 BOOST_AUTO_TEST_CASE(exit_status_for_http_follows_the_table)
 {
-  const std::pair<int, int> cases[] = {{400, 5}, {401, 3}, {402, 6}, {403, 3}, {404, 5}, {408, 5}, {422, 5},
-                                       {429, 6}, {500, 7}, {502, 7}, {503, 7}, {599, 7}, {301, 8}, {100, 8}};
+  const std::pair<int, int> cases[] = { { 400, 5 }, { 401, 3 }, { 402, 6 }, { 403, 3 }, { 404, 5 },
+                                        { 408, 5 }, { 422, 5 }, { 429, 6 }, { 500, 7 }, { 502, 7 },
+                                        { 503, 7 }, { 599, 7 }, { 301, 8 }, { 100, 8 } };
   for (const auto& [http, code] : cases) {
     BOOST_TEST(static_cast<int>(exit_status_for_http(http)) == code, http);
   }
@@ -160,7 +168,8 @@ BOOST_AUTO_TEST_CASE(exit_status_for_http_follows_the_table)
 
 BOOST_AUTO_TEST_CASE(describe_openai_error)
 {
-  BOOST_TEST(describe(404, "Not Found",
+  BOOST_TEST(describe(404,
+                      "Not Found",
                       R"({"error":{"message":"The model `x` does not exist","type":"invalid_request_error",)"
                       R"("param":null,"code":"model_not_found"}})") ==
              "HTTP 404 Not Found: The model `x` does not exist (code: model_not_found, type: invalid_request_error)");
@@ -177,7 +186,8 @@ BOOST_AUTO_TEST_CASE(describe_compatible_error_shapes)
   BOOST_TEST(describe(400, "", R"({"error":"same","message":"same"})") == "HTTP 400: same");
   BOOST_TEST(describe(400, "Bad Request", R"({"message":"from message"})") == "HTTP 400 Bad Request: from message");
   BOOST_TEST(describe(404, "Not Found", R"({"detail":"Not Found"})") == "HTTP 404 Not Found: Not Found");
-  BOOST_TEST(describe(422, "Unprocessable Entity",
+  BOOST_TEST(describe(422,
+                      "Unprocessable Entity",
                       R"({"detail":[{"loc":["body","model"],"msg":"field required","type":"missing"},)"
                       R"({"loc":["body",0],"msg":"bad item"}]})") ==
              "HTTP 422 Unprocessable Entity: body.model: field required; body.0: bad item");
@@ -188,10 +198,12 @@ BOOST_AUTO_TEST_CASE(describe_compatible_error_shapes)
 
 BOOST_AUTO_TEST_CASE(describe_html_error_page_uses_its_title)
 {
-  BOOST_TEST(describe(502, "Bad Gateway",
-                      "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
-                      "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n") ==
-             "HTTP 502 Bad Gateway: 502 Bad Gateway");
+  BOOST_TEST(
+    describe(502,
+             "Bad Gateway",
+             "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+             "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n") ==
+    "HTTP 502 Bad Gateway: 502 Bad Gateway");
   BOOST_TEST(describe(502, "Bad Gateway", "<html><title>upstream down</title></html>") ==
              "HTTP 502 Bad Gateway: upstream down");
   BOOST_TEST(describe(503, "Service Unavailable", "<p>down\nfor <b>maintenance</b></p>") ==
@@ -209,29 +221,35 @@ BOOST_AUTO_TEST_CASE(describe_is_one_short_line)
 
 BOOST_AUTO_TEST_CASE(describe_mentions_retry_after)
 {
-  BOOST_TEST(describe(429, "Too Many Requests", R"({"error":{"message":"slow down"}})", {{"retry-after", "7"}}) ==
+  BOOST_TEST(describe(429, "Too Many Requests", R"({"error":{"message":"slow down"}})", { { "retry-after", "7" } }) ==
              "HTTP 429 Too Many Requests: slow down (retry after 7 s)");
 }
 
 BOOST_AUTO_TEST_CASE(describe_redirect_names_its_location)
 {
   const std::string page = "<html><title>301 Moved Permanently</title></html>";
-  BOOST_TEST(describe(307, "Temporary Redirect", page, {{"Location", "https://other.example/v1/chat/completions"}},
+  BOOST_TEST(describe(307,
+                      "Temporary Redirect",
+                      page,
+                      { { "Location", "https://other.example/v1/chat/completions" } },
                       "https://api.example/v1/chat/completions") ==
              "HTTP 307 Temporary Redirect: redirected to https://other.example/v1/chat/completions; gptq does not "
              "follow redirects");
   // The https:// form of the requested http:// URL: the server moved to TLS.
-  BOOST_TEST(describe(301, "Moved Permanently", page, {{"location", "https://API.example/v1/chat/completions"}},
+  BOOST_TEST(describe(301,
+                      "Moved Permanently",
+                      page,
+                      { { "location", "https://API.example/v1/chat/completions" } },
                       "http://api.example/v1/chat/completions") ==
              "HTTP 301 Moved Permanently: redirected to https://API.example/v1/chat/completions; gptq does not "
              "follow redirects: the server wants https://, use https:// in --base-url");
   // Another host over https is no such hint; nor is a relative Location.
-  BOOST_TEST(describe(301, "", "", {{"Location", "https://evil.example/"}}, "http://api.example/v1") ==
+  BOOST_TEST(describe(301, "", "", { { "Location", "https://evil.example/" } }, "http://api.example/v1") ==
              "HTTP 301: redirected to https://evil.example/; gptq does not follow redirects");
-  BOOST_TEST(describe(302, "Found", "", {{"Location", "/login"}}, "http://api.example/v1") ==
+  BOOST_TEST(describe(302, "Found", "", { { "Location", "/login" } }, "http://api.example/v1") ==
              "HTTP 302 Found: redirected to /login; gptq does not follow redirects");
   // Control characters in the Location are escaped, and a long one cut.
-  const std::string shown = describe(302, "Found", "", {{"Location", "/a\r\n\x1b[2Jb" + std::string(500, 'x')}});
+  const std::string shown = describe(302, "Found", "", { { "Location", "/a\r\n\x1b[2Jb" + std::string(500, 'x') } });
   BOOST_TEST(shown.find_first_of("\r\n\x1b") == std::string::npos);
   BOOST_TEST(shown.size() < 320);
   // No Location: the body is described as for any error.
@@ -247,19 +265,19 @@ BOOST_AUTO_TEST_CASE(unsupported_encoding_is_any_content_coding_but_identity)
     return unsupported_encoding(r);
   };
   BOOST_TEST(!with({}).has_value());
-  BOOST_TEST(!with({{"Content-Encoding", "identity"}}).has_value());
-  BOOST_TEST(!with({{"Content-Encoding", " IDENTITY "}}).has_value());
-  BOOST_TEST(!with({{"Content-Encoding", ""}}).has_value());
-  BOOST_TEST(with({{"content-encoding", "gzip"}}).value_or("") ==
+  BOOST_TEST(!with({ { "Content-Encoding", "identity" } }).has_value());
+  BOOST_TEST(!with({ { "Content-Encoding", " IDENTITY " } }).has_value());
+  BOOST_TEST(!with({ { "Content-Encoding", "" } }).has_value());
+  BOOST_TEST(with({ { "content-encoding", "gzip" } }).value_or("") ==
              "compressed response (Content-Encoding: gzip) is not supported");
-  BOOST_TEST(with({{"Content-Encoding", "br"}}).value_or("") ==
+  BOOST_TEST(with({ { "Content-Encoding", "br" } }).value_or("") ==
              "compressed response (Content-Encoding: br) is not supported");
-  BOOST_TEST(with({{"Content-Encoding", "gzip\x1b[0m"}}).value_or("").find('\x1b') == std::string::npos);
+  BOOST_TEST(with({ { "Content-Encoding", "gzip\x1b[0m" } }).value_or("").find('\x1b') == std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(describe_does_not_read_a_compressed_error_body)
 {
-  BOOST_TEST(describe(500, "Internal Server Error", "\x1f\x8b\x08garbage", {{"Content-Encoding", "gzip"}}) ==
+  BOOST_TEST(describe(500, "Internal Server Error", "\x1f\x8b\x08garbage", { { "Content-Encoding", "gzip" } }) ==
              "HTTP 500 Internal Server Error: (the body is compressed: Content-Encoding: gzip)");
 }
 

@@ -11,10 +11,10 @@ BOOST_AUTO_TEST_SUITE(retry)
 
 BOOST_AUTO_TEST_CASE(retryable_statuses)
 {
-  for (int status : {408, 409, 429, 500, 502, 503, 504}) {
+  for (int status : { 408, 409, 429, 500, 502, 503, 504 }) {
     BOOST_TEST(is_retryable_status(status, "{}"), status);
   }
-  for (int status : {400, 401, 402, 403, 404, 422, 501, 505}) {
+  for (int status : { 400, 401, 402, 403, 404, 422, 501, 505 }) {
     BOOST_TEST(!is_retryable_status(status, "{}"), status);
   }
 }
@@ -22,7 +22,8 @@ BOOST_AUTO_TEST_CASE(retryable_statuses)
 BOOST_AUTO_TEST_CASE(insufficient_quota_is_never_retried)
 {
   BOOST_TEST(!is_retryable_status(
-    429, R"({"error":{"message":"You exceeded your current quota","type":"insufficient_quota","code":"insufficient_quota"}})"));
+    429,
+    R"({"error":{"message":"You exceeded your current quota","type":"insufficient_quota","code":"insufficient_quota"}})"));
   BOOST_TEST(is_retryable_status(429, R"({"error":{"message":"Rate limit reached","code":"rate_limit_exceeded"}})"));
   BOOST_TEST(is_retryable_status(429, "<html>not json</html>"));
 }
@@ -30,21 +31,21 @@ BOOST_AUTO_TEST_CASE(insufficient_quota_is_never_retried)
 BOOST_AUTO_TEST_CASE(server_wait_from_headers)
 {
   const auto now = std::chrono::system_clock::from_time_t(1445412480); // Wed, 21 Oct 2015 07:28:00 GMT
-  BOOST_TEST(server_retry_wait({{"Retry-After", "7"}}, now)->count() == 7000);
-  BOOST_TEST(server_retry_wait({{"retry-after", "1.5"}}, now)->count() == 1500);
-  BOOST_TEST(server_retry_wait({{"retry-after-ms", "250"}, {"Retry-After", "7"}}, now)->count() == 250);
-  BOOST_TEST(server_retry_wait({{"Retry-After", "Wed, 21 Oct 2015 07:28:30 GMT"}}, now)->count() == 30000);
-  BOOST_TEST(server_retry_wait({{"Retry-After", "Wed, 21 Oct 2015 07:27:00 GMT"}}, now)->count() == 0);
-  BOOST_TEST(!server_retry_wait({{"Retry-After", "soon"}}, now).has_value());
-  BOOST_TEST(!server_retry_wait({{"Retry-After", "-3"}}, now).has_value());
+  BOOST_TEST(server_retry_wait({ { "Retry-After", "7" } }, now)->count() == 7000);
+  BOOST_TEST(server_retry_wait({ { "retry-after", "1.5" } }, now)->count() == 1500);
+  BOOST_TEST(server_retry_wait({ { "retry-after-ms", "250" }, { "Retry-After", "7" } }, now)->count() == 250);
+  BOOST_TEST(server_retry_wait({ { "Retry-After", "Wed, 21 Oct 2015 07:28:30 GMT" } }, now)->count() == 30000);
+  BOOST_TEST(server_retry_wait({ { "Retry-After", "Wed, 21 Oct 2015 07:27:00 GMT" } }, now)->count() == 0);
+  BOOST_TEST(!server_retry_wait({ { "Retry-After", "soon" } }, now).has_value());
+  BOOST_TEST(!server_retry_wait({ { "Retry-After", "-3" } }, now).has_value());
   BOOST_TEST(!server_retry_wait({}, now).has_value());
 }
 
 BOOST_AUTO_TEST_CASE(x_should_retry)
 {
-  BOOST_TEST((server_says_retry({{"x-should-retry", "true"}}) == true));
-  BOOST_TEST((server_says_retry({{"X-Should-Retry", "false"}}) == false));
-  BOOST_TEST(!server_says_retry({{"x-should-retry", "maybe"}}).has_value());
+  BOOST_TEST((server_says_retry({ { "x-should-retry", "true" } }) == true));
+  BOOST_TEST((server_says_retry({ { "X-Should-Retry", "false" } }) == false));
+  BOOST_TEST(!server_says_retry({ { "x-should-retry", "maybe" } }).has_value());
   BOOST_TEST(!server_says_retry({}).has_value());
 }
 

@@ -66,13 +66,13 @@ const std::string config_text = "model = m-top\n"                        // 1
                                 "api_key_env = C_KEY\n"                  // 16
                                 "api_key_cmd = pass show llm\n";         // 17
 
-const std::string default_profile_text = "retries = 1\n"                     // 1
-                                         "default_profile = q\n"             // 2
-                                         "[profile.q]\n"                     // 3
-                                         "model = m-q\n"                     // 4
-                                         "base_url = http://q.example/v1\n"  // 5
-                                         "api_key_env = Q_KEY\n"             // 6
-                                         "timeout = 30\n";                   // 7
+const std::string default_profile_text = "retries = 1\n"                    // 1
+                                         "default_profile = q\n"            // 2
+                                         "[profile.q]\n"                    // 3
+                                         "model = m-q\n"                    // 4
+                                         "base_url = http://q.example/v1\n" // 5
+                                         "api_key_env = Q_KEY\n"            // 6
+                                         "timeout = 30\n";                  // 7
 
 std::string at(int line, const std::string& section = "")
 {

@@ -48,9 +48,9 @@ void check_every_split(std::string_view stream, const std::vector<Seen>& expecte
 {
   BOOST_TEST(parse_cut(stream, {}) == expected, "whole");
   for (std::size_t i = 0; i <= stream.size(); ++i) {
-    BOOST_TEST(parse_cut(stream, {i}) == expected, "cut at " << i);
+    BOOST_TEST(parse_cut(stream, { i }) == expected, "cut at " << i);
     for (std::size_t j = i; j <= stream.size() && stream.size() <= 200; ++j) {
-      BOOST_TEST(parse_cut(stream, {i, j}) == expected, "cut at " << i << " and " << j);
+      BOOST_TEST(parse_cut(stream, { i, j }) == expected, "cut at " << i << " and " << j);
     }
   }
   std::vector<std::size_t> every;
@@ -67,12 +67,12 @@ BOOST_AUTO_TEST_SUITE(sse)
 BOOST_AUTO_TEST_CASE(openai_stream_split_at_every_offset)
 {
   check_every_split("data: {\"a\":1}\n\ndata: {\"b\":2}\n\ndata: [DONE]\n\n",
-                    {{"message", "{\"a\":1}", ""}, {"message", "{\"b\":2}", ""}, {"message", "[DONE]", ""}});
+                    { { "message", "{\"a\":1}", "" }, { "message", "{\"b\":2}", "" }, { "message", "[DONE]", "" } });
 }
 
 BOOST_AUTO_TEST_CASE(crlf_and_cr_line_ends_split_at_every_offset)
 {
-  const std::vector<Seen> expected{{"message", "x", ""}, {"message", "y", ""}};
+  const std::vector<Seen> expected{ { "message", "x", "" }, { "message", "y", "" } };
   check_every_split("data: x\r\n\r\ndata: y\r\n\r\n", expected);
   check_every_split("data: x\r\rdata: y\r\r", expected);
   check_every_split("data: x\n\rdata: y\r\n\n", expected);
@@ -84,11 +84,11 @@ BOOST_AUTO_TEST_CASE(many_events_in_one_piece_with_line_ends_changing_midway)
   // that the kind not in use is absent for a long stretch (or to the end).
   std::string stream;
   std::vector<Seen> expected;
-  for (const std::string end : {"\r", "\n", "\r\n", "\r", "\n"}) {
+  for (const std::string end : { "\r", "\n", "\r\n", "\r", "\n" }) {
     for (int i = 0; i < 40; ++i) {
       const std::string data = end.size() == 2 ? "crlf" : end == "\r" ? "cr" : "lf";
       stream += "data: " + data + std::to_string(i) + end + end;
-      expected.push_back({"message", data + std::to_string(i), ""});
+      expected.push_back({ "message", data + std::to_string(i), "" });
     }
   }
   check_every_split(stream, expected);
@@ -98,66 +98,70 @@ BOOST_AUTO_TEST_CASE(cr_then_lf_across_pieces_is_one_line_end)
 {
   // A "\r" ending one piece and "\n" starting the next must not make an
   // empty line (which would dispatch the event early).
-  BOOST_TEST(parse_cut("data: a\r\ndata: b\r\n\r\n", {8}) == (std::vector<Seen>{{"message", "a\nb", ""}}));
+  BOOST_TEST(parse_cut("data: a\r\ndata: b\r\n\r\n", { 8 }) == (std::vector<Seen>{ { "message", "a\nb", "" } }));
 }
 
 BOOST_AUTO_TEST_CASE(comments_and_keep_alives_are_ignored)
 {
   check_every_split(": keep-alive\n\n: OPENROUTER PROCESSING\n\ndata: x\n:mid-event comment\n\n",
-                    {{"message", "x", ""}});
+                    { { "message", "x", "" } });
 }
 
 BOOST_AUTO_TEST_CASE(data_with_or_without_space)
 {
   BOOST_TEST(parse_cut("data:x\n\ndata: y\n\ndata:  z\n\n", {}) ==
-             (std::vector<Seen>{{"message", "x", ""}, {"message", "y", ""}, {"message", " z", ""}}));
+             (std::vector<Seen>{ { "message", "x", "" }, { "message", "y", "" }, { "message", " z", "" } }));
 }
 
 BOOST_AUTO_TEST_CASE(fields_event_id_retry)
 {
   check_every_split("event: error\nid: 7\nretry: 1000\ndata: {}\n\ndata: next\n\n",
-                    {{"error", "{}", "7"}, {"message", "next", "7"}});
+                    { { "error", "{}", "7" }, { "message", "next", "7" } });
 }
 
 BOOST_AUTO_TEST_CASE(multi_line_data_joins_with_newline)
 {
-  check_every_split("data: one\ndata:two\ndata\n\n", {{"message", "one\ntwo\n", ""}});
+  check_every_split("data: one\ndata:two\ndata\n\n", { { "message", "one\ntwo\n", "" } });
 }
 
 BOOST_AUTO_TEST_CASE(empty_data_is_an_event_and_blank_lines_alone_are_not)
 {
   BOOST_TEST(parse_cut("\n\n\ndata:\n\ndata: ping\n\n", {}) ==
-             (std::vector<Seen>{{"message", "", ""}, {"message", "ping", ""}}));
+             (std::vector<Seen>{ { "message", "", "" }, { "message", "ping", "" } }));
 }
 
 BOOST_AUTO_TEST_CASE(event_without_data_is_not_dispatched)
 {
-  BOOST_TEST(parse_cut("event: x\nid: 1\n\ndata: d\n\n", {}) == (std::vector<Seen>{{"message", "d", "1"}}));
+  BOOST_TEST(parse_cut("event: x\nid: 1\n\ndata: d\n\n", {}) == (std::vector<Seen>{ { "message", "d", "1" } }));
 }
 
 BOOST_AUTO_TEST_CASE(final_event_without_blank_line_is_dispatched_at_end)
 {
-  check_every_split("data: first\n\ndata: last", {{"message", "first", ""}, {"message", "last", ""}});
-  check_every_split("data: last\n", {{"message", "last", ""}});
-  check_every_split("data: last\r", {{"message", "last", ""}});
+  check_every_split("data: first\n\ndata: last", { { "message", "first", "" }, { "message", "last", "" } });
+  check_every_split("data: last\n", { { "message", "last", "" } });
+  check_every_split("data: last\r", { { "message", "last", "" } });
 }
 
 BOOST_AUTO_TEST_CASE(byte_order_mark_is_skipped_at_start_only)
 {
-  check_every_split("\xEF\xBB\xBF" "data: x\n\n", {{"message", "x", ""}});
-  BOOST_TEST(parse_cut("data: x\n\n\xEF\xBB\xBF" "data: y\n\n", {}) == (std::vector<Seen>{{"message", "x", ""}}));
+  check_every_split("\xEF\xBB\xBF"
+                    "data: x\n\n",
+                    { { "message", "x", "" } });
+  BOOST_TEST(parse_cut("data: x\n\n\xEF\xBB\xBF"
+                       "data: y\n\n",
+                       {}) == (std::vector<Seen>{ { "message", "x", "" } }));
 }
 
 BOOST_AUTO_TEST_CASE(utf8_split_inside_a_sequence_arrives_intact)
 {
-  check_every_split("data: caf\xC3\xA9 \xF0\x9F\x98\x80\n\n", {{"message", "caf\xC3\xA9 \xF0\x9F\x98\x80", ""}});
+  check_every_split("data: caf\xC3\xA9 \xF0\x9F\x98\x80\n\n", { { "message", "caf\xC3\xA9 \xF0\x9F\x98\x80", "" } });
 }
 
 BOOST_AUTO_TEST_CASE(long_lines_arrive_whole)
 {
   const std::string big(5 * 1024 * 1024, 'x');
   const std::string stream = "data: " + big + "\n\n";
-  BOOST_TEST(parse_cut(stream, {3, 100, 4096, 1024 * 1024}) == (std::vector<Seen>{{"message", big, ""}}));
+  BOOST_TEST(parse_cut(stream, { 3, 100, 4096, 1024 * 1024 }) == (std::vector<Seen>{ { "message", big, "" } }));
 }
 
 // Returns the message of the error that parsing `stream` with a limit of
@@ -220,7 +224,7 @@ BOOST_AUTO_TEST_CASE(llama_cpp_error_field_is_an_event_of_its_own)
 
 BOOST_AUTO_TEST_CASE(unknown_fields_and_lines_without_colon_are_ignored)
 {
-  BOOST_TEST(parse_cut("foo: bar\nnonsense\ndata: x\n\n", {}) == (std::vector<Seen>{{"message", "x", ""}}));
+  BOOST_TEST(parse_cut("foo: bar\nnonsense\ndata: x\n\n", {}) == (std::vector<Seen>{ { "message", "x", "" } }));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -14,8 +14,14 @@ BOOST_AUTO_TEST_SUITE(text)
 
 BOOST_AUTO_TEST_CASE(find_invalid_utf8_accepts_valid_text)
 {
-  for (const std::string& s : std::vector<std::string>{"", "plain ascii\t\r\n", "caf\xC3\xA9", "\xE2\x82\xAC euro", "\xF0\x9F\x98\x80 emoji",
-                              "\xEF\xBF\xBF", "\xF4\x8F\xBF\xBF", std::string("nul\0byte", 8)}) {
+  for (const std::string& s : std::vector<std::string>{ "",
+                                                        "plain ascii\t\r\n",
+                                                        "caf\xC3\xA9",
+                                                        "\xE2\x82\xAC euro",
+                                                        "\xF0\x9F\x98\x80 emoji",
+                                                        "\xEF\xBF\xBF",
+                                                        "\xF4\x8F\xBF\xBF",
+                                                        std::string("nul\0byte", 8) }) {
     BOOST_TEST(!find_invalid_utf8(s).has_value(), "rejected: " << s);
   }
 }
@@ -27,16 +33,16 @@ BOOST_AUTO_TEST_CASE(find_invalid_utf8_names_the_first_bad_byte)
     std::size_t offset;
   };
   const Case cases[] = {
-    {"\xFF", 0},
-    {"ab\x80", 2},              // lone continuation byte
-    {"ab\xC3", 2},              // truncated sequence at the end
-    {"\xC3\x28", 0},            // bad continuation
-    {"x\xC0\xAF", 1},           // overlong '/'
-    {"\xE0\x80\xAF", 0},        // overlong three-byte form
-    {"ok\xED\xA0\x80", 2},      // UTF-16 surrogate
-    {"\xF4\x90\x80\x80", 0},    // above U+10FFFF
-    {"\xF5\x80\x80\x80", 0},
-    {"caf\xC3\xA9 \xE9", 6},    // Latin-1 after valid UTF-8
+    { "\xFF", 0 },
+    { "ab\x80", 2 },           // lone continuation byte
+    { "ab\xC3", 2 },           // truncated sequence at the end
+    { "\xC3\x28", 0 },         // bad continuation
+    { "x\xC0\xAF", 1 },        // overlong '/'
+    { "\xE0\x80\xAF", 0 },     // overlong three-byte form
+    { "ok\xED\xA0\x80", 2 },   // UTF-16 surrogate
+    { "\xF4\x90\x80\x80", 0 }, // above U+10FFFF
+    { "\xF5\x80\x80\x80", 0 },
+    { "caf\xC3\xA9 \xE9", 6 }, // Latin-1 after valid UTF-8
   };
   for (const auto& c : cases) {
     const auto got = find_invalid_utf8(c.text);
@@ -68,13 +74,39 @@ namespace {
 
 // Pieces that make every kind of sequence, well-formed or not, and every
 // boundary between them. The first twelve are well-formed.
-const std::vector<std::string> utf8_pieces = {
-  "a", "\t", std::string(1, '\0'), "\xC3\xA9", "\xE2\x82\xAC", "\xF0\x9F\x98\x80", "\xEF\xBF\xBF", "\xF4\x8F\xBF\xBF",
-  "\xED\x9F\xBF", "\xE0\xA0\x80", "\xF0\x90\x80\x80", "\xC2\x80",
-  // malformed, or cut short
-  "\x80", "\xBF", "\xC0\xAF", "\xC1\xBF", "\xC3", "\xE2\x82", "\xF0\x9F\x98", "\xE0\x80\xAF", "\xE0\x9F\xBF",
-  "\xED\xA0\x80", "\xED\xBF\xBF", "\xF0\x80\x80\x80", "\xF0\x8F\xBF\xBF", "\xF4\x90\x80\x80", "\xF5\x80\x80\x80",
-  "\xF8\x88\x80\x80\x80", "\xFE", "\xFF", "\xC3\xA9\xA9", "\xE2\x82\xAC\xAC"};
+const std::vector<std::string> utf8_pieces = { "a",
+                                               "\t",
+                                               std::string(1, '\0'),
+                                               "\xC3\xA9",
+                                               "\xE2\x82\xAC",
+                                               "\xF0\x9F\x98\x80",
+                                               "\xEF\xBF\xBF",
+                                               "\xF4\x8F\xBF\xBF",
+                                               "\xED\x9F\xBF",
+                                               "\xE0\xA0\x80",
+                                               "\xF0\x90\x80\x80",
+                                               "\xC2\x80",
+                                               // malformed, or cut short
+                                               "\x80",
+                                               "\xBF",
+                                               "\xC0\xAF",
+                                               "\xC1\xBF",
+                                               "\xC3",
+                                               "\xE2\x82",
+                                               "\xF0\x9F\x98",
+                                               "\xE0\x80\xAF",
+                                               "\xE0\x9F\xBF",
+                                               "\xED\xA0\x80",
+                                               "\xED\xBF\xBF",
+                                               "\xF0\x80\x80\x80",
+                                               "\xF0\x8F\xBF\xBF",
+                                               "\xF4\x90\x80\x80",
+                                               "\xF5\x80\x80\x80",
+                                               "\xF8\x88\x80\x80\x80",
+                                               "\xFE",
+                                               "\xFF",
+                                               "\xC3\xA9\xA9",
+                                               "\xE2\x82\xAC\xAC" };
 
 // Holds the vector check and find_invalid_utf8 to the byte loop on `text`.
 void check_against_byte_loop(const std::string& text)
@@ -129,7 +161,8 @@ BOOST_AUTO_TEST_CASE(one_line_flattens_breaks_and_controls)
   BOOST_TEST(one_line("a\nb\r\n\tc") == "a b c");
   BOOST_TEST(one_line("  lead and trail  ") == "lead and trail");
   BOOST_TEST(one_line("esc\x1B[31mred") == "esc [31mred");
-  BOOST_TEST(one_line("c1\xC2\x9B" "31m") == "c1 31m");
+  BOOST_TEST(one_line("c1\xC2\x9B"
+                      "31m") == "c1 31m");
   BOOST_TEST(one_line("bad \xFF byte") == "bad ? byte");
   BOOST_TEST(one_line("caf\xC3\xA9") == "caf\xC3\xA9");
 }
@@ -145,7 +178,8 @@ BOOST_AUTO_TEST_CASE(escape_controls_shows_breaks_controls_and_bad_bytes)
 {
   BOOST_TEST(escape_controls("a\nb\r\tc") == "a\\nb\\r\\tc");
   BOOST_TEST(escape_controls("esc\x1B[31mred\x7F") == "esc\\x1B[31mred\\x7F");
-  BOOST_TEST(escape_controls("c1\xC2\x9B" "31m") == "c1\\xC2\\x9B31m");
+  BOOST_TEST(escape_controls("c1\xC2\x9B"
+                             "31m") == "c1\\xC2\\x9B31m");
   BOOST_TEST(escape_controls("bad \xFF\xC3 byte") == "bad \\xFF\\xC3 byte");
   BOOST_TEST(escape_controls("caf\xC3\xA9 \xC2\xA0 back\\slash 'q'") == "caf\xC3\xA9 \xC2\xA0 back\\slash 'q'");
   BOOST_TEST(escape_controls(std::string("nul\0", 4)) == "nul\\x00");

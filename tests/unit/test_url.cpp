@@ -19,15 +19,19 @@ BOOST_AUTO_TEST_CASE(parse_url_splits_the_parts)
     const char* query;
   };
   const Case cases[] = {
-    {"https://api.openai.com/v1", "https", "api.openai.com", 443, "/v1", ""},
-    {"http://localhost:11434/v1", "http", "localhost", 11434, "/v1", ""},
-    {"HTTPS://Example.COM", "https", "example.com", 443, "", ""},
-    {"http://127.0.0.1:8080", "http", "127.0.0.1", 8080, "", ""},
-    {"https://[::1]:8443/api/v1/", "https", "::1", 8443, "/api/v1/", ""},
-    {"https://x.openai.azure.com/openai/deployments/d?api-version=2024-10-21", "https", "x.openai.azure.com", 443,
-     "/openai/deployments/d", "api-version=2024-10-21"},
-    {"https://h/p#fragment", "https", "h", 443, "/p", ""},
-    {"https://h?q=1", "https", "h", 443, "", "q=1"},
+    { "https://api.openai.com/v1", "https", "api.openai.com", 443, "/v1", "" },
+    { "http://localhost:11434/v1", "http", "localhost", 11434, "/v1", "" },
+    { "HTTPS://Example.COM", "https", "example.com", 443, "", "" },
+    { "http://127.0.0.1:8080", "http", "127.0.0.1", 8080, "", "" },
+    { "https://[::1]:8443/api/v1/", "https", "::1", 8443, "/api/v1/", "" },
+    { "https://x.openai.azure.com/openai/deployments/d?api-version=2024-10-21",
+      "https",
+      "x.openai.azure.com",
+      443,
+      "/openai/deployments/d",
+      "api-version=2024-10-21" },
+    { "https://h/p#fragment", "https", "h", 443, "/p", "" },
+    { "https://h?q=1", "https", "h", 443, "", "q=1" },
   };
   for (const auto& c : cases) {
     const Url u = parse_url(c.text);
@@ -41,10 +45,21 @@ BOOST_AUTO_TEST_CASE(parse_url_splits_the_parts)
 
 BOOST_AUTO_TEST_CASE(parse_url_rejects_unusable_urls)
 {
-  for (const char* text : {"", "api.openai.com/v1", "ftp://h/", "https://", "https:///v1", "https://h:0/",
-                           "https://h:65536/", "https://h:x/", "https://h:/", "https://user:pw@h/v1",
-                           "https://[::1/", "https://[nothex]/", "https://h o/", "https://h/a b",
-                           "https://h/\xC3\xA9"}) {
+  for (const char* text : { "",
+                            "api.openai.com/v1",
+                            "ftp://h/",
+                            "https://",
+                            "https:///v1",
+                            "https://h:0/",
+                            "https://h:65536/",
+                            "https://h:x/",
+                            "https://h:/",
+                            "https://user:pw@h/v1",
+                            "https://[::1/",
+                            "https://[nothex]/",
+                            "https://h o/",
+                            "https://h/a b",
+                            "https://h/\xC3\xA9" }) {
     try {
       parse_url(text);
       BOOST_ERROR("accepted: " << text);
@@ -62,8 +77,11 @@ BOOST_AUTO_TEST_CASE(nul_inside_an_ipv6_literal_is_rejected)
 
 BOOST_AUTO_TEST_CASE(credentials_in_url_are_not_echoed_back)
 {
-  for (const char* url : {"https://user:s3cret@h/v1", "https://s3cret@h", "https://u:s3cret@h:99999/v1?q=a@b",
-                          "ftp://u:s3cret@h/", "https://u:s3cret@[::1/"}) {
+  for (const char* url : { "https://user:s3cret@h/v1",
+                           "https://s3cret@h",
+                           "https://u:s3cret@h:99999/v1?q=a@b",
+                           "ftp://u:s3cret@h/",
+                           "https://u:s3cret@[::1/" }) {
     try {
       parse_url(url);
       BOOST_ERROR("accepted: " << url);
@@ -111,8 +129,9 @@ BOOST_AUTO_TEST_CASE(endpoint_url_appends_to_the_path_and_keeps_the_query)
              "/v1/chat/completions");
   BOOST_TEST(endpoint_url(parse_url("https://h/v1/"), "/chat/completions").target() == "/v1/chat/completions");
   BOOST_TEST(endpoint_url(parse_url("http://h:8080"), "/chat/completions").target() == "/chat/completions");
-  BOOST_TEST(endpoint_url(parse_url("https://h/openai/deployments/d?api-version=2024-10-21"), "/chat/completions")
-               .target() == "/openai/deployments/d/chat/completions?api-version=2024-10-21");
+  BOOST_TEST(
+    endpoint_url(parse_url("https://h/openai/deployments/d?api-version=2024-10-21"), "/chat/completions").target() ==
+    "/openai/deployments/d/chat/completions?api-version=2024-10-21");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
