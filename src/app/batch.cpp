@@ -1,8 +1,9 @@
 #include "batch.hpp"
 
+#include "batch_progress.hpp"
 #include "error.hpp"
-#include "interrupt.hpp"
 #include "output.hpp"
+#include "progress_line.hpp"
 #include "response.hpp"
 #include "retry.hpp"
 #include "text.hpp"
@@ -18,7 +19,6 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <deque>
 #include <iterator>
@@ -201,6 +201,7 @@ public:
     }
     if (context_.err_fd >= 0 && isatty(context_.err_fd) == 1) {
       total_ = count_items();
+      progress_.emplace(context_.err_fd);
       net::co_spawn(io_, show_progress(), on_end);
     }
     io_.run();
@@ -582,49 +583,17 @@ private:
     while (workers_ > 0) {
       const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
       const std::size_t done = succeeded_ + failed_;
-      const double rate = seconds > 0 ? static_cast<double>(done) / seconds : 0;
-      char text[160];
-      int n = total_ ? std::snprintf(text, sizeof text, "gptq: %zu/%zu lines", done, total_)
-                     : std::snprintf(text, sizeof text, "gptq: %zu lines", done);
-      n += std::snprintf(text + n, sizeof text - static_cast<std::size_t>(n), ", %zu failed, %.1f/s", failed_, rate);
-      if (total_ && rate > 0 && done < total_) {
-        const auto left = static_cast<long>(static_cast<double>(total_ - done) / rate);
-        std::snprintf(text + n, sizeof text - static_cast<std::size_t>(n), ", %ldm%02lds left", left / 60, left % 60);
-      }
-      draw_progress(text);
+      progress_->draw(progress_text({ done, failed_, total_, seconds }));
       timer.expires_after(std::chrono::milliseconds(250));
       co_await timer.async_wait(use_tuple);
     }
   }
 
-  // Overwrites the progress line with `text` (no escape sequences: spaces
-  // cover what a longer line left).
-  void draw_progress(const std::string& text)
-  {
-    std::string line(1, '\r');
-    line += text;
-    if (text.size() < progress_width_) {
-      line.append(progress_width_ - text.size(), ' ');
-      line += '\r';
-      line += text;
-    }
-    progress_width_ = text.size();
-    set_progress_line_open(true);
-    [[maybe_unused]] const auto n = ::write(context_.err_fd, line.data(), line.size());
-  }
-
   void erase_progress()
   {
-    if (progress_width_ == 0) {
-      return;
+    if (progress_) {
+      progress_->erase();
     }
-    // Appended, not "\r" + string: GCC 12 warns falsely (-Wrestrict) on that.
-    std::string blank(1, '\r');
-    blank.append(progress_width_, ' ');
-    blank += '\r';
-    [[maybe_unused]] const auto n = ::write(context_.err_fd, blank.data(), blank.size());
-    progress_width_ = 0;
-    set_progress_line_open(false);
   }
 
   // Writes the finished results that are next in input order.
@@ -664,8 +633,8 @@ private:
   std::size_t dispatch_end_ = static_cast<std::size_t>(-1); // no line from this one on is sent
   std::size_t succeeded_ = 0;
   std::size_t failed_ = 0;
-  std::size_t total_ = 0;          // lines to send, when known
-  std::size_t progress_width_ = 0; // of the progress line on the terminal; 0: none shown
+  std::optional<ProgressLine> progress_; // when stderr is a terminal
+  std::size_t total_ = 0;                // lines to send, when known
   int workers_ = 0;
   bool input_done_ = false;
   bool stopping_ = false;
