@@ -465,25 +465,17 @@ private:
     if (fstat(context_.in_fd, &st) != 0 || !S_ISREG(st.st_mode)) {
       return 0;
     }
-    std::size_t count = 0;
-    bool blank = true;
+    SentLineCounter lines;
     std::array<char, 64 * 1024> chunk;
     for (off_t at = lseek(context_.in_fd, 0, SEEK_CUR);;) {
       const ssize_t got = ::pread(context_.in_fd, chunk.data(), chunk.size(), at);
       if (got <= 0) {
         break;
       }
-      for (const char c : std::string_view(chunk.data(), static_cast<std::size_t>(got))) {
-        if (c == '\n') {
-          count += blank ? 0 : 1;
-          blank = true;
-        } else if (c != ' ' && c != '\t' && c != '\r' && c != '\f' && c != '\v') {
-          blank = false; // as trim() sees it, which decides what is skipped
-        }
-      }
+      lines.feed({ chunk.data(), static_cast<std::size_t>(got) });
       at += got;
     }
-    return count + (blank ? 0 : 1);
+    return lines.count();
   }
 
   // Redraws the progress line four times a second while workers run.

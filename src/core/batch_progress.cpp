@@ -4,6 +4,23 @@
 
 namespace gptq {
 
+void SentLineCounter::feed(std::string_view bytes)
+{
+  // Locals, so that the loop over every byte of the input stays in registers.
+  std::size_t count = count_;
+  bool blank = blank_;
+  for (const char c : bytes) {
+    if (c == '\n') {
+      count += blank ? 0 : 1;
+      blank = true;
+    } else if (c != ' ' && c != '\t' && c != '\r' && c != '\f' && c != '\v') {
+      blank = false;
+    }
+  }
+  count_ = count;
+  blank_ = blank;
+}
+
 std::string progress_text(const BatchProgress& progress)
 {
   const auto [done, failed, total, seconds] = progress;

@@ -14,6 +14,20 @@ struct BatchProgress {
   double seconds = 0;     // since the batch started
 };
 
+// Counts the lines of a batch's input that will be sent, as its bytes come
+// in pieces: those with more than white space, as trim() sees it (which
+// decides what batch mode skips), the last one too when the input does not
+// end with a line break. The total of the progress line.
+class SentLineCounter {
+public:
+  void feed(std::string_view bytes);
+  std::size_t count() const { return count_ + (blank_ ? 0 : 1); }
+
+private:
+  std::size_t count_ = 0; // lines ended
+  bool blank_ = true;     // the line being read has only white space so far
+};
+
 // Returns the text of the progress line: "gptq: DONE/TOTAL lines" ("gptq:
 // DONE lines" when the total is unknown), then ", F failed, R/s" (the rate
 // with one decimal), then ", MmSSs left" when the total is known, the rate

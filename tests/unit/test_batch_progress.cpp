@@ -30,6 +30,30 @@ BOOST_AUTO_TEST_CASE(progress_text_without_a_total_counts_lines_only)
   BOOST_TEST(progress_text({ 12, 1, 0, 2 }) == "gptq: 12 lines, 1 failed, 6.0/s");
 }
 
+BOOST_AUTO_TEST_CASE(only_lines_with_more_than_white_space_are_counted_however_the_input_is_cut)
+{
+  const struct {
+    std::string_view input;
+    std::size_t lines;
+  } cases[] = {
+    { "", 0 },
+    { "a", 1 },
+    { "a\n", 1 },
+    { "a\nb", 2 },
+    { "\n\n \f\v\t\r\n", 0 },
+    { "line 1\n \f\v\t\r\nline 2\r\n\n  x  \n", 3 },
+    { " \t", 0 },
+  };
+  for (const auto& c : cases) {
+    for (std::size_t cut = 0; cut <= c.input.size(); ++cut) {
+      SentLineCounter counter;
+      counter.feed(c.input.substr(0, cut));
+      counter.feed(c.input.substr(cut));
+      BOOST_TEST(counter.count() == c.lines, "input \"" << c.input << "\" cut at " << cut);
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(a_redraw_covers_what_a_longer_line_left)
 {
   BOOST_TEST(progress_redraw("abc", 0) == "\rabc");
