@@ -98,6 +98,7 @@ private:
   HttpResponse response_;
 };
 
+// What one line gives (batch_schedule.hpp), as the formatting below names it.
 using Result = LineResult;
 
 // Says on `err` that `records` (by input line) has `what`s for lines past
@@ -125,6 +126,9 @@ void report_past_the_end(const Records& records,
       << std::flush;
 }
 
+// The driving of run_batch on Asio: stdin read as it arrives, one
+// coroutine per worker, the timers, and the writing of results. What to do
+// next is asked of the schedule, which is told everything that happens.
 class Batch {
 public:
   Batch(const BatchSettings& settings, const BatchContext& context)
