@@ -134,7 +134,7 @@ po::options_description make_all_options()
 
 // Built once: a run parses the command line once or twice, and checks
 // every config key with a parse of its own; building the description each
-// time cost about half a million instructions (0.1 ms) a parse. Boost
+// time cost about 200,000 instructions a parse (callgrind). Boost
 // reads it through const references only, so threads may share it.
 const po::options_description& all_options()
 {
