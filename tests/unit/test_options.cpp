@@ -3,6 +3,7 @@
 #include "fake_environment.hpp"
 
 #include "error.hpp"
+#include "testkit.hpp"
 
 #include <boost/test/unit_test.hpp>
 
@@ -23,14 +24,7 @@ Command parse(std::vector<const char*> args, std::map<std::string, std::string> 
 // parsing succeeds.
 std::string usage_error(std::vector<const char*> args)
 {
-  try {
-    parse(args);
-  } catch (const Error& e) {
-    BOOST_TEST(static_cast<int>(e.status()) == 2);
-    return e.phase() + ": " + e.what();
-  }
-  BOOST_ERROR("no error for the arguments");
-  return "";
+  return gptq::test::error_line([&] { parse(args); }, 2, "the arguments");
 }
 
 } // namespace
