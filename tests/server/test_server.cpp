@@ -26,8 +26,8 @@
 // /MODE/v1/chat/completions (a ?query is ignored). Modes marked /NNN take a
 // status code (200-599) as second segment: /status/429/v1/chat/completions.
 // Every mode below is one entry of the table in modes(), which the dispatch
-// (serve_mode) reads and --help lists; a mode documented here and missing
-// there is a 404.
+// (serve_mode) reads and --help lists; tests/server/check_modes.sh (the
+// CTest server_modes) keeps this list and the table the same.
 // Replies are application/json with Content-Length and honour keep-alive
 // unless stated otherwise. A "completion" is
 //   {"id":"chatcmpl-test","object":"chat.completion","created":1700000000,
