@@ -789,6 +789,9 @@ BOOST_AUTO_TEST_CASE(reader_leaving_after_the_first_line_ends_the_batch_quietly_
 
 // --- The Batch API -------------------------------------------------------
 
+// One round trip, longer than a function should be: the output file that
+// --from-batch reads is made from the request file --emit-batch wrote, so
+// the two halves share their input, ids and files.
 BOOST_AUTO_TEST_CASE(emit_batch_writes_api_requests_and_from_batch_writes_their_answers_in_input_order)
 {
   // Nothing is sent: the base URL counts what would reach it.
