@@ -336,10 +336,10 @@ private:
            });
   }
 
-  // Sends `request` until it succeeds or may not be tried again: at most
-  // options.retries more times, only while nothing was written to stdout,
-  // only after failures that another try can mend, waiting as the server
-  // asks (up to max_retry_wait) or backing off, and never past --timeout.
+  // Sends `request` until it succeeds or may not be tried again, as
+  // decide_retry says: at most options.retries more times, only while
+  // nothing was written to stdout, and never past --timeout, which bounds
+  // all the tries together.
   void send_with_retries(const HttpRequest& request,
                          TransportOptions transport,
                          const Options& options,
@@ -348,12 +348,15 @@ private:
     const auto start = std::chrono::steady_clock::now();
     const auto total = transport.total_timeout;
     std::minstd_rand random(static_cast<unsigned>(std::chrono::steady_clock::now().time_since_epoch().count()));
+    std::uniform_real_distribution<double> unit(0.0, 1.0);
     std::optional<Error> first; // the first try's failure, named too when the last differs
     for (int attempt = 0;; ++attempt) {
+      TryState state{ attempt, options.retries, false, std::nullopt };
       if (total) {
-        transport.total_timeout = std::max(
+        state.time_left = std::max(
           std::chrono::milliseconds(1),
           *total - std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start));
+        transport.total_timeout = state.time_left;
       }
       ActivityIndicator activity(context_.stderr_fd);
       ReplyHandler handler(out,
@@ -378,63 +381,24 @@ private:
         if (!first) {
           first = e;
         }
-        const auto give_up = [&](const Error& last) { return with_first_failure(last, *first, attempt + 1, secrets_); };
-        if (out.started()) {
-          // Keep what was printed, end its line, and say it is not all.
-          out.finish();
-          throw give_up(Error(e.status(), e.phase(), std::string(e.what()) + "; the reply is incomplete"));
+        state.reply_started = out.started();
+        if (total) {
+          // The time the try took is not left for the wait.
+          state.time_left =
+            *total - std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
         }
-        std::optional<std::chrono::milliseconds> wait;
-        try {
-          wait = retry_wait(e, handler.error_response(), random);
-        } catch (const Error& refused) {
-          throw give_up(refused);
+        const RetryDecision decision =
+          decide_retry(e, handler.error_response(), state, std::chrono::system_clock::now(), unit(random));
+        if (decision.action == RetryDecision::Action::give_up) {
+          if (state.reply_started) {
+            out.finish(); // keep what was printed, and end its line
+          }
+          throw with_first_failure(with_reason(e, decision), *first, attempt + 1, secrets_);
         }
-        if (!wait || attempt >= options.retries) {
-          throw give_up(e);
-        }
-        if (total && std::chrono::steady_clock::now() + *wait >= start + *total) {
-          throw give_up(e);
-        }
-        verbose("attempt " + std::to_string(attempt + 1) + " failed: " + e.what() + "; retry " +
-                std::to_string(attempt + 1) + " of " + std::to_string(options.retries) + " in " +
-                std::to_string(wait->count()) + " ms");
-        context_.sleep(*wait);
+        verbose("attempt " + std::to_string(attempt + 1) + " failed: " + e.what() + "; " + decision.reason);
+        context_.sleep(decision.wait);
       }
     }
-  }
-
-  // Returns how long to wait before trying again after `failure`, or
-  // nullopt when another try cannot help. `response` is the HTTP error
-  // response, if the failure was one. Throws, at once, when the server asks
-  // for a wait longer than max_retry_wait.
-  std::optional<std::chrono::milliseconds> retry_wait(const Error& failure,
-                                                      const HttpResponse* response,
-                                                      std::minstd_rand& random)
-  {
-    std::uniform_real_distribution<double> unit(0.0, 1.0);
-    if (!response) {
-      if (!is_retryable_failure(failure)) {
-        return std::nullopt;
-      }
-      return backoff_wait(attempts_++, unit(random));
-    }
-    const auto verdict = server_says_retry(response->headers);
-    if (verdict == false || (!verdict && !is_retryable_status(response->status, response->body))) {
-      return std::nullopt;
-    }
-    if (const auto asked = server_retry_wait(response->headers, std::chrono::system_clock::now())) {
-      if (*asked > max_retry_wait) {
-        throw Error(failure.status(),
-                    failure.phase(),
-                    std::string(failure.what()) + "; the server asks to wait " +
-                      std::to_string(std::chrono::duration_cast<std::chrono::seconds>(*asked).count()) +
-                      " s before trying again, longer than gptq waits (60 s)");
-      }
-      ++attempts_;
-      return *asked;
-    }
-    return backoff_wait(attempts_++, unit(random));
   }
 
   void verbose(const std::string& line) const
@@ -448,7 +412,6 @@ private:
   std::optional<std::string> key_;
   Secrets secrets_; // the key's and every credential's, once known
   bool verbose_ = false;
-  int attempts_ = 0; // retries so far, for the backoff
 };
 
 } // namespace

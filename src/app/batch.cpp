@@ -123,7 +123,8 @@ public:
   void on_body(std::string_view piece) override
   {
     if (response_.body.size() + piece.size() > limit) {
-      throw Error(ExitStatus::bad_response, "response", "the response is larger than 64 MiB");
+      throw Error(
+        FailureKind::bad_response, ExitStatus::bad_response, "response", "the response is larger than 64 MiB");
     }
     response_.body.append(piece);
   }
@@ -446,12 +447,14 @@ private:
       } catch (const Error& e) {
         failed = e;
       }
-      std::optional<std::chrono::milliseconds> wait;
+      const HttpResponse* error_response = nullptr;
       if (!failed) {
         const HttpResponse& response = collector.response();
         if (response.status >= 200 && response.status < 300) {
           if (auto compressed = unsupported_encoding(response)) {
-            co_return failure(item.line, item.input, Error(ExitStatus::bad_response, "response", *compressed));
+            co_return failure(item.line,
+                              item.input,
+                              Error(FailureKind::bad_response, ExitStatus::bad_response, "response", *compressed));
           }
           BatchResult reply = completion_result(response.body, context_.secrets);
           if (!reply.output) {
@@ -462,50 +465,45 @@ private:
           succeeded();
           co_return success(item, *reply.output);
         }
-        failed = Error(exit_status_for_http(response.status),
+        failed = Error(FailureKind::http_status,
+                       exit_status_for_http(response.status),
                        "",
                        describe_error_response(response, context_.secrets, request.url.text()));
-        wait = retry_wait(response, attempt, unit(random_));
+        error_response = &response;
         // Failures no other line can escape stop the batch.
         if (response.status == 429 && response.body.find("insufficient_quota") != std::string::npos) {
           stop_because("the account's quota is used up (insufficient_quota)");
         } else if (response.status == 401 || response.status == 403) {
           stop_because("the server refused the key (HTTP " + std::to_string(response.status) + ")");
         }
-      } else if (is_retryable_failure(*failed)) {
-        wait = backoff_wait(attempt, unit(random_));
       }
       if (!first) {
         first = failed;
       }
-      if (!wait || attempt >= settings_.retries || stopping_) {
-        co_return failure(item.line, item.input, with_first_failure(*failed, *first, attempt + 1, context_.secrets));
+      const TryState state{ attempt, settings_.retries, false, std::nullopt };
+      const RetryDecision decision =
+        decide_retry(*failed, error_response, state, std::chrono::system_clock::now(), unit(random_));
+      if (decision.overloaded) {
+        slow_down(decision.wait);
       }
-      timer.expires_after(*wait);
+      if (decision.action == RetryDecision::Action::give_up || stopping_) {
+        co_return failure(item.line,
+                          item.input,
+                          with_first_failure(with_reason(*failed, decision), *first, attempt + 1, context_.secrets));
+      }
+      timer.expires_after(decision.wait);
       co_await timer.async_wait(use_tuple);
     }
   }
 
-  // The wait before the next try after the error `response`, or nullopt
-  // when another try cannot help. A 429 or 503 also slows the whole batch.
-  std::optional<std::chrono::milliseconds> retry_wait(const HttpResponse& response, int attempt, double random01)
+  // A 429 or 503 slows the whole batch: the number of requests in flight
+  // halves (multiplicative decrease), and every worker waits `wait`, as the
+  // server asked.
+  void slow_down(std::chrono::milliseconds wait)
   {
-    const auto verdict = server_says_retry(response.headers);
-    if (verdict == false || (!verdict && !is_retryable_status(response.status, response.body))) {
-      return std::nullopt;
-    }
-    const auto asked = server_retry_wait(response.headers, std::chrono::system_clock::now());
-    if (asked && *asked > max_retry_wait) {
-      return std::nullopt;
-    }
-    const auto wait = asked ? *asked : backoff_wait(attempt, random01);
-    if (response.status == 429 || response.status == 503) {
-      // Multiplicative decrease; every worker waits as the server asked.
-      allowed_ = std::max(1, allowed_ / 2);
-      successes_ = 0;
-      not_before_ = std::max(not_before_, Clock::now() + wait);
-    }
-    return wait;
+    allowed_ = std::max(1, allowed_ / 2);
+    successes_ = 0;
+    not_before_ = std::max(not_before_, Clock::now() + wait);
   }
 
   void succeeded()
@@ -531,7 +529,7 @@ private:
     r.status = e.status();
     // The line is named once, by the prefix below: an input line's own
     // error has it as its phase already.
-    const bool names_line = e.phase().empty() || e.phase().starts_with("line ");
+    const bool names_line = e.phase().empty() || e.kind() == FailureKind::input;
     const std::string message = context_.secrets.redact(names_line ? e.what() : e.phase() + ": " + e.what());
     r.out = settings_.jsonl_out ? jsonl_error(line, input, static_cast<int>(e.status()), message) : "\n";
     r.err = "gptq: line " + std::to_string(line) + ": " + message + "\n";

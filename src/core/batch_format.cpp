@@ -193,7 +193,11 @@ static std::optional<BatchItem> start_item(std::size_t line, std::string_view te
   BatchItem item;
   item.line = line;
   item.input = std::string(text);
-  require_utf8(item.input, line_phase(line));
+  try {
+    require_utf8(item.input, line_phase(line));
+  } catch (const Error& e) {
+    throw Error(FailureKind::input, e.status(), e.phase(), e.what());
+  }
   return item;
 }
 
@@ -218,13 +222,17 @@ std::optional<BatchItem> parse_jsonl_line(std::size_t line, std::string_view tex
   std::string problem;
   const auto parsed = parse_json_line(text, problem);
   if (!parsed) {
-    throw Error(
-      ExitStatus::usage, phase, problem + "; expected one JSON object per line, like " + std::string(jsonl_example));
+    throw Error(FailureKind::input,
+                ExitStatus::usage,
+                phase,
+                problem + "; expected one JSON object per line, like " + std::string(jsonl_example));
   }
   const auto* object = parsed->if_object();
   if (!object) {
-    throw Error(
-      ExitStatus::usage, phase, "not a JSON object; expected one per line, like " + std::string(jsonl_example));
+    throw Error(FailureKind::input,
+                ExitStatus::usage,
+                phase,
+                "not a JSON object; expected one per line, like " + std::string(jsonl_example));
   }
   bool has_prompt = false;
   for (const auto& member : *object) {
@@ -232,13 +240,19 @@ std::optional<BatchItem> parse_jsonl_line(std::size_t line, std::string_view tex
     const json::value& value = member.value();
     if (key == "prompt") {
       if (!value.is_string()) {
-        throw Error(ExitStatus::usage, phase, "\"prompt\" must be a string, not " + one_line(to_json_text(value), 60));
+        throw Error(FailureKind::input,
+                    ExitStatus::usage,
+                    phase,
+                    "\"prompt\" must be a string, not " + one_line(to_json_text(value), 60));
       }
       item.prompt = std::string(value.get_string());
       has_prompt = true;
     } else if (key == "system") {
       if (!value.is_string()) {
-        throw Error(ExitStatus::usage, phase, "\"system\" must be a string, not " + one_line(to_json_text(value), 60));
+        throw Error(FailureKind::input,
+                    ExitStatus::usage,
+                    phase,
+                    "\"system\" must be a string, not " + one_line(to_json_text(value), 60));
       }
       item.system = std::string(value.get_string());
     } else {
@@ -246,13 +260,15 @@ std::optional<BatchItem> parse_jsonl_line(std::size_t line, std::string_view tex
     }
   }
   if (!has_prompt) {
-    throw Error(
-      ExitStatus::usage, phase, "the object has no \"prompt\"; expected one like " + std::string(jsonl_example));
+    throw Error(FailureKind::input,
+                ExitStatus::usage,
+                phase,
+                "the object has no \"prompt\"; expected one like " + std::string(jsonl_example));
   }
   // A blank line is skipped, but a record asked for a request: an empty
   // prompt there is a mistake in the file, not a gap to skip.
   if (trim(item.prompt).empty()) {
-    throw Error(ExitStatus::usage, phase, "the \"prompt\" is empty");
+    throw Error(FailureKind::input, ExitStatus::usage, phase, "the \"prompt\" is empty");
   }
   return started;
 }

@@ -230,9 +230,13 @@ Reply decode_reply(std::string_view body, const Secrets& secrets)
   const auto parsed = parse_json(body, where, ec);
   if (!parsed) {
     if (trim(body).empty()) {
-      throw Error(ExitStatus::bad_response, "response", "the server sent an empty body instead of a reply");
+      throw Error(FailureKind::bad_response,
+                  ExitStatus::bad_response,
+                  "response",
+                  "the server sent an empty body instead of a reply");
     }
     throw Error(
+      FailureKind::bad_response,
       ExitStatus::bad_response,
       "response",
       (ec == json::error::too_deep ? "the reply is JSON " + too_deep() : std::string("the reply is not valid JSON")) +
@@ -243,14 +247,18 @@ Reply decode_reply(std::string_view body, const Secrets& secrets)
   const auto* choices = json_member(v, "choices");
   if (!choices || !choices->is_array() || choices->get_array().empty()) {
     if (auto message = describe_json_error(v); message && json_member(v, "error")) {
-      throw Error(ExitStatus::bad_response, "api", secrets.excerpt(*message, 500));
+      throw Error(FailureKind::bad_response, ExitStatus::bad_response, "api", secrets.excerpt(*message, 500));
     }
-    throw Error(ExitStatus::bad_response, "response", "the reply has no choices, so there is no answer to print");
+    throw Error(FailureKind::bad_response,
+                ExitStatus::bad_response,
+                "response",
+                "the reply has no choices, so there is no answer to print");
   }
   const json::value& choice = choices->get_array().front();
   const auto* message = json_member(choice, "message");
   if (!message || !message->is_object()) {
-    throw Error(ExitStatus::bad_response, "response", "the reply's first choice has no message");
+    throw Error(
+      FailureKind::bad_response, ExitStatus::bad_response, "response", "the reply's first choice has no message");
   }
   Reply reply;
   if (const auto* content = json_member(*message, "content");

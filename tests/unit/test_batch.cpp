@@ -89,7 +89,7 @@ public:
       response.headers.push_back({ "Retry-After", "0" });
       response.body = R"({"error":{"message":"overloaded","type":"server_error"}})";
     } else if (prompt.starts_with("shaky")) {
-      throw Error(ExitStatus::network, "network", "connection reset by peer");
+      throw Error(FailureKind::network, ExitStatus::network, "network", "connection reset by peer");
     } else if (prompt.starts_with("denied")) {
       response.status = 401;
       response.body = R"({"error":{"message":"Incorrect API key provided","code":"invalid_api_key"}})";
