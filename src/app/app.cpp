@@ -310,6 +310,7 @@ private:
       return from_batch(batch, results, *options.from_batch, context_.stdin_fd, context_.stdout_fd, *context_.err);
     }
     TransportOptions transport = network_options(options, endpoint);
+    batch.timeout = transport.total_timeout;
     BatchContext batch_context;
     batch_context.in_fd = context_.stdin_fd;
     batch_context.out_fd = context_.stdout_fd;

@@ -435,15 +435,19 @@ private:
     }
     std::uniform_real_distribution<double> unit(0.0, 1.0);
     std::optional<Error> first; // the first try's failure, named too when the last differs
+    std::optional<Clock::time_point> start;
     for (int attempt = 0;; ++attempt) {
       if (Clock::now() < not_before_) {
         timer.expires_at(not_before_);
         co_await timer.async_wait(use_tuple);
       }
+      // The line's time starts with its first try, not while the batch
+      // held it back.
+      start = start.value_or(Clock::now());
       Collector collector;
       std::optional<Error> failed;
       try {
-        co_await connection.send(request, collector);
+        co_await connection.send(request, collector, time_left(*start, std::chrono::milliseconds(1)));
       } catch (const Error& e) {
         failed = e;
       }
@@ -480,20 +484,35 @@ private:
       if (!first) {
         first = failed;
       }
-      const TryState state{ attempt, settings_.retries, false, std::nullopt };
+      const TryState state{ attempt, settings_.retries, false, time_left(*start, std::chrono::milliseconds::min()) };
       const RetryDecision decision =
         decide_retry(*failed, error_response, state, std::chrono::system_clock::now(), unit(random_));
       if (decision.overloaded) {
         slow_down(decision.wait);
       }
-      if (decision.action == RetryDecision::Action::give_up || stopping_) {
+      // Other lines' 429 or 503 may hold every worker back longer.
+      const auto wait =
+        std::max(decision.wait, std::chrono::ceil<std::chrono::milliseconds>(not_before_ - Clock::now()));
+      if (decision.action == RetryDecision::Action::give_up || stopping_ ||
+          (state.time_left && wait >= *state.time_left)) {
         co_return failure(item.line,
                           item.input,
                           with_first_failure(with_reason(*failed, decision), *first, attempt + 1, context_.secrets));
       }
-      timer.expires_after(decision.wait);
+      timer.expires_after(wait);
       co_await timer.async_wait(use_tuple);
     }
+  }
+
+  // What is left of the line's --timeout, started at `start`, at least
+  // `least`; nullopt without --timeout.
+  std::optional<std::chrono::milliseconds> time_left(Clock::time_point start, std::chrono::milliseconds least) const
+  {
+    if (!settings_.timeout) {
+      return std::nullopt;
+    }
+    return std::max(least,
+                    *settings_.timeout - std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start));
   }
 
   // A 429 or 503 slows the whole batch: the number of requests in flight

@@ -1196,8 +1196,12 @@ public:
   {
   }
 
-  net::awaitable<void> send(const HttpRequest& request, ResponseHandler& handler) override
+  net::awaitable<void> send(const HttpRequest& request,
+                            ResponseHandler& handler,
+                            std::optional<std::chrono::milliseconds> time_limit) override
   {
+    TransportOptions options = options_;
+    options.total_timeout = time_limit;
     if (link_.is_open() && !link_.quiet()) {
       // Bytes came while the connection was idle: a stray response, or the
       // server closing it. Either way it cannot carry this request.
@@ -1213,7 +1217,7 @@ public:
       Watched watched(handler);
       bool stale = false;
       try {
-        Exchange exchange(options_, request, watched);
+        Exchange exchange(options, request, watched);
         co_await exchange.run(link_, true);
       } catch (const Error& e) {
         if (watched.answered || e.kind() != FailureKind::network) {
@@ -1226,7 +1230,7 @@ public:
       }
       link_.close();
     }
-    Exchange exchange(options_, request, handler);
+    Exchange exchange(options, request, handler);
     co_await exchange.run(link_, true);
   }
 
