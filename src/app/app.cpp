@@ -78,6 +78,57 @@ public:
       throw Error(ExitStatus::internal, "", "stdout is closed; nothing was sent");
     }
     ReplyWriter out(context_.stdout_fd, ReplyWriter::Ending::one_newline);
+    if (command.action != Command::Action::run) {
+      return answer_without_request(settings, out);
+    }
+    Options options = command.options;
+    verbose_ = options.verbose;
+    if (options.schema_file) {
+      options.schema_text = read_user_file(*options.schema_file, "--schema", settings_limit);
+    }
+    const Url endpoint = endpoint_url(parse_url(options.base_url), "/chat/completions");
+    read_key(settings, options, endpoint);
+
+    if (options.system) {
+      require_utf8(*options.system, "--system");
+    }
+    if (options.each_line) {
+      return run_each_line(options, endpoint);
+    }
+    if (options.from_batch) {
+      // Without -L there are no input lines: stdin is not read.
+      const auto results =
+        parse_batch_output(read_user_file(*options.from_batch, "--from-batch", results_limit), *options.from_batch);
+      BatchSettings batch;
+      batch.jsonl_out = options.jsonl;
+      return from_batch(batch, results, *options.from_batch, std::nullopt, context_.stdout_fd, *context_.err);
+    }
+    std::string body = request_body_from_input(options, endpoint);
+    if (options.dry_run) {
+      out.write(body);
+      out.finish();
+      return ExitStatus::ok;
+    }
+
+    const HttpRequest request = build_http_request(
+      endpoint, std::move(body), key_, options.stream, key_header_for(endpoint, options.key_header), options.headers);
+    TransportOptions transport = network_options(options, endpoint);
+    verbose("POST " + endpoint.scheme + "://" + endpoint.authority() + endpoint.target());
+    send_with_retries(request, transport, options, out);
+    return ExitStatus::ok;
+  }
+
+  // Returns `text` without the secrets known so far. Server text is
+  // redacted before it is cut to an excerpt (secrets_ is handed to all that
+  // make excerpts); this is the last line of defence for what was not.
+  std::string scrub(std::string text) const { return secrets_.redact(std::move(text)); }
+
+private:
+  // Carries out a command that sends nothing (--list-roles, --list-profiles,
+  // --show-config, --help, --version), writing its answer to `out`.
+  ExitStatus answer_without_request(const Settings& settings, ReplyWriter& out)
+  {
+    const Command& command = settings.command;
     if (command.action == Command::Action::list_roles || command.action == Command::Action::list_profiles) {
       const bool roles = command.action == Command::Action::list_roles;
       for (const auto& name : roles ? settings.role_names : settings.profile_names) {
@@ -94,17 +145,15 @@ public:
       out.write(help_text());
       return ExitStatus::ok;
     }
-    if (command.action == Command::Action::version) {
-      out.write(version_text());
-      return ExitStatus::ok;
-    }
-    Options options = command.options;
-    verbose_ = options.verbose;
-    if (options.schema_file) {
-      options.schema_text = read_user_file(*options.schema_file, "--schema", settings_limit);
-    }
-    const Url endpoint = endpoint_url(parse_url(options.base_url), "/chat/completions");
+    out.write(version_text());
+    return ExitStatus::ok;
+  }
 
+  // Reads the API key, when a request will be sent, and makes it and every
+  // credential in `options` a secret. Throws gptq::Error (auth) when
+  // OpenAI's endpoint would be sent no key.
+  void read_key(const Settings& settings, const Options& options, const Url& endpoint)
+  {
     // The key is checked before stdin is read: a missing key should not
     // first make the user wait for (and lose) a long piped input.
     // Nothing is sent when only printing or writing requests, or reading
@@ -136,21 +185,12 @@ public:
                     : settings.key_source.env_name + " is not set; export your OpenAI API key in it, or use "
                                                      "--base-url for a server that needs no key");
     }
+  }
 
-    if (options.system) {
-      require_utf8(*options.system, "--system");
-    }
-    if (options.each_line) {
-      return run_each_line(options, endpoint);
-    }
-    if (options.from_batch) {
-      // Without -L there are no input lines: stdin is not read.
-      const auto results =
-        parse_batch_output(read_user_file(*options.from_batch, "--from-batch", results_limit), *options.from_batch);
-      BatchSettings batch;
-      batch.jsonl_out = options.jsonl;
-      return from_batch(batch, results, *options.from_batch, std::nullopt, context_.stdout_fd, *context_.err);
-    }
+  // Returns the request body for the prompt words, stdin and --file, read
+  // now; warns, before the request goes, when stdin said nothing.
+  std::string request_body_from_input(const Options& options, const Url& endpoint)
+  {
     std::optional<InputText> input;
     const bool stdin_is_a_file = std::find(options.files.begin(), options.files.end(), "-") != options.files.end();
     if ((!options.no_stdin || stdin_is_a_file) && is_readable_non_terminal(context_.stdin_fd)) {
@@ -197,26 +237,9 @@ public:
     }
     input.reset();
     message_storage = std::string();
-    if (options.dry_run) {
-      out.write(body);
-      out.finish();
-      return ExitStatus::ok;
-    }
-
-    const HttpRequest request =
-      build_http_request(endpoint, std::move(body), key_, options.stream, key_header, options.headers);
-    TransportOptions transport = network_options(options, endpoint);
-    verbose("POST " + endpoint.scheme + "://" + endpoint.authority() + endpoint.target());
-    send_with_retries(request, transport, options, out);
-    return ExitStatus::ok;
+    return body;
   }
 
-  // Returns `text` without the secrets known so far. Server text is
-  // redacted before it is cut to an excerpt (secrets_ is handed to all that
-  // make excerpts); this is the last line of defence for what was not.
-  std::string scrub(std::string text) const { return secrets_.redact(std::move(text)); }
-
-private:
   // The transport's settings for requests to `endpoint`, one-shot and batch
   // alike: time limits, trust, the proxy (whose credentials become secrets
   // before anything can quote them), the secrets, and -v's log.
