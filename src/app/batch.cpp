@@ -535,23 +535,22 @@ private:
     }
   }
 
-  Result success(const BatchItem& item, const std::string& output)
+  Result success(const BatchItem& item, const std::string& output) const
   {
-    Result r;
-    r.out = settings_.jsonl_out ? jsonl_result(item.line, item.input, output) : plain_result(output);
-    return r;
+    return of(answered_line(item.line, item.input, output, settings_.jsonl_out));
   }
 
-  Result failure(std::size_t line, const std::string& input, const Error& e)
+  Result failure(std::size_t line, const std::string& input, const Error& e) const
+  {
+    return of(failed_line(line, input, e, settings_.jsonl_out, context_.secrets));
+  }
+
+  static Result of(LineResult formatted)
   {
     Result r;
-    r.status = e.status();
-    // The line is named once, by the prefix below: an input line's own
-    // error has it as its phase already.
-    const bool names_line = e.phase().empty() || e.kind() == FailureKind::input;
-    const std::string message = context_.secrets.redact(names_line ? e.what() : e.phase() + ": " + e.what());
-    r.out = settings_.jsonl_out ? jsonl_error(line, input, static_cast<int>(e.status()), message) : "\n";
-    r.err = "gptq: line " + std::to_string(line) + ": " + message + "\n";
+    r.out = std::move(formatted.out);
+    r.err = std::move(formatted.err);
+    r.status = formatted.status;
     return r;
   }
 
@@ -722,7 +721,7 @@ std::optional<BatchItem> item_of(const BatchSettings& settings,
   try {
     return settings.jsonl_in ? parse_jsonl_line(line, text) : parse_plain_line(line, text);
   } catch (const Error& e) {
-    err << "gptq: " << e.phase() << ": " << e.what() << '\n' << std::flush;
+    err << failed_line(line, text, e, false).err << std::flush;
     if (batch_severity(e.status()) > batch_severity(worst)) {
       worst = e.status();
     }
@@ -747,7 +746,8 @@ ExitStatus emit_batch(const BatchSettings& settings,
     try {
       file << batch_request_line(item->line, body_for(*item));
     } catch (const Error& e) {
-      err << "gptq: line " << line << ": " << e.what() << '\n' << std::flush;
+      // As run_batch reports a line whose request cannot be made.
+      err << failed_line(line, item->input, e, false).err << std::flush;
       if (batch_severity(e.status()) > batch_severity(worst)) {
         worst = e.status();
       }
@@ -765,13 +765,18 @@ ExitStatus from_batch(const BatchSettings& settings,
 {
   ReplyWriter out(out_fd);
   ExitStatus worst = ExitStatus::ok;
+  auto write = [&](const LineResult& result) {
+    out.write(result.out);
+    if (!result.err.empty()) {
+      err << result.err << std::flush;
+    }
+    if (batch_severity(result.status) > batch_severity(worst)) {
+      worst = result.status;
+    }
+  };
   auto fail =
     [&](std::size_t line, std::optional<std::string_view> input, ExitStatus status, const std::string& message) {
-      out.write(settings.jsonl_out ? jsonl_error(line, input, static_cast<int>(status), message) : "\n");
-      err << "gptq: line " << line << ": " << message << '\n' << std::flush;
-      if (batch_severity(status) > batch_severity(worst)) {
-        worst = status;
-      }
+      write(failed_line(line, input, Error(status, "", message), settings.jsonl_out));
     };
   if (!in_fd) {
     // The map is ordered by line number, as the input was.
@@ -779,7 +784,7 @@ ExitStatus from_batch(const BatchSettings& settings,
       if (!result.output) {
         fail(line, std::nullopt, static_cast<ExitStatus>(result.status), result.message);
       } else {
-        out.write(settings.jsonl_out ? jsonl_result(line, std::nullopt, *result.output) : plain_result(*result.output));
+        write(answered_line(line, std::nullopt, *result.output, settings.jsonl_out));
       }
     }
     return worst;
@@ -807,8 +812,7 @@ ExitStatus from_batch(const BatchSettings& settings,
     } else if (!found->second.output) {
       fail(line, item->input, static_cast<ExitStatus>(found->second.status), found->second.message);
     } else {
-      out.write(settings.jsonl_out ? jsonl_result(line, item->input, *found->second.output)
-                                   : plain_result(*found->second.output));
+      write(answered_line(line, item->input, *found->second.output, settings.jsonl_out));
     }
   });
   report_past_the_end(results, last_line, "--from-batch", path, "result", err);

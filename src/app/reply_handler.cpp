@@ -235,8 +235,8 @@ void ReplyHandler::end_reply(const std::string& refusal,
     err_ << '\n' << std::flush;
     reasoning_line_open_ = false;
   }
-  if (!refusal.empty()) {
-    throw Error(FailureKind::refusal, ExitStatus::rejected, "refusal", settings_.secrets.excerpt(refusal, 2000));
+  if (auto refused = unusable_reply(refusal, true, finish_reason, settings_.secrets)) {
+    throw *refused; // before --code writes anything of it
   }
   if (settings_.code_only) {
     code_filter_.finish([this](std::string_view code) { out_.write(code); });
@@ -245,19 +245,8 @@ void ReplyHandler::end_reply(const std::string& refusal,
         FailureKind::bad_response, ExitStatus::bad_response, "response", "the reply has no code block (--code)");
     }
   }
-  if (!out_.started()) {
-    if (finish_reason == "length") {
-      throw Error(FailureKind::bad_response,
-                  ExitStatus::bad_response,
-                  "response",
-                  "the token limit was reached before any reply text (finish_reason: length); " + token_limit_hint());
-    }
-    throw Error(
-      FailureKind::bad_response,
-      ExitStatus::bad_response,
-      "response",
-      "the reply has no text content" +
-        (finish_reason ? " (finish_reason: " + settings_.secrets.excerpt(*finish_reason, 40) + ")" : std::string()));
+  if (auto problem = unusable_reply({}, out_.started(), finish_reason, settings_.secrets, token_limit_hint())) {
+    throw *problem;
   }
   out_.finish();
   if (!output_started_) {

@@ -156,6 +156,24 @@ BatchResult success_result(const json::value* body)
 
 } // namespace
 
+LineResult answered_line(std::size_t line, std::optional<std::string_view> input, std::string_view output, bool jsonl)
+{
+  return { jsonl ? jsonl_result(line, input, output) : plain_result(output), "", ExitStatus::ok };
+}
+
+LineResult failed_line(std::size_t line,
+                       std::optional<std::string_view> input,
+                       const Error& failure,
+                       bool jsonl,
+                       const Secrets& secrets)
+{
+  const bool names_line = failure.phase().empty() || failure.kind() == FailureKind::input;
+  const std::string message = secrets.redact(names_line ? failure.what() : failure.phase() + ": " + failure.what());
+  return { jsonl ? jsonl_error(line, input, static_cast<int>(failure.status()), message) : "\n",
+           "gptq: line " + std::to_string(line) + ": " + message + "\n",
+           failure.status() };
+}
+
 BatchResult completion_result(std::string_view text, const Secrets& secrets)
 {
   BatchResult result;
@@ -168,14 +186,11 @@ BatchResult completion_result(std::string_view text, const Secrets& secrets)
     return result;
   }
   result.finish_reason = reply.finish_reason;
-  if (!reply.refusal.empty()) {
-    result.status = static_cast<int>(ExitStatus::rejected);
-    result.message = "the model refused: " + secrets.excerpt(reply.refusal, 2000);
-  } else if (reply.content.empty()) {
-    result.status = static_cast<int>(ExitStatus::bad_response);
+  if (const auto problem = unusable_reply(reply.refusal, !reply.content.empty(), reply.finish_reason, secrets)) {
+    result.status = static_cast<int>(problem->status());
+    // A line's message has no phase to say what "refusal" means.
     result.message =
-      "the reply has no text content" +
-      (reply.finish_reason ? " (finish_reason: " + secrets.excerpt(*reply.finish_reason, 40) + ")" : std::string());
+      (problem->kind() == FailureKind::refusal ? "the model refused: " : "") + std::string(problem->what());
   } else {
     result.output = std::move(reply.content);
   }

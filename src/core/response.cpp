@@ -275,6 +275,32 @@ Reply decode_reply(std::string_view body, const Secrets& secrets)
   return reply;
 }
 
+std::optional<Error> unusable_reply(std::string_view refusal,
+                                    bool has_text,
+                                    const std::optional<std::string>& finish_reason,
+                                    const Secrets& secrets,
+                                    std::string_view token_limit_hint)
+{
+  if (!refusal.empty()) {
+    return Error(FailureKind::refusal, ExitStatus::rejected, "refusal", secrets.excerpt(refusal, 2000));
+  }
+  if (has_text) {
+    return std::nullopt;
+  }
+  if (finish_reason == "length" && !token_limit_hint.empty()) {
+    return Error(FailureKind::bad_response,
+                 ExitStatus::bad_response,
+                 "response",
+                 "the token limit was reached before any reply text (finish_reason: length); " +
+                   std::string(token_limit_hint));
+  }
+  return Error(FailureKind::bad_response,
+               ExitStatus::bad_response,
+               "response",
+               "the reply has no text content" +
+                 (finish_reason ? " (finish_reason: " + secrets.excerpt(*finish_reason, 40) + ")" : std::string()));
+}
+
 std::optional<Usage> usage_of(const json::value& completion)
 {
   const auto* usage = json_member(completion, "usage");
