@@ -455,19 +455,7 @@ private:
       if (!failed) {
         const HttpResponse& response = collector.response();
         if (response.status >= 200 && response.status < 300) {
-          if (auto compressed = unsupported_encoding(response)) {
-            co_return failure(item.line,
-                              item.input,
-                              Error(FailureKind::bad_response, ExitStatus::bad_response, "response", *compressed));
-          }
-          BatchResult reply = completion_result(response.body, context_.secrets);
-          if (!reply.output) {
-            const Error bad(static_cast<ExitStatus>(reply.status), "", reply.message);
-            co_return failure(
-              item.line, item.input, first ? with_first_failure(bad, *first, attempt + 1, context_.secrets) : bad);
-          }
-          succeeded();
-          co_return success(item, *reply.output);
+          co_return answered(item, response, first, attempt + 1);
         }
         failed = Error(FailureKind::http_status,
                        exit_status_for_http(response.status),
@@ -502,6 +490,23 @@ private:
       timer.expires_after(wait);
       co_await timer.async_wait(use_tuple);
     }
+  }
+
+  // The result of `item` whose request, sent `tries` times (the first
+  // failing with `first`, if it did), got the 2xx `response`.
+  Result answered(const BatchItem& item, const HttpResponse& response, const std::optional<Error>& first, int tries)
+  {
+    if (auto compressed = unsupported_encoding(response)) {
+      return failure(
+        item.line, item.input, Error(FailureKind::bad_response, ExitStatus::bad_response, "response", *compressed));
+    }
+    BatchResult reply = completion_result(response.body, context_.secrets);
+    if (!reply.output) {
+      const Error bad(static_cast<ExitStatus>(reply.status), "", reply.message);
+      return failure(item.line, item.input, first ? with_first_failure(bad, *first, tries, context_.secrets) : bad);
+    }
+    succeeded();
+    return success(item, *reply.output);
   }
 
   // What is left of the line's --timeout, started at `start`, at least
