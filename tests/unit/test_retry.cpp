@@ -149,8 +149,6 @@ struct RetryCase {
   std::string reason;
 };
 
-const auto lasting_marker = TryState{ 0, 2, false, std::nullopt };
-
 } // namespace
 
 // random01 is 0, so the backoff is 500 ms, then 1000 ms, ...
@@ -311,7 +309,8 @@ BOOST_AUTO_TEST_CASE(a_lasting_failure_is_not_retried)
 {
   Error missing(FailureKind::resolve, ExitStatus::network, "resolve", "no such host");
   missing.make_lasting();
-  const auto d = decide_retry(missing, nullptr, lasting_marker, std::chrono::system_clock::now(), 0.0);
+  const auto d =
+    decide_retry(missing, nullptr, TryState{ 0, 2, false, std::nullopt }, std::chrono::system_clock::now(), 0.0);
   BOOST_TEST((d.action == RetryDecision::Action::give_up));
   BOOST_TEST(d.reason.empty());
 }
