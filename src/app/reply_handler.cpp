@@ -51,7 +51,7 @@ void ReplyHandler::on_head(const HttpResponse& head)
     return;
   }
   if (auto compressed = unsupported_encoding(head)) {
-    throw Error(ExitStatus::bad_response, "response", *compressed);
+    throw Error(FailureKind::bad_response, ExitStatus::bad_response, "response", *compressed);
   }
   // A server that ignored "stream": true answers with a JSON completion,
   // and anything but an event stream is judged as one, so that a text or
@@ -78,7 +78,8 @@ void ReplyHandler::on_body(std::string_view piece)
 {
   if (mode_ == Mode::undecided) {
     if (response_.body.size() + piece.size() > max_whole_body) {
-      throw Error(ExitStatus::bad_response,
+      throw Error(FailureKind::bad_response,
+                  ExitStatus::bad_response,
                   "response",
                   "the reply starts with more than 128 MiB of blank space; gptq stopped reading");
     }
@@ -97,7 +98,10 @@ void ReplyHandler::on_body(std::string_view piece)
       break;
     case Mode::json:
       if (response_.body.size() + piece.size() > max_whole_body) {
-        throw Error(ExitStatus::bad_response, "response", "the reply is larger than 128 MiB; gptq stopped reading");
+        throw Error(FailureKind::bad_response,
+                    ExitStatus::bad_response,
+                    "response",
+                    "the reply is larger than 128 MiB; gptq stopped reading");
       }
       response_.body.append(piece);
       break;
@@ -192,7 +196,8 @@ void ReplyHandler::finish()
 {
   switch (mode_) {
     case Mode::error_body:
-      throw Error(exit_status_for_http(response_.status),
+      throw Error(FailureKind::http_status,
+                  exit_status_for_http(response_.status),
                   "api",
                   describe_error_response(response_, settings_.secrets, settings_.request_url));
     case Mode::undecided: // an empty or all-blank body
@@ -212,7 +217,8 @@ void ReplyHandler::finish()
       sse_.finish([this](const SseEvent& e) { on_event(e); });
       decoder_.finish();
       if (!decoder_.complete()) {
-        throw Error(ExitStatus::bad_response,
+        throw Error(FailureKind::bad_response,
+                    ExitStatus::bad_response,
                     "stream",
                     "the server ended the stream before the reply was complete (no [DONE] and no finish_reason)");
       }
@@ -229,26 +235,18 @@ void ReplyHandler::end_reply(const std::string& refusal,
     err_ << '\n' << std::flush;
     reasoning_line_open_ = false;
   }
-  if (!refusal.empty()) {
-    throw Error(ExitStatus::rejected, "refusal", settings_.secrets.excerpt(refusal, 2000));
+  if (auto refused = unusable_reply(refusal, true, finish_reason, settings_.secrets)) {
+    throw *refused; // before --code writes anything of it
   }
   if (settings_.code_only) {
     code_filter_.finish([this](std::string_view code) { out_.write(code); });
     if (!code_filter_.found_code()) {
-      throw Error(ExitStatus::bad_response, "response", "the reply has no code block (--code)");
+      throw Error(
+        FailureKind::bad_response, ExitStatus::bad_response, "response", "the reply has no code block (--code)");
     }
   }
-  if (!out_.started()) {
-    if (finish_reason == "length") {
-      throw Error(ExitStatus::bad_response,
-                  "response",
-                  "the token limit was reached before any reply text (finish_reason: length); " + token_limit_hint());
-    }
-    throw Error(
-      ExitStatus::bad_response,
-      "response",
-      "the reply has no text content" +
-        (finish_reason ? " (finish_reason: " + settings_.secrets.excerpt(*finish_reason, 40) + ")" : std::string()));
+  if (auto problem = unusable_reply({}, out_.started(), finish_reason, settings_.secrets, token_limit_hint())) {
+    throw *problem;
   }
   out_.finish();
   if (!output_started_) {

@@ -87,8 +87,10 @@ void ChatStreamDecoder::on_event(const SseEvent& event)
       message = json_member(error, "error") ? describe_json_error(error)
                                             : describe_json_error(json::object{ { "error", error } });
     }
-    throw Error(
-      ExitStatus::bad_response, "api", "error in the stream: " + one_line(message.value_or(*event.error), 500));
+    throw Error(FailureKind::bad_response,
+                ExitStatus::bad_response,
+                "api",
+                "error in the stream: " + one_line(message.value_or(*event.error), 500));
   }
   const std::string_view data = trim(event.data);
   if (data == "[DONE]") {
@@ -102,15 +104,20 @@ void ChatStreamDecoder::on_event(const SseEvent& event)
   }
   const json::value chunk = json_->parse(data, ec);
   if (ec == json::error::too_deep) {
-    throw Error(ExitStatus::bad_response,
+    throw Error(FailureKind::bad_response,
+                ExitStatus::bad_response,
                 "stream",
                 "a chunk is nested deeper than " + std::to_string(max_json_depth) + " levels: " + one_line(data, 80));
   }
   if (ec || !chunk.is_object()) {
-    throw Error(ExitStatus::bad_response, "stream", "a chunk is not a JSON object: " + secrets_.excerpt(data, 80));
+    throw Error(FailureKind::bad_response,
+                ExitStatus::bad_response,
+                "stream",
+                "a chunk is not a JSON object: " + secrets_.excerpt(data, 80));
   }
   if (json_member(chunk, "error") || event.type == "error") {
-    throw Error(ExitStatus::bad_response,
+    throw Error(FailureKind::bad_response,
+                ExitStatus::bad_response,
                 "api",
                 "error in the stream: " +
                   secrets_.excerpt(describe_json_error(chunk).value_or(std::string(data)), 500));

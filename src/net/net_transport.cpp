@@ -90,11 +90,12 @@ public:
   [[noreturn]] void timed_out(const std::string& step_message) const
   {
     if (total_passed()) {
-      throw Error(ExitStatus::network,
+      throw Error(FailureKind::timeout,
+                  ExitStatus::network,
                   "timeout",
                   "no complete response within " + seconds_text(*options_.total_timeout) + " (--timeout)");
     }
-    throw Error(ExitStatus::network, "timeout", step_message);
+    throw Error(FailureKind::timeout, ExitStatus::network, "timeout", step_message);
   }
 
 private:
@@ -495,7 +496,8 @@ private:
                            " (--connect-timeout)");
     }
     if (ec) {
-      Error failure(ExitStatus::network, "resolve", "cannot resolve " + name + ": " + ec.message());
+      Error failure(
+        FailureKind::resolve, ExitStatus::network, "resolve", "cannot resolve " + name + ": " + ec.message());
       // EAI_NONAME and EAI_NODATA: the name server answered that there is
       // no such name (or no address for it), which a second try will not
       // change; EAI_AGAIN (host_not_found_try_again) may.
@@ -522,7 +524,7 @@ private:
   {
     const std::vector<tcp::endpoint> order = attempt_order(endpoints);
     if (order.empty()) {
-      throw Error(ExitStatus::network, "connect", "cannot connect to " + name + ": no address");
+      throw Error(FailureKind::connect, ExitStatus::network, "connect", "cannot connect to " + name + ": no address");
     }
     const auto deadline = deadlines_.connect();
     const auto race = std::make_shared<ConnectRace>(co_await net::this_coro::executor);
@@ -576,7 +578,10 @@ private:
       }
     }
     if (telling && telling->done) {
-      throw Error(ExitStatus::network, "connect", "cannot connect to " + name + ": " + telling->ec.message());
+      throw Error(FailureKind::connect,
+                  ExitStatus::network,
+                  "connect",
+                  "cannot connect to " + name + ": " + telling->ec.message());
     }
     deadlines_.timed_out("cannot connect to " + name + ": no answer within " + seconds_text(options_.connect_timeout) +
                          " (--connect-timeout)");
@@ -649,7 +654,8 @@ private:
       const std::string hint = !login                     ? ""
                                : proxy_->username.empty() ? " (it wants a login: user:password@ in the proxy URL)"
                                                           : " (wrong username or password?)";
-      throw Error(ExitStatus::network,
+      throw Error(FailureKind::proxy,
+                  ExitStatus::network,
                   "proxy",
                   proxy_->display() + " refused the tunnel to " + where_ + ": " + std::to_string(status) + " " +
                     options_.secrets.excerpt(answer.reason(), 60) + hint);
@@ -667,7 +673,8 @@ private:
     std::array<unsigned char, 2> choice{};
     co_await socks_read(stream, choice.data(), choice.size());
     if (choice[0] != 5 || (choice[1] != 0 && !(with_password && choice[1] == 2))) {
-      throw Error(ExitStatus::network,
+      throw Error(FailureKind::proxy,
+                  ExitStatus::network,
                   "proxy",
                   proxy_->display() + (with_password ? " accepts none of the offered ways to log in"
                                                      : " wants a login (user:password@ in the proxy URL)"));
@@ -685,7 +692,8 @@ private:
       std::array<unsigned char, 2> verdict{};
       co_await socks_read(stream, verdict.data(), verdict.size());
       if (verdict[1] != 0) {
-        throw Error(ExitStatus::network, "proxy", proxy_->display() + " rejected the username and password");
+        throw Error(
+          FailureKind::proxy, ExitStatus::network, "proxy", proxy_->display() + " rejected the username and password");
       }
     }
     // socks5h and names hand the name to the proxy; socks5 resolves here.
@@ -724,7 +732,10 @@ private:
         "TTL expired",         "command not supported", "address type not supported"
       };
       const std::string reason = reply[1] < std::size(reasons) ? reasons[reply[1]] : "unknown error";
-      throw Error(ExitStatus::network, "proxy", proxy_->display() + " could not connect to " + where_ + ": " + reason);
+      throw Error(FailureKind::proxy,
+                  ExitStatus::network,
+                  "proxy",
+                  proxy_->display() + " could not connect to " + where_ + ": " + reason);
     }
     // The bound address that follows is of no use here, but must be read.
     std::size_t rest = reply[3] == 1 ? 4 : reply[3] == 4 ? 16 : 0;
@@ -758,7 +769,10 @@ private:
       deadlines_.timed_out(proxy_->display() + " did not answer within " + seconds_text(options_.connect_timeout) +
                            " (--connect-timeout) while " + doing);
     }
-    throw Error(ExitStatus::network, "proxy", proxy_->display() + " failed while " + doing + ": " + ec.message());
+    throw Error(FailureKind::proxy,
+                ExitStatus::network,
+                "proxy",
+                proxy_->display() + " failed while " + doing + ": " + ec.message());
   }
 
   void log(const std::string& line) const
@@ -805,7 +819,10 @@ private:
                            " (--connect-timeout)");
     }
     if (const long verify = SSL_get_verify_result(ssl); verify != X509_V_OK) {
-      throw Error(ExitStatus::network, "certificate", describe_verify_failure(verify, host, trust.bundle_problem()));
+      throw Error(FailureKind::certificate,
+                  ExitStatus::network,
+                  "certificate",
+                  describe_verify_failure(verify, host, trust.bundle_problem()));
     }
     // A plain-HTTP server answers a ClientHello with an HTTP error (which
     // OpenSSL reads as a wrong version number) or just closes.
@@ -813,7 +830,8 @@ private:
       ec == ssl::error::stream_truncated || ec == net::error::eof ||
       (ec.category() == net::error::get_ssl_category() &&
        ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == SSL_R_WRONG_VERSION_NUMBER);
-    throw Error(ExitStatus::network,
+    throw Error(FailureKind::tls,
+                ExitStatus::network,
                 "tls",
                 "TLS handshake with " + where_ + " failed: " +
                   (plain_http_likely ? "the server does not speak TLS (is it an http:// server?)" : ec.message()));
@@ -990,8 +1008,10 @@ private:
       // Some bytes of a response came: the server took the request.
       const bool answered = head_delivered || interim_bytes > 0 || parser->got_some();
       if (write_failure && !answered) {
-        throw Error(
-          ExitStatus::network, "network", "sending the request to " + where_ + " failed: " + write_failure.message());
+        throw Error(FailureKind::network,
+                    ExitStatus::network,
+                    "network",
+                    "sending the request to " + where_ + " failed: " + write_failure.message());
       }
       if (ec == beast::error::timeout) {
         deadlines_.timed_out(head_delivered ? "the server stopped sending in the middle of the response for " +
@@ -1003,14 +1023,21 @@ private:
                           ec == ssl::error::stream_truncated || ec == net::error::connection_reset;
       if (!answered) {
         if (closed) {
-          throw Error(ExitStatus::network, "network", where_ + " closed the connection without a response");
+          throw Error(
+            FailureKind::network, ExitStatus::network, "network", where_ + " closed the connection without a response");
         }
-        throw Error(ExitStatus::network, "network", "no valid HTTP response from " + where_ + ": " + ec.message());
+        throw Error(FailureKind::network,
+                    ExitStatus::network,
+                    "network",
+                    "no valid HTTP response from " + where_ + ": " + ec.message());
       }
       if (!head_delivered) {
         // The server answered (and may have billed the request) but not
         // with a head gptq can read: sending it again would not mend that.
-        throw Error(ExitStatus::bad_response, "response", bad_head(ec, closed, buffer, interim_bytes > 0));
+        throw Error(FailureKind::bad_response,
+                    ExitStatus::bad_response,
+                    "response",
+                    bad_head(ec, closed, buffer, interim_bytes > 0));
       }
       // A body that ends when the connection closes: over TLS the close
       // comes without close_notify from many servers, so treat it as the
@@ -1027,7 +1054,10 @@ private:
       if (const auto length = parser->content_length()) {
         detail += " after " + std::to_string(received) + " of " + std::to_string(*length) + " bytes";
       }
-      throw Error(ExitStatus::bad_response, "response", "the response from " + where_ + " is incomplete: " + detail);
+      throw Error(FailureKind::bad_response,
+                  ExitStatus::bad_response,
+                  "response",
+                  "the response from " + where_ + " is incomplete: " + detail);
     }
   }
 
@@ -1037,7 +1067,8 @@ private:
   {
     const std::string status = std::to_string(head.result_int()) + " " + one_line(std::string(head.reason()), 60);
     if (head.result_int() == 101) {
-      throw Error(ExitStatus::bad_response,
+      throw Error(FailureKind::bad_response,
+                  ExitStatus::bad_response,
                   "response",
                   where_ + " switched to another protocol (HTTP " + status + "), which gptq did not ask for");
     }
@@ -1079,7 +1110,8 @@ private:
   void deliver_head(const http::response<http::buffer_body>& head)
   {
     if (proxy_ && proxy_->kind == Proxy::Kind::http && !request_.url.is_https() && head.result_int() == 407) {
-      throw Error(ExitStatus::network,
+      throw Error(FailureKind::proxy,
+                  ExitStatus::network,
                   "proxy",
                   proxy_->display() + " refused to forward the request to " + where_ + ": 407 " +
                     options_.secrets.excerpt(head.reason(), 60) +
@@ -1164,8 +1196,12 @@ public:
   {
   }
 
-  net::awaitable<void> send(const HttpRequest& request, ResponseHandler& handler) override
+  net::awaitable<void> send(const HttpRequest& request,
+                            ResponseHandler& handler,
+                            std::optional<std::chrono::milliseconds> time_limit) override
   {
+    TransportOptions options = options_;
+    options.total_timeout = time_limit;
     if (link_.is_open() && !link_.quiet()) {
       // Bytes came while the connection was idle: a stray response, or the
       // server closing it. Either way it cannot carry this request.
@@ -1181,10 +1217,10 @@ public:
       Watched watched(handler);
       bool stale = false;
       try {
-        Exchange exchange(options_, request, watched);
+        Exchange exchange(options, request, watched);
         co_await exchange.run(link_, true);
       } catch (const Error& e) {
-        if (watched.answered || e.phase() != "network") {
+        if (watched.answered || e.kind() != FailureKind::network) {
           throw;
         }
         stale = true;
@@ -1194,7 +1230,7 @@ public:
       }
       link_.close();
     }
-    Exchange exchange(options_, request, handler);
+    Exchange exchange(options, request, handler);
     co_await exchange.run(link_, true);
   }
 
