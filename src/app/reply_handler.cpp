@@ -219,12 +219,17 @@ void ReplyHandler::finish()
     case Mode::undecided: // an empty or all-blank body
     case Mode::json: {
       const Reply reply = decode_reply(response_.body, settings_.secrets);
-      ReplyDelta whole;
-      whole.json = response_.body;
-      whole.reasoning = reply.reasoning;
-      whole.refusal = reply.refusal;
-      whole.content = reply.content;
-      take(whole);
+      // Its reasoning first, then the rest: with --raw --reasoning, stderr's
+      // reasoning comes before stdout's JSON (of a stream, each event's JSON
+      // comes before its reasoning).
+      ReplyDelta reasoning;
+      reasoning.reasoning = reply.reasoning;
+      take(reasoning);
+      ReplyDelta rest;
+      rest.json = response_.body;
+      rest.refusal = reply.refusal;
+      rest.content = reply.content;
+      take(rest);
       end_reply(reply.finish_reason, reply.usage);
       return;
     }
