@@ -1,8 +1,9 @@
 #include "batch.hpp"
 
+#include "batch_progress.hpp"
 #include "error.hpp"
-#include "interrupt.hpp"
 #include "output.hpp"
+#include "progress_line.hpp"
 #include "response.hpp"
 #include "retry.hpp"
 #include "text.hpp"
@@ -15,12 +16,9 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include <algorithm>
 #include <array>
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
-#include <deque>
 #include <iterator>
 #include <random>
 #include <span>
@@ -30,40 +28,6 @@
 #include <unistd.h>
 
 namespace gptq {
-
-int batch_severity(ExitStatus status)
-{
-  // Failures that concern every line (the key, the network, the quota)
-  // outrank those of single lines; among those, a server's fault outranks
-  // what one prompt did.
-  switch (status) {
-    case ExitStatus::ok:
-      return 0;
-    case ExitStatus::usage:
-      return 1;
-    case ExitStatus::rejected:
-      return 2;
-    case ExitStatus::bad_response:
-      return 3;
-    case ExitStatus::server:
-      return 4;
-    case ExitStatus::rate_limit:
-      return 5;
-    case ExitStatus::network:
-      return 6;
-    case ExitStatus::auth:
-      return 7;
-    case ExitStatus::internal:
-      return 8;
-    case ExitStatus::interrupted:
-    case ExitStatus::hangup:
-    case ExitStatus::terminated:
-      return 9;
-    case ExitStatus::stdout_closed:
-      return 10;
-  }
-  return 8;
-}
 
 namespace {
 
@@ -134,18 +98,8 @@ private:
   HttpResponse response_;
 };
 
-// What one line gives: its text for stdout, and a failure's line for stderr.
-struct Result {
-  std::string out;
-  std::string err;
-  ExitStatus status = ExitStatus::ok;
-  bool counted = true; // false for a blank line's place holder
-};
-
-struct Pending {
-  std::size_t seq; // the order of output
-  BatchItem item;
-};
+// What one line gives (batch_schedule.hpp), as the formatting below names it.
+using Result = LineResult;
 
 // Says on `err` that `records` (by input line) has `what`s for lines past
 // `last_line`, the input's last, if it has: they were not used. A run over
@@ -172,6 +126,9 @@ void report_past_the_end(const Records& records,
       << std::flush;
 }
 
+// The driving of run_batch on Asio: stdin read as it arrives, one
+// coroutine per worker, the timers, and the writing of results. What to do
+// next is asked of the schedule, which is told everything that happens.
 class Batch {
 public:
   Batch(const BatchSettings& settings, const BatchContext& context)
@@ -179,7 +136,7 @@ public:
     , context_(context)
     , out_(context.out_fd)
     , changed_(io_)
-    , allowed_(settings.jobs)
+    , schedule_(settings.jobs, settings.fail_fast)
     , random_(static_cast<unsigned>(Clock::now().time_since_epoch().count()))
   {
     changed_.expires_at(Clock::time_point::max());
@@ -201,6 +158,7 @@ public:
     }
     if (context_.err_fd >= 0 && isatty(context_.err_fd) == 1) {
       total_ = count_items();
+      progress_.emplace(context_.err_fd);
       net::co_spawn(io_, show_progress(), on_end);
     }
     io_.run();
@@ -208,25 +166,16 @@ public:
     if (fatal_) {
       std::rethrow_exception(fatal_);
     }
-    if (!stop_message_.empty()) {
-      *context_.err << context_.secrets.redact("gptq: " + stop_message_ + "; stopped with " +
-                                               std::to_string(succeeded_) + " line" + (succeeded_ == 1 ? "" : "s") +
-                                               " done")
-                    << '\n'
-                    << std::flush;
+    if (const auto summary = schedule_.stop_summary()) {
+      *context_.err << context_.secrets.redact("gptq: " + *summary) << '\n' << std::flush;
     }
-    if (!another_input_.empty()) {
-      throw Error(ExitStatus::usage,
-                  "--resume",
-                  another_input_ + (dispatch_end_ == 0
-                                      ? "; stopped before sending anything"
-                                      : "; stopped: the results before line " + std::to_string(first_unsent_line_) +
-                                          " were written, nothing from it on was sent"));
+    if (const auto error = schedule_.another_input_error()) {
+      throw Error(ExitStatus::usage, "--resume", *error);
     }
-    if (input_done_ && !stopping_) {
+    if (schedule_.input_done() && !schedule_.stopping()) {
       report_records_past_the_end();
     }
-    return worst_;
+    return schedule_.worst();
   }
 
 private:
@@ -236,17 +185,14 @@ private:
 
   void stop_because(const std::string& why)
   {
-    if (stop_message_.empty()) {
-      stop_message_ = why;
-    }
-    dispatch_end_ = 0; // nothing more is sent
+    schedule_.stop_because(why);
     stop();
   }
 
-  // No new line is read or sent; what is in flight finishes.
+  // Follows the schedule's stop: no new line is read, and the workers look
+  // again at what they may send; what is in flight finishes.
   void stop()
   {
-    stopping_ = true;
     if (input_) {
       error_code ignored;
       input_->cancel(ignored);
@@ -255,10 +201,6 @@ private:
   }
 
   net::awaitable<void> changed() { co_await changed_.async_wait(use_tuple); }
-
-  // Items are taken only this far ahead of the output, so that a slow line
-  // holds a bounded number of finished ones.
-  std::size_t window() const { return std::max<std::size_t>(64, 16 * static_cast<std::size_t>(settings_.jobs)); }
 
   net::awaitable<void> read_input()
   {
@@ -277,11 +219,11 @@ private:
     LineSplitter lines;
     auto add = [this](std::size_t line, std::string_view text) { add_line(line, text); };
     std::array<char, 64 * 1024> chunk;
-    while (!stopping_) {
+    while (!schedule_.stopping()) {
       std::size_t n = 0;
       if (stream) {
         auto [ec, got] = co_await stream->async_read_some(net::buffer(chunk), use_tuple);
-        if (ec == net::error::eof || stopping_) {
+        if (ec == net::error::eof || schedule_.stopping()) {
           break;
         }
         if (ec) {
@@ -294,24 +236,21 @@ private:
       lines.feed({ chunk.data(), n }, add);
       write_ready();
       notify();
-      // Counted in lines taken, not lines waiting to be sent: lines that
-      // need no request (bad, resumed, blank) must not pile up either
-      // while an early line is slow.
-      while (!stopping_ && next_seq_ >= written_ + window()) {
+      while (schedule_.read_ahead_full()) {
         co_await changed();
       }
     }
-    if (!stopping_) {
+    if (!schedule_.stopping()) {
       lines.finish(add);
     }
-    input_done_ = true;
+    schedule_.input_ended();
     write_ready();
     notify();
   }
 
   void add_line(std::size_t line, std::string_view text)
   {
-    if (!another_input_.empty()) {
+    if (schedule_.stopped_for_another_input()) {
       return; // the rest of a chunk read before the mismatch
     }
     last_line_ = line;
@@ -324,14 +263,7 @@ private:
     try {
       item = settings_.jsonl_in ? parse_jsonl_line(line, text) : parse_plain_line(line, text);
     } catch (const Error& e) {
-      const std::size_t seq = next_seq_++;
-      if (settings_.fail_fast && !stopping_) {
-        // The lines before it still go; none after.
-        last_seq_ = seq;
-        dispatch_end_ = seq;
-        stop();
-      }
-      finish(seq, failure(line, std::string(text), e));
+      add_result(failure(line, std::string(text), e));
       return;
     }
     if (!item) {
@@ -342,16 +274,24 @@ private:
         Result blank;
         blank.out = "\n";
         blank.counted = false;
-        finish(next_seq_++, std::move(blank));
+        add_result(std::move(blank));
       }
       return;
     }
-    const std::size_t seq = next_seq_++;
     if (record != settings_.resumed.end() && record->second.output) {
-      finish(seq, success(*item, *record->second.output));
+      add_result(success(*item, *record->second.output));
       return;
     }
-    queue_.push_back({ seq, std::move(*item) });
+    schedule_.queue(std::move(*item));
+  }
+
+  // A line that needs no request: its result is known.
+  void add_result(Result result)
+  {
+    if (schedule_.add_result(std::move(result))) {
+      stop();
+    }
+    write_ready();
   }
 
   // A --resume record is for another input than line `line` (`text`): the
@@ -367,12 +307,11 @@ private:
     if (!text.empty() && text.back() == '\r') {
       text.remove_suffix(1);
     }
-    another_input_ = "record " + settings_.resume_path + ":" + std::to_string(record.record) + " (line " +
-                     std::to_string(line) + ") is for another input: it has " + excerpt(record.input) + ", line " +
-                     std::to_string(line) + " is " + excerpt(text);
-    const std::size_t first_unsent = queue_.empty() ? next_seq_ : queue_.front().seq;
-    first_unsent_line_ = queue_.empty() ? line : queue_.front().item.line;
-    dispatch_end_ = std::min(dispatch_end_, first_unsent);
+    schedule_.stop_for_another_input(line,
+                                     "record " + settings_.resume_path + ":" + std::to_string(record.record) +
+                                       " (line " + std::to_string(line) + ") is for another input: it has " +
+                                       excerpt(record.input) + ", line " + std::to_string(line) + " is " +
+                                       excerpt(text));
     stop();
   }
 
@@ -387,12 +326,6 @@ private:
     *context_.err << context_.secrets.redact(said.str()) << std::flush;
   }
 
-  bool can_start() const
-  {
-    return !queue_.empty() && active_ < allowed_ && queue_.front().seq < written_ + window() &&
-           queue_.front().seq < dispatch_end_;
-  }
-
   net::awaitable<void> work()
   {
     // Counted down however the worker ends.
@@ -400,25 +333,19 @@ private:
     const auto connection = context_.connect(co_await net::this_coro::executor);
     net::steady_timer timer(io_);
     for (;;) {
-      while (!can_start()) {
-        // Done when nothing more will come, or what is left may not go.
-        if (queue_.empty() ? input_done_ || stopping_ : queue_.front().seq >= dispatch_end_) {
+      while (!schedule_.may_start()) {
+        if (schedule_.nothing_left_to_start()) {
           co_return;
         }
         co_await changed();
       }
-      Pending pending = std::move(queue_.front());
-      queue_.pop_front();
-      ++active_;
+      BatchSchedule::Queued pending = schedule_.start();
       notify(); // the reader may go on
       Result result = co_await send(*connection, timer, pending.item);
-      --active_;
-      if (result.status != ExitStatus::ok && settings_.fail_fast && !stopping_) {
-        last_seq_ = pending.seq;
-        dispatch_end_ = pending.seq;
+      if (schedule_.finish(pending.seq, std::move(result))) {
         stop();
       }
-      finish(pending.seq, std::move(result));
+      write_ready();
       notify();
     }
   }
@@ -435,8 +362,8 @@ private:
     std::uniform_real_distribution<double> unit(0.0, 1.0);
     std::optional<Error> first; // the first try's failure, named too when the last differs
     for (int attempt = 0;; ++attempt) {
-      if (Clock::now() < not_before_) {
-        timer.expires_at(not_before_);
+      if (Clock::now() < schedule_.not_before()) {
+        timer.expires_at(schedule_.not_before());
         co_await timer.async_wait(use_tuple);
       }
       Collector collector;
@@ -478,7 +405,7 @@ private:
       if (!first) {
         first = failed;
       }
-      if (!wait || attempt >= settings_.retries || stopping_) {
+      if (!wait || attempt >= settings_.retries || schedule_.stopping()) {
         co_return failure(item.line, item.input, with_first_failure(*failed, *first, attempt + 1, context_.secrets));
       }
       timer.expires_after(*wait);
@@ -500,20 +427,15 @@ private:
     }
     const auto wait = asked ? *asked : backoff_wait(attempt, random01);
     if (response.status == 429 || response.status == 503) {
-      // Multiplicative decrease; every worker waits as the server asked.
-      allowed_ = std::max(1, allowed_ / 2);
-      successes_ = 0;
-      not_before_ = std::max(not_before_, Clock::now() + wait);
+      // Every worker waits as the server asked.
+      schedule_.rate_limited(Clock::now() + wait);
     }
     return wait;
   }
 
   void succeeded()
   {
-    // Additive increase: one more request in flight per `allowed_` successes.
-    if (allowed_ < settings_.jobs && ++successes_ >= allowed_) {
-      ++allowed_;
-      successes_ = 0;
+    if (schedule_.succeeded()) {
       notify();
     }
   }
@@ -538,12 +460,6 @@ private:
     return r;
   }
 
-  void finish(std::size_t seq, Result result)
-  {
-    done_.emplace(seq, std::move(result));
-    write_ready();
-  }
-
   // The number of lines that will be sent, when stdin is a regular file
   // (read with pread, which leaves the reading position alone); 0 when
   // unknown.
@@ -553,25 +469,17 @@ private:
     if (fstat(context_.in_fd, &st) != 0 || !S_ISREG(st.st_mode)) {
       return 0;
     }
-    std::size_t count = 0;
-    bool blank = true;
+    SentLineCounter lines;
     std::array<char, 64 * 1024> chunk;
     for (off_t at = lseek(context_.in_fd, 0, SEEK_CUR);;) {
       const ssize_t got = ::pread(context_.in_fd, chunk.data(), chunk.size(), at);
       if (got <= 0) {
         break;
       }
-      for (const char c : std::string_view(chunk.data(), static_cast<std::size_t>(got))) {
-        if (c == '\n') {
-          count += blank ? 0 : 1;
-          blank = true;
-        } else if (c != ' ' && c != '\t' && c != '\r' && c != '\f' && c != '\v') {
-          blank = false; // as trim() sees it, which decides what is skipped
-        }
-      }
+      lines.feed({ chunk.data(), static_cast<std::size_t>(got) });
       at += got;
     }
-    return count + (blank ? 0 : 1);
+    return lines.count();
   }
 
   // Redraws the progress line four times a second while workers run.
@@ -581,72 +489,29 @@ private:
     net::steady_timer timer(io_);
     while (workers_ > 0) {
       const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-      const std::size_t done = succeeded_ + failed_;
-      const double rate = seconds > 0 ? static_cast<double>(done) / seconds : 0;
-      char text[160];
-      int n = total_ ? std::snprintf(text, sizeof text, "gptq: %zu/%zu lines", done, total_)
-                     : std::snprintf(text, sizeof text, "gptq: %zu lines", done);
-      n += std::snprintf(text + n, sizeof text - static_cast<std::size_t>(n), ", %zu failed, %.1f/s", failed_, rate);
-      if (total_ && rate > 0 && done < total_) {
-        const auto left = static_cast<long>(static_cast<double>(total_ - done) / rate);
-        std::snprintf(text + n, sizeof text - static_cast<std::size_t>(n), ", %ldm%02lds left", left / 60, left % 60);
-      }
-      draw_progress(text);
+      const std::size_t done = schedule_.lines_succeeded() + schedule_.lines_failed();
+      progress_->draw(progress_text({ done, schedule_.lines_failed(), total_, seconds }));
       timer.expires_after(std::chrono::milliseconds(250));
       co_await timer.async_wait(use_tuple);
     }
   }
 
-  // Overwrites the progress line with `text` (no escape sequences: spaces
-  // cover what a longer line left).
-  void draw_progress(const std::string& text)
-  {
-    std::string line(1, '\r');
-    line += text;
-    if (text.size() < progress_width_) {
-      line.append(progress_width_ - text.size(), ' ');
-      line += '\r';
-      line += text;
-    }
-    progress_width_ = text.size();
-    set_progress_line_open(true);
-    [[maybe_unused]] const auto n = ::write(context_.err_fd, line.data(), line.size());
-  }
-
   void erase_progress()
   {
-    if (progress_width_ == 0) {
-      return;
+    if (progress_) {
+      progress_->erase();
     }
-    // Appended, not "\r" + string: GCC 12 warns falsely (-Wrestrict) on that.
-    std::string blank(1, '\r');
-    blank.append(progress_width_, ' ');
-    blank += '\r';
-    [[maybe_unused]] const auto n = ::write(context_.err_fd, blank.data(), blank.size());
-    progress_width_ = 0;
-    set_progress_line_open(false);
   }
 
   // Writes the finished results that are next in input order.
   void write_ready()
   {
-    while (!done_.empty() && done_.begin()->first == written_ && written_ <= last_seq_) {
-      Result& r = done_.begin()->second;
-      out_.write(r.out);
-      if (!r.err.empty()) {
+    while (auto r = schedule_.next_to_write()) {
+      out_.write(r->out);
+      if (!r->err.empty()) {
         erase_progress();
-        *context_.err << r.err << std::flush;
+        *context_.err << r->err << std::flush;
       }
-      if (r.counted && r.status == ExitStatus::ok) {
-        ++succeeded_;
-      } else if (r.counted) {
-        ++failed_;
-        if (batch_severity(r.status) > batch_severity(worst_)) {
-          worst_ = r.status;
-        }
-      }
-      done_.erase(done_.begin());
-      ++written_;
     }
   }
 
@@ -656,28 +521,11 @@ private:
   ReplyWriter out_;
   net::steady_timer changed_;
   std::unique_ptr<net::posix::stream_descriptor> input_; // stdin, when it can wait for data
-  std::deque<Pending> queue_;
-  std::map<std::size_t, Result> done_;
-  std::size_t next_seq_ = 0;
-  std::size_t written_ = 0;
-  std::size_t last_seq_ = static_cast<std::size_t>(-1);     // --fail-fast: nothing after this is written
-  std::size_t dispatch_end_ = static_cast<std::size_t>(-1); // no line from this one on is sent
-  std::size_t succeeded_ = 0;
-  std::size_t failed_ = 0;
-  std::size_t total_ = 0;          // lines to send, when known
-  std::size_t progress_width_ = 0; // of the progress line on the terminal; 0: none shown
+  BatchSchedule schedule_;
+  std::optional<ProgressLine> progress_; // when stderr is a terminal
+  std::size_t total_ = 0;                // lines to send, when known
   int workers_ = 0;
-  bool input_done_ = false;
-  bool stopping_ = false;
-  int active_ = 0;
-  int allowed_;       // requests allowed in flight now (AIMD)
-  int successes_ = 0; // since the last change of allowed_
-  Clock::time_point not_before_{};
-  std::string stop_message_;
-  std::string another_input_;         // --resume: why the batch stopped, when a record is for another input
-  std::size_t first_unsent_line_ = 0; // then: the first line not sent
-  std::size_t last_line_ = 0;         // the last input line read
-  ExitStatus worst_ = ExitStatus::ok;
+  std::size_t last_line_ = 0; // the last input line read
   std::exception_ptr fatal_;
   std::minstd_rand random_;
 };

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "batch_format.hpp"
+#include "batch_schedule.hpp"
 #include "exit_status.hpp"
 #include "network.hpp"
 #include "request.hpp"
@@ -87,9 +88,5 @@ ExitStatus from_batch(const BatchSettings& settings,
                       std::optional<int> in_fd,
                       int out_fd,
                       std::ostream& err);
-
-// The order in which a batch's statuses outrank each other, for its final
-// exit status: a higher number wins.
-int batch_severity(ExitStatus status);
 
 } // namespace gptq

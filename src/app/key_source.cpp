@@ -70,22 +70,33 @@ bool drain(int fd, std::string& sink, std::size_t keep)
   return true;
 }
 
-// Runs `command` with /bin/sh for at most `limit`. The key is read when the
-// command exits, not when its output closes: a child it left in the
-// background (an agent) may hold that open for ever. A command that runs
-// past `limit` or prints more than key_limit is killed.
-CommandResult run_command(const std::string& command, std::chrono::milliseconds limit)
+[[noreturn]] void cannot_run(int error)
+{
+  throw Error(ExitStatus::auth, "api_key_cmd", std::string("cannot run it: ") + std::strerror(error));
+}
+
+// A key command started, its stdout and stderr on pipes.
+struct Child {
+  pid_t pid = -1;
+  int out = -1;           // the read end of its stdout, non-blocking
+  int err = -1;           // the read end of its stderr, non-blocking
+  bool own_group = false; // it leads a process group of its own: stop it by -pid
+};
+
+// Starts `command` with /bin/sh, stdin from /dev/null and SIGPIPE at its
+// default. Throws gptq::Error (auth) when it cannot be started.
+Child spawn_command(const std::string& command)
 {
   int out_pipe[2];
   int err_pipe[2];
   if (pipe2(out_pipe, O_CLOEXEC) != 0) {
-    throw Error(ExitStatus::auth, "api_key_cmd", std::string("cannot run it: ") + std::strerror(errno));
+    cannot_run(errno);
   }
   if (pipe2(err_pipe, O_CLOEXEC) != 0) {
     const int error = errno;
     close(out_pipe[0]);
     close(out_pipe[1]);
-    throw Error(ExitStatus::auth, "api_key_cmd", std::string("cannot run it: ") + std::strerror(error));
+    cannot_run(error);
   }
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
@@ -103,8 +114,9 @@ CommandResult run_command(const std::string& command, std::chrono::milliseconds 
   // that stopping it stops what it started too (a gpg waiting for a
   // pinentry). With one, it stays in gptq's: a background group could not
   // ask the user for a passphrase there, and Ctrl-C reaches it anyway.
+  Child child;
   const int tty = open("/dev/tty", O_RDONLY | O_NOCTTY | O_CLOEXEC);
-  const bool own_group = tty < 0;
+  child.own_group = tty < 0;
   if (tty >= 0) {
     close(tty);
   } else {
@@ -114,8 +126,7 @@ CommandResult run_command(const std::string& command, std::chrono::milliseconds 
   posix_spawnattr_setsigdefault(&attr, &defaults);
   posix_spawnattr_setflags(&attr, flags);
   const char* argv[] = { "/bin/sh", "-c", command.c_str(), nullptr };
-  pid_t pid = -1;
-  const int rc = posix_spawn(&pid, "/bin/sh", &actions, &attr, const_cast<char* const*>(argv), environ);
+  const int rc = posix_spawn(&child.pid, "/bin/sh", &actions, &attr, const_cast<char* const*>(argv), environ);
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   close(out_pipe[1]);
@@ -123,32 +134,43 @@ CommandResult run_command(const std::string& command, std::chrono::milliseconds 
   if (rc != 0) {
     close(out_pipe[0]);
     close(err_pipe[0]);
-    throw Error(ExitStatus::auth, "api_key_cmd", std::string("cannot run it: ") + std::strerror(rc));
+    cannot_run(rc);
   }
   for (const int fd : { out_pipe[0], err_pipe[0] }) {
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
   }
+  child.out = out_pipe[0];
+  child.err = err_pipe[0];
+  return child;
+}
+
+// Reads `child`'s output until it exits, or until it runs past `limit` or
+// prints more than key_limit (it is killed then). The key is read when the
+// command exits, not when its output closes: a child it left in the
+// background (an agent) may hold that open for ever. Closes child's pipes.
+CommandResult wait_for(const Child& child, std::chrono::milliseconds limit)
+{
   // Readable when the command exits; without it (kernels before 5.3),
   // gptq looks every 10 ms.
-  const int exit_fd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  const int exit_fd = static_cast<int>(syscall(SYS_pidfd_open, child.pid, 0));
 
   CommandResult result;
   constexpr std::size_t err_kept = 4096;
-  pollfd fds[3] = { { out_pipe[0], POLLIN, 0 }, { err_pipe[0], POLLIN, 0 }, { exit_fd, POLLIN, 0 } };
+  pollfd fds[3] = { { child.out, POLLIN, 0 }, { child.err, POLLIN, 0 }, { exit_fd, POLLIN, 0 } };
   const auto deadline = std::chrono::steady_clock::now() + limit;
   int status = 0;
   for (;;) {
-    const pid_t done = waitpid(pid, &status, WNOHANG);
+    const pid_t done = waitpid(child.pid, &status, WNOHANG);
     // ECHILD: the command exited and the kernel reaped it, since gptq was
     // started with SIGCHLD ignored; its status is lost, its output is not.
-    if (done == pid || (done < 0 && errno == ECHILD)) {
+    if (done == child.pid || (done < 0 && errno == ECHILD)) {
       // What it wrote before it exited is in the pipes now.
       for (int i = 0; i < 2; ++i) {
         if (fds[i].fd >= 0) {
           drain(fds[i].fd, i == 0 ? result.out : result.err, i == 0 ? key_limit.bytes + 1 : err_kept);
         }
       }
-      result.status = done != pid ? 0 : WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      result.status = done != child.pid ? 0 : WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
       if (result.out.size() > key_limit.bytes) {
         result.end = CommandResult::End::too_much;
       }
@@ -157,8 +179,8 @@ CommandResult run_command(const std::string& command, std::chrono::milliseconds 
     const auto now = std::chrono::steady_clock::now();
     if (result.out.size() > key_limit.bytes || now >= deadline) {
       result.end = result.out.size() > key_limit.bytes ? CommandResult::End::too_much : CommandResult::End::too_slow;
-      kill(own_group ? -pid : pid, SIGKILL);
-      while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+      kill(child.own_group ? -child.pid : child.pid, SIGKILL);
+      while (waitpid(child.pid, &status, 0) < 0 && errno == EINTR) {
       }
       break;
     }
@@ -183,6 +205,12 @@ CommandResult run_command(const std::string& command, std::chrono::milliseconds 
     }
   }
   return result;
+}
+
+// Runs `command` with /bin/sh for at most `limit`.
+CommandResult run_command(const std::string& command, std::chrono::milliseconds limit)
+{
+  return wait_for(spawn_command(command), limit);
 }
 
 } // namespace

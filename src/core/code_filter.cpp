@@ -43,12 +43,10 @@ void CodeFilter::feed(std::string_view piece, const Sink& out)
 void CodeFilter::finish(const Sink& out)
 {
   if (in_block_) {
-    const bool closing_fence =
-      state_ == LineState::after_fence || (state_ == LineState::fence && run_ >= fence_length_);
-    if (!closing_fence && state_ != LineState::rest) {
+    if (!fence_complete(fence_length_) && state_ != LineState::rest) {
       pass_held(out);
     }
-  } else if (state_ == LineState::after_fence || (state_ == LineState::fence && run_ >= 3)) {
+  } else if (fence_complete(3)) {
     found_code_ = true; // an opening fence ends the text: an empty block
   }
   in_block_ = false;
@@ -59,9 +57,7 @@ void CodeFilter::finish(const Sink& out)
 void CodeFilter::read_inside(char c, const Sink& out)
 {
   if (c == '\n') {
-    const bool closing_fence =
-      state_ == LineState::after_fence || (state_ == LineState::fence && run_ >= fence_length_);
-    if (closing_fence) {
+    if (fence_complete(fence_length_)) {
       in_block_ = false;
       held_.clear();
     } else {
@@ -72,45 +68,17 @@ void CodeFilter::read_inside(char c, const Sink& out)
     return;
   }
   held_ += c;
-  switch (state_) {
-    case LineState::indent:
-      if (c == ' ' && indent_ < 3) {
-        ++indent_;
-        return;
-      }
-      if (c == fence_char_) {
-        run_ = 1;
-        state_ = LineState::fence;
-        return;
-      }
-      break;
-    case LineState::fence:
-      if (c == fence_char_) {
-        ++run_;
-        return;
-      }
-      if (run_ >= fence_length_ && is_blank(c)) {
-        state_ = LineState::after_fence;
-        return;
-      }
-      break;
-    case LineState::after_fence:
-      if (is_blank(c)) {
-        return;
-      }
-      break;
-    case LineState::rest:
-      break;
+  if (!read_fence_char(c)) {
+    // This line can no longer close the block: it is code.
+    pass_held(out);
+    state_ = LineState::rest;
   }
-  // This line can no longer close the block: it is code.
-  pass_held(out);
-  state_ = LineState::rest;
 }
 
 void CodeFilter::read_outside(char c)
 {
   if (c == '\n') {
-    if (state_ == LineState::after_fence || (state_ == LineState::fence && run_ >= 3)) {
+    if (fence_complete(3)) {
       in_block_ = true;
       fence_length_ = run_;
       fence_indent_ = indent_;
@@ -119,38 +87,51 @@ void CodeFilter::read_outside(char c)
     start_line();
     return;
   }
+  if (!read_fence_char(c)) {
+    state_ = LineState::rest;
+  }
+}
+
+bool CodeFilter::read_fence_char(char c)
+{
+  // Inside a block only its own fence character, as many times as it was
+  // opened with and followed by blanks alone, closes it; outside, either
+  // character three times opens one, and an info string may follow.
   switch (state_) {
     case LineState::indent:
       if (c == ' ' && indent_ < 3) {
         ++indent_;
-        return;
+        return true;
       }
-      if (c == '`' || c == '~') {
+      if (in_block_ ? c == fence_char_ : c == '`' || c == '~') {
         fence_char_ = c;
         run_ = 1;
         state_ = LineState::fence;
-        return;
+        return true;
       }
-      break;
+      return false;
     case LineState::fence:
       if (c == fence_char_) {
         ++run_;
-        return;
+        return true;
       }
-      if (run_ >= 3) {
-        state_ = LineState::after_fence; // c starts the info string
-        return;
+      if (in_block_ ? run_ >= fence_length_ && is_blank(c) : run_ >= 3) {
+        state_ = LineState::after_fence; // outside, c starts the info string
+        return true;
       }
-      break;
+      return false;
     case LineState::after_fence:
-      if (!(fence_char_ == '`' && c == '`')) {
-        return;
-      }
-      break;
+      // A backtick fence's info string may not hold a backtick.
+      return in_block_ ? is_blank(c) : !(fence_char_ == '`' && c == '`');
     case LineState::rest:
       break;
   }
-  state_ = LineState::rest;
+  return false;
+}
+
+bool CodeFilter::fence_complete(std::size_t min_run) const
+{
+  return state_ == LineState::after_fence || (state_ == LineState::fence && run_ >= min_run);
 }
 
 void CodeFilter::pass_held(const Sink& out)

@@ -73,6 +73,13 @@ private:
 
   void read_inside(char c, const Sink& out);
   void read_outside(char c);
+  // Reads `c`, the next character of a line that may still be a fence line
+  // (state_ is not rest), inside or outside a block as in_block_ says.
+  // Returns false when `c` shows that the line is no fence.
+  bool read_fence_char(char c);
+  // True when the line read so far is a whole fence of `min_run` or more
+  // fence characters, with nothing but what may follow one.
+  bool fence_complete(std::size_t min_run) const;
   void pass_held(const Sink& out);
   void start_line();
 

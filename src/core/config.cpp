@@ -1,34 +1,19 @@
 #include "config.hpp"
 
 #include "error.hpp"
+#include "option_table.hpp"
 #include "text.hpp"
 
 #include <algorithm>
-#include <iterator>
 #include <string_view>
 
 namespace gptq {
 
 namespace {
 
-// Keys that set the option of the same name (underscores for dashes).
-// Arrays, not sets: nothing to build at start-up in runs with no config.
-constexpr std::string_view option_keys[] = {
-  "model",        "base_url", "temperature", "max_tokens", "top_p",  "seed",       "timeout", "connect_timeout",
-  "idle_timeout", "retries",  "proxy",       "no_proxy",   "cacert", "key_header", "system",  "schema",
-};
-// Keys that are true/false switches.
-constexpr std::string_view switch_keys[] = { "stream", "json", "usage", "reasoning", "verbose" };
-
-template<std::size_t N>
-bool is_one_of(const std::string_view (&keys)[N], std::string_view key)
-{
-  return std::find(std::begin(keys), std::end(keys), key) != std::end(keys);
-}
-
 bool allowed(const std::string& section_kind, const std::string& key)
 {
-  if (is_one_of(option_keys, key) || is_one_of(switch_keys, key)) {
+  if (find_config_key(key)) {
     return true;
   }
   if (section_kind == "") {
@@ -42,7 +27,14 @@ bool allowed(const std::string& section_kind, const std::string& key)
 
 [[noreturn]] void fail(const std::string& path, int line, const std::string& message)
 {
-  throw Error(ExitStatus::usage, escape_controls(path) + (line > 0 ? ":" + std::to_string(line) : ""), message);
+  // Appended, not ":" + to_string(line): GCC 12 warns (-Wrestrict, a false
+  // positive) about that once this is inlined into section_arguments.
+  std::string phase = escape_controls(path);
+  if (line > 0) {
+    phase += ':';
+    phase += std::to_string(line);
+  }
+  throw Error(ExitStatus::usage, phase, message);
 }
 
 } // namespace
@@ -119,13 +111,12 @@ std::vector<ConfigArgument> section_arguments(const ConfigSection& section, cons
 {
   std::vector<ConfigArgument> out;
   for (const auto& [key, setting] : section.values) {
-    std::string option = "--" + key;
-    std::replace(option.begin(), option.end(), '_', '-');
-    if (is_one_of(option_keys, key)) {
-      out.push_back({ key, setting.line, { option, setting.value } });
+    const OptionSpec* option = find_config_key(key);
+    if (!option) {
       continue;
     }
-    if (!is_one_of(switch_keys, key)) {
+    if (option->config == ConfigUse::key) {
+      out.push_back({ key, setting.line, { "--" + std::string(option->name), setting.value } });
       continue;
     }
     if (setting.value != "true" && setting.value != "false") {
@@ -133,7 +124,8 @@ std::vector<ConfigArgument> section_arguments(const ConfigSection& section, cons
            setting.line,
            key + ": expected true or false, got " + quoted(setting.value, 40) + inline_comment_hint(setting.value));
     }
-    out.push_back({ key, setting.line, { "--set-" + key, setting.value } });
+    out.push_back(
+      { key, setting.line, { "--" + std::string(config_toggle_prefix) + std::string(option->name), setting.value } });
   }
   return out;
 }

@@ -18,6 +18,7 @@ namespace gptq {
 
 namespace {
 
+#if !defined(__SSE2__)
 // For eight bytes read from memory (little-endian: the first byte lowest),
 // a mask whose lowest set bit is the high bit of the first byte that needs
 // escaping in a JSON string (a control character, '"' or '\\'); 0 when
@@ -31,6 +32,7 @@ constexpr std::uint64_t escape_mask(std::uint64_t word)
   const std::uint64_t below_space = (word - 0x20 * ones) & ~word & highs;
   return below_space | zero_bytes(word ^ ('"' * ones)) | zero_bytes(word ^ ('\\' * ones));
 }
+#endif
 
 // How a byte is written in a JSON string: itself, or its escape.
 struct Escape {

@@ -1,6 +1,7 @@
 #include "options.hpp"
 
 #include "error.hpp"
+#include "option_table.hpp"
 #include "text.hpp"
 
 #include <boost/program_options.hpp>
@@ -98,34 +99,46 @@ std::optional<std::string> non_empty(const Environment& env, const std::string& 
   return value;
 }
 
-// Every option, including the --set-NAME ones that config layers use.
-po::options_description all_options()
+// Every option of the table, and the names the parser stores internally:
+// PROMPT words as "prompt" and each config toggle as --set-NAME.
+po::options_description make_all_options()
 {
   po::options_description desc;
-  // clang-format off: one option a line
-  desc.add_options()("system,s", po::value<std::string>())("model,m", po::value<std::string>())(
-    "base-url", po::value<std::string>())("temperature,t", po::value<std::string>())(
-    "max-tokens", po::value<std::string>())("top-p", po::value<std::string>())("seed", po::value<std::string>())(
-    "stop", po::value<std::vector<std::string>>())("option,o", po::value<std::vector<std::string>>())(
-    "json", po::bool_switch())("schema", po::value<std::string>())("connect-timeout", po::value<std::string>())(
-    "idle-timeout", po::value<std::string>())("timeout", po::value<std::string>())("cacert", po::value<std::string>())(
-    "proxy", po::value<std::string>())("no-proxy", po::value<std::string>())("retries", po::value<std::string>())(
-    "header,H", po::value<std::vector<std::string>>())("key-header", po::value<std::string>())(
-    "verbose,v", po::bool_switch())("dry-run", po::bool_switch())("stream", po::bool_switch())
-    // How config layers set switches, true or false: one name per setting,
-    // so that the first layer to set it wins, whichever way it sets it.
-    ("set-stream", po::value<std::string>())("set-json", po::value<std::string>())(
-      "set-usage", po::value<std::string>())("set-reasoning", po::value<std::string>())(
-      "set-verbose", po::value<std::string>())("no-stdin", po::bool_switch())("no-stream", po::bool_switch())(
-      "reasoning", po::bool_switch())("usage", po::bool_switch())("code", po::bool_switch())("raw", po::bool_switch())(
-      "help,h", po::bool_switch())("version", po::bool_switch())("file,f", po::value<std::vector<std::string>>())(
-      "config", po::value<std::string>())("role,r", po::value<std::string>())("profile,P", po::value<std::string>())(
-      "list-roles", po::bool_switch())("list-profiles", po::bool_switch())("show-config", po::bool_switch())(
-      "each-line,L", po::bool_switch())("input-jsonl", po::bool_switch())("jsonl", po::bool_switch())(
-      "jobs,j", po::value<std::string>())("fail-fast", po::bool_switch())("resume", po::value<std::string>())(
-      "emit-batch", po::value<std::string>())("from-batch", po::value<std::string>())(
-      "prompt", po::value<std::vector<std::string>>());
-  // clang-format on
+  auto add = [&](const std::string& name, const po::value_semantic* semantic) {
+    desc.add_options()(name.c_str(), semantic);
+  };
+  for (const OptionSpec& option : option_table()) {
+    std::string name(option.name);
+    if (option.letter != 0) {
+      name += ',';
+      name += option.letter;
+    }
+    switch (option.arity) {
+      case OptionArity::flag:
+        add(name, po::bool_switch());
+        break;
+      case OptionArity::value:
+        add(name, po::value<std::string>());
+        break;
+      case OptionArity::list:
+        add(name, po::value<std::vector<std::string>>());
+        break;
+    }
+    if (option.config == ConfigUse::toggle) {
+      add(std::string(config_toggle_prefix) + std::string(option.name), po::value<std::string>());
+    }
+  }
+  add("prompt", po::value<std::vector<std::string>>());
+  return desc;
+}
+
+// Built once: a run parses the command line once or twice, and checks
+// every config key with a parse of its own; building the description each
+// time cost about 200,000 instructions a parse (callgrind). Boost
+// reads it through const references only, so threads may share it.
+const po::options_description& all_options()
+{
+  static const po::options_description desc = make_all_options();
   return desc;
 }
 
@@ -164,12 +177,16 @@ std::set<std::string> options_in(const std::vector<std::string>& args)
   return names;
 }
 
-Command parse_command_line(std::span<const char* const> args,
-                           const Environment& env,
-                           const std::vector<std::vector<std::string>>& above_env,
-                           const std::vector<std::vector<std::string>>& below_env)
+namespace {
+
+// Parses `args` and stores them, then each layer, into one map; later
+// stores never replace what an earlier one set: that is the precedence.
+po::variables_map parse_layers(std::span<const char* const> args,
+                               const Environment& env,
+                               const std::vector<std::vector<std::string>>& above_env,
+                               const std::vector<std::vector<std::string>>& below_env)
 {
-  const po::options_description desc = all_options();
+  const po::options_description& desc = all_options();
   po::positional_options_description positional;
   positional.add("prompt", -1);
 
@@ -183,13 +200,11 @@ Command parse_command_line(std::span<const char* const> args,
     // would take them by name too.
     for (const auto& option : parsed.options) {
       const bool named = option.position_key < 0 && !option.original_tokens.empty();
-      if (named && (option.string_key == "prompt" || option.string_key.starts_with("set-"))) {
+      if (named && (option.string_key == "prompt" || option.string_key.starts_with(config_toggle_prefix))) {
         throw po::unknown_option(option.original_tokens.front());
       }
     }
     po::store(parsed, vm);
-    // Later stores never replace what an earlier one set: that is the
-    // precedence.
     auto store_layer = [&](const std::vector<std::string>& layer) {
       po::store(po::command_line_parser(layer).options(desc).style(parse_style).run(), vm);
     };
@@ -205,63 +220,91 @@ Command parse_command_line(std::span<const char* const> args,
   } catch (const po::error& e) {
     throw Error(ExitStatus::usage, "", std::string(e.what()) + " (see 'gptq --help')");
   }
+  return vm;
+}
 
-  Command command;
-  if (vm["help"].as<bool>()) {
-    command.action = Command::Action::help;
-    return command;
+std::optional<std::string> text_of(const po::variables_map& vm, const char* name)
+{
+  if (vm.count(name)) {
+    return vm[name].as<std::string>();
   }
-  if (vm["version"].as<bool>()) {
-    command.action = Command::Action::version;
-    return command;
+  return std::nullopt;
+}
+
+bool flag_of(const po::variables_map& vm, const char* name)
+{
+  return vm[name].as<bool>();
+}
+
+// A toggle on the command line wins (--`name`, or --`off` when not null);
+// else the first layer that set it with --set-`name`; else `fallback`.
+bool toggle_of(const po::variables_map& vm, const char* name, const char* off, bool fallback)
+{
+  if (flag_of(vm, name)) {
+    return true;
   }
-  if (vm["list-roles"].as<bool>() && vm["list-profiles"].as<bool>()) {
+  if (off && flag_of(vm, off)) {
+    return false;
+  }
+  const std::string set = std::string(config_toggle_prefix) + name;
+  if (vm.count(set)) {
+    return vm[set].as<std::string>() == "true";
+  }
+  return fallback;
+}
+
+Command::Action action_of(const po::variables_map& vm)
+{
+  if (flag_of(vm, "help")) {
+    return Command::Action::help;
+  }
+  if (flag_of(vm, "version")) {
+    return Command::Action::version;
+  }
+  if (flag_of(vm, "list-roles") && flag_of(vm, "list-profiles")) {
     throw Error(ExitStatus::usage, "--list-roles", "use either --list-roles or --list-profiles, not both");
   }
-  if (vm["list-roles"].as<bool>()) {
-    command.action = Command::Action::list_roles;
+  if (flag_of(vm, "show-config")) {
+    return Command::Action::show_config;
   }
-  if (vm["list-profiles"].as<bool>()) {
-    command.action = Command::Action::list_profiles;
+  if (flag_of(vm, "list-roles")) {
+    return Command::Action::list_roles;
   }
-  if (vm["show-config"].as<bool>()) {
-    command.action = Command::Action::show_config;
+  if (flag_of(vm, "list-profiles")) {
+    return Command::Action::list_profiles;
   }
+  return Command::Action::run;
+}
 
-  Options& o = command.options;
-  auto get = [&](const char* name) -> std::optional<std::string> {
-    if (vm.count(name)) {
-      return vm[name].as<std::string>();
-    }
-    return std::nullopt;
-  };
-
-  o.system = get("system");
+// The prompt, the model and the request's sampling fields.
+void read_request(const po::variables_map& vm, Options& o)
+{
+  o.system = text_of(vm, "system");
   if (vm.count("file")) {
     o.files = vm["file"].as<std::vector<std::string>>();
   }
   if (vm.count("prompt")) {
     o.prompt_words = vm["prompt"].as<std::vector<std::string>>();
   }
-  if (auto model = get("model")) {
+  if (auto model = text_of(vm, "model")) {
     o.model = *model;
   }
   if (o.model.empty()) {
     throw Error(ExitStatus::usage, "--model", "the model name is empty");
   }
-  if (auto url = get("base-url")) {
+  if (auto url = text_of(vm, "base-url")) {
     o.base_url = *url;
   }
-  if (auto t = get("temperature")) {
+  if (auto t = text_of(vm, "temperature")) {
     o.temperature = parse_double("--temperature", *t, 0, 2, "a number from 0 to 2");
   }
-  if (auto n = get("max-tokens")) {
+  if (auto n = text_of(vm, "max-tokens")) {
     o.max_tokens = parse_count("--max-tokens", *n);
   }
-  if (auto p = get("top-p")) {
+  if (auto p = text_of(vm, "top-p")) {
     o.top_p = parse_double("--top-p", *p, 0, 1, "a number from 0 to 1");
   }
-  if (auto s = get("seed")) {
+  if (auto s = text_of(vm, "seed")) {
     o.seed = parse_integer("--seed", *s, std::numeric_limits<long long>::min(), std::numeric_limits<long long>::max());
   }
   if (vm.count("stop")) {
@@ -281,43 +324,35 @@ Command parse_command_line(std::span<const char* const> args,
       o.fields.emplace_back(field.substr(0, eq), field.substr(eq + 1));
     }
   }
-  // A switch on the command line wins; else the first layer that set it.
-  auto resolve_switch = [&](const char* on, const char* off, const char* set, bool fallback) {
-    if (on && vm[on].as<bool>()) {
-      return true;
-    }
-    if (off && vm[off].as<bool>()) {
-      return false;
-    }
-    if (vm.count(set)) {
-      return vm[set].as<std::string>() == "true";
-    }
-    return fallback;
-  };
-  if (vm["stream"].as<bool>() && vm["no-stream"].as<bool>()) {
+}
+
+// The reply's format, then the connection: its limits, proxy and headers.
+void read_connection(const po::variables_map& vm, Options& o)
+{
+  if (flag_of(vm, "stream") && flag_of(vm, "no-stream")) {
     throw Error(ExitStatus::usage, "--stream", "use either --stream or --no-stream, not both");
   }
-  o.json = resolve_switch("json", nullptr, "set-json", false);
-  o.schema_file = get("schema");
+  o.json = toggle_of(vm, "json", nullptr, false);
+  o.schema_file = text_of(vm, "schema");
   if (o.json && o.schema_file) {
     throw Error(ExitStatus::usage, "--schema", "use either --json or --schema, not both");
   }
-  if (auto s = get("connect-timeout")) {
+  if (auto s = text_of(vm, "connect-timeout")) {
     o.connect_timeout = parse_seconds("--connect-timeout", *s);
   }
-  if (auto s = get("idle-timeout")) {
+  if (auto s = text_of(vm, "idle-timeout")) {
     o.idle_timeout = parse_seconds("--idle-timeout", *s);
   }
-  if (auto s = get("timeout")) {
+  if (auto s = text_of(vm, "timeout")) {
     o.timeout = parse_seconds("--timeout", *s);
   }
-  o.cacert = get("cacert");
+  o.cacert = text_of(vm, "cacert");
   if (o.cacert && o.cacert->empty()) {
     throw Error(ExitStatus::usage, "--cacert", "the file name is empty");
   }
-  o.proxy = get("proxy");
-  o.no_proxy = get("no-proxy");
-  if (auto n = get("retries")) {
+  o.proxy = text_of(vm, "proxy");
+  o.no_proxy = text_of(vm, "no-proxy");
+  if (auto n = text_of(vm, "retries")) {
     o.retries = static_cast<int>(parse_integer("--retries", *n, 0, max_retries));
   }
   if (vm.count("header")) {
@@ -325,36 +360,47 @@ Command parse_command_line(std::span<const char* const> args,
       o.headers.push_back(parse_header(h));
     }
   }
-  if (auto name = get("key-header")) {
+  if (auto name = text_of(vm, "key-header")) {
     if (!is_header_name(*name)) {
       throw Error(ExitStatus::usage, "--key-header", quoted(*name, 60) + " is not a header name");
     }
     o.key_header = *name;
   }
-  o.verbose = resolve_switch("verbose", nullptr, "set-verbose", false);
-  o.config_file = get("config");
-  o.role = get("role");
-  o.profile = get("profile");
-  o.dry_run = vm["dry-run"].as<bool>();
-  o.no_stdin = vm["no-stdin"].as<bool>();
-  o.stream = resolve_switch("stream", "no-stream", "set-stream", true);
-  o.reasoning = resolve_switch("reasoning", nullptr, "set-reasoning", false);
-  o.usage = resolve_switch("usage", nullptr, "set-usage", false);
-  o.code = vm["code"].as<bool>();
-  o.raw = vm["raw"].as<bool>();
+  o.verbose = toggle_of(vm, "verbose", nullptr, false);
+}
+
+// The config file, role and profile named, and how the reply is printed
+// and the input read.
+void read_run(const po::variables_map& vm, Options& o)
+{
+  o.config_file = text_of(vm, "config");
+  o.role = text_of(vm, "role");
+  o.profile = text_of(vm, "profile");
+  o.dry_run = flag_of(vm, "dry-run");
+  o.no_stdin = flag_of(vm, "no-stdin");
+  o.stream = toggle_of(vm, "stream", "no-stream", true);
+  o.reasoning = toggle_of(vm, "reasoning", nullptr, false);
+  o.usage = toggle_of(vm, "usage", nullptr, false);
+  o.code = flag_of(vm, "code");
+  o.raw = flag_of(vm, "raw");
   if (o.code && o.raw) {
     throw Error(ExitStatus::usage, "--raw", "use either --code or --raw, not both");
   }
-  o.input_jsonl = vm["input-jsonl"].as<bool>();
-  o.each_line = vm["each-line"].as<bool>() || o.input_jsonl;
-  o.jsonl = vm["jsonl"].as<bool>();
-  o.fail_fast = vm["fail-fast"].as<bool>();
-  o.resume = get("resume");
-  o.emit_batch = get("emit-batch");
-  o.from_batch = get("from-batch");
-  if (auto n = get("jobs")) {
+  o.input_jsonl = flag_of(vm, "input-jsonl");
+  o.each_line = flag_of(vm, "each-line") || o.input_jsonl;
+  o.jsonl = flag_of(vm, "jsonl");
+  o.fail_fast = flag_of(vm, "fail-fast");
+  o.resume = text_of(vm, "resume");
+  o.emit_batch = text_of(vm, "emit-batch");
+  o.from_batch = text_of(vm, "from-batch");
+  if (auto n = text_of(vm, "jobs")) {
     o.jobs = static_cast<int>(parse_integer("--jobs", *n, 1, max_jobs));
   }
+}
+
+// Refuses batch options without batch mode and what batch mode cannot do.
+void check_batch_options(const po::variables_map& vm, const Options& o)
+{
   if (!o.each_line && o.from_batch) {
     // --from-batch alone needs no input: it prints the file's results in
     // line order. What only sending lines uses still needs -L.
@@ -402,82 +448,64 @@ Command parse_command_line(std::span<const char* const> args,
       throw Error(ExitStatus::usage, "--emit-batch", "use either --emit-batch or --from-batch, not both");
     }
   }
+}
+
+} // namespace
+
+Command parse_command_line(std::span<const char* const> args,
+                           const Environment& env,
+                           const std::vector<std::vector<std::string>>& above_env,
+                           const std::vector<std::vector<std::string>>& below_env)
+{
+  const po::variables_map vm = parse_layers(args, env, above_env, below_env);
+  Command command;
+  command.action = action_of(vm);
+  if (command.action == Command::Action::help || command.action == Command::Action::version) {
+    return command;
+  }
+  read_request(vm, command.options);
+  read_connection(vm, command.options);
+  read_run(vm, command.options);
+  check_batch_options(vm, command.options);
   return command;
 }
 
 std::string help_text()
 {
-  return "Usage: gptq [OPTIONS] [PROMPT...]\n"
-         "Ask an OpenAI-compatible chat model one question; print only the answer.\n"
-         "The prompt is the PROMPT words, then stdin when it is not a terminal.\n"
-         "\n"
-         "Prompt:\n"
-         "  -s, --system TEXT        system message (the persona); none by default\n"
-         "  -r, --role NAME          use a role from the config file (persona, options)\n"
-         "  -f, --file PATH          add a file to the prompt (repeatable; - is stdin)\n"
-         "      --no-stdin           do not read stdin, even when it is not a terminal\n"
-         "      --dry-run            print the JSON request body; send nothing\n"
-         "\n"
-         "Model:\n"
-         "  -m, --model NAME         model [$GPTQ_MODEL, default: gpt-4o-mini]\n"
-         "  -t, --temperature X      sampling temperature, 0 to 2\n"
-         "      --max-tokens N       longest reply, in tokens\n"
-         "      --top-p X            nucleus sampling, 0 to 1\n"
-         "      --seed N             ask for repeatable sampling\n"
-         "      --stop SEQ           stop at SEQ (repeatable)\n"
-         "  -o, --option KEY=VALUE   set any request field (VALUE as JSON, else text)\n"
-         "      --json               ask for a JSON object as the reply\n"
-         "      --schema FILE        ask for JSON that follows the JSON Schema in FILE\n"
-         "\n"
-         "Output:\n"
-         "      --no-stream          print the reply when complete, not as it arrives\n"
-         "      --stream             stream it (the default, unless the config says no)\n"
-         "      --reasoning          show the model's reasoning text on stderr\n"
-         "      --usage              print the token usage on stderr\n"
-         "      --code               print only the code blocks of the reply\n"
-         "      --raw                print the server's JSON, not the reply text\n"
-         "\n"
-         "Batch:\n"
-         "  -L, --each-line          every stdin line is a prompt; one result line each,\n"
-         "                           in input order\n"
-         "      --input-jsonl        every stdin line is a JSON request: {\"prompt\": ...}\n"
-         "      --jsonl              write each result as a JSON line, with its input\n"
-         "  -j, --jobs N             requests in flight, 1 to 64 [default: 4]\n"
-         "      --fail-fast          stop at the first line that fails\n"
-         "      --resume FILE        skip the lines FILE (a --jsonl output) has done\n"
-         "      --emit-batch FILE    write OpenAI Batch API requests to FILE instead\n"
-         "      --from-batch FILE    print the results of a Batch API output FILE\n"
-         "\n"
-         "Connection:\n"
-         "      --base-url URL       API base URL [$OPENAI_BASE_URL,\n"
-         "                           default: https://api.openai.com/v1]\n"
-         "  -H, --header 'N: V'      add a request header (repeatable)\n"
-         "      --key-header NAME    send the key as NAME: KEY, not as a Bearer token\n"
-         "                           [default: api-key for Azure, else Authorization]\n"
-         "      --proxy URL          http://, socks5:// or socks5h:// proxy ('' for none)\n"
-         "                           [$HTTPS_PROXY, $HTTP_PROXY, $ALL_PROXY]\n"
-         "      --no-proxy LIST      hosts to reach directly [$NO_PROXY]\n"
-         "      --cacert FILE        also trust the CA certificates in FILE\n"
-         "      --connect-timeout S  seconds to connect and handshake [default: 10]\n"
-         "      --idle-timeout S     longest silence from the server [default: 600]\n"
-         "      --timeout S          limit for the whole request [default: none]\n"
-         "      --retries N          retries after a rate limit, server error or\n"
-         "                           connection failure [default: 2]\n"
-         "  -v, --verbose            show the connection, attempts and timings\n"
-         "\n"
-         "Config:\n"
-         "      --config FILE        config file [$GPTQ_CONFIG,\n"
-         "                           default: ~/.config/gptq/config]\n"
-         "  -P, --profile NAME       use a provider profile from it [$GPTQ_PROFILE]\n"
-         "      --list-roles         print the roles of the config file\n"
-         "      --list-profiles      print the profiles of the config file\n"
-         "      --show-config        print each setting and where it comes from; send\n"
-         "                           nothing\n"
-         "\n"
-         "  -h, --help               show this help\n"
-         "      --version            show version information\n"
-         "\n"
-         "The API key is read from $OPENAI_API_KEY. See 'man gptq' for exit codes.\n";
+  // Descriptions start in this column; their further lines too.
+  constexpr std::size_t description_column = 27;
+  std::string text = "Usage: gptq [OPTIONS] [PROMPT...]\n"
+                     "Ask an OpenAI-compatible chat model one question; print only the answer.\n"
+                     "The prompt is the PROMPT words, then stdin when it is not a terminal.\n";
+  std::optional<std::string_view> group;
+  for (const OptionSpec& option : option_table()) {
+    if (option.group != group) {
+      group = option.group;
+      text += '\n';
+      if (!option.group.empty()) {
+        text += option.group;
+        text += ":\n";
+      }
+    }
+    std::string line = option.letter != 0 ? std::string("  -") + option.letter + ", --" : "      --";
+    line += option.name;
+    if (!option.argument.empty()) {
+      line += ' ';
+      line += option.argument;
+    }
+    line.resize(std::max(description_column, line.size() + 2), ' ');
+    std::string_view help = option.help;
+    for (auto end = help.find('\n'); end != std::string_view::npos; end = help.find('\n')) {
+      text += line;
+      text += help.substr(0, end + 1);
+      help.remove_prefix(end + 1);
+      line.assign(description_column, ' ');
+    }
+    text += line;
+    text += help;
+    text += '\n';
+  }
+  return text + "\nThe API key is read from $OPENAI_API_KEY. See 'man gptq' for exit codes.\n";
 }
 
 } // namespace gptq

@@ -104,7 +104,8 @@ Command parse_command_line(std::span<const char* const> args,
                            const std::vector<std::vector<std::string>>& above_env = {},
                            const std::vector<std::vector<std::string>>& below_env = {});
 
-// Returns the --help text: short, grouped, under 80 columns.
+// Returns the --help text: short, grouped, under 80 columns; the options
+// as the option table (option_table.hpp) lists and describes them.
 std::string help_text();
 
 } // namespace gptq

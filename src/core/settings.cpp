@@ -88,23 +88,14 @@ const ConfigSection& find_section(const Sections& sections,
                 (known.empty() ? "; it defines none" : "; known: " + known));
 }
 
-} // namespace
-
-std::string config_origin(const std::string& path, int line, const std::string& section)
+// Finds and reads the config file: the one named by --config or
+// GPTQ_CONFIG (then it must be readable), else the default place (which
+// may be missing). Checks every section and records in `settings` where
+// the file is, whether it was found, and the names of its roles and
+// profiles.
+Config load_config(const Options& first, const Environment& env, const ReadFile& read_file, Settings& settings)
 {
-  return "config " + path + ":" + std::to_string(line) + (section.empty() ? "" : " [" + section + "]");
-}
-
-Settings resolve_settings(std::span<const char* const> args, const Environment& env, const ReadFile& read_file)
-{
-  Settings settings;
-  const Command first = parse_command_line(args, env);
-  if (first.action == Command::Action::help || first.action == Command::Action::version) {
-    settings.command = first;
-    return settings;
-  }
-  // The config file: named (then it must exist), or the default place.
-  std::optional<std::string> path = first.options.config_file;
+  std::optional<std::string> path = first.config_file;
   std::string named_by = "--config";
   settings.config_origin = "flag";
   if (!path && env("GPTQ_CONFIG").value_or("") != "") {
@@ -125,7 +116,6 @@ Settings resolve_settings(std::span<const char* const> args, const Environment& 
   }
   settings.config_path = path;
   Config config;
-  // A named file must be readable; a missing default file is fine.
   if (path) {
     if (const auto text = read_file(*path, named ? named_by : "config", !named)) {
       config = parse_config(*text, *path);
@@ -144,93 +134,149 @@ Settings resolve_settings(std::span<const char* const> args, const Environment& 
   for (const auto& [name, section] : config.profiles) {
     settings.profile_names.push_back(name);
   }
+  return config;
+}
 
-  settings.sources.push_back({ std::vector<std::string>(args.begin(), args.end()), "flag" });
-  std::vector<std::vector<std::string>> above_env;
-  const ConfigSection* role = nullptr;
-  if (first.options.role) {
-    role = &find_section(config.roles, *first.options.role, "role", "--role", config.path);
-    std::vector<SourcedArguments> role_args = sourced(*role, config.path, "role." + *first.options.role);
-    if (const auto file = role->values.find("system_file");
-        file != role->values.end() && !role->values.count("system")) {
-      const std::string where = escape_controls(config.path) + ":" + std::to_string(file->second.line);
-      const std::string system_path = expand_home(file->second.value, env);
-      const std::string text = read_file(system_path, where, false).value_or("");
-      try {
-        require_utf8(text, where);
-      } catch (const Error& e) {
-        throw Error(e.status(), where, "system_file " + quoted(system_path) + ": " + e.what());
-      }
-      role_args.push_back({ { "--system", std::string(trim(text)) },
-                            config_origin(config.path, file->second.line, "role." + *first.options.role) });
+// The arguments of the role `name`, with its system_file read as --system
+// when the role sets no system text itself.
+std::vector<SourcedArguments> role_arguments(const ConfigSection& role,
+                                             const std::string& name,
+                                             const std::string& path,
+                                             const Environment& env,
+                                             const ReadFile& read_file)
+{
+  std::vector<SourcedArguments> role_args = sourced(role, path, "role." + name);
+  if (const auto file = role.values.find("system_file"); file != role.values.end() && !role.values.count("system")) {
+    const std::string where = escape_controls(path) + ":" + std::to_string(file->second.line);
+    const std::string system_path = expand_home(file->second.value, env);
+    const std::string text = read_file(system_path, where, false).value_or("");
+    try {
+      require_utf8(text, where);
+    } catch (const Error& e) {
+      throw Error(e.status(), where, "system_file " + quoted(system_path) + ": " + e.what());
     }
-    above_env.push_back(flatten(role_args));
-    settings.sources.insert(settings.sources.end(), role_args.begin(), role_args.end());
+    role_args.push_back(
+      { { "--system", std::string(trim(text)) }, config_origin(path, file->second.line, "role." + name) });
   }
-  std::optional<std::string> profile_name = first.options.profile;
-  std::string profile_option = "--profile";
-  settings.profile_origin = profile_name ? "flag" : "";
-  if (!profile_name && env("GPTQ_PROFILE").value_or("") != "") {
-    profile_name = env("GPTQ_PROFILE");
-    profile_option = "GPTQ_PROFILE";
+  return role_args;
+}
+
+// The profile a run uses, and who chose it.
+struct ProfileChoice {
+  std::optional<std::string> name;
+  std::string option;      // what to name in a message about it: "--profile", "GPTQ_PROFILE" or "FILE:LINE"
+  bool by_default = false; // chosen by the config's default_profile
+};
+
+// Chooses the profile: -P, else GPTQ_PROFILE, else the config's
+// default_profile. Records the choice and its origin in `settings`.
+ProfileChoice choose_profile(const Options& first, const Environment& env, const Config& config, Settings& settings)
+{
+  ProfileChoice choice{ first.profile, "--profile" };
+  settings.profile_origin = choice.name ? "flag" : "";
+  if (!choice.name && env("GPTQ_PROFILE").value_or("") != "") {
+    choice.name = env("GPTQ_PROFILE");
+    choice.option = "GPTQ_PROFILE";
     settings.profile_origin = "env GPTQ_PROFILE";
   }
   // A profile the config file picks for itself is a default, like the top
   // level: the environment beats it, as variables beat config files for the
   // AWS CLI and git. One picked by -P or GPTQ_PROFILE for this run beats
   // the environment.
-  const bool by_default = !profile_name && config.top.values.count("default_profile");
-  if (by_default) {
+  choice.by_default = !choice.name && config.top.values.count("default_profile");
+  if (choice.by_default) {
     const ConfigValue value = config.top.values.at("default_profile"); // a copy: see find_section
-    profile_name = value.value;
-    profile_option = config.path + ":" + std::to_string(value.line);
+    choice.name = value.value;
+    choice.option = config.path + ":" + std::to_string(value.line);
     settings.profile_origin = config_origin(config.path, value.line, "") + " default_profile";
   }
-  const std::string via = by_default ? " via default_profile" : "";
-  settings.profile = profile_name;
+  settings.profile = choice.name;
+  return choice;
+}
+
+// Where the key of the profile `name` comes from. `via` is appended to the
+// origin of its api_key_* key.
+void set_key_source(KeySource& key_source,
+                    const ConfigSection& profile,
+                    const std::string& name,
+                    const Config& config,
+                    const std::string& via,
+                    const Environment& env)
+{
+  key_source.origin = "profile " + name;
+  // read_api_key tries a command, then a file, then the variable: the
+  // last of these keys that is set is the one that decides.
+  for (const char* key : { "api_key_env", "api_key_file", "api_key_cmd" }) {
+    const auto found = profile.values.find(key);
+    if (found == profile.values.end()) {
+      continue;
+    }
+    key_source.defined_at = config_origin(config.path, found->second.line, "profile." + name) + via;
+    if (std::string(key) == "api_key_env") {
+      key_source.env_name = found->second.value;
+    } else if (std::string(key) == "api_key_file") {
+      key_source.file = expand_home(found->second.value, env);
+    } else {
+      key_source.command = found->second.value;
+    }
+  }
+}
+
+} // namespace
+
+std::string config_origin(const std::string& path, int line, const std::string& section)
+{
+  return "config " + path + ":" + std::to_string(line) + (section.empty() ? "" : " [" + section + "]");
+}
+
+Settings resolve_settings(std::span<const char* const> args, const Environment& env, const ReadFile& read_file)
+{
+  Settings settings;
+  const Command first = parse_command_line(args, env);
+  if (first.action == Command::Action::help || first.action == Command::Action::version) {
+    settings.command = first;
+    return settings;
+  }
+  const Config config = load_config(first.options, env, read_file, settings);
+
+  settings.sources.push_back({ std::vector<std::string>(args.begin(), args.end()), "flag" });
+  std::vector<std::vector<std::string>> above_env;
+  const ConfigSection* role = nullptr;
+  if (first.options.role) {
+    role = &find_section(config.roles, *first.options.role, "role", "--role", config.path);
+    const auto role_args = role_arguments(*role, *first.options.role, config.path, env, read_file);
+    above_env.push_back(flatten(role_args));
+    settings.sources.insert(settings.sources.end(), role_args.begin(), role_args.end());
+  }
+  const ProfileChoice choice = choose_profile(first.options, env, config, settings);
   std::vector<SourcedArguments> profile_args;
-  if (profile_name) {
-    const ConfigSection& profile = find_section(config.profiles, *profile_name, "profile", profile_option, config.path);
-    profile_args = sourced(profile, config.path, "profile." + *profile_name);
+  if (choice.name) {
+    const std::string via = choice.by_default ? " via default_profile" : "";
+    const ConfigSection& profile = find_section(config.profiles, *choice.name, "profile", choice.option, config.path);
+    profile_args = sourced(profile, config.path, "profile." + *choice.name);
     for (auto& argument : profile_args) {
       argument.origin += via;
     }
-    if (!by_default) {
+    if (!choice.by_default) {
       above_env.push_back(flatten(profile_args));
       settings.sources.insert(settings.sources.end(), profile_args.begin(), profile_args.end());
     }
     // The profile's key is meant for the profile's server: when
     // OPENAI_BASE_URL displaces a default profile's base_url, the key comes
     // from OPENAI_API_KEY, as it would without the config file.
-    const bool url_from_env = by_default && profile.values.count("base_url") &&
+    const bool url_from_env = choice.by_default && profile.values.count("base_url") &&
                               env("OPENAI_BASE_URL").value_or("") != "" && !(role && role->values.count("base_url")) &&
                               !options_in(settings.sources.front().args).count("base-url");
     if (url_from_env) {
       settings.key_source.defined_at = "env OPENAI_BASE_URL";
     } else {
-      settings.key_source.origin = "profile " + *profile_name;
-    }
-    // read_api_key tries a command, then a file, then the variable: the
-    // last of these keys that is set is the one that decides.
-    for (const char* key : { "api_key_env", "api_key_file", "api_key_cmd" }) {
-      const auto found = profile.values.find(key);
-      if (url_from_env || found == profile.values.end()) {
-        continue;
-      }
-      settings.key_source.defined_at = config_origin(config.path, found->second.line, "profile." + *profile_name) + via;
-      if (std::string(key) == "api_key_env") {
-        settings.key_source.env_name = found->second.value;
-      } else if (std::string(key) == "api_key_file") {
-        settings.key_source.file = expand_home(found->second.value, env);
-      } else {
-        settings.key_source.command = found->second.value;
-      }
+      set_key_source(settings.key_source, profile, *choice.name, config, via, env);
     }
   }
   const auto from_env = environment_arguments(env);
   settings.sources.insert(settings.sources.end(), from_env.begin(), from_env.end());
   std::vector<std::vector<std::string>> below_env;
-  if (by_default) {
+  if (choice.by_default) {
     below_env.push_back(flatten(profile_args));
     settings.sources.insert(settings.sources.end(), profile_args.begin(), profile_args.end());
   }
@@ -243,9 +289,7 @@ Settings resolve_settings(std::span<const char* const> args, const Environment& 
   if (no_layer) {
     // No config layer applies (no config file, or one without top-level
     // settings, and no role or profile): the first parse had the same
-    // inputs, so its result stands. A parse builds Boost.ProgramOptions'
-    // option table afresh, about half a million instructions (0.1 ms),
-    // a few per cent of a whole request.
+    // inputs, so its result stands.
     settings.command = first;
     return settings;
   }

@@ -1,5 +1,6 @@
 #include "show_config.hpp"
 
+#include "option_table.hpp"
 #include "proxy.hpp"
 #include "request.hpp"
 #include "text.hpp"
@@ -8,7 +9,8 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
-#include <initializer_list>
+#include <set>
+#include <utility>
 
 namespace gptq {
 
@@ -66,111 +68,181 @@ bool header_looks_secret(const std::string& name, const std::string& value)
   return v.starts_with("bearer ") || v.starts_with("basic ");
 }
 
-std::vector<ShownSetting> shown_settings(const Settings& settings, const Environment& env)
-{
-  const Options& o = settings.command.options;
-  // The first layer that sets any of `names` (one setting may have several
-  // options: --stream, --no-stream and the config's --set-stream).
-  auto origin = [&](std::initializer_list<std::string> names) -> std::string {
-    for (const auto& source : settings.sources) {
-      const auto set = options_in(source.args);
-      for (const auto& name : names) {
-        if (set.count(name)) {
-          return source.origin;
+namespace {
+
+// Where each setting comes from: the first source that sets one of its
+// options, read through the option table.
+class Origins {
+public:
+  explicit Origins(const std::vector<SourcedArguments>& sources)
+  {
+    for (const auto& source : sources) {
+      std::set<std::string> settings;
+      for (const auto& name : options_in(source.args)) {
+        if (name.starts_with(config_toggle_prefix)) {
+          settings.insert(setting_name(*find_option(name.substr(config_toggle_prefix.size()))));
+        } else if (const OptionSpec* option = find_option(name)) {
+          settings.insert(setting_name(*option));
         }
+      }
+      sources_.push_back({ std::move(settings), source.origin });
+    }
+  }
+
+  // The origin of `setting` ("max_tokens", "stream": --stream, --no-stream
+  // and the config's --set-stream), or "default" when no source sets it.
+  std::string of(const std::string& setting) const
+  {
+    for (const auto& [settings, origin] : sources_) {
+      if (settings.count(setting)) {
+        return origin;
       }
     }
     return "default";
-  };
-  std::vector<ShownSetting> out;
-  auto add = [&](const std::string& name, const std::string& value, const std::string& from) {
-    out.push_back({ name, value, from });
-  };
+  }
 
-  add("config",
+private:
+  std::vector<std::pair<std::set<std::string>, std::string>> sources_;
+};
+
+void add(std::vector<ShownSetting>& out, const std::string& name, const std::string& value, const std::string& origin)
+{
+  out.push_back({ name, value, origin });
+}
+
+// The config file, profile and role chosen.
+void add_choices(std::vector<ShownSetting>& out, const Settings& settings)
+{
+  const Options& o = settings.command.options;
+  add(out,
+      "config",
       settings.config_path ? *settings.config_path + (settings.config_found ? " (found)" : " (not found)") : "none",
       settings.config_origin.empty() ? "default" : settings.config_origin);
-  add("profile",
+  add(out,
+      "profile",
       settings.profile.value_or("none"),
       settings.profile_origin.empty() ? "default" : settings.profile_origin);
-  add("role", o.role.value_or("none"), o.role ? "flag" : "default");
-  add("model", o.model, origin({ "model" }));
-  add("base_url", o.base_url, origin({ "base-url" }));
-  const Url endpoint = endpoint_url(parse_url(o.base_url), "/chat/completions");
-  add("endpoint", "POST " + endpoint.scheme + "://" + endpoint.authority() + endpoint.target(), origin({ "base-url" }));
-  add("system", o.system ? one_line(*o.system, 60) : "none", origin({ "system" }));
+  add(out, "role", o.role.value_or("none"), o.role ? "flag" : "default");
+}
+
+// The model, where the request goes, and what it asks for.
+void add_request(std::vector<ShownSetting>& out, const Options& o, const Url& endpoint, const Origins& origin)
+{
+  add(out, "model", o.model, origin.of("model"));
+  add(out, "base_url", o.base_url, origin.of("base_url"));
+  add(out,
+      "endpoint",
+      "POST " + endpoint.scheme + "://" + endpoint.authority() + endpoint.target(),
+      origin.of("base_url"));
+  add(out, "system", o.system ? one_line(*o.system, 60) : "none", origin.of("system"));
   if (o.temperature) {
-    add("temperature", number_text(*o.temperature), origin({ "temperature" }));
+    add(out, "temperature", number_text(*o.temperature), origin.of("temperature"));
   }
   if (o.max_tokens) {
-    add("max_tokens", std::to_string(*o.max_tokens), origin({ "max-tokens" }));
+    add(out, "max_tokens", std::to_string(*o.max_tokens), origin.of("max_tokens"));
   }
   if (o.top_p) {
-    add("top_p", number_text(*o.top_p), origin({ "top-p" }));
+    add(out, "top_p", number_text(*o.top_p), origin.of("top_p"));
   }
   if (o.seed) {
-    add("seed", std::to_string(*o.seed), origin({ "seed" }));
+    add(out, "seed", std::to_string(*o.seed), origin.of("seed"));
   }
   for (const auto& stop : o.stop) {
-    add("stop", one_line(stop, 60), origin({ "stop" }));
+    add(out, "stop", one_line(stop, 60), origin.of("stop"));
   }
   for (const auto& [key, value] : o.fields) {
-    add("option", one_line(key + "=" + value, 60), origin({ "option" }));
+    add(out, "option", one_line(key + "=" + value, 60), origin.of("option"));
   }
   if (o.schema_file) {
-    add("schema", *o.schema_file, origin({ "schema" }));
+    add(out, "schema", *o.schema_file, origin.of("schema"));
   }
-  add("stream", o.stream ? "true" : "false", origin({ "stream", "no-stream", "set-stream" }));
+  add(out, "stream", o.stream ? "true" : "false", origin.of("stream"));
   for (const auto& [name, on] : { std::pair<const char*, bool>{ "json", o.json },
                                   { "usage", o.usage },
                                   { "reasoning", o.reasoning },
                                   { "verbose", o.verbose } }) {
-    const std::string from = origin({ name, "set-" + std::string(name) });
+    const std::string from = origin.of(name);
     if (on || from != "default") {
-      add(name, on ? "true" : "false", from);
+      add(out, name, on ? "true" : "false", from);
     }
   }
-  add("connect_timeout", seconds_text(o.connect_timeout), origin({ "connect-timeout" }));
-  add("idle_timeout", seconds_text(o.idle_timeout), origin({ "idle-timeout" }));
-  add("timeout", o.timeout ? seconds_text(*o.timeout) : "none", origin({ "timeout" }));
-  add("retries", std::to_string(o.retries), origin({ "retries" }));
+}
+
+// The limits, the proxy and the trusted certificates.
+void add_connection(std::vector<ShownSetting>& out,
+                    const Options& o,
+                    const Url& endpoint,
+                    const Origins& origin,
+                    const Environment& env)
+{
+  add(out, "connect_timeout", seconds_text(o.connect_timeout), origin.of("connect_timeout"));
+  add(out, "idle_timeout", seconds_text(o.idle_timeout), origin.of("idle_timeout"));
+  add(out, "timeout", o.timeout ? seconds_text(*o.timeout) : "none", origin.of("timeout"));
+  add(out, "retries", std::to_string(o.retries), origin.of("retries"));
 
   const ProxyChoice proxy = explain_proxy(endpoint, o.proxy, o.no_proxy, env);
   const std::string proxy_origin = proxy.source.empty()        ? "default"
-                                   : proxy.source == "--proxy" ? origin({ "proxy" })
+                                   : proxy.source == "--proxy" ? origin.of("proxy")
                                                                : "env " + proxy.source;
   const std::string no_proxy_origin = proxy.no_proxy_source.empty()           ? "default"
-                                      : proxy.no_proxy_source == "--no-proxy" ? origin({ "no-proxy" })
+                                      : proxy.no_proxy_source == "--no-proxy" ? origin.of("no_proxy")
                                                                               : "env " + proxy.no_proxy_source;
   if (proxy.proxy) {
-    add("proxy", proxy_text(*proxy.proxy), proxy_origin);
+    add(out, "proxy", proxy_text(*proxy.proxy), proxy_origin);
   } else if (proxy.bypassed) {
-    add("proxy", "none (no_proxy exempts " + endpoint.host + ")", no_proxy_origin);
+    add(out, "proxy", "none (no_proxy exempts " + endpoint.host + ")", no_proxy_origin);
   } else {
-    add("proxy", "none", proxy_origin);
+    add(out, "proxy", "none", proxy_origin);
   }
-  add(
-    "no_proxy", proxy.no_proxy && !proxy.no_proxy->empty() ? one_line(*proxy.no_proxy, 100) : "none", no_proxy_origin);
-  add("cacert", o.cacert.value_or("none"), origin({ "cacert" }));
+  add(out,
+      "no_proxy",
+      proxy.no_proxy && !proxy.no_proxy->empty() ? one_line(*proxy.no_proxy, 100) : "none",
+      no_proxy_origin);
+  add(out, "cacert", o.cacert.value_or("none"), origin.of("cacert"));
+}
 
+// Where the key comes from (never the key), how it is sent, and the
+// headers added, secret-looking values redacted.
+void add_key_and_headers(std::vector<ShownSetting>& out,
+                         const Settings& settings,
+                         const Url& endpoint,
+                         const Origins& origin,
+                         const Environment& env)
+{
+  const Options& o = settings.command.options;
   const KeySource& key = settings.key_source;
   const std::string key_origin = key.defined_at.empty() ? "default" : key.defined_at;
   if (key.command) {
-    add("key", "command " + one_line(*key.command, 100), key_origin);
+    add(out, "key", "command " + one_line(*key.command, 100), key_origin);
   } else if (key.file) {
-    add("key", "file " + *key.file, key_origin);
+    add(out, "key", "file " + *key.file, key_origin);
   } else if (env(key.env_name).value_or("").empty()) {
-    add("key", "none (" + key.env_name + " is not set)", key_origin);
+    add(out, "key", "none (" + key.env_name + " is not set)", key_origin);
   } else {
-    add("key", "env " + key.env_name, key_origin);
+    add(out, "key", "env " + key.env_name, key_origin);
   }
   const std::string key_header = key_header_for(endpoint, o.key_header);
-  add("key_header", key_header == "Authorization" ? "Authorization: Bearer" : key_header, origin({ "key-header" }));
+  add(out, "key_header", key_header == "Authorization" ? "Authorization: Bearer" : key_header, origin.of("key_header"));
   for (const auto& [name, value] : o.headers) {
-    add("header",
+    add(out,
+        "header",
         name + ": " + (header_looks_secret(name, value) ? redacted : one_line(value, 60)),
-        origin({ "header" }));
+        origin.of("header"));
   }
+}
+
+} // namespace
+
+std::vector<ShownSetting> shown_settings(const Settings& settings, const Environment& env)
+{
+  const Options& o = settings.command.options;
+  const Origins origin(settings.sources);
+  std::vector<ShownSetting> out;
+  add_choices(out, settings);
+  const Url endpoint = endpoint_url(parse_url(o.base_url), "/chat/completions");
+  add_request(out, o, endpoint, origin);
+  add_connection(out, o, endpoint, origin, env);
+  add_key_and_headers(out, settings, endpoint, origin, env);
   return out;
 }
 

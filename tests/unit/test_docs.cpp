@@ -4,7 +4,7 @@
 // program defines.
 
 #include "exit_status.hpp"
-#include "options.hpp"
+#include "option_table.hpp"
 
 #include <boost/test/unit_test.hpp>
 
@@ -65,18 +65,14 @@ std::set<int> codes_in_section(const std::string& text,
   return codes;
 }
 
-// The options of --help: each long name ("role") with its short letter, or
-// 0 when it has none.
+// The options of --help (the option table; test_option_table holds --help
+// to it): each long name ("role") with its short letter, or 0 when it has
+// none.
 std::map<std::string, char> help_options()
 {
   std::map<std::string, char> options;
-  std::istringstream lines(help_text());
-  const std::regex entry(R"(^  (?:-([A-Za-z]), |    )--([a-z][a-z-]*))");
-  std::smatch m;
-  for (std::string line; std::getline(lines, line);) {
-    if (std::regex_search(line, m, entry)) {
-      options[m[2]] = m[1].matched ? m[1].str()[0] : 0;
-    }
+  for (const OptionSpec& option : option_table()) {
+    options[std::string(option.name)] = option.letter;
   }
   return options;
 }
@@ -147,7 +143,7 @@ BOOST_AUTO_TEST_CASE(man_page_documents_every_option_in_help)
   // roff writes '-' as "\-".
   man = std::regex_replace(man, std::regex(R"(\\-)"), "-");
   const auto documented = long_options(man);
-  for (const auto& name : long_options(help_text())) {
+  for (const auto& [name, letter] : help_options()) {
     BOOST_TEST(documented.count(name) == 1u, "--" << name << " is in --help but not in man/gptq.1");
   }
 }
@@ -155,7 +151,7 @@ BOOST_AUTO_TEST_CASE(man_page_documents_every_option_in_help)
 BOOST_AUTO_TEST_CASE(readme_lists_every_option_in_help)
 {
   const auto listed = long_options(read_file(GPTQ_SOURCE_DIR "/README.md"));
-  for (const auto& name : long_options(help_text())) {
+  for (const auto& [name, letter] : help_options()) {
     BOOST_TEST(listed.count(name) == 1u, "--" << name << " is in --help but not in README.md");
   }
 }

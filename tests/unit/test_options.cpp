@@ -3,6 +3,7 @@
 #include "fake_environment.hpp"
 
 #include "error.hpp"
+#include "option_table.hpp"
 
 #include <boost/test/unit_test.hpp>
 
@@ -228,31 +229,11 @@ BOOST_AUTO_TEST_CASE(help_text_fits_80_columns_and_lists_every_option)
   while (std::getline(lines, line)) {
     BOOST_TEST(line.size() < 80, line);
   }
-  for (const char* option : { "--top-p",
-                              "--seed",
-                              "--stop",
-                              "--option",
-                              "-o,",
-                              "--json",
-                              "--schema",
-                              "--system",
-                              "-s,",
-                              "--model",
-                              "-m,",
-                              "--temperature",
-                              "-t,",
-                              "--max-tokens",
-                              "--base-url",
-                              "--cacert",
-                              "--connect-timeout",
-                              "--idle-timeout",
-                              "--timeout",
-                              "--dry-run",
-                              "--no-stdin",
-                              "--help",
-                              "-h,",
-                              "--version" }) {
-    BOOST_TEST(help_text().find(option) != std::string::npos, option);
+  for (const OptionSpec& option : option_table()) {
+    BOOST_TEST(help_text().find("--" + std::string(option.name)) != std::string::npos, option.name);
+    if (option.letter != 0) {
+      BOOST_TEST(help_text().find(std::string("-") + option.letter + ",") != std::string::npos, option.name);
+    }
   }
 }
 

@@ -7,6 +7,7 @@
 #include "fake_environment.hpp"
 
 #include "error.hpp"
+#include "option_table.hpp"
 
 #include <boost/test/unit_test.hpp>
 
@@ -268,6 +269,32 @@ BOOST_AUTO_TEST_CASE(each_setting_shows_its_value_and_the_first_layer_that_set_i
         BOOST_TEST(line.find(secret) == std::string::npos);
       }
     }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(every_config_key_is_shown_with_the_line_that_set_it)
+{
+  // A valid value for each config key of the option table: a key the table
+  // gains needs one here.
+  const std::map<std::string, std::string> samples = {
+    { "system", "be brief" },    { "model", "m-x" },           { "temperature", "0.5" },
+    { "max_tokens", "9" },       { "top_p", "0.5" },           { "seed", "7" },
+    { "json", "true" },          { "schema", "s.json" },       { "stream", "false" },
+    { "reasoning", "true" },     { "usage", "true" },          { "base_url", "http://h.example/v1" },
+    { "key_header", "api-key" }, { "proxy", "http://p:8080" }, { "no_proxy", "example.com" },
+    { "cacert", "ca.pem" },      { "connect_timeout", "5" },   { "idle_timeout", "50" },
+    { "timeout", "60" },         { "retries", "3" },           { "verbose", "true" },
+  };
+  for (const OptionSpec& option : option_table()) {
+    if (option.config == ConfigUse::none) {
+      continue;
+    }
+    const std::string key = setting_name(option);
+    const auto sample = samples.find(key);
+    BOOST_TEST_REQUIRE((sample != samples.end()), "no sample value for " << key);
+    const auto out = shown({}, {}, key + " = " + sample->second + "\n");
+    BOOST_TEST_REQUIRE(out.count(key) == 1u, key << " is not shown");
+    BOOST_TEST(out.at(key).ends_with("  " + at(1)), key << ": " << out.at(key));
   }
 }
 
