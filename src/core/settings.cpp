@@ -1,3 +1,19 @@
+// How one run's settings are resolved. The command line is parsed once to
+// learn the config file, role and profile; the config is loaded and checked
+// (each value by the same parser as the option it sets, so errors name file,
+// line and key); then the command line is parsed again with the role's and
+// profile's settings as argument layers above the environment, and the top
+// level below it: Boost.ProgramOptions keeps the first value stored, which is
+// the precedence. A profile the config's default_profile chose is a layer
+// below the environment (just above the top level); when OPENAI_BASE_URL then
+// displaces its base_url, its key source is set aside too, so that its key
+// goes to its own server only. On the command line, the names that layers and
+// PROMPT words use inside (`--set-NAME`, `prompt`) are refused. When no layer
+// applies, the first parse stands. Switches in the config become
+// `--set-NAME true|false` so that a higher layer can switch off what a lower
+// one switched on. Every layer's arguments keep their origin (`flag`,
+// `env NAME`, `config FILE:LINE [SECTION]`) for --show-config.
+
 #include "settings.hpp"
 
 #include "error.hpp"

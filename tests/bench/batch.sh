@@ -28,60 +28,22 @@ while [ "$#" -gt 0 ]; do
         *) build=$1; shift ;;
     esac
 done
-for n in "$runs" "$prompts"; do
-    case $n in
-        ''|*[!0-9]*) echo "batch.sh: --runs and --prompts take a number" >&2; exit 2 ;;
-    esac
-done
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
+bench_numbers "--runs and --prompts take a number" "$runs" "$prompts"
 if [ "$prompts" -lt 1 ]; then
-    echo "batch.sh: --prompts must be at least 1" >&2
-    exit 2
+    bench_usage_error "--prompts must be at least 1"
 fi
 
-here=$(cd "$(dirname "$0")" && pwd)
-if [ ! -d "$build" ]; then
-    echo "batch.sh: no build directory: $build" >&2
-    exit 2
-fi
-build=$(cd "$build" && pwd)
-server=$build/tests/server/gptq_test_server
-driver=$build/tests/bench/gptq_bench_run
-for bin in "$build/src/gptq" "$server" "$driver"; do
-    if [ ! -x "$bin" ]; then
-        echo "batch.sh: not built: $bin (cmake --build $build)" >&2
-        exit 2
-    fi
-done
-for tool in curl jq xargs openssl awk sed sort bash; do
-    if ! command -v "$tool" > /dev/null; then
-        echo "batch.sh: $tool not found (Debian: apt-get install -y curl jq openssl)" >&2
-        exit 2
-    fi
-done
+bench_build_dir "$build"
+bench_need_bins "$build/src/gptq" "$build/tests/server/gptq_test_server" "$build/tests/bench/gptq_bench_run"
+bench_need_tools curl jq xargs openssl awk sed sort bash
 
-# shellcheck source=../server/serve.sh
-source "$here/../server/serve.sh"
-serve_setup gptq-bench-batch
-
-progress() {
-    echo "batch.sh: $*" >&2
-}
-
-fail() {
-    echo "batch.sh: $*" >&2
-    exit 1
-}
-
-# The binary measured throughout: a copy, so that a rebuild while the
-# benchmark runs cannot mix two versions in one table.
-cp "$build/src/gptq" "$tmp/gptq"
-gptq=$tmp/gptq
-
-bash "$here/../certs/make_certs.sh" "$tmp/certs" > /dev/null
-ca=$tmp/certs/ca.pem
-
-serve_start "$server" --certs "$tmp/certs"
-base=https://127.0.0.1:$port
+bench_setup gptq-bench-batch
+# The binary measured throughout (see bench_copy_gptq).
+bench_copy_gptq
+# shellcheck disable=SC2119 # no arguments but the defaults
+bench_serve
 
 # Every command gets exactly this environment (gptq_bench_run inherits
 # nothing): an empty HOME, so that neither ~/.config/gptq/config nor
@@ -113,27 +75,6 @@ stats() {
 results=$tmp/results
 : > "$results"
 
-# check SPEC...: one run of each command of SPEC (gptq_bench_run's COMMAND
-# words), its stdout in $tmp/out/NAME.
-check() {
-    rm -f "$tmp/out/"*
-    "$driver" --runs 0 --out-dir "$tmp/out" "$@" > /dev/null || fail "a check run failed (above)"
-}
-
-# measure RUNS SPEC...: times the commands of SPEC, alternating; the figures
-# go to $results.
-measure() {
-    local n=$1
-    shift
-    "$driver" --runs "$n" "$@" >> "$results" || fail "a timed run failed (above)"
-}
-
-# get NAME FIELD: FIELD of NAME's line in $results.
-get() {
-    awk -v n="$1" -v f="$2" '$1 == n { for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] == f) print kv[2] } }' \
-        "$results"
-}
-
 # expect_same NAME FILE: the check output of NAME is FILE byte for byte.
 expect_same() {
     cmp -s "$2" "$tmp/out/$1" || {
@@ -149,19 +90,6 @@ expect_same() {
 gptq_spec() {
     spec+=(--cmd "$1" "${env[@]}" --stdin "$tmp/prompts-$2" --
            "$gptq" -L -j 8 --cacert "$ca" --base-url "$(url "$1")" \;)
-}
-
-fmt() {
-    awk -v x="$1" 'BEGIN { if (x == "") print "-"; else if (x < 1) printf "%.3f\n", x; else if (x < 10) printf "%.2f\n", x;
-                           else if (x < 1000) printf "%.1f\n", x; else printf "%.0f\n", x }'
-}
-
-median_max() {
-    echo "$(fmt "$(get "$1" wall_ms_median)") ($(fmt "$(get "$1" wall_ms_max)"))"
-}
-
-rss() {
-    fmt "$(get "$1" rss_mib_median)"
 }
 
 # --- 1. N prompts, three ways --------------------------------------------
@@ -222,7 +150,7 @@ fi
 
 # --- The table ------------------------------------------------------------
 
-echo "gptq: $("$gptq" --version 2> /dev/null | head -n 1) ($(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$build/CMakeCache.txt") build, $build/src/gptq)"
+bench_gptq_line
 echo "curl: $(curl --version | head -n 1 | cut -d' ' -f1-5); jq: $(jq --version); $(xargs --version | head -n 1)"
 echo "$(uname -sr), $(nproc) CPUs; $prompts prompts of about 80 bytes, TLS on loopback, the batch/KEY mode (echo)"
 echo "times in ms, median (max) of $runs runs, each command after one warm-up; RSS = median peak RSS in MiB;"

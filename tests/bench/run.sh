@@ -30,63 +30,26 @@ while [ "$#" -gt 0 ]; do
         *) build=$1; shift ;;
     esac
 done
-for n in "$runs" "$big_runs"; do
-    case $n in
-        ''|*[!0-9]*) echo "run.sh: --runs and --big-runs take a number of runs" >&2; exit 2 ;;
-    esac
-done
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
+bench_numbers "--runs and --big-runs take a number of runs" "$runs" "$big_runs"
 
 here=$(cd "$(dirname "$0")" && pwd)
-if [ ! -d "$build" ]; then
-    echo "run.sh: no build directory: $build" >&2
-    exit 2
-fi
-build=$(cd "$build" && pwd)
-gptq=$build/src/gptq
-server=$build/tests/server/gptq_test_server
-driver=$build/tests/bench/gptq_bench_run
+bench_build_dir "$build"
 floor=$build/tests/bench/gptq_bench_floor
-for bin in "$gptq" "$server" "$driver" "$floor" "$build/tests/bench/gptq_bench_reader"; do
-    if [ ! -x "$bin" ]; then
-        echo "run.sh: not built: $bin (cmake --build $build)" >&2
-        exit 2
-    fi
-done
-for tool in curl jq openssl awk sed; do
-    if ! command -v "$tool" > /dev/null; then
-        echo "run.sh: $tool not found (Debian: apt-get install -y curl jq openssl)" >&2
-        exit 2
-    fi
-done
+bench_need_bins "$build/src/gptq" "$build/tests/server/gptq_test_server" "$build/tests/bench/gptq_bench_run" "$floor" \
+    "$build/tests/bench/gptq_bench_reader"
+bench_need_tools curl jq openssl awk sed
 system_bundle=/etc/ssl/certs/ca-certificates.crt
 if [ ! -f "$system_bundle" ]; then
-    echo "run.sh: no system CA bundle at $system_bundle (apt-get install -y ca-certificates)" >&2
-    exit 2
+    bench_usage_error "no system CA bundle at $system_bundle (apt-get install -y ca-certificates)"
 fi
 
-# shellcheck source=../server/serve.sh
-source "$here/../server/serve.sh"
-serve_setup gptq-bench
-
-progress() {
-    echo "run.sh: $*" >&2
-}
-
-fail() {
-    echo "run.sh: $*" >&2
-    exit 1
-}
-
-# The binary measured throughout: a copy, so that a rebuild while the suite
-# runs cannot mix two versions in one table.
-cp "$build/src/gptq" "$tmp/gptq"
-gptq=$tmp/gptq
-
-bash "$here/../certs/make_certs.sh" "$tmp/certs" > /dev/null
-ca=$tmp/certs/ca.pem
-
-serve_start "$server" --certs "$tmp/certs"
-base=https://127.0.0.1:$port
+bench_setup gptq-bench
+# The binary measured throughout (see bench_copy_gptq).
+bench_copy_gptq
+# shellcheck disable=SC2119 # no arguments but the defaults
+bench_serve
 
 # "Default configuration, test CA added to the system store": a copy of the
 # system store plus the test CA, as a bundle file and a hashed directory,
@@ -130,27 +93,6 @@ to_body='{model:"m",messages:[{role:"user",content:.}]}'
 results=$tmp/results
 : > "$results"
 rows=() # "CASE;VERSUS;GPTQ_NAME;OTHER_NAME", printed as the table
-
-# check SPEC...: one run of each command of SPEC (gptq_bench_run's COMMAND
-# words), its stdout in $tmp/out/NAME.
-check() {
-    rm -f "$tmp/out/"*
-    "$driver" --runs 0 --out-dir "$tmp/out" "$@" > /dev/null || fail "a check run failed (above)"
-}
-
-# measure RUNS SPEC...: times the commands of SPEC, alternating; the figures
-# go to $results.
-measure() {
-    local n=$1
-    shift
-    "$driver" --runs "$n" "$@" >> "$results" || fail "a timed run failed (above)"
-}
-
-# get NAME FIELD: FIELD of NAME's line in $results.
-get() {
-    awk -v n="$1" -v f="$2" '$1 == n { for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] == f) print kv[2] } }' \
-        "$results"
-}
 
 # expect_text NAME TEXT: the check output of NAME is exactly TEXT.
 expect_text() {
@@ -362,22 +304,7 @@ fi
 
 # --- the table -------------------------------------------------------------
 
-# fmt X: X to a precision that suits its size.
-fmt() {
-    awk -v x="$1" 'BEGIN { if (x == "") print "-"; else if (x < 1) printf "%.3f\n", x; else if (x < 10) printf "%.2f\n", x;
-                           else if (x < 1000) printf "%.1f\n", x; else printf "%.0f\n", x }'
-}
-
-# median_max NAME: "MEDIAN (MAX)" of NAME's wall time.
-median_max() {
-    echo "$(fmt "$(get "$1" wall_ms_median)") ($(fmt "$(get "$1" wall_ms_max)"))"
-}
-
-rss() {
-    fmt "$(get "$1" rss_mib_median)"
-}
-
-echo "gptq: $("$gptq" --version 2> /dev/null | head -n 1) ($(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$build/CMakeCache.txt") build, $build/src/gptq)"
+bench_gptq_line
 echo "curl: $(curl --version | head -n 1 | cut -d' ' -f1-5)"
 echo "jq: $(jq --version); $(uname -sr), $(nproc) CPUs"
 echo "times in ms, median (max) of $runs runs (cases 3 and 4: $big_runs), each after one warm-up;"

@@ -33,34 +33,19 @@ case $client in
     *) echo "stream_latency.sh: --client must be gptq or curl" >&2; exit 2 ;;
 esac
 
-here=$(cd "$(dirname "$0")" && pwd)
-if [ ! -d "$build" ]; then
-    echo "stream_latency.sh: no build directory: $build" >&2
-    exit 2
-fi
-build=$(cd "$build" && pwd)
-server=$build/tests/server/gptq_test_server
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
+bench_build_dir "$build"
 reader=$build/tests/bench/gptq_bench_reader
 gptq=${gptq:-$build/src/gptq}
-for bin in "$server" "$reader" $([ "$client" = gptq ] && echo "$gptq"); do
-    if [ ! -x "$bin" ]; then
-        echo "stream_latency.sh: not built: $bin (cmake --build $build)" >&2
-        exit 2
-    fi
-done
+# shellcheck disable=SC2046 # gptq's path, or no word at all
+bench_need_bins "$build/tests/server/gptq_test_server" "$reader" $([ "$client" = gptq ] && echo "$gptq")
 if [ "$client" = curl ] && ! command -v curl > /dev/null; then
-    echo "stream_latency.sh: curl not found" >&2
-    exit 2
+    bench_usage_error "curl not found"
 fi
 
-# shellcheck source=../server/serve.sh
-source "$here/../server/serve.sh"
-serve_setup gptq-bench
-
-bash "$here/../certs/make_certs.sh" "$tmp/certs" > /dev/null
-ca=$tmp/certs/ca.pem
-
-serve_start "$server" --certs "$tmp/certs" --timestamps "$tmp/timestamps"
+bench_setup gptq-bench
+bench_serve --timestamps "$tmp/timestamps"
 
 base_url=https://127.0.0.1:$port/sse-bench/$pieces/$size/v1
 echo "client: $client"

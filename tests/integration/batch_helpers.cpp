@@ -3,9 +3,6 @@
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 
-#include <fstream>
-#include <sstream>
-
 namespace json = boost::json;
 
 namespace gptq::it {
@@ -33,18 +30,6 @@ std::string joined(const std::vector<std::string>& lines)
   return text;
 }
 
-// The lines of `text`, each without its "\n"; a last line without one too.
-std::vector<std::string> split_lines(const std::string& text)
-{
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    lines.push_back(line);
-  }
-  return lines;
-}
-
 // Each line of `text` parsed as a JSON object; fails the test when one is not.
 std::vector<json::object> jsonl_records(const std::string& text)
 {
@@ -70,13 +55,6 @@ std::string string_at(const json::object& o, std::string_view name)
 RunResult run_batch(const std::string& key, const std::vector<std::string>& extra, const std::string& input)
 {
   return run_gptq_https("batch/" + key, extra, StdinSpec::of(input));
-}
-
-std::string write_file(const std::string& name, const std::string& text)
-{
-  const std::string path = scratch_dir() + "/" + name;
-  std::ofstream(path, std::ios::binary) << text;
-  return path;
 }
 
 // The stderr lines of a run, each checked to start with "gptq: ".

@@ -30,9 +30,6 @@ Stats stats(const std::string& key);
 // `lines`, each ended by "\n".
 std::string joined(const std::vector<std::string>& lines);
 
-// The lines of `text`, each without its "\n"; a last line without one too.
-std::vector<std::string> split_lines(const std::string& text);
-
 // Each line of `text` parsed as a JSON object; fails the test when one is not.
 std::vector<boost::json::object> jsonl_records(const std::string& text);
 
@@ -42,9 +39,6 @@ std::string string_at(const boost::json::object& o, std::string_view name);
 // Runs gptq in batch mode against batch/KEY with `input` on stdin and
 // `extra` options.
 RunResult run_batch(const std::string& key, const std::vector<std::string>& extra, const std::string& input);
-
-// Writes `text` to `name` in the scratch directory; returns its path.
-std::string write_file(const std::string& name, const std::string& text);
 
 // The stderr lines of a run, each checked to start with "gptq: ".
 std::vector<std::string> error_lines(const RunResult& r);

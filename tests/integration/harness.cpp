@@ -307,6 +307,22 @@ RunResult run_gptq_https(const std::string& mode,
   return run_gptq(args, env, in);
 }
 
+RunResult run_gptq_https_watched(const std::string& mode,
+                                 const std::vector<std::string>& extra,
+                                 const StdoutWatcher& at_first_output,
+                                 std::chrono::milliseconds limit)
+{
+  std::vector<std::string> argv{ GPTQ_BIN, "--base-url", https_url(mode), "--cacert", cert("ca.pem") };
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  bool called = false;
+  return run(argv, key_env(), StdinSpec::dev_null(), limit, {}, [&](const std::string& out, int pid) {
+    if (!called) {
+      called = true;
+      at_first_output(out, pid);
+    }
+  });
+}
+
 bool contains(std::string_view haystack, std::string_view needle)
 {
   return haystack.find(needle) != std::string_view::npos;
@@ -315,6 +331,50 @@ bool contains(std::string_view haystack, std::string_view needle)
 bool starts_with(std::string_view text, std::string_view prefix)
 {
   return text.substr(0, prefix.size()) == prefix;
+}
+
+std::vector<std::string> split_lines(const std::string& text)
+{
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    lines.push_back(line);
+  }
+  return lines;
+}
+
+std::string write_file(const std::string& path, const std::string& text, std::optional<fs::perms> mode)
+{
+  fs::create_directories(fs::path(path).parent_path());
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  BOOST_TEST_REQUIRE(out.flush().good(), "cannot write " << path);
+  if (mode) {
+    fs::permissions(path, *mode);
+  }
+  return path;
+}
+
+std::string scratch_file(const std::string& name, const std::string& text)
+{
+  return write_file(scratch_dir() + "/" + name, text);
+}
+
+std::string read_file(const std::string& path)
+{
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    throw std::runtime_error("cannot read " + path);
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::string fresh_key(const std::string& label)
+{
+  static int serial = 0;
+  return label + "-" + std::to_string(getpid()) + "-" + std::to_string(++serial);
 }
 
 void check_success(const RunResult& r, const std::string& expected_out)

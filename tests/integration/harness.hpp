@@ -8,6 +8,8 @@
 
 #include <boost/json/object.hpp>
 
+#include <filesystem>
+
 #include <initializer_list>
 #include <optional>
 #include <string>
@@ -105,6 +107,15 @@ RunResult run_gptq_https(const std::string& mode,
                          const StdinSpec& in = StdinSpec::dev_null(),
                          const Env& env = key_env());
 
+// Runs gptq as run_gptq_https does with no stdin, calling
+// `at_first_output(out, pid)` once, when the first of its stdout arrives
+// (gptq may still be running then: tests of streaming and of signals act
+// from there); `limit` as run()'s.
+RunResult run_gptq_https_watched(const std::string& mode,
+                                 const std::vector<std::string>& extra,
+                                 const StdoutWatcher& at_first_output,
+                                 std::chrono::milliseconds limit = default_run_limit);
+
 // Checks a successful run: exit 0, stdout exactly `expected_out`, stderr
 // empty, and the fake key nowhere.
 void check_success(const RunResult& r, const std::string& expected_out);
@@ -141,5 +152,26 @@ SeenRequest parse_seen_request(std::string_view described);
 
 bool contains(std::string_view haystack, std::string_view needle);
 bool starts_with(std::string_view text, std::string_view prefix);
+
+// The lines of `text`, each without its "\n"; a last line without one too.
+std::vector<std::string> split_lines(const std::string& text);
+
+// Writes `text` to `path`, making its directories first, with permissions
+// `mode` when given; fails the test when it cannot. Returns `path`.
+std::string write_file(const std::string& path,
+                       const std::string& text,
+                       std::optional<std::filesystem::perms> mode = std::nullopt);
+
+// write_file() of `name` in the scratch directory; returns its path.
+std::string scratch_file(const std::string& name, const std::string& text);
+
+// The whole contents of the file at `path`; throws std::runtime_error when
+// it cannot be read.
+std::string read_file(const std::string& path);
+
+// A KEY for the test server's counting modes (batch/KEY, flaky/KEY/...)
+// that no other test uses: `label`, this process's id and a number of its
+// own.
+std::string fresh_key(const std::string& label);
 
 } // namespace gptq::it

@@ -266,6 +266,274 @@ std::string file_contents(const std::string& path)
   return { std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>() };
 }
 
+// A child started by run() and our ends of its pipes.
+struct Child {
+  pid_t pid = -1;
+  Fd out; // stdout's read end; none when stdout goes to a file
+  Fd err; // stderr's read end
+  Fd in;  // stdin's write end, when stdin is a pipe
+  Clock::time_point start;
+};
+
+// Starts `argv` with stdin as `in` says, stdout to a pipe or to
+// `stdout_path`, stderr to a pipe; our ends are non-blocking.
+Child start_child(const std::vector<std::string>& argv,
+                  const Env& env,
+                  const StdinSpec& in,
+                  const std::string& stdout_path)
+{
+  Pipe out;
+  if (stdout_path.empty()) {
+    out = make_pipe();
+  }
+  Pipe err = make_pipe();
+  Pipe input;
+  std::array<Source, 3> io{ Source::of_file("/dev/null", O_RDONLY),
+                            stdout_path.empty() ? Source::of_fd(out.write.get())
+                                                : Source::of_file(stdout_path, O_WRONLY | O_CREAT | O_TRUNC),
+                            Source::of_fd(err.write.get()) };
+  switch (in.kind) {
+    case StdinSpec::Kind::dev_null:
+      break;
+    case StdinSpec::Kind::pipe:
+      input = make_pipe();
+      io[0] = Source::of_fd(input.read.get());
+      break;
+    case StdinSpec::Kind::file:
+      io[0] = Source::of_file(in.bytes, O_RDONLY);
+      break;
+    case StdinSpec::Kind::closed:
+      io[0] = Source{ Source::Kind::closed, -1, {}, 0 };
+      break;
+  }
+
+  Child child;
+  child.start = Clock::now();
+  child.pid = spawn(argv, env, io);
+  // The parent keeps only its own ends, so end of file comes when the child
+  // (and anything it started) is done with them.
+  child.out = std::move(out.read);
+  child.err = std::move(err.read);
+  child.in = std::move(input.write);
+  for (const Fd* fd : { &child.out, &child.err, &child.in }) {
+    if (*fd) {
+      set_nonblocking(fd->get());
+    }
+  }
+  return child;
+}
+
+// One run's exchange with its child until stdout and stderr close: feeds
+// stdin as the StdinSpec says (its bytes after its delay, its rest when
+// due), collects stdout and stderr, tells the watcher, and kills the child
+// at the deadline.
+class ChildIo {
+public:
+  ChildIo(Child& child,
+          const StdinSpec& in,
+          milliseconds limit,
+          const std::string& stdout_path,
+          const StdoutWatcher& on_stdout,
+          RunResult& result)
+    : child_(child)
+    , in_(in)
+    , stdout_path_(stdout_path)
+    , on_stdout_(on_stdout)
+    , result_(result)
+    , deadline_(child.start + limit * run_limit_factor)
+    , write_stdin_at_(child.start + in.delay)
+    , rest_deadline_(child.start + in.rest_limit)
+    , to_write_(in.bytes)
+    , holding_(static_cast<bool>(child.in) && static_cast<bool>(in.rest_when))
+    , watch_file_(!stdout_path.empty() && (on_stdout || holding_))
+    , out_open_(static_cast<bool>(child.out))
+  {
+  }
+
+  Clock::time_point deadline() const { return deadline_; }
+
+  void run()
+  {
+    while (out_open_ || err_open_) {
+      const auto now = Clock::now();
+      step(now);
+      std::vector<pollfd> fds = wanted(now);
+      const auto wait_ms = std::chrono::duration_cast<milliseconds>(wake(now) - now).count();
+      const int ready = poll(fds.data(), fds.size(), static_cast<int>(std::clamp<long long>(wait_ms, 0, 60000)));
+      if (ready < 0) {
+        if (errno == EINTR) {
+          continue;
+        }
+        kill(child_.pid, SIGKILL);
+        wait_blocking(child_.pid);
+        fail("poll", errno);
+      }
+      for (const pollfd& p : fds) {
+        if (p.revents != 0) {
+          handle(p);
+        }
+      }
+    }
+    child_.in.reset();
+  }
+
+private:
+  // What is due at `now` before polling: the kill at the deadline, a look at
+  // the stdout file, the rest of stdin, closing stdin once all is written.
+  void step(Clock::time_point now)
+  {
+    if (now >= deadline_ && !result_.killed) {
+      kill(child_.pid, SIGKILL);
+      result_.killed = true;
+    }
+    if (watch_file_) {
+      std::string contents = file_contents(stdout_path_);
+      if (contents.size() > file_out_.size()) {
+        file_out_ = std::move(contents);
+        stdout_grew();
+      }
+    }
+    if (holding_ && now >= rest_deadline_) {
+      release_rest();
+    }
+    if (child_.in && stdin_due(now) && !holding_ && written_ == to_write_.size()) {
+      child_.in.reset();
+    }
+  }
+
+  std::vector<pollfd> wanted(Clock::time_point now) const
+  {
+    std::vector<pollfd> fds;
+    if (out_open_) {
+      fds.push_back({ child_.out.get(), POLLIN, 0 });
+    }
+    if (err_open_) {
+      fds.push_back({ child_.err.get(), POLLIN, 0 });
+    }
+    if (child_.in && stdin_due(now) && written_ < to_write_.size()) {
+      fds.push_back({ child_.in.get(), POLLOUT, 0 });
+    }
+    return fds;
+  }
+
+  // When to look again if no descriptor is ready.
+  Clock::time_point wake(Clock::time_point now) const
+  {
+    auto wake = result_.killed ? now + milliseconds(1000) : deadline_;
+    if (child_.in && !stdin_due(now)) {
+      wake = std::min(wake, write_stdin_at_);
+    }
+    if (holding_) {
+      wake = std::min(wake, rest_deadline_);
+    }
+    if (watch_file_) {
+      wake = std::min(wake, now + milliseconds(20));
+    }
+    return wake;
+  }
+
+  void handle(const pollfd& p)
+  {
+    if (p.fd == child_.out.get()) {
+      const std::size_t before = result_.out.size();
+      out_open_ = drain(p.fd, result_.out);
+      if (result_.out.size() > before) {
+        stdout_grew();
+      }
+    } else if (p.fd == child_.err.get()) {
+      err_open_ = drain(p.fd, result_.err);
+    } else if (p.fd == child_.in.get()) {
+      write_stdin(p);
+    }
+  }
+
+  void write_stdin(const pollfd& p)
+  {
+    // POLLERR without POLLOUT: the child closed its stdin without reading
+    // it all, which is its right (a usage error, --no-stdin).
+    if ((p.revents & POLLOUT) == 0) {
+      child_.in.reset();
+      return;
+    }
+    const ssize_t n = write(p.fd, to_write_.data() + written_, to_write_.size() - written_);
+    if (n > 0) {
+      written_ += static_cast<std::size_t>(n);
+    } else if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+      child_.in.reset();
+      return;
+    }
+    if (written_ == to_write_.size() && !holding_) {
+      child_.in.reset();
+    }
+  }
+
+  bool stdin_due(Clock::time_point now) const { return now >= write_stdin_at_; }
+
+  // StdinSpec::rest is added once it is due.
+  void release_rest()
+  {
+    if (holding_) {
+      holding_ = false;
+      to_write_ += in_.rest;
+    }
+  }
+
+  // Stdout as watchers see it: the pipe's bytes, or the file's contents.
+  const std::string& watched() const { return watch_file_ ? file_out_ : result_.out; }
+
+  void stdout_grew()
+  {
+    if (on_stdout_) {
+      on_stdout_(watched(), child_.pid);
+    }
+    if (holding_ && in_.rest_when(watched())) {
+      release_rest();
+    }
+  }
+
+  Child& child_;
+  const StdinSpec& in_;
+  const std::string& stdout_path_;
+  const StdoutWatcher& on_stdout_;
+  RunResult& result_;
+  const Clock::time_point deadline_;
+  const Clock::time_point write_stdin_at_;
+  const Clock::time_point rest_deadline_;
+  std::string to_write_; // what stdin gets
+  std::size_t written_ = 0;
+  bool holding_; // StdinSpec::rest is not due yet
+  const bool watch_file_;
+  std::string file_out_;
+  bool out_open_;
+  bool err_open_ = true;
+};
+
+// Waits for the child, which is normally gone or about to be once its
+// output is closed, killing it at `deadline`; fills in how it ended.
+void wait_child(pid_t pid, Clock::time_point deadline, RunResult& result)
+{
+  int status = 0;
+  for (;;) {
+    const pid_t done = waitpid(pid, &status, WNOHANG);
+    if (done == pid) {
+      break;
+    }
+    if (done == -1 && errno != EINTR) {
+      fail("waitpid", errno);
+    }
+    if (Clock::now() >= deadline && !result.killed) {
+      kill(pid, SIGKILL);
+      result.killed = true;
+    }
+    std::this_thread::sleep_for(milliseconds(2));
+  }
+  if (WIFEXITED(status)) {
+    result.exit_code = WEXITSTATUS(status);
+  } else if (WIFSIGNALED(status)) {
+    result.signal = WTERMSIG(status);
+  }
+}
+
 } // namespace
 
 std::string RunResult::describe() const
@@ -298,183 +566,11 @@ RunResult run(const std::vector<std::string>& argv,
   prepare_process_once();
   RunResult result;
   result.argv = argv;
-
-  Pipe out;
-  if (stdout_path.empty()) {
-    out = make_pipe();
-  }
-  Pipe err = make_pipe();
-  Pipe input;
-  std::array<Source, 3> io{ Source::of_file("/dev/null", O_RDONLY),
-                            stdout_path.empty() ? Source::of_fd(out.write.get())
-                                                : Source::of_file(stdout_path, O_WRONLY | O_CREAT | O_TRUNC),
-                            Source::of_fd(err.write.get()) };
-  switch (in.kind) {
-    case StdinSpec::Kind::dev_null:
-      break;
-    case StdinSpec::Kind::pipe:
-      input = make_pipe();
-      io[0] = Source::of_fd(input.read.get());
-      break;
-    case StdinSpec::Kind::file:
-      io[0] = Source::of_file(in.bytes, O_RDONLY);
-      break;
-    case StdinSpec::Kind::closed:
-      io[0] = Source{ Source::Kind::closed, -1, {}, 0 };
-      break;
-  }
-
-  const auto start = Clock::now();
-  const pid_t pid = spawn(argv, env, io);
-  // The parent keeps only its own ends, so end of file comes when the child
-  // (and anything it started) is done with them.
-  out.write.reset();
-  err.write.reset();
-  input.read.reset();
-
-  if (out.read) {
-    set_nonblocking(out.read.get());
-  }
-  set_nonblocking(err.read.get());
-  if (input.write) {
-    set_nonblocking(input.write.get());
-  }
-
-  const auto deadline = start + limit * run_limit_factor;
-  const auto write_stdin_at = start + in.delay;
-  // What stdin gets; StdinSpec::rest is added once it is due.
-  std::string to_write = in.bytes;
-  bool holding = static_cast<bool>(input.write) && static_cast<bool>(in.rest_when);
-  const auto rest_deadline = start + in.rest_limit;
-  auto release_rest = [&] {
-    if (holding) {
-      holding = false;
-      to_write += in.rest;
-    }
-  };
-  // Stdout as watchers see it: the pipe's bytes, or the file's contents.
-  const bool watch_file = !stdout_path.empty() && (on_stdout || holding);
-  std::string file_out;
-  auto watched = [&]() -> const std::string& { return watch_file ? file_out : result.out; };
-  auto stdout_grew = [&] {
-    if (on_stdout) {
-      on_stdout(watched(), pid);
-    }
-    if (holding && in.rest_when(watched())) {
-      release_rest();
-    }
-  };
-  std::size_t written = 0;
-  bool out_open = static_cast<bool>(out.read);
-  bool err_open = true;
-  while (out_open || err_open) {
-    const auto now = Clock::now();
-    if (now >= deadline && !result.killed) {
-      kill(pid, SIGKILL);
-      result.killed = true;
-    }
-    if (watch_file) {
-      std::string contents = file_contents(stdout_path);
-      if (contents.size() > file_out.size()) {
-        file_out = std::move(contents);
-        stdout_grew();
-      }
-    }
-    if (holding && now >= rest_deadline) {
-      release_rest();
-    }
-    const bool stdin_due = now >= write_stdin_at;
-    if (input.write && stdin_due && !holding && written == to_write.size()) {
-      input.write.reset();
-    }
-
-    std::vector<pollfd> fds;
-    if (out_open) {
-      fds.push_back({ out.read.get(), POLLIN, 0 });
-    }
-    if (err_open) {
-      fds.push_back({ err.read.get(), POLLIN, 0 });
-    }
-    if (input.write && stdin_due && written < to_write.size()) {
-      fds.push_back({ input.write.get(), POLLOUT, 0 });
-    }
-    auto wake = result.killed ? now + milliseconds(1000) : deadline;
-    if (input.write && !stdin_due) {
-      wake = std::min(wake, write_stdin_at);
-    }
-    if (holding) {
-      wake = std::min(wake, rest_deadline);
-    }
-    if (watch_file) {
-      wake = std::min(wake, now + milliseconds(20));
-    }
-    const auto wait_ms = std::chrono::duration_cast<milliseconds>(wake - now).count();
-    const int ready = poll(fds.data(), fds.size(), static_cast<int>(std::clamp<long long>(wait_ms, 0, 60000)));
-    if (ready < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      kill(pid, SIGKILL);
-      wait_blocking(pid);
-      fail("poll", errno);
-    }
-    for (const pollfd& p : fds) {
-      if (p.revents == 0) {
-        continue;
-      }
-      if (p.fd == out.read.get()) {
-        const std::size_t before = result.out.size();
-        out_open = drain(p.fd, result.out);
-        if (result.out.size() > before) {
-          stdout_grew();
-        }
-      } else if (p.fd == err.read.get()) {
-        err_open = drain(p.fd, result.err);
-      } else if (p.fd == input.write.get()) {
-        // POLLERR without POLLOUT: the child closed its stdin without
-        // reading it all, which is its right (a usage error, --no-stdin).
-        if ((p.revents & POLLOUT) == 0) {
-          input.write.reset();
-          continue;
-        }
-        const ssize_t n = write(p.fd, to_write.data() + written, to_write.size() - written);
-        if (n > 0) {
-          written += static_cast<std::size_t>(n);
-        } else if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-          input.write.reset();
-          continue;
-        }
-        if (written == to_write.size() && !holding) {
-          input.write.reset();
-        }
-      }
-    }
-  }
-  input.write.reset();
-
-  // Output is closed; the child is normally gone or about to be. Wait for it
-  // within what is left of the limit.
-  int status = 0;
-  for (;;) {
-    const pid_t done = waitpid(pid, &status, WNOHANG);
-    if (done == pid) {
-      break;
-    }
-    if (done == -1 && errno != EINTR) {
-      fail("waitpid", errno);
-    }
-    if (Clock::now() >= deadline && !result.killed) {
-      kill(pid, SIGKILL);
-      result.killed = true;
-    }
-    std::this_thread::sleep_for(milliseconds(2));
-  }
-  result.elapsed = std::chrono::duration_cast<milliseconds>(Clock::now() - start);
-  if (WIFEXITED(status)) {
-    result.exit_code = WEXITSTATUS(status);
-  } else if (WIFSIGNALED(status)) {
-    result.signal = WTERMSIG(status);
-  }
+  Child child = start_child(argv, env, in, stdout_path);
+  ChildIo io(child, in, limit, stdout_path, on_stdout, result);
+  io.run();
+  wait_child(child.pid, io.deadline(), result);
+  result.elapsed = std::chrono::duration_cast<milliseconds>(Clock::now() - child.start);
   return result;
 }
 

@@ -39,14 +39,6 @@ kill "$child"
 exit 1
 )";
 
-std::string read_file(const std::string& path)
-{
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 std::string which(const std::string& program)
 {
   for (const char* dir : { "/usr/bin", "/usr/sbin", "/usr/local/bin", "/bin" }) {
@@ -168,7 +160,8 @@ std::vector<std::string> Proxy::requests() const
 
 std::string Proxy::log() const
 {
-  return read_file(log_path_);
+  // Empty until the proxy has logged something.
+  return std::filesystem::exists(log_path_) ? read_file(log_path_) : std::string();
 }
 
 } // namespace gptq::it

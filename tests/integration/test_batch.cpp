@@ -35,13 +35,6 @@ using namespace gptq::it;
 
 namespace {
 
-// A KEY for batch/KEY and the counting modes that no other test uses.
-std::string fresh_key(const std::string& label)
-{
-  static int serial = 0;
-  return "batch-" + label + "-" + std::to_string(++serial);
-}
-
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(batch)
@@ -418,7 +411,7 @@ BOOST_AUTO_TEST_CASE(resume_sends_only_the_lines_without_an_output)
     cut += records[i] + "\n";
   }
   cut += records[5].substr(0, records[5].size() / 2);
-  const std::string path = write_file("resume-cut.jsonl", cut);
+  const std::string path = scratch_file("resume-cut.jsonl", cut);
 
   const std::string key = fresh_key("resume");
   const RunResult again = run_batch(key, { "-L", "--jsonl", "-j", "3", "--resume", path }, resume_input());
@@ -445,7 +438,7 @@ BOOST_AUTO_TEST_CASE(resume_sends_again_the_lines_that_failed)
   // Line 3 failed in that run; line 9 (the 8th prompt) is missing.
   records[2] = R"({"line":3,"input":"resume prompt 3 sleep=15","error":{"status":7,"message":"HTTP 500"}})";
   records.erase(records.begin() + 7);
-  const std::string path = write_file("resume-errors.jsonl", joined(records));
+  const std::string path = scratch_file("resume-errors.jsonl", joined(records));
 
   const std::string key = fresh_key("resume-err");
   const RunResult again = run_batch(key, { "-L", "--jsonl", "--resume", path }, resume_input());
@@ -455,7 +448,7 @@ BOOST_AUTO_TEST_CASE(resume_sends_again_the_lines_that_failed)
 
 BOOST_AUTO_TEST_CASE(resume_file_that_is_not_jsonl_output_is_a_usage_error)
 {
-  const std::string path = write_file(
+  const std::string path = scratch_file(
     "resume-bad.jsonl",
     "{\"line\":1,\"input\":\"a\",\"output\":\"x\"}\nnot json\n{\"line\":3,\"input\":\"c\",\"output\":\"y\"}\n");
   const std::string key = fresh_key("resume-bad");
@@ -796,6 +789,9 @@ BOOST_AUTO_TEST_CASE(reader_leaving_after_the_first_line_ends_the_batch_quietly_
 
 // --- The Batch API -------------------------------------------------------
 
+// One round trip, longer than a function should be: the output file that
+// --from-batch reads is made from the request file --emit-batch wrote, so
+// the two halves share their input, ids and files.
 BOOST_AUTO_TEST_CASE(emit_batch_writes_api_requests_and_from_batch_writes_their_answers_in_input_order)
 {
   // Nothing is sent: the base URL counts what would reach it.
@@ -860,7 +856,7 @@ BOOST_AUTO_TEST_CASE(emit_batch_writes_api_requests_and_from_batch_writes_their_
              { "error", nullptr } }) +
            "\n";
   };
-  const std::string results = write_file(
+  const std::string results = scratch_file(
     "batch-api-output.jsonl",
     answer("line-4", "Answer\nthree.") +
       R"({"id": "batch_req_x", "custom_id": "line-3", "response": null, "error": {"code": "batch_expired", "message": "This request could not be executed before the completion window expired."}})"

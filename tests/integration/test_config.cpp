@@ -43,11 +43,11 @@ std::string fill(std::string text, const std::string& home)
   return text;
 }
 
-void write_file(const std::string& path, const std::string& content, fs::perms mode = fs::perms(0600))
+// A file only its owner can read unless `mode` says otherwise, as a user's
+// config would be.
+void private_file(const std::string& path, const std::string& content, fs::perms mode = fs::perms(0600))
 {
-  fs::create_directories(fs::path(path).parent_path());
-  std::ofstream(path, std::ios::binary | std::ios::trunc) << content;
-  fs::permissions(path, mode);
+  write_file(path, content, mode);
 }
 
 // One test's own config home: a fresh directory holding XDG_CONFIG_HOME
@@ -66,7 +66,7 @@ struct ConfigHome {
     fs::create_directories(xdg);
     fs::create_directories(home);
     if (config_text) {
-      write_file(config_path(), fill(*config_text, home));
+      private_file(config_path(), fill(*config_text, home));
     }
   }
 
@@ -76,7 +76,7 @@ struct ConfigHome {
   std::string file(const std::string& name, const std::string& content, fs::perms mode = fs::perms(0600)) const
   {
     const std::string path = root + "/" + name;
-    write_file(path, fill(content, home), mode);
+    private_file(path, fill(content, home), mode);
     return path;
   }
 

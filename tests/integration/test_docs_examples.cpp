@@ -105,27 +105,6 @@ const std::vector<Exception>& exceptions()
   return table;
 }
 
-std::string read_whole(const std::string& path)
-{
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    throw std::runtime_error("cannot read " + path);
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-std::vector<std::string> lines_of(const std::string& text)
-{
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    lines.push_back(line);
-  }
-  return lines;
-}
-
 void replace_all(std::string& s, const std::string& from, const std::string& to)
 {
   for (auto at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) {
@@ -220,7 +199,7 @@ bool is_inline_example(const std::string& text)
 std::vector<Example> readme_examples()
 {
   std::vector<Example> out;
-  const auto lines = lines_of(read_whole(std::string(GPTQ_SOURCE_DIR) + "/README.md"));
+  const auto lines = split_lines(read_file(std::string(GPTQ_SOURCE_DIR) + "/README.md"));
   std::vector<std::pair<int, std::string>> block;
   bool in_sh = false;
   bool in_other = false;
@@ -259,7 +238,7 @@ const char* const config_heading = "# ~/.config/gptq/config";
 std::vector<Example> man_examples()
 {
   std::vector<Example> out;
-  const auto lines = lines_of(read_whole(std::string(GPTQ_SOURCE_DIR) + "/man/gptq.1"));
+  const auto lines = split_lines(read_file(std::string(GPTQ_SOURCE_DIR) + "/man/gptq.1"));
   std::vector<std::pair<int, std::string>> block;
   bool in_block = false;
   const std::regex bold(R"(\\fB(.*?)\\f[RP])");
@@ -304,7 +283,7 @@ const std::vector<Example>& examples()
 // The man page's example config (CONFIGURATION), as the file would hold it.
 std::string man_config()
 {
-  const auto lines = lines_of(read_whole(std::string(GPTQ_SOURCE_DIR) + "/man/gptq.1"));
+  const auto lines = split_lines(read_file(std::string(GPTQ_SOURCE_DIR) + "/man/gptq.1"));
   std::string config;
   bool in = false;
   for (const auto& line : lines) {
@@ -447,14 +426,6 @@ std::vector<std::string> values_of(const std::string& text, const std::string& o
   return values;
 }
 
-void write_file(const std::string& path, const std::string& text)
-{
-  fs::create_directories(fs::path(path).parent_path());
-  std::ofstream out(path, std::ios::binary);
-  out << text;
-  BOOST_TEST_REQUIRE(out.flush().good(), "cannot write " << path);
-}
-
 std::string batch_output_record(int line, const std::string& content)
 {
   return R"({"id":"batch_req_)" + std::to_string(line) + R"(","custom_id":"line-)" + std::to_string(line) +
@@ -480,7 +451,7 @@ std::map<std::string, std::string> read_files(const std::string& text)
       continue;
     }
     if (option == "--cacert") {
-      files[path] = read_whole(cert("ca.pem")); // the test server's CA stands for the private one
+      files[path] = read_file(cert("ca.pem")); // the test server's CA stands for the private one
     } else if (option == "--schema") {
       files[path] = R"({"type":"object","properties":{"answer":{"type":"string"}},"required":["answer"]})"
                     "\n";
@@ -575,7 +546,7 @@ void run_invocation(const Example& e)
   const std::string line = rewrite_line(joined(e.text), mode, proxies);
   script += line + "\n";
   BOOST_TEST_MESSAGE(e << " runs as: " << line);
-  const std::string config = read_whole(home + "/.config/gptq/config");
+  const std::string config = read_file(home + "/.config/gptq/config");
   for (const auto& host : connect_hosts(script + "\n" + config)) {
     BOOST_TEST_REQUIRE(host == "127.0.0.1", "the rewritten example or config names " << host << ", not loopback");
   }
@@ -601,7 +572,7 @@ void run_invocation(const Example& e)
       const fs::path path = fs::path(home) / file;
       BOOST_TEST((fs::exists(path) && fs::file_size(path) > 0), "the example writes " << file);
       if (fs::exists(path)) {
-        const std::string written = read_whole(path.string());
+        const std::string written = read_file(path.string());
         for (const auto& [name, value] : env) {
           BOOST_TEST(!(value.rfind("sk-", 0) == 0 && contains(written, value)),
                      "the value of " << name << " is not in " << file);
@@ -774,12 +745,12 @@ BOOST_AUTO_TEST_CASE(examples_are_found_in_both_files_and_exceptions_are_few)
 // it, is there.
 BOOST_AUTO_TEST_CASE(readme_config_excerpt_is_part_of_the_man_page_config)
 {
-  const std::string readme = read_whole(std::string(GPTQ_SOURCE_DIR) + "/README.md");
+  const std::string readme = read_file(std::string(GPTQ_SOURCE_DIR) + "/README.md");
   const auto start = readme.find("```ini\n");
   BOOST_TEST_REQUIRE(start != std::string::npos, "README.md has an ini block");
   const auto end = readme.find("```", start + 7);
-  const auto excerpt = lines_of(readme.substr(start + 7, end - start - 7));
-  const auto config = lines_of(man_config());
+  const auto excerpt = split_lines(readme.substr(start + 7, end - start - 7));
+  const auto config = split_lines(man_config());
   std::string section;
   std::map<std::string, std::set<std::string>> man_sections;
   for (const auto& line : config) {

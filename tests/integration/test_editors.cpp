@@ -57,14 +57,6 @@ bool has_terminal_control(const std::string& text)
   return false;
 }
 
-std::string read_whole(const std::string& path)
-{
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 // Runs editors/gptq-filter with `filter_args`, then gptq's URL options for
 // `mode`, on `input`, with the built gptq as its GPTQ.
 RunResult run_filter(const std::vector<std::string>& filter_args, const std::string& mode, const std::string& input)
@@ -147,7 +139,7 @@ BOOST_AUTO_TEST_CASE(stdout_to_a_file_gets_only_the_reply_when_stderr_is_a_termi
   const RunResult r = run({ "/usr/bin/script", "-qec", command, "/dev/null" }, key_env(), StdinSpec::dev_null());
   BOOST_TEST(r.exit_code == 0, r.describe());
   BOOST_TEST(contains(r.out, "\r- "), "the spinner showed on the terminal: " << r.describe());
-  BOOST_TEST(read_whole(out) == "the text\n");
+  BOOST_TEST(read_file(out) == "the text\n");
 }
 
 // gptq-filter, for editors that always put a filter's output in place of
@@ -192,7 +184,7 @@ BOOST_AUTO_TEST_CASE(gptq_filter_sends_errors_to_a_file_when_told)
   BOOST_TEST(r.exit_code == 7, r.describe());
   BOOST_TEST(r.out == "", r.describe());
   BOOST_TEST(r.err == "", r.describe());
-  BOOST_TEST(starts_with(read_whole(errors), "gptq: "), read_whole(errors));
+  BOOST_TEST(starts_with(read_file(errors), "gptq: "), read_file(errors));
   // A warning after a reply is not let through silently either.
   const RunResult warned = run_filter({}, "sse-length", "cut short\n");
   BOOST_TEST(warned.exit_code == 1, warned.describe());

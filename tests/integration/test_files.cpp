@@ -19,20 +19,13 @@ boost::json::value received_body(const RunResult& r)
   return boost::json::parse(boost::json::parse(r.out).at("body").as_string());
 }
 
-std::string write_file(const std::string& name, const std::string& content)
-{
-  const std::string path = scratch_dir() + "/" + name;
-  std::ofstream(path, std::ios::binary) << content;
-  return path;
-}
-
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(files)
 
 BOOST_AUTO_TEST_CASE(files_and_stdin_reach_the_server_named_and_fenced)
 {
-  const std::string path = write_file("code.py", "print('```')\n");
+  const std::string path = scratch_file("code.py", "print('```')\n");
   const auto body =
     received_body(run_gptq_https("request", { "-f", path, "-f", "-", "review" }, StdinSpec::of("notes")));
   const std::string user = std::string(body.at("messages").at(0).at("content").as_string());
@@ -41,7 +34,7 @@ BOOST_AUTO_TEST_CASE(files_and_stdin_reach_the_server_named_and_fenced)
 
 BOOST_AUTO_TEST_CASE(bad_files_are_usage_errors_naming_the_path)
 {
-  const std::string bad = write_file("latin1.txt", "caf\xE9\n");
+  const std::string bad = scratch_file("latin1.txt", "caf\xE9\n");
   check_failure(run_gptq_https("request", { "-f", bad, "x" }), 2, { "latin1.txt", "invalid UTF-8 at byte 3" });
   check_failure(run_gptq_https("request", { "-f", scratch_dir(), "x" }), 2, { "directory" });
   check_failure(run_gptq_https("request", { "-f", scratch_dir() + "/missing.txt", "x" }), 2, { "missing.txt" });
@@ -49,7 +42,7 @@ BOOST_AUTO_TEST_CASE(bad_files_are_usage_errors_naming_the_path)
 
 BOOST_AUTO_TEST_CASE(request_options_reach_the_server)
 {
-  const std::string schema = write_file("answer.json", R"({"type":"object","properties":{"a":{"type":"string"}}})");
+  const std::string schema = scratch_file("answer.json", R"({"type":"object","properties":{"a":{"type":"string"}}})");
   const auto body = received_body(run_gptq_https("request",
                                                  { "--top-p",
                                                    "0.5",
@@ -75,7 +68,7 @@ BOOST_AUTO_TEST_CASE(request_options_reach_the_server)
 
 BOOST_AUTO_TEST_CASE(bad_schema_file_names_file_and_position)
 {
-  const std::string schema = write_file("broken.json", "{\n  \"type\": }\n");
+  const std::string schema = scratch_file("broken.json", "{\n  \"type\": }\n");
   check_failure(run_gptq_https("request", { "--schema", schema, "--no-stdin", "x" }), 2, { "broken.json:2:" });
 }
 

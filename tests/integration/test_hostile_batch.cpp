@@ -21,13 +21,6 @@ using namespace gptq::it;
 
 namespace {
 
-// A KEY for the counting modes that no other test uses.
-std::string fresh_key(const std::string& label)
-{
-  static int serial = 0;
-  return "hostile-batch-" + label + "-" + std::to_string(++serial);
-}
-
 // The requests the test server counted under KEY.
 std::int64_t requests(const std::string& key)
 {
@@ -50,7 +43,7 @@ BOOST_AUTO_TEST_SUITE(hostile_batch)
 // must not come back labelled with this input's lines.
 BOOST_AUTO_TEST_CASE(resume_with_another_inputs_output_fails_before_sending_anything)
 {
-  const std::string path = write_file("other-input.jsonl", jsonl_output_of("the cat\nthe dog\nthe bird\n"));
+  const std::string path = scratch_file("other-input.jsonl", jsonl_output_of("the cat\nthe dog\nthe bird\n"));
   const std::string key = fresh_key("other-input");
   const RunResult r = run_batch(key, { "-L", "--jsonl", "--resume", path }, "a car\nthe dog\na boat\na train\n");
   check_failure(r,
@@ -70,7 +63,7 @@ BOOST_AUTO_TEST_CASE(resume_with_an_input_changed_in_the_middle_stops_at_the_cha
   const std::string previous = jsonl_output_of("one\ntwo\nthree\nfour\n");
   const auto records = split_lines(previous);
   BOOST_TEST_REQUIRE(records.size() == 4u);
-  const std::string path = write_file("changed-input.jsonl", previous);
+  const std::string path = scratch_file("changed-input.jsonl", previous);
   const std::string key = fresh_key("changed-input");
   const RunResult r = run_batch(key, { "-L", "--jsonl", "--resume", path }, "one\ntwo\nTHREE\nfour\nfive\n");
   check_ran(r, 2);
@@ -85,9 +78,9 @@ BOOST_AUTO_TEST_CASE(resume_with_an_input_changed_in_the_middle_stops_at_the_cha
 // the line that does not match arrives; then nothing more is sent.
 BOOST_AUTO_TEST_CASE(resume_mismatch_arriving_later_stops_at_once)
 {
-  const std::string path = write_file("later.jsonl",
-                                      R"({"line":3,"input":"old three","output":"old answer"})"
-                                      "\n");
+  const std::string path = scratch_file("later.jsonl",
+                                        R"({"line":3,"input":"old three","output":"old answer"})"
+                                        "\n");
   const std::string key = fresh_key("later");
   const RunResult r = run_gptq_https("batch/" + key,
                                      { "-L", "--resume", path },
@@ -109,7 +102,7 @@ BOOST_AUTO_TEST_CASE(resume_file_with_two_records_for_a_line_is_refused_naming_b
 {
   const auto records = split_lines(jsonl_output_of("a\nb\nc\n"));
   BOOST_TEST_REQUIRE(records.size() == 3u);
-  const std::string path = write_file("twice.jsonl", joined({ records[0], records[1], records[2], records[1] }));
+  const std::string path = scratch_file("twice.jsonl", joined({ records[0], records[1], records[2], records[1] }));
   const std::string key = fresh_key("twice");
   check_failure(run_batch(key, { "-L", "--resume", path }, "a\nb\nc\n"),
                 2,
@@ -123,7 +116,7 @@ BOOST_AUTO_TEST_CASE(resume_file_with_two_records_for_a_line_is_refused_naming_b
 BOOST_AUTO_TEST_CASE(resume_records_past_the_end_of_the_input_are_reported)
 {
   const std::string previous = jsonl_output_of("a\nb\nc\nd\ne\n");
-  const std::string path = write_file("longer.jsonl", previous);
+  const std::string path = scratch_file("longer.jsonl", previous);
   const std::string key = fresh_key("longer");
   const RunResult r = run_batch(key, { "-L", "--resume", path }, "a\nb\nc\n");
   check_ran(r, 0);
@@ -143,7 +136,7 @@ BOOST_AUTO_TEST_CASE(from_batch_refuses_a_custom_id_twice_naming_both_lines)
            content + R"("}, "finish_reason": "stop"}]}}, "error": null})";
   };
   const std::string path =
-    write_file("twice-output.jsonl", joined({ result(2, "two"), result(1, "one"), result(2, "another two") }));
+    scratch_file("twice-output.jsonl", joined({ result(2, "two"), result(1, "one"), result(2, "another two") }));
   check_failure(run_gptq({ "-L", "--from-batch", path }, base_env(), StdinSpec::of("a\nb\n")),
                 2,
                 { "gptq: " + path + ":3: custom_id \"line-2\" is on line 1 too" });

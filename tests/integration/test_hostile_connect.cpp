@@ -115,16 +115,6 @@ std::string port_text(int port)
   return std::to_string(port);
 }
 
-// A file in the scratch directory named `name` holding `text`.
-std::string scratch_file(const std::string& name, const std::string& text)
-{
-  const std::string path = scratch_dir() + "/" + name;
-  std::ofstream out(path, std::ios::binary);
-  out << text;
-  BOOST_REQUIRE(out.flush());
-  return path;
-}
-
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(hostile_connect)

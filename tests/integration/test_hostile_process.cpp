@@ -36,17 +36,16 @@ std::string test_dir(const std::string& name)
   return dir;
 }
 
-std::string write_file(const std::string& path, const std::string& content)
+// A file only its owner can read, as a user's config would be.
+std::string private_file(const std::string& path, const std::string& content)
 {
-  std::ofstream(path, std::ios::binary | std::ios::trunc) << content;
-  fs::permissions(path, fs::perms(0600));
-  return path;
+  return write_file(path, content, fs::perms(0600));
 }
 
 // A config file holding [profile.p] with `api_key_cmd = COMMAND` on line 2.
 std::string key_command_config(const std::string& name, const std::string& command)
 {
-  return write_file(test_dir(name) + "/config", "[profile.p]\napi_key_cmd = " + command + "\n");
+  return private_file(test_dir(name) + "/config", "[profile.p]\napi_key_cmd = " + command + "\n");
 }
 
 RunResult run_limited(const std::vector<std::string>& args, const Env& env = key_env())
@@ -54,12 +53,6 @@ RunResult run_limited(const std::vector<std::string>& args, const Env& env = key
   std::vector<std::string> argv{ GPTQ_BIN };
   argv.insert(argv.end(), args.begin(), args.end());
   return run(argv, env, StdinSpec::dev_null(), hang_limit);
-}
-
-std::string fresh_key(const std::string& label)
-{
-  static int serial = 0;
-  return "hostile-process-" + label + "-" + std::to_string(getpid()) + "-" + std::to_string(++serial);
 }
 
 // No control character (a line break, ESC) anywhere in `text` but its
@@ -122,7 +115,7 @@ BOOST_AUTO_TEST_CASE(regular_file_over_its_limit_is_refused_unread)
   // Sparse: a size on paper, no disk and nothing worth reading.
   const std::string dir = test_dir("sparse");
   const std::string big = dir + "/big";
-  fs::resize_file(write_file(big, ""), std::uintmax_t{ 2 } << 30);
+  fs::resize_file(private_file(big, ""), std::uintmax_t{ 2 } << 30);
   check_failure(run_limited({ "--base-url", http_url("echo"), "-f", big, "hello" }), 2, { "--file", big, "limit" });
   check_failure(run_limited({ "--base-url", http_url("echo"), "--schema", big, "hello" }), 2, { "--schema", "limit" });
   check_failure(
@@ -214,24 +207,11 @@ const Termination terminations[] = { { SIGTERM, 143 }, { SIGHUP, 129 } };
 
 BOOST_DATA_TEST_CASE(termination_keeps_what_was_printed_and_ends_the_line, data::make(terminations), ending)
 {
-  bool sent = false;
-  const RunResult r = run({ GPTQ_BIN,
-                            "--base-url",
-                            https_url("sse-delay/2000"),
-                            "--cacert",
-                            cert("ca.pem"),
-                            "--no-stdin",
-                            "abcdefghijklmnop" },
-                          key_env(),
-                          StdinSpec::dev_null(),
-                          hang_limit,
-                          {},
-                          [&](const std::string&, int pid) {
-                            if (!sent) {
-                              sent = true;
-                              kill(pid, ending.signal);
-                            }
-                          });
+  const RunResult r = run_gptq_https_watched(
+    "sse-delay/2000",
+    { "--no-stdin", "abcdefghijklmnop" },
+    [&](const std::string&, int pid) { kill(pid, ending.signal); },
+    hang_limit);
   BOOST_TEST(r.exit_code == ending.code, r.describe());
   BOOST_TEST_REQUIRE(r.out.size() >= 2u, r.describe());
   BOOST_TEST(r.out.back() == '\n');
@@ -281,7 +261,7 @@ BOOST_DATA_TEST_CASE(termination_in_batch_mode_leaves_whole_results, data::make(
 BOOST_AUTO_TEST_CASE(role_system_text_with_invalid_utf8_names_its_config_line)
 {
   const std::string dir = test_dir("role-utf8");
-  const std::string config = write_file(dir + "/config", "[role.ok]\nsystem = fine\n[role.bad]\nsystem = caf\xE9\n");
+  const std::string config = private_file(dir + "/config", "[role.ok]\nsystem = fine\n[role.bad]\nsystem = caf\xE9\n");
   check_failure(run_limited({ "--config", config, "--role", "bad", "--base-url", http_url("echo"), "hi" }),
                 2,
                 { config + ":4", "UTF-8" });
@@ -290,8 +270,8 @@ BOOST_AUTO_TEST_CASE(role_system_text_with_invalid_utf8_names_its_config_line)
 BOOST_AUTO_TEST_CASE(role_system_file_with_invalid_utf8_names_the_file_and_its_config_line)
 {
   const std::string dir = test_dir("role-file-utf8");
-  const std::string system = write_file(dir + "/system.txt", "Be brief.\n\xFF\xFE\n");
-  const std::string config = write_file(dir + "/config", "[role.bad]\nsystem_file = " + system + "\n");
+  const std::string system = private_file(dir + "/system.txt", "Be brief.\n\xFF\xFE\n");
+  const std::string config = private_file(dir + "/config", "[role.bad]\nsystem_file = " + system + "\n");
   check_failure(run_limited({ "--config", config, "--role", "bad", "--base-url", http_url("echo"), "hi" }),
                 2,
                 { config + ":2", "'" + system + "'", "UTF-8", "byte 10" });

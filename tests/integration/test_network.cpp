@@ -77,13 +77,6 @@ std::string dead_proxy()
   return "http://127.0.0.1:" + port_text(closed_port());
 }
 
-// A key for the counting modes that no other test uses.
-std::string fresh_key(const std::string& label)
-{
-  static int serial = 0;
-  return label + "-" + std::to_string(++serial);
-}
-
 // How many requests the test server has counted for `key`.
 std::int64_t attempts(const std::string& key)
 {
@@ -110,17 +103,6 @@ std::string lower(std::string text)
 {
   std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
   return text;
-}
-
-std::vector<std::string> lines_of(const std::string& text)
-{
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    out.push_back(line);
-  }
-  return out;
 }
 
 // Whether `proxy` logged a request that starts with `start`.
@@ -151,7 +133,7 @@ void check_verbose_lines(const RunResult& r)
   {
     BOOST_TEST(!r.err.empty());
     BOOST_TEST((r.err.empty() || r.err.back() == '\n'), "stderr ends with a newline");
-    for (const auto& line : lines_of(r.err)) {
+    for (const auto& line : split_lines(r.err)) {
       BOOST_TEST(starts_with(line, "gptq: "), "stderr line '" << line << "' starts with 'gptq: '");
     }
   }
@@ -669,7 +651,7 @@ BOOST_AUTO_TEST_CASE(server_may_ask_for_a_retry)
 BOOST_AUTO_TEST_CASE(verbose_shows_one_line_per_retry)
 {
   auto retry_lines = [](const RunResult& r) {
-    const auto lines = lines_of(r.err);
+    const auto lines = split_lines(r.err);
     return std::count_if(lines.begin(), lines.end(), [](const std::string& l) { return contains(lower(l), "retr"); });
   };
   const RunResult once = ask(flaky(fresh_key("verbose-none"), 0, "503"), { "-v", "--retries", "2" });
@@ -744,7 +726,7 @@ BOOST_AUTO_TEST_CASE(stalled_stream_hits_the_idle_timeout_and_keeps_the_text)
   BOOST_TEST(r.exit_code == 4, r.describe());
   BOOST_TEST(r.out == "abcdefgh\n", r.describe());
   BOOST_TEST(starts_with(r.err, "gptq: "), r.describe());
-  BOOST_TEST(lines_of(r.err).size() == 1u, r.describe());
+  BOOST_TEST(split_lines(r.err).size() == 1u, r.describe());
   BOOST_TEST(contains(r.err, "--idle-timeout"), r.describe());
   BOOST_TEST(r.elapsed < seconds(10), r.describe());
 }
@@ -782,7 +764,7 @@ BOOST_AUTO_TEST_CASE(whole_request_timeout_cuts_a_slow_stream)
   const RunResult r = ask(https_url("sse-delay/800"), { "--timeout", "1" });
   BOOST_TEST(r.exit_code == 4, r.describe());
   BOOST_TEST(starts_with(r.err, "gptq: "), r.describe());
-  BOOST_TEST(lines_of(r.err).size() == 1u, r.describe());
+  BOOST_TEST(split_lines(r.err).size() == 1u, r.describe());
   BOOST_TEST(contains(r.err, "--timeout"), r.describe());
   BOOST_TEST(starts_with(reply, r.out.substr(0, r.out.empty() ? 0 : r.out.size() - 1)), r.describe());
   BOOST_TEST(r.elapsed < seconds(10), r.describe());

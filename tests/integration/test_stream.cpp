@@ -161,24 +161,10 @@ BOOST_DATA_TEST_CASE(broken_stream_keeps_the_text_and_exits_8, data::make(broken
 BOOST_AUTO_TEST_CASE(first_piece_is_readable_while_the_server_holds_back_the_rest)
 {
   bool first_seen_while_running = false;
-  bool seen = false;
-  const RunResult r = run({ GPTQ_BIN,
-                            "--base-url",
-                            https_url("sse-delay/700"),
-                            "--cacert",
-                            cert("ca.pem"),
-                            "--no-stdin",
-                            "abcdefghijklmnop" },
-                          key_env(),
-                          StdinSpec::dev_null(),
-                          default_run_limit,
-                          {},
-                          [&](const std::string& out, int pid) {
-                            if (!seen) {
-                              seen = true;
-                              first_seen_while_running = out.size() < 16 && still_running(pid);
-                            }
-                          });
+  const RunResult r =
+    run_gptq_https_watched("sse-delay/700", { "--no-stdin", "abcdefghijklmnop" }, [&](const std::string& out, int pid) {
+      first_seen_while_running = out.size() < 16 && still_running(pid);
+    });
   check_success(r, "abcdefghijklmnop\n");
   BOOST_TEST(first_seen_while_running, r.describe());
 }
@@ -200,24 +186,8 @@ BOOST_AUTO_TEST_CASE(closed_stdout_ends_quietly)
 
 BOOST_AUTO_TEST_CASE(ctrl_c_keeps_what_was_printed_ends_the_line_and_exits_130)
 {
-  bool sent = false;
-  const RunResult r = run({ GPTQ_BIN,
-                            "--base-url",
-                            https_url("sse-delay/2000"),
-                            "--cacert",
-                            cert("ca.pem"),
-                            "--no-stdin",
-                            "abcdefghijklmnop" },
-                          key_env(),
-                          StdinSpec::dev_null(),
-                          default_run_limit,
-                          {},
-                          [&](const std::string&, int pid) {
-                            if (!sent) {
-                              sent = true;
-                              kill(pid, SIGINT);
-                            }
-                          });
+  const RunResult r = run_gptq_https_watched(
+    "sse-delay/2000", { "--no-stdin", "abcdefghijklmnop" }, [](const std::string&, int pid) { kill(pid, SIGINT); });
   BOOST_TEST(r.exit_code == 130, r.describe());
   BOOST_TEST_REQUIRE(r.out.size() >= 2u, r.describe());
   BOOST_TEST(r.out.back() == '\n');

@@ -17,13 +17,6 @@ using namespace gptq::it;
 
 namespace {
 
-std::string write_file(const std::string& name, const std::string& text)
-{
-  const std::string path = scratch_dir() + "/" + name;
-  std::ofstream(path, std::ios::binary) << text;
-  return path;
-}
-
 std::size_t line_count(const std::string& text)
 {
   return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
@@ -71,7 +64,7 @@ BOOST_AUTO_TEST_CASE(a_blank_pipe_is_warned_of_as_white_space)
 
 BOOST_AUTO_TEST_CASE(an_empty_file_on_stdin_is_warned_of)
 {
-  const std::string path = write_file("empty-stdin.txt", "");
+  const std::string path = scratch_file("empty-stdin.txt", "");
   const std::string err = check_warned(run_gptq_https("echo", { "summarise" }, StdinSpec::file(path)), "summarise\n");
   BOOST_TEST(contains(err, "stdin was empty"), err);
 }
@@ -87,7 +80,7 @@ BOOST_AUTO_TEST_CASE(no_input_on_purpose_is_not_warned_of)
 
 BOOST_AUTO_TEST_CASE(the_warning_names_the_files_sent_instead)
 {
-  const std::string path = write_file("notes-for-empty-stdin.txt", "a note\n");
+  const std::string path = scratch_file("notes-for-empty-stdin.txt", "a note\n");
   const RunResult with_words = run_gptq_https("echo", { "-f", path, "review" }, StdinSpec::of(""));
   const std::string err = check_warned(with_words, with_words.out);
   BOOST_TEST(contains(err, "only the PROMPT words and --file files are sent"), err);
@@ -171,7 +164,7 @@ BOOST_AUTO_TEST_SUITE(from_batch_alone)
 
 BOOST_AUTO_TEST_CASE(without_L_the_results_are_printed_in_line_order)
 {
-  const std::string results = write_file("alone-output.jsonl", unordered_batch_output());
+  const std::string results = scratch_file("alone-output.jsonl", unordered_batch_output());
   const RunResult r = run_gptq({ "--from-batch", results }, base_env());
   BOOST_TEST_CONTEXT(r.describe())
   {
@@ -186,7 +179,7 @@ BOOST_AUTO_TEST_CASE(without_L_the_results_are_printed_in_line_order)
 
 BOOST_AUTO_TEST_CASE(without_L_jsonl_records_carry_the_line_and_no_input)
 {
-  const std::string results = write_file("alone-output-2.jsonl", unordered_batch_output());
+  const std::string results = scratch_file("alone-output-2.jsonl", unordered_batch_output());
   const RunResult r = run_gptq({ "--jsonl", "--from-batch", results }, base_env());
   BOOST_TEST_REQUIRE(r.exit_code == 5, r.describe());
   std::vector<json::object> records;
@@ -205,7 +198,7 @@ BOOST_AUTO_TEST_CASE(without_L_jsonl_records_carry_the_line_and_no_input)
 // Without -L stdin holds no input lines, whatever it is: it is not read.
 BOOST_AUTO_TEST_CASE(without_L_stdin_is_not_read)
 {
-  const std::string results = write_file("alone-output-3.jsonl", batch_answer("line-2", "Two."));
+  const std::string results = scratch_file("alone-output-3.jsonl", batch_answer("line-2", "Two."));
   check_success(run_gptq({ "--from-batch", results }, base_env(), StdinSpec::of("a\nb\nc\n")), "Two.\n");
   check_success(run_gptq({ "--from-batch", results }, base_env(), StdinSpec::silent(std::chrono::seconds(60))),
                 "Two.\n");
@@ -217,14 +210,14 @@ BOOST_AUTO_TEST_CASE(without_L_stdin_is_not_read)
 BOOST_AUTO_TEST_CASE(without_L_a_custom_id_gptq_did_not_write_is_refused)
 {
   const std::string results =
-    write_file("alone-foreign.jsonl", batch_answer("line-1", "One.") + batch_answer("request-7", "Seven."));
+    scratch_file("alone-foreign.jsonl", batch_answer("line-1", "One.") + batch_answer("request-7", "Seven."));
   check_failure(run_gptq({ "--from-batch", results }, base_env()), 2, { ":2", "request-7", "line-N" });
 }
 
 // What only a batch that sends can use still needs -L.
 BOOST_AUTO_TEST_CASE(without_L_the_options_for_sending_lines_are_still_refused)
 {
-  const std::string results = write_file("alone-output-4.jsonl", batch_answer("line-1", "One."));
+  const std::string results = scratch_file("alone-output-4.jsonl", batch_answer("line-1", "One."));
   check_failure(run_gptq({ "--from-batch", results, "--jobs", "2" }, base_env()), 2, { "--jobs", "-L" });
   check_failure(run_gptq({ "--from-batch", results, "--dry-run" }, base_env()), 2, { "--dry-run" });
 }
@@ -242,8 +235,8 @@ namespace {
 RunResult run_gptq_without_dns(const std::vector<std::string>& args, const Env& env)
 {
   BOOST_REQUIRE_MESSAGE(geteuid() == 0, "this test needs root (unshare -m and mount --bind)");
-  const std::string nsswitch = write_file("nsswitch-dns-only.conf", "hosts: dns\n");
-  const std::string resolv = write_file("resolv-nobody.conf", "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n");
+  const std::string nsswitch = scratch_file("nsswitch-dns-only.conf", "hosts: dns\n");
+  const std::string resolv = scratch_file("resolv-nobody.conf", "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n");
   std::vector<std::string> argv{
     "/usr/bin/unshare",
     "-m",

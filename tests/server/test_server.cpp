@@ -25,6 +25,9 @@
 // the base URL https://127.0.0.1:PORT/MODE/v1 posts to
 // /MODE/v1/chat/completions (a ?query is ignored). Modes marked /NNN take a
 // status code (200-599) as second segment: /status/429/v1/chat/completions.
+// Every mode below is one entry of the table in modes(), which the dispatch
+// (serve_mode) reads and --help lists; tests/server/check_modes.sh (the
+// CTest server_modes) keeps this list and the table the same.
 // Replies are application/json with Content-Length and honour keep-alive
 // unless stated otherwise. A "completion" is
 //   {"id":"chatcmpl-test","object":"chat.completion","created":1700000000,
@@ -1119,103 +1122,267 @@ std::optional<std::uint64_t> number_arg(const std::vector<std::string>& seg,
   return v;
 }
 
-// Serves the streaming mode `mode` (the first segment of `seg`); nullopt if
-// there is no such mode.
+// --- The modes -------------------------------------------------------------
+
+using Segments = std::vector<std::string>;
+
+// Writes `r`; returns what to do with the connection next.
 template<class Stream>
-std::optional<After> serve_sse(Stream& stream,
-                               const Request& req,
-                               const std::string& mode,
-                               const std::vector<std::string>& seg)
+After send(Stream& stream, const Request& req, Reply r)
 {
-  auto reply = [&](Reply r) {
-    return write_reply(stream, req, std::move(r)) ? After::keep_alive : After::graceful_close;
-  };
-  // A 404 naming the mode with its `count` arguments and the rule they break.
-  auto bad_args = [&](std::size_t count, std::string_view rule) {
-    std::string what = mode;
-    for (std::size_t i = 1; i < seg.size() && i <= count; ++i) {
-      what += "/" + seg[i];
-    }
-    return reply(error_reply(404,
-                             "unknown test mode: " + what + " (" + std::string(rule) + ")",
-                             "invalid_request_error",
-                             "unknown_test_mode"));
-  };
-  if (mode == "sse-json") {
-    return reply(echo_reply(req.body()));
-  }
+  return write_reply(stream, req, std::move(r)) ? After::keep_alive : After::graceful_close;
+}
 
-  // Modes whose content does not come from the request.
-  if (mode == "sse-bench" || mode == "sse-big") {
-    const StreamInput in = any_stream_input(req.body());
-    ChunkWriter<Stream> w(stream, false);
-    if (mode == "sse-bench") {
-      const auto count = number_arg(seg, 1, 1, 999'999);
-      const auto size = number_arg(seg, 2, 8, 1 << 20);
-      if (!count || !size) {
-        return bad_args(2, "N must be 1-999999, SIZE 8-1048576");
-      }
-      w.head("text/event-stream", req.keep_alive());
-      write_bench_stream(w, in, *count, *size);
-    } else {
-      const auto bytes = number_arg(seg, 1, 0, std::uint64_t{ 1 } << 30);
-      if (!bytes) {
-        return bad_args(1, "BYTES must be 0-1073741824");
-      }
-      w.head("text/event-stream", req.keep_alive());
-      write_big_stream(w, in, *bytes);
-    }
-    return w.last() ? After::keep_alive : After::graceful_close;
-  }
+Reply json_reply(unsigned status, std::string body)
+{
+  return Reply{ status, "application/json", std::move(body), {} };
+}
 
-  StreamShape shape;
-  bool bytewise = false;
-  std::string_view content_type = "text/event-stream";
-  if (mode == "sse" || mode == "sse-comments" || mode == "sse-multi" || mode == "sse-error" ||
-      mode == "sse-malformed" || mode == "sse-drop" || mode == "sse-badrecord" || mode == "sse-stall" ||
-      mode == "sse-refusal" || mode == "sse-reasoning") {
-  } else if (mode == "sse-bytes") {
-    bytewise = true;
-  } else if (mode == "sse-crlf") {
-    shape.eol = "\r\n";
-  } else if (mode == "sse-cr") {
-    shape.eol = "\r";
-  } else if (mode == "sse-nodone") {
-    shape.done = false;
-  } else if (mode == "sse-nofinish-nodone") {
-    shape.finish.reset();
-    shape.done = false;
-  } else if (mode == "sse-length") {
-    shape.finish = "length";
-  } else if (mode == "sse-nocontenttype") {
-    content_type = "";
-  } else if (mode == "sse-delay") {
-    const auto ms = number_arg(seg, 1, 0, 600'000);
-    if (!ms) {
-      return bad_args(1, "MS must be 0-600000");
-    }
-    shape.delay = std::chrono::milliseconds(*ms);
-  } else {
-    return std::nullopt;
-  }
+// The 404 of a mode that does not exist or was given bad arguments.
+template<class Stream>
+After unknown_mode(Stream& stream, const Request& req, const std::string& what)
+{
+  return send(
+    stream, req, error_reply(404, "unknown test mode: " + what, "invalid_request_error", "unknown_test_mode"));
+}
 
+// The mode `seg[0]` with its first `count` arguments (those given), then "
+// (RULE)": what the 404 of bad arguments names.
+std::string mode_and_args(const Segments& seg, std::size_t count, std::string_view rule)
+{
+  std::string what = seg[0];
+  for (std::size_t i = 1; i < seg.size() && i <= count; ++i) {
+    what += "/" + seg[i];
+  }
+  return what + " (" + std::string(rule) + ")";
+}
+
+// Serves one request in the mode `seg` names (seg[0] the mode, then its
+// arguments), as the table of modes says; returns what to do with the
+// connection next.
+template<class Stream>
+After serve_mode(Stream& stream, const Request& req, const Segments& seg);
+
+template<class Stream>
+After serve_echo(Stream& stream, const Request& req, const Segments&)
+{
+  return send(stream, req, echo_reply(req.body()));
+}
+
+template<class Stream>
+After serve_request(Stream& stream, const Request& req, const Segments&)
+{
+  return send(stream, req, request_reply(req));
+}
+
+template<class Stream>
+After serve_chunked(Stream& stream, const Request& req, const Segments&)
+{
+  Reply r = echo_reply(req.body());
+  if (r.status != 200) {
+    return send(stream, req, std::move(r));
+  }
+  return write_chunked(stream, req, r) ? After::keep_alive : After::graceful_close;
+}
+
+// close and close-noshutdown: echo's reply ended by closing the connection
+// as `after` says.
+template<class Stream>
+After serve_close(Stream& stream, const Request& req, After after)
+{
+  Reply r = echo_reply(req.body());
+  std::string reason(http::obsolete_reason(http::int_to_status(r.status)));
+  write_all(stream, raw_head(r.status, reason, r.content_type, std::nullopt, true) + r.body);
+  return after;
+}
+
+template<class Stream>
+After serve_count(Stream& stream, const Request& req, const Segments&)
+{
+  const std::string length = std::to_string(req.body().size());
+  return send(stream, req, json_reply(200, json::serialize(completion("test-model", json::string(length)))));
+}
+
+template<class Stream>
+After serve_leakkey(Stream& stream, const Request& req, const Segments&)
+{
+  std::string_view auth;
+  if (auto it = req.find(http::field::authorization); it != req.end()) {
+    auth = it->value();
+  }
+  if (auth.size() >= 7 && lower(auth.substr(0, 7)) == "bearer ") {
+    auth.remove_prefix(7);
+  }
+  return send(stream,
+              req,
+              error_reply(401,
+                          "Incorrect API key provided: " + std::string(auth) +
+                            ". You can find your API key at https://platform.openai.com/account/api-keys.",
+                          "invalid_request_error",
+                          "invalid_api_key"));
+}
+
+// nocontent and nullcontent: a completion whose content is null, and
+// without choices when `no_choices`.
+template<class Stream>
+After serve_no_content(Stream& stream, const Request& req, bool no_choices)
+{
+  error_code ec;
+  json::value doc = json::parse(req.body(), ec);
+  json::object c = completion(ec ? json::value("test-model") : request_model(doc), nullptr);
+  if (no_choices) {
+    c["choices"] = json::array{};
+  }
+  return send(stream, req, json_reply(200, json::serialize(c)));
+}
+
+// truncated and stall-body: a head promising 1000 bytes, the first `sent`
+// bytes of a completion of `content`, then `after`.
+template<class Stream>
+After serve_short_body(Stream& stream, std::string_view content, std::size_t sent, After after)
+{
+  std::string body = json::serialize(completion("test-model", json::string(content)));
+  write_all(stream, raw_head(200, "OK", "application/json", 1000, false) + body.substr(0, sent));
+  return after;
+}
+
+template<class Stream>
+After serve_slow_head(Stream& stream, const Request& req, const Segments& seg)
+{
+  const auto ms = number_arg(seg, 1, 0, 600'000);
+  if (!ms) {
+    return unknown_mode(stream, req, seg[0]);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(*ms));
+  return send(stream, req, echo_reply(req.body()));
+}
+
+// The modes that take a status code NNN: the reply `reply_of(NNN)`.
+template<class Stream>
+After serve_with_status(Stream& stream, const Request& req, const Segments& seg, Reply (*reply_of)(unsigned nnn))
+{
+  const auto nnn = status_arg(seg);
+  if (!nnn) {
+    return unknown_mode(
+      stream, req, seg[0] + "/" + (seg.size() > 1 ? seg[1] : std::string()) + " (NNN must be 200-599)");
+  }
+  return send(stream, req, reply_of(*nnn));
+}
+
+Reply status_reply(unsigned nnn)
+{
+  Reply r = error_reply(nnn, "test error " + std::to_string(nnn), "test_type", "test_code");
+  if (nnn == 429) {
+    r.extra_headers.emplace_back("Retry-After", "7");
+  }
+  return r;
+}
+
+Reply errstr_reply(unsigned nnn)
+{
+  return json_reply(nnn, json::serialize(json::object{ { "error", "plain error text " + std::to_string(nnn) } }));
+}
+
+Reply errmsg_reply(unsigned nnn)
+{
+  return json_reply(nnn, json::serialize(json::object{ { "message", "message field " + std::to_string(nnn) } }));
+}
+
+Reply detail_reply(unsigned nnn)
+{
+  return json_reply(nnn, json::serialize(json::object{ { "detail", "detail text " + std::to_string(nnn) } }));
+}
+
+Reply detaillist_reply(unsigned nnn)
+{
+  return json_reply(nnn, R"({"detail":[{"loc":["body","model"],"msg":"field required","type":"missing"}]})");
+}
+
+Reply numcode_reply(unsigned nnn)
+{
+  return json_reply(
+    nnn,
+    json::serialize(json::object{
+      { "error", json::object{ { "message", "numeric code " + std::to_string(nnn) }, { "code", nnn } } } }));
+}
+
+// --- The streaming modes ---------------------------------------------------
+
+// Streams echo's content: the head, the events `events(w, in)` writes, and
+// the last chunk, unless `events` returns what to do instead. A request
+// echo rejects gets echo's error.
+template<class Stream, class Events>
+After serve_echo_stream(Stream& stream,
+                        const Request& req,
+                        Events events,
+                        bool bytewise = false,
+                        std::string_view content_type = "text/event-stream")
+{
   Reply error;
   const auto in = echo_stream_input(req.body(), error);
   if (!in) {
-    return reply(std::move(error));
+    return send(stream, req, std::move(error));
   }
   ChunkWriter<Stream> w(stream, bytewise);
   w.head(content_type, req.keep_alive());
-  if (mode == "sse-comments") {
-    write_comments_stream(w, *in);
-  } else if (mode == "sse-multi") {
-    write_multi_stream(w, *in);
-  } else if (mode == "sse-error" || mode == "sse-malformed" || mode == "sse-drop" || mode == "sse-badrecord" ||
-             mode == "sse-stall") {
-    w.chunk(data_event(role_chunk(in->model)));
-    const auto pieces = utf8_pieces(in->content, 4);
+  if (const std::optional<After> after = events(w, *in)) {
+    return *after;
+  }
+  return w.last() ? After::keep_alive : After::graceful_close;
+}
+
+// The standard stream of echo's content, shaped by `shape`.
+template<class Stream>
+After serve_shaped(Stream& stream,
+                   const Request& req,
+                   const StreamShape& shape,
+                   bool bytewise = false,
+                   std::string_view content_type = "text/event-stream")
+{
+  return serve_echo_stream(
+    stream,
+    req,
+    [&](ChunkWriter<Stream>& w, const StreamInput& in) -> std::optional<After> {
+      write_stream(w, in, shape);
+      return std::nullopt;
+    },
+    bytewise,
+    content_type);
+}
+
+// The stream `write(w, in)` writes of echo's content.
+template<class Stream>
+After serve_written(Stream& stream, const Request& req, void (*write)(ChunkWriter<Stream>&, const StreamInput&))
+{
+  return serve_echo_stream(stream, req, [&](ChunkWriter<Stream>& w, const StreamInput& in) -> std::optional<After> {
+    write(w, in);
+    return std::nullopt;
+  });
+}
+
+template<class Stream>
+After serve_sse_delay(Stream& stream, const Request& req, const Segments& seg)
+{
+  const auto ms = number_arg(seg, 1, 0, 600'000);
+  if (!ms) {
+    return unknown_mode(stream, req, mode_and_args(seg, 1, "MS must be 0-600000"));
+  }
+  StreamShape shape;
+  shape.delay = std::chrono::milliseconds(*ms);
+  return serve_shaped(stream, req, shape);
+}
+
+// sse-error, sse-malformed, sse-drop, sse-badrecord, sse-stall: the role
+// event and two pieces, then the way the mode `seg[0]` breaks off.
+template<class Stream>
+After serve_broken_stream(Stream& stream, const Request& req, const Segments& seg)
+{
+  const std::string& mode = seg[0];
+  return serve_echo_stream(stream, req, [&](ChunkWriter<Stream>& w, const StreamInput& in) -> std::optional<After> {
+    w.chunk(data_event(role_chunk(in.model)));
+    const auto pieces = utf8_pieces(in.content, 4);
     for (std::size_t i = 0; i < std::min<std::size_t>(2, pieces.size()); ++i) {
-      w.chunk(data_event(content_chunk(in->model, pieces[i])));
+      w.chunk(data_event(content_chunk(in.model, pieces[i])));
     }
     if (mode == "sse-drop") {
       return After::tcp_close;
@@ -1229,155 +1396,61 @@ std::optional<After> serve_sse(Stream& stream,
     }
     w.chunk(data_event(mode == "sse-error" ? R"({"error":{"message":"upstream provider failed","code":502}})"
                                            : R"({"choices":[{"delta":{"content":"x"})"));
-  } else if (mode == "sse-refusal") {
-    w.chunk(data_event(sse_chunk(in->model, json::object{ { "role", "assistant" } })));
-    w.chunk(data_event(sse_chunk(in->model, json::object{ { "content", nullptr }, { "refusal", "I can't" } })));
-    w.chunk(data_event(sse_chunk(in->model, json::object{ { "refusal", " help with that." } })));
-    write_stream_end(w, *in);
-  } else if (mode == "sse-reasoning") {
-    w.chunk(data_event(role_chunk(in->model)));
-    for (const auto& piece : utf8_pieces("thinking...", 4)) {
-      w.chunk(data_event(sse_chunk(in->model, json::object{ { "content", nullptr }, { "reasoning_content", piece } })));
-    }
-    w.chunk(data_event(sse_chunk(in->model, json::object{ { "reasoning", "more thought" } })));
-    for (const auto& piece : utf8_pieces(in->content, 4)) {
-      w.chunk(data_event(content_chunk(in->model, piece)));
-    }
-    write_stream_end(w, *in);
-  } else {
-    write_stream(w, *in, shape);
+    return std::nullopt;
+  });
+}
+
+// sse-refusal (see the modes).
+template<class Stream>
+void write_refusal_stream(ChunkWriter<Stream>& w, const StreamInput& in)
+{
+  w.chunk(data_event(sse_chunk(in.model, json::object{ { "role", "assistant" } })));
+  w.chunk(data_event(sse_chunk(in.model, json::object{ { "content", nullptr }, { "refusal", "I can't" } })));
+  w.chunk(data_event(sse_chunk(in.model, json::object{ { "refusal", " help with that." } })));
+  write_stream_end(w, in);
+}
+
+// sse-reasoning (see the modes).
+template<class Stream>
+void write_reasoning_stream(ChunkWriter<Stream>& w, const StreamInput& in)
+{
+  w.chunk(data_event(role_chunk(in.model)));
+  for (const auto& piece : utf8_pieces("thinking...", 4)) {
+    w.chunk(data_event(sse_chunk(in.model, json::object{ { "content", nullptr }, { "reasoning_content", piece } })));
   }
+  w.chunk(data_event(sse_chunk(in.model, json::object{ { "reasoning", "more thought" } })));
+  for (const auto& piece : utf8_pieces(in.content, 4)) {
+    w.chunk(data_event(content_chunk(in.model, piece)));
+  }
+  write_stream_end(w, in);
+}
+
+// sse-bench and sse-big, whose content does not come from the request.
+template<class Stream>
+After serve_sse_bench(Stream& stream, const Request& req, const Segments& seg)
+{
+  const auto count = number_arg(seg, 1, 1, 999'999);
+  const auto size = number_arg(seg, 2, 8, 1 << 20);
+  if (!count || !size) {
+    return unknown_mode(stream, req, mode_and_args(seg, 2, "N must be 1-999999, SIZE 8-1048576"));
+  }
+  ChunkWriter<Stream> w(stream, false);
+  w.head("text/event-stream", req.keep_alive());
+  write_bench_stream(w, any_stream_input(req.body()), *count, *size);
   return w.last() ? After::keep_alive : After::graceful_close;
 }
 
-// Serves one request in the mode `seg` names (seg[0] the mode, then its
-// arguments); returns what to do with the connection next.
 template<class Stream>
-After serve_mode(Stream& stream, const Request& req, const std::vector<std::string>& seg)
+After serve_sse_big(Stream& stream, const Request& req, const Segments& seg)
 {
-  const std::string mode = seg.empty() ? std::string() : seg[0];
-  auto reply = [&](Reply r) {
-    return write_reply(stream, req, std::move(r)) ? After::keep_alive : After::graceful_close;
-  };
-  auto simple = [&](unsigned status, std::string body) {
-    return reply(Reply{ status, "application/json", std::move(body), {} });
-  };
-
-  if (mode == "echo") {
-    return reply(echo_reply(req.body()));
+  const auto bytes = number_arg(seg, 1, 0, std::uint64_t{ 1 } << 30);
+  if (!bytes) {
+    return unknown_mode(stream, req, mode_and_args(seg, 1, "BYTES must be 0-1073741824"));
   }
-  if (mode == "request") {
-    return reply(request_reply(req));
-  }
-  if (mode == "chunked") {
-    Reply r = echo_reply(req.body());
-    if (r.status != 200) {
-      return reply(std::move(r));
-    }
-    return write_chunked(stream, req, r) ? After::keep_alive : After::graceful_close;
-  }
-  if (mode == "close" || mode == "close-noshutdown") {
-    Reply r = echo_reply(req.body());
-    std::string reason(http::obsolete_reason(http::int_to_status(r.status)));
-    write_all(stream, raw_head(r.status, reason, r.content_type, std::nullopt, true) + r.body);
-    return mode == "close" ? After::graceful_close : After::tcp_close;
-  }
-  if (mode == "count") {
-    const std::string length = std::to_string(req.body().size());
-    return simple(200, json::serialize(completion("test-model", json::string(length))));
-  }
-  if (mode == "html502") {
-    return reply(Reply{ 502, "text/html", kHtml502, {} });
-  }
-  if (mode == "leakkey") {
-    std::string_view auth;
-    if (auto it = req.find(http::field::authorization); it != req.end()) {
-      auth = it->value();
-    }
-    if (auth.size() >= 7 && lower(auth.substr(0, 7)) == "bearer ") {
-      auth.remove_prefix(7);
-    }
-    return reply(error_reply(401,
-                             "Incorrect API key provided: " + std::string(auth) +
-                               ". You can find your API key at https://platform.openai.com/account/api-keys.",
-                             "invalid_request_error",
-                             "invalid_api_key"));
-  }
-  if (mode == "malformed") {
-    return simple(200, R"({"choices":[{"message":{"content":"hi")");
-  }
-  if (mode == "notjson") {
-    return reply(Reply{ 200, "text/plain", "hello, not json", {} });
-  }
-  if (mode == "nocontent" || mode == "nullcontent") {
-    error_code ec;
-    json::value doc = json::parse(req.body(), ec);
-    json::object c = completion(ec ? json::value("test-model") : request_model(doc), nullptr);
-    if (mode == "nocontent") {
-      c["choices"] = json::array{};
-    }
-    return simple(200, json::serialize(c));
-  }
-  if (mode == "truncated") {
-    std::string body = json::serialize(completion("test-model", "truncated reply"));
-    write_all(stream, raw_head(200, "OK", "application/json", 1000, false) + body.substr(0, 40));
-    return After::tcp_close;
-  }
-  if (mode == "drop") {
-    return After::tcp_close;
-  }
-  if (mode == "hang") {
-    return After::hold;
-  }
-  if (mode == "slow-head") {
-    if (const auto ms = number_arg(seg, 1, 0, 600'000)) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(*ms));
-      return reply(echo_reply(req.body()));
-    }
-  }
-  if (mode.starts_with("sse")) {
-    if (auto after = serve_sse(stream, req, mode, seg)) {
-      return *after;
-    }
-  }
-  if (mode == "stall-body") {
-    std::string body = json::serialize(completion("test-model", "stalled reply"));
-    write_all(stream, raw_head(200, "OK", "application/json", 1000, false) + body.substr(0, 20));
-    return After::hold;
-  }
-
-  const auto nnn = status_arg(seg);
-  const std::string n = nnn ? std::to_string(*nnn) : std::string();
-  if (nnn && mode == "status") {
-    Reply r = error_reply(*nnn, "test error " + n, "test_type", "test_code");
-    if (*nnn == 429) {
-      r.extra_headers.emplace_back("Retry-After", "7");
-    }
-    return reply(std::move(r));
-  }
-  if (nnn && mode == "errstr") {
-    return simple(*nnn, json::serialize(json::object{ { "error", "plain error text " + n } }));
-  }
-  if (nnn && mode == "errmsg") {
-    return simple(*nnn, json::serialize(json::object{ { "message", "message field " + n } }));
-  }
-  if (nnn && mode == "detail") {
-    return simple(*nnn, json::serialize(json::object{ { "detail", "detail text " + n } }));
-  }
-  if (nnn && mode == "detaillist") {
-    return simple(*nnn, R"({"detail":[{"loc":["body","model"],"msg":"field required","type":"missing"}]})");
-  }
-  if (nnn && mode == "numcode") {
-    return simple(*nnn,
-                  json::serialize(
-                    json::object{ { "error", json::object{ { "message", "numeric code " + n }, { "code", *nnn } } } }));
-  }
-  std::string what = mode;
-  if (mode == "status" || mode == "errstr" || mode == "errmsg" || mode == "detail" || mode == "detaillist" ||
-      mode == "numcode") {
-    what += "/" + (seg.size() > 1 ? seg[1] : std::string()) + " (NNN must be 200-599)";
-  }
-  return reply(error_reply(404, "unknown test mode: " + what, "invalid_request_error", "unknown_test_mode"));
+  ChunkWriter<Stream> w(stream, false);
+  w.head("text/event-stream", req.keep_alive());
+  write_big_stream(w, any_stream_input(req.body()), *bytes);
+  return w.last() ? After::keep_alive : After::graceful_close;
 }
 
 // An HTTP date (RFC 9110 IMF-fixdate) `seconds` from now.
@@ -1574,7 +1647,6 @@ Reply batch_reply(const std::string& body, const std::string& key, bool& hangup)
   return Reply{ 200, "application/json", json::serialize(completion(request_model(doc), *content)), {} };
 }
 
-// Serves one request in the mode `seg` names, the counting modes included.
 // no-close-notify: what follows the reply (see the mode).
 void refuse_close_notify(tcp::socket& sock, const std::string&)
 {
@@ -1613,97 +1685,218 @@ void refuse_close_notify(ssl::stream<tcp::socket>& stream, const std::string& ke
   wait_peer_close(fd, kHoldSeconds, true);
 }
 
-template<class Stream>
-After serve_counting(Stream& stream, const Request& req, std::vector<std::string> seg)
+// --- The counting modes ------------------------------------------------------
+
+// The KEY of a counting mode, `seg[1]`; nullopt when the target has none.
+std::optional<std::string> key_arg(const Segments& seg)
 {
-  auto reply = [&](Reply r) {
-    return write_reply(stream, req, std::move(r)) ? After::keep_alive : After::graceful_close;
+  return seg.size() < 2 ? std::nullopt : std::optional<std::string>(seg[1]);
+}
+
+template<class Stream>
+After serve_attempts(Stream& stream, const Request& req, const Segments& seg)
+{
+  const auto key = key_arg(seg);
+  if (!key) {
+    return unknown_mode(stream, req, "attempts (KEY missing)");
+  }
+  return send(stream, req, json_reply(200, json::serialize(json::object{ { "attempts", counted_requests(*key) } })));
+}
+
+template<class Stream>
+After serve_stats(Stream& stream, const Request& req, const Segments& seg)
+{
+  const auto key = key_arg(seg);
+  if (!key) {
+    return unknown_mode(stream, req, "stats (KEY missing)");
+  }
+  const BatchStats stats = batch_stats(*key);
+  return send(stream,
+              req,
+              json_reply(200,
+                         json::serialize(json::object{ { "requests", counted_requests(*key) },
+                                                       { "connections", stats.connections },
+                                                       { "early", stats.early } })));
+}
+
+template<class Stream>
+After serve_batch(Stream& stream, const Request& req, const Segments& seg)
+{
+  const auto key = key_arg(seg);
+  if (!key) {
+    return unknown_mode(stream, req, "batch (KEY missing)");
+  }
+  count_batch_request(*key);
+  bool hangup = false;
+  const After after = send(stream, req, batch_reply(req.body(), *key, hangup));
+  return after == After::keep_alive && hangup ? After::graceful_close : after;
+}
+
+template<class Stream>
+After serve_no_close_notify(Stream& stream, const Request& req, const Segments& seg)
+{
+  const auto key = key_arg(seg);
+  if (!key) {
+    return unknown_mode(stream, req, "no-close-notify (KEY missing)");
+  }
+  if (const After after = send(stream, req, echo_reply(req.body())); after != After::keep_alive) {
+    return after;
+  }
+  refuse_close_notify(stream, *key);
+  return After::done;
+}
+
+template<class Stream>
+After serve_counted(Stream& stream, const Request& req, const Segments& seg)
+{
+  if (seg.size() < 3) {
+    return unknown_mode(stream, req, "counted (KEY or MODE missing)");
+  }
+  count_request(seg[1]);
+  return serve_mode(stream, req, Segments(seg.begin() + 2, seg.end()));
+}
+
+// The failures a comma-separated list of flaky's kinds names, in order;
+// nullopt when one kind is unknown.
+std::optional<std::vector<Failure>> flaky_failures(std::string_view kinds)
+{
+  std::vector<Failure> failures;
+  for (std::size_t start = 0;;) {
+    const std::size_t comma = std::min(kinds.find(',', start), kinds.size());
+    const auto failure = flaky_failure(kinds.substr(start, comma - start));
+    if (!failure) {
+      return std::nullopt;
+    }
+    failures.push_back(*failure);
+    if (comma == kinds.size()) {
+      return failures;
+    }
+    start = comma + 1;
+  }
+}
+
+template<class Stream>
+After serve_flaky(Stream& stream, const Request& req, const Segments& seg)
+{
+  const auto n = number_arg(seg, 2, 0, 1'000'000);
+  const auto failures = seg.size() >= 4 ? flaky_failures(seg[3]) : std::nullopt;
+  if (!n || !failures) {
+    return unknown_mode(stream, req, mode_and_args(seg, 3, "N must be 0-1000000, KIND a status or a named kind"));
+  }
+  const auto count = count_request(seg[1]);
+  if (count > *n) {
+    return serve_mode(stream, req, { wants_stream(req.body()) ? "sse" : "echo" });
+  }
+  const Failure& failure = (*failures)[std::min<std::size_t>(count - 1, failures->size() - 1)];
+  if (!failure.reply) {
+    return After::reset;
+  }
+  return send(stream, req, *failure.reply);
+}
+
+// --- The table of modes --------------------------------------------------------
+
+// One test mode: the first segment of a target names it; the header comment
+// says what each does.
+template<class Stream>
+struct Mode {
+  std::string_view name;
+  std::string_view args; // the segments it takes after its name, as the header comment writes them
+  After (*serve)(Stream& stream, const Request& req, const Segments& seg); // seg[0] is `name`
+};
+
+// Every mode, which serve_mode dispatches on and --help lists. One entry a
+// mode, so the function is as long as there are modes.
+template<class Stream>
+const std::vector<Mode<Stream>>& modes()
+{
+  using S = Stream;
+  using Seg = const Segments&;
+  static const std::vector<Mode<Stream>> table{
+    { "echo", "", serve_echo<S> },
+    { "request", "", serve_request<S> },
+    { "chunked", "", serve_chunked<S> },
+    { "close", "", [](S& s, const Request& r, Seg) { return serve_close(s, r, After::graceful_close); } },
+    { "close-noshutdown", "", [](S& s, const Request& r, Seg) { return serve_close(s, r, After::tcp_close); } },
+    { "status", "/NNN", [](S& s, const Request& r, Seg g) { return serve_with_status(s, r, g, status_reply); } },
+    { "errstr", "/NNN", [](S& s, const Request& r, Seg g) { return serve_with_status(s, r, g, errstr_reply); } },
+    { "errmsg", "/NNN", [](S& s, const Request& r, Seg g) { return serve_with_status(s, r, g, errmsg_reply); } },
+    { "detail", "/NNN", [](S& s, const Request& r, Seg g) { return serve_with_status(s, r, g, detail_reply); } },
+    { "detaillist",
+      "/NNN",
+      [](S& s, const Request& r, Seg g) { return serve_with_status(s, r, g, detaillist_reply); } },
+    { "numcode", "/NNN", [](S& s, const Request& r, Seg g) { return serve_with_status(s, r, g, numcode_reply); } },
+    { "html502",
+      "",
+      [](S& s, const Request& r, Seg) {
+        return send(s, r, Reply{ 502, "text/html", kHtml502, {} });
+      } },
+    { "leakkey", "", serve_leakkey<S> },
+    { "malformed",
+      "",
+      [](S& s, const Request& r, Seg) {
+        return send(s, r, json_reply(200, R"({"choices":[{"message":{"content":"hi")"));
+      } },
+    { "notjson",
+      "",
+      [](S& s, const Request& r, Seg) {
+        return send(s, r, Reply{ 200, "text/plain", "hello, not json", {} });
+      } },
+    { "nocontent", "", [](S& s, const Request& r, Seg) { return serve_no_content(s, r, true); } },
+    { "nullcontent", "", [](S& s, const Request& r, Seg) { return serve_no_content(s, r, false); } },
+    { "truncated",
+      "",
+      [](S& s, const Request&, Seg) { return serve_short_body(s, "truncated reply", 40, After::tcp_close); } },
+    { "drop", "", [](S&, const Request&, Seg) { return After::tcp_close; } },
+    { "hang", "", [](S&, const Request&, Seg) { return After::hold; } },
+    { "stall-body",
+      "",
+      [](S& s, const Request&, Seg) { return serve_short_body(s, "stalled reply", 20, After::hold); } },
+    { "slow-head", "/MS", serve_slow_head<S> },
+    { "count", "", serve_count<S> },
+    { "sse", "", [](S& s, const Request& r, Seg) { return serve_shaped(s, r, {}); } },
+    { "sse-bytes", "", [](S& s, const Request& r, Seg) { return serve_shaped(s, r, {}, true); } },
+    { "sse-crlf", "", [](S& s, const Request& r, Seg) { return serve_shaped(s, r, { .eol = "\r\n" }); } },
+    { "sse-cr", "", [](S& s, const Request& r, Seg) { return serve_shaped(s, r, { .eol = "\r" }); } },
+    { "sse-comments", "", [](S& s, const Request& r, Seg) { return serve_written(s, r, write_comments_stream<S>); } },
+    { "sse-multi", "", [](S& s, const Request& r, Seg) { return serve_written(s, r, write_multi_stream<S>); } },
+    { "sse-error", "", serve_broken_stream<S> },
+    { "sse-malformed", "", serve_broken_stream<S> },
+    { "sse-stall", "", serve_broken_stream<S> },
+    { "sse-drop", "", serve_broken_stream<S> },
+    { "sse-badrecord", "", serve_broken_stream<S> },
+    { "sse-nodone", "", [](S& s, const Request& r, Seg) { return serve_shaped(s, r, { .done = false }); } },
+    { "sse-nofinish-nodone",
+      "",
+      [](S& s, const Request& r, Seg) { return serve_shaped(s, r, { .finish = std::nullopt, .done = false }); } },
+    { "sse-length", "", [](S& s, const Request& r, Seg) { return serve_shaped(s, r, { .finish = "length" }); } },
+    { "sse-refusal", "", [](S& s, const Request& r, Seg) { return serve_written(s, r, write_refusal_stream<S>); } },
+    { "sse-reasoning", "", [](S& s, const Request& r, Seg) { return serve_written(s, r, write_reasoning_stream<S>); } },
+    { "sse-delay", "/MS", serve_sse_delay<S> },
+    { "sse-bench", "/N/SIZE", serve_sse_bench<S> },
+    { "sse-json", "", serve_echo<S> },
+    { "sse-nocontenttype", "", [](S& s, const Request& r, Seg) { return serve_shaped(s, r, {}, false, ""); } },
+    { "sse-big", "/BYTES", serve_sse_big<S> },
+    { "counted", "/KEY/MODE...", serve_counted<S> },
+    { "flaky", "/KEY/N/KIND", serve_flaky<S> },
+    { "attempts", "/KEY", serve_attempts<S> },
+    { "no-close-notify", "/KEY", serve_no_close_notify<S> },
+    { "batch", "/KEY", serve_batch<S> },
+    { "stats", "/KEY", serve_stats<S> },
   };
-  auto unknown = [&](std::string what) {
-    return reply(error_reply(404, "unknown test mode: " + what, "invalid_request_error", "unknown_test_mode"));
-  };
+  return table;
+}
+
+template<class Stream>
+After serve_mode(Stream& stream, const Request& req, const Segments& seg)
+{
   const std::string mode = seg.empty() ? std::string() : seg[0];
-  if (mode == "attempts") {
-    if (seg.size() < 2) {
-      return unknown("attempts (KEY missing)");
+  for (const Mode<Stream>& m : modes<Stream>()) {
+    if (m.name == mode) {
+      return m.serve(stream, req, seg);
     }
-    return reply(
-      Reply{ 200, "application/json", json::serialize(json::object{ { "attempts", counted_requests(seg[1]) } }), {} });
   }
-  if (mode == "stats") {
-    if (seg.size() < 2) {
-      return unknown("stats (KEY missing)");
-    }
-    const BatchStats stats = batch_stats(seg[1]);
-    return reply(Reply{ 200,
-                        "application/json",
-                        json::serialize(json::object{ { "requests", counted_requests(seg[1]) },
-                                                      { "connections", stats.connections },
-                                                      { "early", stats.early } }),
-                        {} });
-  }
-  if (mode == "batch") {
-    if (seg.size() < 2) {
-      return unknown("batch (KEY missing)");
-    }
-    count_batch_request(seg[1]);
-    bool hangup = false;
-    const After after = reply(batch_reply(req.body(), seg[1], hangup));
-    return after == After::keep_alive && hangup ? After::graceful_close : after;
-  }
-  if (mode == "no-close-notify") {
-    if (seg.size() < 2) {
-      return unknown("no-close-notify (KEY missing)");
-    }
-    if (const After after = reply(echo_reply(req.body())); after != After::keep_alive) {
-      return after;
-    }
-    refuse_close_notify(stream, seg[1]);
-    return After::done;
-  }
-  if (mode == "counted") {
-    if (seg.size() < 3) {
-      return unknown("counted (KEY or MODE missing)");
-    }
-    count_request(seg[1]);
-    seg.erase(seg.begin(), seg.begin() + 2);
-    return serve_counting(stream, req, std::move(seg));
-  }
-  if (mode == "flaky") {
-    const auto n = number_arg(seg, 2, 0, 1'000'000);
-    std::vector<Failure> failures;
-    bool known = seg.size() >= 4;
-    for (std::size_t start = 0; known;) {
-      const std::string_view kinds = seg[3];
-      const std::size_t comma = std::min(kinds.find(',', start), kinds.size());
-      const auto failure = flaky_failure(kinds.substr(start, comma - start));
-      known = failure.has_value();
-      if (failure) {
-        failures.push_back(*failure);
-      }
-      if (comma == kinds.size()) {
-        break;
-      }
-      start = comma + 1;
-    }
-    if (!n || !known) {
-      std::string what = "flaky";
-      for (std::size_t i = 1; i < seg.size() && i <= 3; ++i) {
-        what += "/" + seg[i];
-      }
-      return unknown(what + " (N must be 0-1000000, KIND a status or a named kind)");
-    }
-    const auto count = count_request(seg[1]);
-    if (count > *n) {
-      return serve_mode(stream, req, { wants_stream(req.body()) ? "sse" : "echo" });
-    }
-    const Failure& failure = failures[std::min<std::size_t>(count - 1, failures.size() - 1)];
-    if (!failure.reply) {
-      return After::reset;
-    }
-    return reply(*failure.reply);
-  }
-  return serve_mode(stream, req, seg);
+  return unknown_mode(stream, req, mode);
 }
 
 // Serves one request; returns what to do with the connection next.
@@ -1723,7 +1916,7 @@ After serve(Stream& stream, const Request& req, const std::string& kind)
     write_all(stream, head + body);
     return After::graceful_close;
   }
-  return serve_counting(stream, req, std::move(seg));
+  return serve_mode(stream, req, seg);
 }
 
 constexpr std::uint64_t kBodyLimit = 64 * 1024 * 1024;
@@ -1916,90 +2109,148 @@ const char* const kUsage = "usage: gptq_test_server --certs DIR [--timestamps FI
                            "  when stdin reaches EOF or on SIGTERM/SIGINT. --timestamps appends\n"
                            "  the send time of each sse-bench piece to FILE.\n";
 
-} // namespace
-
-int main(int argc, char** argv)
+// kUsage and the modes, from their table (what each does: the header of
+// tests/server/test_server.cpp).
+std::string help_text()
 {
+  std::string text = std::string(kUsage) + "  Modes (the first segment of the target):";
+  std::size_t column = 80;
+  for (const auto& mode : modes<tcp::socket>()) {
+    const std::string word = std::string(mode.name) + std::string(mode.args);
+    if (column + 1 + word.size() > 78) {
+      text += "\n   ";
+      column = 3;
+    }
+    text += " " + word;
+    column += 1 + word.size();
+  }
+  return text + "\n";
+}
+
+struct Arguments {
   std::string certs;
   std::string timestamps;
+};
+
+// Reads the command line into `args`; returns the status to exit with
+// when there is nothing to serve (--help, a usage error).
+std::optional<int> parse_arguments(int argc, char** argv, Arguments& args)
+{
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
     if (arg == "--certs" && i + 1 < argc) {
-      certs = argv[++i];
+      args.certs = argv[++i];
     } else if (arg.substr(0, 8) == "--certs=") {
-      certs = std::string(arg.substr(8));
+      args.certs = std::string(arg.substr(8));
     } else if (arg == "--timestamps" && i + 1 < argc) {
-      timestamps = argv[++i];
+      args.timestamps = argv[++i];
     } else if (arg.substr(0, 13) == "--timestamps=") {
-      timestamps = std::string(arg.substr(13));
+      args.timestamps = std::string(arg.substr(13));
     } else if (arg == "--verbose") {
       g_verbose = true;
     } else if (arg == "--help" || arg == "-h") {
-      std::cout << kUsage;
+      std::cout << help_text();
       return 0;
     } else {
       std::cerr << "gptq_test_server: unknown argument: " << arg << "\n" << kUsage;
       return 2;
     }
   }
-  if (certs.empty()) {
+  if (args.certs.empty()) {
     std::cerr << kUsage;
     return 2;
   }
-  if (!timestamps.empty()) {
-    g_timestamps = std::fopen(timestamps.c_str(), "a");
-    if (g_timestamps == nullptr) {
-      std::cerr << "gptq_test_server: cannot open " << timestamps << ": " << std::strerror(errno) << "\n";
-      return 1;
-    }
-  }
+  return std::nullopt;
+}
 
-  // Signals are taken by one thread with sigwait; every thread started below
-  // inherits this mask. Writes to closed sockets must fail, not kill us.
+// The listeners of every kind (kKinds order) and the ports line.
+struct Listeners {
+  std::vector<std::unique_ptr<ssl::context>> contexts;
+  std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
+  std::unique_ptr<tcp::acceptor> https6; // https on [::1], when possible
+  std::string ports;
+};
+
+// Opens a listener of each kind on an ephemeral port; throws when one
+// cannot be opened.
+Listeners listen_all(net::io_context& io, const std::string& certs)
+{
+  Listeners l;
+  for (const Kind& kind : kKinds) {
+    l.contexts.push_back(kind.cert ? make_tls(certs, kind.cert) : nullptr);
+    auto acc = std::make_unique<tcp::acceptor>(io, tcp::endpoint(net::ip::make_address_v4("127.0.0.1"), 0));
+    if (l.acceptors.empty()) { // https (the first kind)
+      l.https6 = listen_v6_loopback(io, acc);
+    }
+    l.ports +=
+      (l.ports.empty() ? "" : " ") + std::string(kind.name) + "=" + std::to_string(acc->local_endpoint().port());
+    l.acceptors.push_back(std::move(acc));
+  }
+  if (l.https6) {
+    l.ports += " https6=" + std::to_string(l.https6->local_endpoint().port());
+  }
+  return l;
+}
+
+// One accepting thread per listener; `l` must outlive them (main's does).
+void start_accepting(Listeners& l)
+{
+  for (std::size_t i = 0; i < kKinds.size(); ++i) {
+    std::thread(accept_loop, std::ref(*l.acceptors[i]), std::cref(kKinds[i]), l.contexts[i].get()).detach();
+  }
+  if (l.https6) {
+    std::thread(accept_loop, std::ref(*l.https6), std::cref(kKinds[0]), l.contexts[0].get()).detach();
+  }
+}
+
+// Blocks SIGTERM and SIGINT in this thread and every thread started after,
+// and starts the one thread that takes them (sigwait) and quits. Writes to
+// closed sockets must fail, not kill us.
+void handle_stop_signals()
+{
   std::signal(SIGPIPE, SIG_IGN);
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGTERM);
   sigaddset(&stop_signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-
-  net::io_context io;
-  std::vector<std::unique_ptr<ssl::context>> contexts;
-  std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
-  std::unique_ptr<tcp::acceptor> https6; // https on [::1], when possible
-  std::string ports;
-  try {
-    for (const Kind& kind : kKinds) {
-      contexts.push_back(kind.cert ? make_tls(certs, kind.cert) : nullptr);
-      auto acc = std::make_unique<tcp::acceptor>(io, tcp::endpoint(net::ip::make_address_v4("127.0.0.1"), 0));
-      if (acceptors.empty()) { // https (the first kind)
-        https6 = listen_v6_loopback(io, acc);
-      }
-      ports += (ports.empty() ? "" : " ") + std::string(kind.name) + "=" + std::to_string(acc->local_endpoint().port());
-      acceptors.push_back(std::move(acc));
-    }
-    if (https6) {
-      ports += " https6=" + std::to_string(https6->local_endpoint().port());
-    }
-  } catch (const std::exception& e) {
-    std::cerr << "gptq_test_server: setup: " << e.what() << "\n";
-    return 1;
-  }
-  for (std::size_t i = 0; i < kKinds.size(); ++i) {
-    std::thread(accept_loop, std::ref(*acceptors[i]), std::cref(kKinds[i]), contexts[i].get()).detach();
-  }
-  if (https6) {
-    std::thread(accept_loop, std::ref(*https6), std::cref(kKinds[0]), contexts[0].get()).detach();
-  }
-
   std::thread([stop_signals] {
     int sig = 0;
     sigwait(&stop_signals, &sig);
     log("signal " + std::to_string(sig) + ": exiting");
     quit(0);
   }).detach();
+}
 
-  std::cout << ports << "\n" << std::flush;
+} // namespace
+
+int main(int argc, char** argv)
+{
+  Arguments args;
+  if (const auto status = parse_arguments(argc, argv, args)) {
+    return *status;
+  }
+  if (!args.timestamps.empty()) {
+    g_timestamps = std::fopen(args.timestamps.c_str(), "a");
+    if (g_timestamps == nullptr) {
+      std::cerr << "gptq_test_server: cannot open " << args.timestamps << ": " << std::strerror(errno) << "\n";
+      return 1;
+    }
+  }
+  // Before any thread starts, so that they all inherit the signal mask.
+  handle_stop_signals();
+
+  net::io_context io;
+  Listeners listeners;
+  try {
+    listeners = listen_all(io, args.certs);
+  } catch (const std::exception& e) {
+    std::cerr << "gptq_test_server: setup: " << e.what() << "\n";
+    return 1;
+  }
+  start_accepting(listeners);
+
+  std::cout << listeners.ports << "\n" << std::flush;
   if (!std::cout) {
     std::cerr << "gptq_test_server: cannot write the ports line\n";
     quit(1);

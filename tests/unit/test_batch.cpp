@@ -4,6 +4,7 @@
 #include "batch.hpp"
 
 #include "error.hpp"
+#include "testkit.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -24,6 +25,7 @@
 #include <unistd.h>
 
 using namespace gptq;
+using gptq::test::TempFile;
 namespace net = boost::asio;
 namespace json = boost::json;
 
@@ -119,32 +121,6 @@ public:
 
 private:
   Server& server_;
-};
-
-// A temporary file holding `text`, open for reading (or for writing when
-// `text` is empty and `writable`).
-struct TempFile {
-  explicit TempFile(const std::string& text = "")
-  {
-    f = std::tmpfile();
-    BOOST_REQUIRE(f);
-    std::fwrite(text.data(), 1, text.size(), f);
-    std::fflush(f);
-    std::rewind(f);
-  }
-  ~TempFile() { std::fclose(f); }
-  int fd() const { return fileno(f); }
-  std::string contents() const
-  {
-    std::string text;
-    std::rewind(f);
-    char buffer[4096];
-    for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, f)) > 0;) {
-      text.append(buffer, n);
-    }
-    return text;
-  }
-  std::FILE* f;
 };
 
 struct Run {

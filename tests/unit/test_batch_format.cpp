@@ -2,32 +2,16 @@
 
 #include "error.hpp"
 #include "request.hpp"
+#include "testkit.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/test/unit_test.hpp>
 
 using namespace gptq;
+using gptq::test::failure_of;
 
 namespace {
-
-struct Failure {
-  int status = -1;
-  std::string phase;
-  std::string message;
-};
-
-template<typename F>
-Failure failure_of(F f)
-{
-  try {
-    f();
-  } catch (const Error& e) {
-    return { static_cast<int>(e.status()), e.phase(), e.what() };
-  }
-  BOOST_ERROR("no error");
-  return {};
-}
 
 // Splits `input` into physical lines and parses each, as the engine does.
 template<typename Parse>

@@ -1,6 +1,7 @@
 #include "chat_stream.hpp"
 
 #include "error.hpp"
+#include "testkit.hpp"
 
 #include <boost/test/unit_test.hpp>
 
@@ -48,15 +49,11 @@ struct Decoded {
 int error_status(std::initializer_list<std::string> datas, std::string* message = nullptr)
 {
   Decoded d;
-  try {
-    d.feed(datas);
-  } catch (const Error& e) {
-    if (message) {
-      *message = e.phase() + ": " + e.what();
-    }
-    return static_cast<int>(e.status());
+  const auto f = gptq::test::error_of([&] { d.feed(datas); });
+  if (f.thrown && message) {
+    *message = f.line();
   }
-  return 0;
+  return f.thrown ? f.status : 0;
 }
 
 } // namespace

@@ -1,5 +1,7 @@
 #include "code_filter.hpp"
 
+#include "testkit.hpp"
+
 // GCC 12 at -O2 warns inside Boost.Test's data-driven test cases (string
 // concatenation in its headers, GCC bug 105651): a false positive, as in
 // the integration tests.
@@ -48,12 +50,9 @@ Filtered filter_cut(std::string_view reply, const std::vector<std::size_t>& cuts
     result.code.append(code);
   };
   CodeFilter filter;
-  std::size_t from = 0;
-  for (const std::size_t cut : cuts) {
-    filter.feed(reply.substr(from, cut - from), sink);
-    from = cut;
+  for (const std::string_view piece : gptq::test::pieces_cut_at(reply, cuts)) {
+    filter.feed(piece, sink);
   }
-  filter.feed(reply.substr(from), sink);
   filter.finish(sink);
   result.found_code = filter.found_code();
   return result;
@@ -71,18 +70,8 @@ void check_cut(const Case& c, const std::vector<std::size_t>& cuts, const std::s
 // every pair of offsets and fed one byte at a time.
 void check_every_split(const Case& c)
 {
-  check_cut(c, {}, "whole");
-  for (std::size_t i = 0; i <= c.reply.size(); ++i) {
-    check_cut(c, { i }, "cut at " + std::to_string(i));
-    for (std::size_t j = i; j <= c.reply.size() && c.reply.size() <= 200; ++j) {
-      check_cut(c, { i, j }, "cut at " + std::to_string(i) + " and " + std::to_string(j));
-    }
-  }
-  std::vector<std::size_t> every;
-  for (std::size_t i = 1; i < c.reply.size(); ++i) {
-    every.push_back(i);
-  }
-  check_cut(c, every, "one byte at a time");
+  gptq::test::for_every_split(
+    c.reply, [&](const std::vector<std::size_t>& cuts, const std::string& how) { check_cut(c, cuts, how); });
 }
 
 // Feeds `pieces` without finishing and returns what was passed on so far.

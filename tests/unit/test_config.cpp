@@ -4,6 +4,7 @@
 
 #include "error.hpp"
 #include "options.hpp"
+#include "testkit.hpp"
 
 #include <boost/test/unit_test.hpp>
 
@@ -17,20 +18,18 @@ namespace {
 // The usage error's "phase: message" for config `text`.
 std::string config_error(const std::string& text)
 {
-  try {
-    const Config config = parse_config(text, "cfg");
-    for (const auto* sections : { &config.roles, &config.profiles }) {
-      for (const auto& [name, section] : *sections) {
-        section_arguments(section, "cfg");
+  return gptq::test::error_line(
+    [&] {
+      const Config config = parse_config(text, "cfg");
+      for (const auto* sections : { &config.roles, &config.profiles }) {
+        for (const auto& [name, section] : *sections) {
+          section_arguments(section, "cfg");
+        }
       }
-    }
-    section_arguments(config.top, "cfg");
-  } catch (const Error& e) {
-    BOOST_TEST(static_cast<int>(e.status()) == 2);
-    return e.phase() + ": " + e.what();
-  }
-  BOOST_ERROR("no error for: " << text);
-  return "";
+      section_arguments(config.top, "cfg");
+    },
+    2,
+    text);
 }
 
 } // namespace

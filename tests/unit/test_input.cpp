@@ -1,6 +1,7 @@
 #include "input.hpp"
 
 #include "error.hpp"
+#include "testkit.hpp"
 
 #include <boost/test/unit_test.hpp>
 
@@ -13,6 +14,8 @@
 #include <unistd.h>
 
 using namespace gptq;
+using gptq::test::failure_of;
+using gptq::test::TempFile;
 
 BOOST_AUTO_TEST_SUITE(input)
 
@@ -29,28 +32,6 @@ std::string varied(std::size_t size)
   return text;
 }
 
-// A file holding `text`, opened for reading; closed and removed at the end.
-struct TempFile {
-  explicit TempFile(const std::string& text)
-  {
-    char name[] = "/tmp/gptq-input-XXXXXX";
-    const int out = mkstemp(name);
-    BOOST_TEST_REQUIRE(out >= 0);
-    path = name;
-    BOOST_TEST_REQUIRE(::write(out, text.data(), text.size()) == static_cast<ssize_t>(text.size()));
-    ::close(out);
-    fd = ::open(path.c_str(), O_RDONLY);
-    BOOST_TEST_REQUIRE(fd >= 0);
-  }
-  ~TempFile()
-  {
-    ::close(fd);
-    std::remove(path.c_str());
-  }
-  std::string path;
-  int fd = -1;
-};
-
 InputText read(int fd)
 {
   return read_all_input(fd, "stdin", prompt_limit, std::chrono::milliseconds(1000), [] {});
@@ -66,11 +47,11 @@ BOOST_AUTO_TEST_CASE(large_file_is_all_there_from_its_offset_and_consumed)
   const std::string text = varied(3 << 20);
   for (const off_t at : { off_t{ 0 }, off_t{ 4096 }, off_t{ 5001 } }) {
     TempFile file(text);
-    BOOST_TEST_REQUIRE(lseek(file.fd, at, SEEK_SET) == at);
-    const InputText input = read(file.fd);
+    BOOST_TEST_REQUIRE(lseek(file.fd(), at, SEEK_SET) == at);
+    const InputText input = read(file.fd());
     BOOST_TEST(input.view().size() == text.size() - static_cast<std::size_t>(at));
     BOOST_TEST((input.view() == std::string_view(text).substr(static_cast<std::size_t>(at))), "offset " << at);
-    BOOST_TEST(lseek(file.fd, 0, SEEK_CUR) == static_cast<off_t>(text.size()));
+    BOOST_TEST(lseek(file.fd(), 0, SEEK_CUR) == static_cast<off_t>(text.size()));
   }
 }
 
@@ -78,26 +59,23 @@ BOOST_AUTO_TEST_CASE(input_over_its_limit_is_refused_naming_it)
 {
   constexpr InputLimit small{ 10, "10 bytes" };
   TempFile file("0123456789X");
-  try {
-    read_all_input(file.fd, "stdin", small, std::chrono::milliseconds(1000), [] {});
-    BOOST_ERROR("no error");
-  } catch (const Error& e) {
-    BOOST_TEST(static_cast<int>(e.status()) == 2);
-    BOOST_TEST(e.phase() == "stdin");
-    BOOST_TEST(std::string(e.what()) == "more than the limit of 10 bytes");
-  }
+  const auto f = failure_of([&] { read_all_input(file.fd(), "stdin", small, std::chrono::milliseconds(1000), [] {}); });
+  BOOST_TEST(f.status == 2);
+  BOOST_TEST(f.phase == "stdin");
+  BOOST_TEST(f.message == "more than the limit of 10 bytes");
   const int zero = ::open("/dev/zero", O_RDONLY);
   BOOST_CHECK_THROW(read_all_input(zero, "stdin", small, std::chrono::milliseconds(1000), [] {}), Error);
   ::close(zero);
   TempFile fits("0123456789");
-  BOOST_TEST((read_all_input(fits.fd, "stdin", small, std::chrono::milliseconds(1000), [] {}).view() == "0123456789"));
+  BOOST_TEST(
+    (read_all_input(fits.fd(), "stdin", small, std::chrono::milliseconds(1000), [] {}).view() == "0123456789"));
 }
 
 BOOST_AUTO_TEST_CASE(user_file_is_read_whole_within_its_limit)
 {
   const std::string text = varied(200000);
   TempFile file(text);
-  BOOST_TEST((read_user_file(file.path, "--file", prompt_limit) == text));
+  BOOST_TEST((read_user_file(file.path(), "--file", prompt_limit) == text));
   BOOST_TEST(read_user_file("/dev/null", "--config", settings_limit).empty());
 }
 
@@ -106,16 +84,15 @@ BOOST_AUTO_TEST_CASE(user_file_over_its_limit_or_endless_is_refused)
   constexpr InputLimit small{ 100000, "100000 bytes" };
   TempFile file(varied(100001));
   const auto message = [&](const std::string& path) {
-    try {
-      read_user_file(path, "--schema", small);
-    } catch (const Error& e) {
-      BOOST_TEST(static_cast<int>(e.status()) == 2);
-      BOOST_TEST(e.phase() == "--schema");
-      return std::string(e.what());
+    const auto f = gptq::test::error_of([&] { read_user_file(path, "--schema", small); });
+    if (!f.thrown) {
+      return std::string("no error");
     }
-    return std::string("no error");
+    BOOST_TEST(f.status == 2);
+    BOOST_TEST(f.phase == "--schema");
+    return f.message;
   };
-  BOOST_TEST(message(file.path) == "'" + file.path + "' is larger than the limit of 100000 bytes");
+  BOOST_TEST(message(file.path()) == "'" + file.path() + "' is larger than the limit of 100000 bytes");
   BOOST_TEST(message("/dev/zero") == "'/dev/zero' is a device that never ends, not a file");
   // A pipe that never ends: read up to the limit.
   std::FILE* endless = popen("yes", "r");
@@ -131,7 +108,7 @@ BOOST_AUTO_TEST_CASE(small_file_and_pipe_are_read)
 {
   const std::string text = varied(1000);
   TempFile file(text);
-  BOOST_TEST((read(file.fd).view() == text));
+  BOOST_TEST((read(file.fd()).view() == text));
 
   int ends[2];
   BOOST_TEST_REQUIRE(pipe(ends) == 0);
@@ -158,7 +135,7 @@ BOOST_AUTO_TEST_CASE(moved_and_reset_input_text)
   }
   const std::string big = varied(2 << 20);
   TempFile file(big);
-  InputText mapped = read(file.fd);
+  InputText mapped = read(file.fd());
   InputText moved(std::move(mapped));
   BOOST_TEST((moved.view() == big));
   BOOST_TEST(mapped.view().empty());
@@ -177,8 +154,8 @@ BOOST_AUTO_TEST_CASE(a_mapped_file_that_shrinks_ends_with_a_clear_error)
   BOOST_TEST_REQUIRE(child >= 0);
   if (child == 0) {
     dup2(err[1], 2);
-    const InputText input = read(file.fd);
-    if (truncate(file.path.c_str(), 0) != 0) {
+    const InputText input = read(file.fd());
+    if (truncate(file.path().c_str(), 0) != 0) {
       _exit(90);
     }
     volatile char c = input.view()[2 << 20];

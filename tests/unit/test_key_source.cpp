@@ -3,33 +3,22 @@
 #include "fake_environment.hpp"
 
 #include "error.hpp"
+#include "testkit.hpp"
 
 #include <boost/test/unit_test.hpp>
 
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <map>
 #include <sstream>
 
-#include <sys/stat.h>
-#include <unistd.h>
-
 using namespace gptq;
 using gptq::test::env_of;
+using gptq::test::error_of;
+using gptq::test::failure_of;
+using gptq::test::TempFile;
 
 namespace {
-
-std::string temp_file(const std::string& content, mode_t mode)
-{
-  char path[] = "/tmp/gptq-key-XXXXXX";
-  const int fd = mkstemp(path);
-  BOOST_TEST_REQUIRE(fd >= 0);
-  close(fd);
-  std::ofstream(path) << content;
-  chmod(path, mode);
-  return path;
-}
 
 } // namespace
 
@@ -52,15 +41,19 @@ BOOST_AUTO_TEST_CASE(from_the_first_line_of_a_file_warning_when_others_can_read_
   std::ostringstream warnings;
   KeySource s;
   s.origin = "profile p";
-  s.file = temp_file("sk-file\nsecond line\n", 0600);
-  BOOST_TEST(read_api_key(s, env_of({}), warnings).value_or("") == "sk-file");
-  BOOST_TEST(warnings.str().empty());
-  std::remove(s.file->c_str());
-  s.file = temp_file("sk-file\n", 0644);
-  BOOST_TEST(read_api_key(s, env_of({}), warnings).value_or("") == "sk-file");
-  BOOST_TEST(warnings.str().find("readable by others") != std::string::npos);
-  BOOST_TEST(warnings.str().find("sk-file") == std::string::npos);
-  std::remove(s.file->c_str());
+  {
+    const TempFile private_file("sk-file\nsecond line\n", 0600);
+    s.file = private_file.path();
+    BOOST_TEST(read_api_key(s, env_of({}), warnings).value_or("") == "sk-file");
+    BOOST_TEST(warnings.str().empty());
+  }
+  {
+    const TempFile shared_file("sk-file\n", 0644);
+    s.file = shared_file.path();
+    BOOST_TEST(read_api_key(s, env_of({}), warnings).value_or("") == "sk-file");
+    BOOST_TEST(warnings.str().find("readable by others") != std::string::npos);
+    BOOST_TEST(warnings.str().find("sk-file") == std::string::npos);
+  }
   s.file = "/nonexistent/key";
   BOOST_CHECK_THROW(read_api_key(s, env_of({}), warnings), Error);
 }
@@ -80,26 +73,21 @@ BOOST_AUTO_TEST_CASE(failing_command_is_an_auth_error_showing_its_stderr)
   KeySource s;
   s.origin = "profile p";
   s.command = "echo 'vault is locked' >&2; exit 4";
-  try {
-    read_api_key(s, env_of({}), warnings);
-    BOOST_ERROR("no error");
-  } catch (const Error& e) {
-    BOOST_TEST(static_cast<int>(e.status()) == 3);
-    BOOST_TEST(std::string(e.what()).find("failed with status 4: vault is locked") != std::string::npos, e.what());
-  }
+  const auto f = failure_of([&] { read_api_key(s, env_of({}), warnings); });
+  BOOST_TEST(f.status == 3);
+  BOOST_TEST(f.message.find("failed with status 4: vault is locked") != std::string::npos, f.message);
 }
 
 // The message of the auth error read_api_key throws for `s`, or "no error".
 std::string key_error(const KeySource& s, const KeyCommandLimit& limit = {})
 {
   std::ostringstream warnings;
-  try {
-    read_api_key(s, env_of({}), warnings, limit);
-  } catch (const Error& e) {
-    BOOST_TEST(static_cast<int>(e.status()) == 3);
-    return e.phase() + ": " + e.what();
+  const auto f = error_of([&] { read_api_key(s, env_of({}), warnings, limit); });
+  if (!f.thrown) {
+    return "no error";
   }
-  return "no error";
+  BOOST_TEST(f.status == 3);
+  return f.line();
 }
 
 BOOST_AUTO_TEST_CASE(command_is_read_when_it_exits_not_when_its_output_closes)
@@ -151,12 +139,8 @@ BOOST_AUTO_TEST_CASE(key_that_cannot_be_a_header_is_refused_without_echo)
   KeySource s;
   s.command = "printf 'sk bad key'";
   s.origin = "profile p";
-  try {
-    read_api_key(s, env_of({}), warnings);
-    BOOST_ERROR("no error");
-  } catch (const Error& e) {
-    BOOST_TEST(std::string(e.what()).find("sk bad") == std::string::npos);
-  }
+  const auto f = failure_of([&] { read_api_key(s, env_of({}), warnings); });
+  BOOST_TEST(f.message.find("sk bad") == std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

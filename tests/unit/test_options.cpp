@@ -4,6 +4,7 @@
 
 #include "error.hpp"
 #include "option_table.hpp"
+#include "testkit.hpp"
 
 #include <boost/test/unit_test.hpp>
 
@@ -24,14 +25,7 @@ Command parse(std::vector<const char*> args, std::map<std::string, std::string> 
 // parsing succeeds.
 std::string usage_error(std::vector<const char*> args)
 {
-  try {
-    parse(args);
-  } catch (const Error& e) {
-    BOOST_TEST(static_cast<int>(e.status()) == 2);
-    return e.phase() + ": " + e.what();
-  }
-  BOOST_ERROR("no error for the arguments");
-  return "";
+  return gptq::test::error_line([&] { parse(args); }, 2, "the arguments");
 }
 
 } // namespace

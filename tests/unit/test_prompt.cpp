@@ -1,6 +1,7 @@
 #include "prompt.hpp"
 
 #include "error.hpp"
+#include "testkit.hpp"
 
 #include <boost/test/unit_test.hpp>
 
@@ -10,14 +11,7 @@ namespace {
 
 std::string usage_error(const std::vector<std::string>& words, const std::optional<std::string>& input)
 {
-  try {
-    assemble_user_message(words, input);
-  } catch (const Error& e) {
-    BOOST_TEST(static_cast<int>(e.status()) == 2);
-    return e.phase() + ": " + e.what();
-  }
-  BOOST_ERROR("no error");
-  return "";
+  return gptq::test::error_line([&] { assemble_user_message(words, input); }, 2);
 }
 
 } // namespace
@@ -82,13 +76,11 @@ BOOST_AUTO_TEST_CASE(attachment_alone_is_a_prompt_and_bad_utf8_names_it)
 {
   BOOST_TEST(assemble_user_message({}, std::nullopt, { { "e", "" } }) == "File: e\n```\n```");
   BOOST_TEST(usage_error({}, std::nullopt) != "");
-  try {
+  const auto bad = gptq::test::failure_of([] {
     assemble_user_message({ "x" }, std::nullopt, { { "bad.txt", "ok\xC0" } });
-    BOOST_ERROR("accepted");
-  } catch (const Error& e) {
-    BOOST_TEST(e.phase() == "--file bad.txt");
-    BOOST_TEST(std::string(e.what()).starts_with("invalid UTF-8 at byte 2"));
-  }
+  });
+  BOOST_TEST(bad.phase == "--file bad.txt");
+  BOOST_TEST(bad.message.starts_with("invalid UTF-8 at byte 2"));
 }
 
 // An empty stdin is said, with what the prompt holds instead.

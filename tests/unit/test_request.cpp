@@ -1,6 +1,7 @@
 #include "request.hpp"
 
 #include "error.hpp"
+#include "testkit.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/test/unit_test.hpp>
@@ -126,13 +127,9 @@ BOOST_AUTO_TEST_CASE(bad_schema_names_file_line_and_column)
   Options o;
   o.schema_file = "s.json";
   o.schema_text = "{\n  \"type\": ,\n}";
-  try {
-    build_request_body(o, "x", local);
-    BOOST_ERROR("accepted");
-  } catch (const Error& e) {
-    BOOST_TEST(static_cast<int>(e.status()) == 2);
-    BOOST_TEST(std::string(e.what()).starts_with("s.json:2:11: not valid JSON"), e.what());
-  }
+  const auto f = gptq::test::failure_of([&] { build_request_body(o, "x", local); });
+  BOOST_TEST(f.status == 2);
+  BOOST_TEST(f.message.starts_with("s.json:2:11: not valid JSON"), f.message);
   o.schema_text = "[1]";
   BOOST_CHECK_THROW(build_request_body(o, "x", local), Error);
 }

@@ -1,6 +1,7 @@
 #include "response.hpp"
 
 #include "error.hpp"
+#include "testkit.hpp"
 
 #include <boost/test/unit_test.hpp>
 
@@ -8,21 +9,9 @@ using namespace gptq;
 
 namespace {
 
-struct Failure {
-  int status;
-  std::string phase;
-  std::string message;
-};
-
-Failure reply_error(std::string_view body)
+gptq::test::Failure reply_error(std::string_view body)
 {
-  try {
-    decode_reply(body);
-  } catch (const Error& e) {
-    return { static_cast<int>(e.status()), e.phase(), e.what() };
-  }
-  BOOST_ERROR("no error for: " << body);
-  return {};
+  return gptq::test::failure_of([&] { decode_reply(body); }, body);
 }
 
 std::string describe(int status,

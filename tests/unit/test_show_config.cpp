@@ -92,6 +92,9 @@ struct Case {
 
 BOOST_AUTO_TEST_SUITE(show_config)
 
+// One table of cases, longer than a function should be, because the
+// precedence of the layers (defaults, config, environment, profile, role,
+// flags) is read best side by side.
 BOOST_AUTO_TEST_CASE(each_setting_shows_its_value_and_the_first_layer_that_set_it)
 {
   const std::string secret = "sk-unit-SECRET-9876543210";

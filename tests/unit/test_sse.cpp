@@ -1,6 +1,7 @@
 #include "sse.hpp"
 
 #include "error.hpp"
+#include "testkit.hpp"
 
 #include <boost/test/unit_test.hpp>
 
@@ -32,12 +33,9 @@ std::vector<Seen> parse_cut(std::string_view stream,
   std::vector<Seen> seen;
   auto collect = [&](const SseEvent& e) { seen.push_back({ e.type, e.data, e.id, e.error ? "!" + *e.error : "" }); };
   SseParser parser(max_event);
-  std::size_t from = 0;
-  for (const std::size_t cut : cuts) {
-    parser.feed(stream.substr(from, cut - from), collect);
-    from = cut;
+  for (const std::string_view piece : gptq::test::pieces_cut_at(stream, cuts)) {
+    parser.feed(piece, collect);
   }
-  parser.feed(stream.substr(from), collect);
   parser.finish(collect);
   return seen;
 }
@@ -46,18 +44,9 @@ std::vector<Seen> parse_cut(std::string_view stream,
 // split at every pair of offsets, and fed one byte at a time.
 void check_every_split(std::string_view stream, const std::vector<Seen>& expected)
 {
-  BOOST_TEST(parse_cut(stream, {}) == expected, "whole");
-  for (std::size_t i = 0; i <= stream.size(); ++i) {
-    BOOST_TEST(parse_cut(stream, { i }) == expected, "cut at " << i);
-    for (std::size_t j = i; j <= stream.size() && stream.size() <= 200; ++j) {
-      BOOST_TEST(parse_cut(stream, { i, j }) == expected, "cut at " << i << " and " << j);
-    }
-  }
-  std::vector<std::size_t> every;
-  for (std::size_t i = 1; i < stream.size(); ++i) {
-    every.push_back(i);
-  }
-  BOOST_TEST(parse_cut(stream, every) == expected, "one byte at a time");
+  gptq::test::for_every_split(stream, [&](const std::vector<std::size_t>& cuts, const std::string& how) {
+    BOOST_TEST(parse_cut(stream, cuts) == expected, how);
+  });
 }
 
 } // namespace
@@ -171,13 +160,11 @@ std::string limit_error(std::string_view stream, std::size_t max_event)
 {
   std::string first;
   for (std::size_t i = 0; i <= stream.size(); ++i) {
-    std::string message;
-    try {
-      parse_cut(stream, { i }, max_event);
-    } catch (const Error& e) {
-      BOOST_TEST(static_cast<int>(e.status()) == 8);
-      message = e.phase() + ": " + e.what();
+    const auto f = gptq::test::error_of([&] { parse_cut(stream, { i }, max_event); });
+    if (f.thrown) {
+      BOOST_TEST(f.status == 8);
     }
+    const std::string message = f.thrown ? f.line() : "";
     if (i == 0) {
       first = message;
     }
@@ -204,13 +191,13 @@ BOOST_AUTO_TEST_CASE(a_line_that_never_ends_is_not_held_past_the_limit)
   SseParser parser(1024 * 1024);
   const std::string piece(64 * 1024, 'x');
   int fed = 0;
-  try {
+  const auto f = gptq::test::error_of([&] {
     for (; fed < 1000; ++fed) {
       parser.feed(piece, [](const SseEvent&) { BOOST_FAIL("an event"); });
     }
-  } catch (const Error& e) {
-    BOOST_TEST(std::string(e.what()) ==
-               "a line or event of the event stream is longer than 1 MiB; gptq stopped reading");
+  });
+  if (f.thrown) {
+    BOOST_TEST(f.message == "a line or event of the event stream is longer than 1 MiB; gptq stopped reading");
   }
   BOOST_TEST(fed == 16, "stopped at the piece that passed 1 MiB");
 }
