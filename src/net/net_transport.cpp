@@ -9,6 +9,8 @@
 #include "network.hpp"
 
 #include "error.hpp"
+#include "response_reader.hpp"
+#include "socks5.hpp"
 #include "text.hpp"
 #include "tls_trust.hpp"
 
@@ -325,12 +327,6 @@ struct Link {
     ready.events = POLLIN;
     return ::poll(&ready, 1, 0) == 0;
   }
-};
-
-// How a response ended.
-struct Ending {
-  bool peer_closed = false; // the server closed the connection
-  bool reusable = false;    // complete, and the server keeps the connection open
 };
 
 class Exchange {
@@ -657,84 +653,53 @@ private:
     log("tunnel to " + where_ + " open after " + elapsed());
   }
 
-  // RFC 1928, with RFC 1929 username/password when the proxy URL has them.
+  // RFC 1928, with RFC 1929 username/password when the proxy URL has them
+  // (the bytes are socks5.hpp's).
   net::awaitable<void> socks5_handshake(beast::tcp_stream& stream)
   {
     stream.expires_at(deadlines_.connect());
     const bool with_password = !proxy_->username.empty();
-    std::string hello = with_password ? std::string("\x05\x02\x00\x02", 4) : std::string("\x05\x01\x00", 3);
-    co_await socks_write(stream, hello);
-    std::array<unsigned char, 2> choice{};
+    co_await socks_write(stream, socks5::greeting(with_password));
+    std::array<char, socks5::choice_size> choice{};
     co_await socks_read(stream, choice.data(), choice.size());
-    if (choice[0] != 5 || (choice[1] != 0 && !(with_password && choice[1] == 2))) {
-      throw Error(ExitStatus::network,
-                  "proxy",
-                  proxy_->display() + (with_password ? " accepts none of the offered ways to log in"
-                                                     : " wants a login (user:password@ in the proxy URL)"));
-    }
-    if (choice[1] == 2) {
-      if (proxy_->username.size() > 255 || proxy_->password.size() > 255) {
-        throw Error(ExitStatus::usage, proxy_->source, "SOCKS5 user names and passwords are at most 255 bytes");
-      }
-      std::string login = "\x01";
-      login += static_cast<char>(proxy_->username.size());
-      login += proxy_->username;
-      login += static_cast<char>(proxy_->password.size());
-      login += proxy_->password;
-      co_await socks_write(stream, login);
-      std::array<unsigned char, 2> verdict{};
+    if (socks5::password_chosen({ choice.data(), choice.size() }, with_password, *proxy_)) {
+      co_await socks_write(stream, socks5::login_request(*proxy_));
+      std::array<char, socks5::verdict_size> verdict{};
       co_await socks_read(stream, verdict.data(), verdict.size());
-      if (verdict[1] != 0) {
-        throw Error(ExitStatus::network, "proxy", proxy_->display() + " rejected the username and password");
-      }
+      socks5::check_login_verdict({ verdict.data(), verdict.size() }, *proxy_);
     }
     // socks5h and names hand the name to the proxy; socks5 resolves here.
-    std::string connect("\x05\x01\x00", 3);
     const Url& url = request_.url;
-    net::ip::address address;
+    std::string connect;
     if (proxy_->kind == Proxy::Kind::socks5h && !url.host_is_ip()) {
-      if (url.host.size() > 255) {
-        throw Error(ExitStatus::usage, "--base-url", "the host name is too long for SOCKS5");
-      }
-      connect += '\x03';
-      connect += static_cast<char>(url.host.size());
-      connect += url.host;
+      connect = socks5::connect_request_for_name(url.host, url.port);
     } else {
-      address = (co_await resolve(url.host, url.port, "host " + url.host)).begin()->endpoint().address();
+      const auto address = (co_await resolve(url.host, url.port, "host " + url.host)).begin()->endpoint().address();
       if (address.is_v4()) {
-        connect += '\x01';
         const auto bytes = address.to_v4().to_bytes();
-        connect.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+        connect =
+          socks5::connect_request_for_address({ reinterpret_cast<const char*>(bytes.data()), bytes.size() }, url.port);
       } else {
-        connect += '\x04';
         const auto bytes = address.to_v6().to_bytes();
-        connect.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+        connect =
+          socks5::connect_request_for_address({ reinterpret_cast<const char*>(bytes.data()), bytes.size() }, url.port);
       }
     }
-    connect += static_cast<char>(url.port >> 8);
-    connect += static_cast<char>(url.port & 0xFF);
     stream.expires_at(deadlines_.connect());
     co_await socks_write(stream, connect);
-    std::array<unsigned char, 4> reply{};
-    co_await socks_read(stream, reply.data(), reply.size());
-    if (reply[0] != 5 || reply[1] != 0) {
-      static const char* const reasons[] = {
-        "succeeded",           "general failure",       "not allowed by its rules",
-        "network unreachable", "host unreachable",      "connection refused",
-        "TTL expired",         "command not supported", "address type not supported"
-      };
-      const std::string reason = reply[1] < std::size(reasons) ? reasons[reply[1]] : "unknown error";
-      throw Error(ExitStatus::network, "proxy", proxy_->display() + " could not connect to " + where_ + ": " + reason);
+    // The reply is read byte-exactly: what follows belongs to the tunnel.
+    // Its fixed head, the length of a bound name when it has one, then the
+    // rest of the bound address, which is of no use here.
+    std::array<char, socks5::reply_head_size + 1 + 255 + 2> reply{};
+    std::size_t have = socks5::reply_head_size;
+    co_await socks_read(stream, reply.data(), have);
+    auto size = socks5::connect_reply_size({ reply.data(), have }, *proxy_, where_);
+    if (!size) {
+      co_await socks_read(stream, reply.data() + have, 1);
+      ++have;
+      size = socks5::connect_reply_size({ reply.data(), have }, *proxy_, where_);
     }
-    // The bound address that follows is of no use here, but must be read.
-    std::size_t rest = reply[3] == 1 ? 4 : reply[3] == 4 ? 16 : 0;
-    if (reply[3] == 3) {
-      unsigned char length = 0;
-      co_await socks_read(stream, &length, 1);
-      rest = length;
-    }
-    std::array<unsigned char, 258> bound{};
-    co_await socks_read(stream, bound.data(), rest + 2);
+    co_await socks_read(stream, reply.data() + have, *size - have);
     log("SOCKS5 connection to " + where_ + " open after " + elapsed());
   }
 
@@ -745,7 +710,7 @@ private:
     }
   }
 
-  net::awaitable<void> socks_read(beast::tcp_stream& stream, unsigned char* data, std::size_t size)
+  net::awaitable<void> socks_read(beast::tcp_stream& stream, char* data, std::size_t size)
   {
     if (auto [ec, n] = co_await net::async_read(stream, net::buffer(data, size), use_tuple); ec) {
       proxy_failed(ec, "talking SOCKS5");
@@ -856,125 +821,35 @@ private:
     co_return error_code{};
   }
 
-  // Reads the response and hands it to the handler as it arrives. Returns
-  // how it ended. Interim (1xx) responses before the final one are skipped
-  // (RFC 9110, 15.2). Reading stops early, leaving the connection unusable,
-  // when the handler wants no more of the body (a stream that said
-  // [DONE]). `write_failure` is how sending the request failed, if it did:
-  // the answer the server gave before it stopped reading is delivered, and
-  // only when none came is the failure to send reported.
-  //
-  // The parser is driven here rather than by http::async_read_some, which
-  // parses at most one HTTP chunk per call and completes through the event
-  // loop each time: a stream of small events paid an event-loop turn, a
-  // handler call and a write to stdout per event, however many arrived in
-  // one read. Here each read is parsed at once, to its last byte, and all
-  // the body in it goes to the handler as one piece before the next read:
-  // nothing decoded waits for more bytes to arrive.
+  // Reads the response and hands it to the handler as it arrives (see
+  // ResponseReader). Returns how it ended. Reading stops early, leaving the
+  // connection unusable, when the handler wants no more of the body.
+  // `write_failure` is how sending the request failed, if it did: the
+  // answer the server gave before it stopped reading is delivered, and only
+  // when none came is the failure to send reported.
   template<class Stream>
   net::awaitable<Ending> read_response(Stream& stream, beast::flat_buffer& buffer, error_code write_failure)
   {
     // `buffer` holds what was read and not yet parsed: a head or chunk
     // header split across reads waits there for the rest, and it lives with
     // the connection.
-    //
-    // Beast's parser takes a 1xx head for a whole message, so each head
-    // gets a parser of its own. The heads together get the head limit.
-    constexpr std::size_t head_limit = 64 * 1024;
-    std::optional<http::response_parser<http::buffer_body>> parser;
-    std::size_t interim_bytes = 0; // the heads of 1xx responses so far
-    std::size_t head_bytes = 0;    // what the current parser has taken
-    auto fresh_parser = [&] {
-      parser.emplace();
-      parser->header_limit(static_cast<std::uint32_t>(head_limit - std::min(interim_bytes, head_limit - 1)));
-      // The body is handed on piece by piece and never held here; the
-      // handler decides how much it keeps.
-      parser->body_limit(boost::none);
-      // Each put() parses all it is given, not just the next chunk.
-      parser->eager(true);
-      head_bytes = 0;
-    };
-    fresh_parser();
+    ResponseReader reader(
+      handler_, where_, options_.log, [this](const ResponseReader::Head& head) { check_head(head); });
     // One read gives at most read_size bytes (over TLS: the records whole
-    // in hand, see read_whole_records); its body, with the chunk framing
-    // gone, is no larger.
-    constexpr std::size_t read_size = 64 * 1024;
-    std::array<char, read_size> piece;
-    bool head_delivered = false;
-    std::uint64_t received = 0;
+    // in hand, see read_whole_records).
+    constexpr std::size_t read_size = ResponseReader::piece_size;
     error_code read_ec; // how the last read ended, once what it read is parsed
-    // The server answered and would have the rest come on this connection:
-    // after the request was not all sent it is not used again.
-    const auto ended = [&](bool peer_closed) { return Ending{ peer_closed, !write_failure && parser->keep_alive() }; };
-    // The reply is whole and the rest of the body is not wanted.
-    const Ending stopped{ false, false };
-
     for (;;) {
-      error_code ec;
-      std::size_t got = 0; // body bytes in `piece`
-      while (buffer.size() > 0 && !parser->is_done()) {
-        parser->get().body().data = piece.data() + got;
-        parser->get().body().size = piece.size() - got;
-        const std::size_t used = parser->put(buffer.data(), ec);
-        buffer.consume(used);
-        head_bytes += used;
-        got = piece.size() - parser->get().body().size;
-        if (!head_delivered && parser->is_header_done()) {
-          if (parser->get().result_int() / 100 == 1) {
-            skip_interim(parser->get());
-            interim_bytes += head_bytes;
-            fresh_parser();
-            continue;
-          }
-          deliver_head(parser->get());
-          head_delivered = true;
-        }
-        if (got == piece.size()) {
-          // `piece` is full: hand it on and parse on.
-          received += got;
-          handler_.on_body({ piece.data(), got });
-          got = 0;
-          if (!handler_.wants_more()) {
-            co_return stopped;
-          }
-          if (ec == http::error::need_buffer) {
-            ec = {};
-            continue;
-          }
-        }
-        if (ec == http::error::need_more) {
-          ec = {}; // the rest of a head or chunk header is still to come
-          break;
-        }
-        if (ec || used == 0) {
-          break;
-        }
+      buffer.consume(reader.feed({ static_cast<const char*>(buffer.data().data()), buffer.size() }));
+      if (const auto& ending = reader.ending()) {
+        // After the request was not all sent the connection is not used again.
+        co_return Ending{ ending->peer_closed, ending->reusable && !write_failure };
       }
-      if (got > 0) {
-        received += got;
-        handler_.on_body({ piece.data(), got });
-      }
-      if (!ec && parser->is_done()) {
-        co_return ended(false);
-      }
-      if (head_delivered && !handler_.wants_more()) {
-        log("the reply is complete; the rest of the body is not read");
-        co_return stopped;
-      }
+      error_code ec = reader.error();
       if (!ec && read_ec) {
-        ec = std::exchange(read_ec, {});
-        if (ec == net::error::eof) {
-          // As http::async_read_some does: the end of a body that lasts
-          // until the connection closes, else a cut.
-          if (parser->got_some()) {
-            ec = {};
-            parser->put_eof(ec);
-            if (!ec) {
-              continue;
-            }
-          } else {
-            ec = http::error::end_of_stream;
-          }
+        ec = reader.end_input(std::exchange(read_ec, {}));
+        if (!ec) {
+          continue;
         }
       }
       if (!ec) {
@@ -987,96 +862,24 @@ private:
         }
         continue;
       }
-      // Some bytes of a response came: the server took the request.
-      const bool answered = head_delivered || interim_bytes > 0 || parser->got_some();
-      if (write_failure && !answered) {
+      if (write_failure && !reader.answered()) {
         throw Error(
           ExitStatus::network, "network", "sending the request to " + where_ + " failed: " + write_failure.message());
       }
       if (ec == beast::error::timeout) {
-        deadlines_.timed_out(head_delivered ? "the server stopped sending in the middle of the response for " +
-                                                seconds_text(options_.idle_timeout) + " (--idle-timeout)"
-                                            : "no response from " + where_ + " within " +
-                                                seconds_text(options_.idle_timeout) + " (--idle-timeout)");
+        deadlines_.timed_out(reader.head_delivered() ? "the server stopped sending in the middle of the response for " +
+                                                         seconds_text(options_.idle_timeout) + " (--idle-timeout)"
+                                                     : "no response from " + where_ + " within " +
+                                                         seconds_text(options_.idle_timeout) + " (--idle-timeout)");
       }
-      const bool closed = ec == net::error::eof || ec == http::error::end_of_stream ||
-                          ec == ssl::error::stream_truncated || ec == net::error::connection_reset;
-      if (!answered) {
-        if (closed) {
-          throw Error(ExitStatus::network, "network", where_ + " closed the connection without a response");
-        }
-        throw Error(ExitStatus::network, "network", "no valid HTTP response from " + where_ + ": " + ec.message());
-      }
-      if (!head_delivered) {
-        // The server answered (and may have billed the request) but not
-        // with a head gptq can read: sending it again would not mend that.
-        throw Error(ExitStatus::bad_response, "response", bad_head(ec, closed, buffer, interim_bytes > 0));
-      }
-      // A body that ends when the connection closes: over TLS the close
-      // comes without close_notify from many servers, so treat it as the
-      // end, as curl does. Truncation inside such a body is left to the
-      // JSON parser to notice.
-      if (ec == ssl::error::stream_truncated && !parser->chunked() && !parser->content_length()) {
-        error_code eof_ec;
-        parser->put_eof(eof_ec);
-        if (!eof_ec) {
-          co_return Ending{ true, false };
-        }
-      }
-      std::string detail = closed ? "the connection closed" : ec.message();
-      if (const auto length = parser->content_length()) {
-        detail += " after " + std::to_string(received) + " of " + std::to_string(*length) + " bytes";
-      }
-      throw Error(ExitStatus::bad_response, "response", "the response from " + where_ + " is incomplete: " + detail);
+      co_return reader.fail(ec, { static_cast<const char*>(buffer.data().data()), buffer.size() });
     }
   }
 
-  // Logs an interim response. Throws gptq::Error for 101 Switching
-  // Protocols: gptq asks for no upgrade, and what follows is not HTTP.
-  void skip_interim(const http::response<http::buffer_body>& head)
-  {
-    const std::string status = std::to_string(head.result_int()) + " " + one_line(std::string(head.reason()), 60);
-    if (head.result_int() == 101) {
-      throw Error(ExitStatus::bad_response,
-                  "response",
-                  where_ + " switched to another protocol (HTTP " + status + "), which gptq did not ask for");
-    }
-    log("HTTP " + status + " (interim response, skipped)");
-  }
-
-  // Returns what is wrong with a response head that could not be read:
-  // `ec` is the parser's error or how the connection ended (`closed`);
-  // `rest` holds the unparsed bytes, which start with the status line
-  // when that is what was wrong.
-  std::string bad_head(const error_code& ec, bool closed, const beast::flat_buffer& rest, bool after_interim) const
-  {
-    const std::string from = "the response from " + where_;
-    if (ec == http::error::header_limit) {
-      return from + " has a head larger than 64 KiB" + (after_interim ? " (with its interim responses)" : "");
-    }
-    if (ec == http::error::bad_content_length) {
-      return from + " has an invalid Content-Length (not a number, or beside Transfer-Encoding)";
-    }
-    if (ec == http::error::multiple_content_length) {
-      return from + " has two different Content-Length values";
-    }
-    if (ec == http::error::bad_transfer_encoding) {
-      return from + " has an invalid Transfer-Encoding (repeated, or beside Content-Length)";
-    }
-    if (ec == http::error::bad_version || ec == http::error::bad_status || ec == http::error::bad_reason) {
-      const std::string_view bytes(static_cast<const char*>(rest.data().data()), rest.size());
-      const std::string_view line = bytes.substr(0, bytes.find_first_of("\r\n"));
-      return from + " is not HTTP/1.x: its status line is \"" + one_line(line, 60) + "\"";
-    }
-    if (closed || ec == http::error::partial_message) {
-      return from + " ended in its head: the connection closed" + (after_interim ? " after an interim response" : "");
-    }
-    return from + " has a malformed head (" + ec.message() + ")";
-  }
-
-  // Hands the response head to the handler. Throws gptq::Error when it is
-  // an http proxy's refusal to forward a plain http request (407).
-  void deliver_head(const http::response<http::buffer_body>& head)
+  // Looks at the response head before the handler gets it. Throws
+  // gptq::Error when it is an http proxy's refusal to forward a plain http
+  // request (407).
+  void check_head(const ResponseReader::Head& head)
   {
     if (proxy_ && proxy_->kind == Proxy::Kind::http && !request_.url.is_https() && head.result_int() == 407) {
       throw Error(ExitStatus::network,
@@ -1088,18 +891,6 @@ private:
     }
     log("HTTP " + std::to_string(head.result_int()) + " " + options_.secrets.excerpt(head.reason(), 60) +
         ", first byte after " + elapsed());
-    handler_.on_head(head_of(head));
-  }
-
-  static HttpResponse head_of(const http::response<http::buffer_body>& message)
-  {
-    HttpResponse head;
-    head.status = static_cast<int>(message.result_int());
-    head.reason = std::string(message.reason());
-    for (const auto& field : message) {
-      head.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
-    }
-    return head;
   }
 
   const TransportOptions& options_;
