@@ -158,9 +158,8 @@ private:
   // makes the TLS context; the others share it. It costs about 2.5 ms of
   // CPU, so it is made while the connection is on its way, which takes a
   // round trip: a bad --cacert is reported after the first SYN, before any
-  // byte of the request. The trust store logs through the options of the
-  // exchange that made it, which outlive every connection (the link may
-  // reconnect in a later exchange).
+  // byte of the request. The trust store logs with a copy of the log of
+  // the exchange that made it: the app's, which serves the whole run.
   net::awaitable<void> open_tls(Link& link)
   {
     const auto make_context = [this] {
