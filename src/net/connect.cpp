@@ -135,6 +135,30 @@ void win(const ExchangeContext& ctx,
   ctx.log("connected to " + name + " at " + endpoint_text(winner.endpoint) + " after " + ctx.elapsed());
 }
 
+// Throws the failure of a race that no attempt won, the one that tells
+// the most: a refusal (the host is there, the server is not), then any
+// other error, then silence.
+[[noreturn]] void fail_race(const ExchangeContext& ctx, const ConnectRace& race, const std::string& name)
+{
+  const ConnectRace::Attempt* telling = nullptr;
+  const auto rank = [](const ConnectRace::Attempt& attempt) {
+    return !attempt.done ? 2 : attempt.ec == net::error::connection_refused ? 0 : 1;
+  };
+  for (const auto& attempt : race.attempts) {
+    if (!attempt.done) {
+      ctx.log("cannot connect to " + endpoint_text(attempt.endpoint) + ": no answer");
+    }
+    if (!telling || rank(attempt) < rank(*telling)) {
+      telling = &attempt;
+    }
+  }
+  if (telling && telling->done) {
+    throw Error(ExitStatus::network, "connect", "cannot connect to " + name + ": " + telling->ec.message());
+  }
+  ctx.deadlines.timed_out("cannot connect to " + name + ": no answer within " +
+                          seconds_text(ctx.options.connect_timeout) + " (--connect-timeout)");
+}
+
 } // namespace
 
 net::awaitable<tcp::resolver::results_type> resolve(ExchangeContext& ctx,
@@ -230,23 +254,7 @@ net::awaitable<void> connect(ExchangeContext& ctx,
     co_await race->wake.async_wait(use_tuple);
   }
 
-  const ConnectRace::Attempt* telling = nullptr;
-  const auto rank = [](const ConnectRace::Attempt& attempt) {
-    return !attempt.done ? 2 : attempt.ec == net::error::connection_refused ? 0 : 1;
-  };
-  for (const auto& attempt : race->attempts) {
-    if (!attempt.done) {
-      ctx.log("cannot connect to " + endpoint_text(attempt.endpoint) + ": no answer");
-    }
-    if (!telling || rank(attempt) < rank(*telling)) {
-      telling = &attempt;
-    }
-  }
-  if (telling && telling->done) {
-    throw Error(ExitStatus::network, "connect", "cannot connect to " + name + ": " + telling->ec.message());
-  }
-  ctx.deadlines.timed_out("cannot connect to " + name + ": no answer within " +
-                          seconds_text(ctx.options.connect_timeout) + " (--connect-timeout)");
+  fail_race(ctx, *race, name);
 }
 
 } // namespace gptq
