@@ -1,11 +1,13 @@
 #include "response_reader.hpp"
 
 #include "error.hpp"
+#include "testkit.hpp"
 
 #include <boost/asio/error.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -84,19 +86,18 @@ Outcome read_all(const std::vector<std::string>& reads,
   return outcome;
 }
 
-// `text` split in two at every offset, then byte by byte (Beast's doMatrix).
-std::vector<std::vector<std::string>> splits(const std::string& text)
+// Calls `check(reads, how)` with `text` cut into reads every way
+// testkit's for_every_split cuts it (Beast's doMatrix).
+void for_every_read_split(const std::string& text,
+                          const std::function<void(const std::vector<std::string>&, const std::string&)>& check)
 {
-  std::vector<std::vector<std::string>> all;
-  for (std::size_t i = 0; i <= text.size(); ++i) {
-    all.push_back({ text.substr(0, i), text.substr(i) });
-  }
-  std::vector<std::string> bytes;
-  for (const char c : text) {
-    bytes.emplace_back(1, c);
-  }
-  all.push_back(bytes);
-  return all;
+  gptq::test::for_every_split(text, [&](const std::vector<std::size_t>& cuts, const std::string& how) {
+    std::vector<std::string> reads;
+    for (const auto piece : gptq::test::pieces_cut_at(text, cuts)) {
+      reads.emplace_back(piece);
+    }
+    check(reads, how);
+  });
 }
 
 std::string message_of(const Outcome& outcome)
@@ -112,10 +113,10 @@ BOOST_AUTO_TEST_CASE(content_length_body_at_every_split)
 {
   const std::string text = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\nhello world";
   for (const std::size_t piece_limit : { ResponseReader::piece_size, std::size_t{ 3 }, std::size_t{ 1 } }) {
-    for (const auto& reads : splits(text)) {
+    for_every_read_split(text, [&](const std::vector<std::string>& reads, const std::string& how) {
       Recorder handler;
       const Outcome outcome = read_all(reads, handler, boost::asio::error::eof, piece_limit);
-      BOOST_REQUIRE_MESSAGE(outcome.ending, message_of(outcome));
+      BOOST_REQUIRE_MESSAGE(outcome.ending, how << ": " << message_of(outcome));
       BOOST_TEST(outcome.ending->reusable);
       BOOST_TEST(!outcome.ending->peer_closed);
       BOOST_REQUIRE(handler.heads.size() == 1u);
@@ -123,7 +124,7 @@ BOOST_AUTO_TEST_CASE(content_length_body_at_every_split)
       BOOST_TEST(handler.heads[0].reason == "OK");
       BOOST_TEST(handler.heads[0].headers.size() == 2u);
       BOOST_TEST(handler.body == "hello world");
-    }
+    });
   }
 }
 
@@ -142,26 +143,26 @@ BOOST_AUTO_TEST_CASE(chunked_body_at_every_split)
   const std::string text = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
                            "5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\nTrailer: x\r\n\r\n";
   for (const std::size_t piece_limit : { ResponseReader::piece_size, std::size_t{ 4 } }) {
-    for (const auto& reads : splits(text)) {
+    for_every_read_split(text, [&](const std::vector<std::string>& reads, const std::string& how) {
       Recorder handler;
       const Outcome outcome = read_all(reads, handler, boost::asio::error::eof, piece_limit);
-      BOOST_REQUIRE_MESSAGE(outcome.ending, message_of(outcome));
+      BOOST_REQUIRE_MESSAGE(outcome.ending, how << ": " << message_of(outcome));
       BOOST_TEST(outcome.ending->reusable);
       BOOST_TEST(handler.body == "hello world");
-    }
+    });
   }
 }
 
 BOOST_AUTO_TEST_CASE(close_delimited_body_ends_at_the_close)
 {
   const std::string text = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nall of it";
-  for (const auto& reads : splits(text)) {
+  for_every_read_split(text, [&](const std::vector<std::string>& reads, const std::string& how) {
     Recorder handler;
     const Outcome outcome = read_all(reads, handler);
-    BOOST_REQUIRE_MESSAGE(outcome.ending, message_of(outcome));
+    BOOST_REQUIRE_MESSAGE(outcome.ending, how << ": " << message_of(outcome));
     BOOST_TEST(!outcome.ending->reusable);
     BOOST_TEST(handler.body == "all of it");
-  }
+  });
   // Over TLS, a close without close_notify ends it too.
   Recorder handler;
   const Outcome outcome = read_all({ text }, handler, boost::asio::ssl::error::stream_truncated);
@@ -176,17 +177,17 @@ BOOST_AUTO_TEST_CASE(interim_heads_are_skipped_at_every_split)
   const std::string text = "HTTP/1.1 100 Continue\r\n\r\n"
                            "HTTP/1.1 103 Early Hints\r\nLink: </style.css>\r\n\r\n"
                            "HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok";
-  for (const auto& reads : splits(text)) {
+  for_every_read_split(text, [&](const std::vector<std::string>& reads, const std::string& how) {
     Recorder handler;
     const Outcome outcome = read_all(reads, handler);
-    BOOST_REQUIRE_MESSAGE(outcome.ending, message_of(outcome));
+    BOOST_REQUIRE_MESSAGE(outcome.ending, how << ": " << message_of(outcome));
     BOOST_REQUIRE(handler.heads.size() == 1u);
     BOOST_TEST(handler.heads[0].status == 201);
     BOOST_TEST(handler.body == "ok");
     BOOST_TEST(outcome.log == (std::vector<std::string>{ "HTTP 100 Continue (interim response, skipped)",
                                                          "HTTP 103 Early Hints (interim response, skipped)" }),
                boost::test_tools::per_element());
-  }
+  });
 }
 
 BOOST_AUTO_TEST_CASE(switching_protocols_is_refused)
@@ -203,16 +204,16 @@ BOOST_AUTO_TEST_CASE(switching_protocols_is_refused)
 BOOST_AUTO_TEST_CASE(a_body_cut_short_is_incomplete_at_every_split)
 {
   const std::string text = "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello";
-  for (const auto& reads : splits(text)) {
+  for_every_read_split(text, [&](const std::vector<std::string>& reads, const std::string& how) {
     Recorder handler;
     const Outcome outcome = read_all(reads, handler);
-    BOOST_REQUIRE(outcome.error);
+    BOOST_REQUIRE_MESSAGE(outcome.error, how);
     BOOST_TEST((outcome.error->status() == ExitStatus::bad_response));
     BOOST_TEST(outcome.error->phase() == "response");
     BOOST_TEST(outcome.error->what() ==
                "the response from api.example.com:443 is incomplete: partial message after 5 of 10 bytes");
     BOOST_TEST(handler.body == "hello");
-  }
+  });
   Recorder handler;
   const Outcome reset = read_all({ text }, handler, boost::asio::error::connection_reset);
   BOOST_REQUIRE(reset.error);
@@ -288,15 +289,15 @@ BOOST_AUTO_TEST_CASE(wants_more_stops_reading_early_at_every_split)
 {
   const std::string text = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
                            "5\r\nhello\r\n6\r\n world\r\n";
-  for (const auto& reads : splits(text)) {
+  for_every_read_split(text, [&](const std::vector<std::string>& reads, const std::string& how) {
     Recorder handler;
     handler.stop_after = 5;
     // No end of the body, and no close: the reader must stop by itself.
     const Outcome outcome = read_all(reads, handler, boost::asio::error::timed_out);
-    BOOST_REQUIRE_MESSAGE(outcome.ending, message_of(outcome));
+    BOOST_REQUIRE_MESSAGE(outcome.ending, how << ": " << message_of(outcome));
     BOOST_TEST(!outcome.ending->reusable);
     BOOST_TEST(handler.body.substr(0, 5) == "hello");
-  }
+  });
   // With small pieces, no piece is handed on once the handler is done.
   Recorder handler;
   handler.stop_after = 2;

@@ -1,14 +1,18 @@
 #include "socks5.hpp"
 
 #include "error.hpp"
+#include "testkit.hpp"
 
 #include <boost/test/unit_test.hpp>
 
-#include <optional>
 #include <string>
 
 using namespace gptq;
 using namespace std::string_literals;
+using gptq::test::failure_of;
+
+constexpr int network = static_cast<int>(ExitStatus::network);
+constexpr int usage = static_cast<int>(ExitStatus::usage);
 
 namespace {
 
@@ -18,18 +22,6 @@ Proxy socks_proxy(const std::string& username = "", const std::string& password 
   proxy.username = username;
   proxy.password = password;
   return proxy;
-}
-
-// The error `call` throws, or nullopt when it throws none.
-template<class Call>
-std::optional<Error> error_of(Call call)
-{
-  try {
-    call();
-  } catch (const Error& e) {
-    return e;
-  }
-  return std::nullopt;
 }
 
 } // namespace
@@ -54,15 +46,13 @@ BOOST_AUTO_TEST_CASE(password_chosen_rejects_what_was_not_offered)
 {
   const Proxy proxy = socks_proxy();
   for (const std::string& choice : { "\x05\x02"s, "\x05\xff"s, "\x04\x00"s, "\x05"s, ""s }) {
-    const auto e = error_of([&] { socks5::password_chosen(choice, false, proxy); });
-    BOOST_REQUIRE(e);
-    BOOST_TEST(e->phase() == "proxy");
-    BOOST_TEST((e->status() == ExitStatus::network));
-    BOOST_TEST(e->what() == "socks5h://127.0.0.1:7890 wants a login (user:password@ in the proxy URL)");
+    const auto e = failure_of([&] { socks5::password_chosen(choice, false, proxy); });
+    BOOST_TEST(e.phase == "proxy");
+    BOOST_TEST(e.status == network);
+    BOOST_TEST(e.message == "socks5h://127.0.0.1:7890 wants a login (user:password@ in the proxy URL)");
   }
-  const auto e = error_of([&] { socks5::password_chosen("\x05\xff"s, true, socks_proxy("u", "p")); });
-  BOOST_REQUIRE(e);
-  BOOST_TEST(e->what() == "socks5h://u@127.0.0.1:7890 accepts none of the offered ways to log in");
+  const auto e = failure_of([&] { socks5::password_chosen("\x05\xff"s, true, socks_proxy("u", "p")); });
+  BOOST_TEST(e.message == "socks5h://u@127.0.0.1:7890 accepts none of the offered ways to log in");
 }
 
 BOOST_AUTO_TEST_CASE(login_request_is_rfc_1929)
@@ -76,11 +66,10 @@ BOOST_AUTO_TEST_CASE(login_request_is_rfc_1929)
 BOOST_AUTO_TEST_CASE(login_request_refuses_names_and_passwords_over_255_bytes)
 {
   for (const auto& proxy : { socks_proxy(std::string(256, 'u'), "p"), socks_proxy("u", std::string(256, 'p')) }) {
-    const auto e = error_of([&] { socks5::login_request(proxy); });
-    BOOST_REQUIRE(e);
-    BOOST_TEST((e->status() == ExitStatus::usage));
-    BOOST_TEST(e->phase() == "ALL_PROXY");
-    BOOST_TEST(e->what() == "SOCKS5 user names and passwords are at most 255 bytes");
+    const auto e = failure_of([&] { socks5::login_request(proxy); });
+    BOOST_TEST(e.status == usage);
+    BOOST_TEST(e.phase == "ALL_PROXY");
+    BOOST_TEST(e.message == "SOCKS5 user names and passwords are at most 255 bytes");
   }
 }
 
@@ -89,10 +78,9 @@ BOOST_AUTO_TEST_CASE(check_login_verdict_accepts_only_status_0)
   const Proxy proxy = socks_proxy("u", "p");
   socks5::check_login_verdict("\x01\x00"s, proxy);
   for (const std::string& verdict : { "\x01\x01"s, "\x01\xff"s, "\x01"s }) {
-    const auto e = error_of([&] { socks5::check_login_verdict(verdict, proxy); });
-    BOOST_REQUIRE(e);
-    BOOST_TEST(e->phase() == "proxy");
-    BOOST_TEST(e->what() == "socks5h://u@127.0.0.1:7890 rejected the username and password");
+    const auto e = failure_of([&] { socks5::check_login_verdict(verdict, proxy); });
+    BOOST_TEST(e.phase == "proxy");
+    BOOST_TEST(e.message == "socks5h://u@127.0.0.1:7890 rejected the username and password");
   }
 }
 
@@ -109,11 +97,10 @@ BOOST_AUTO_TEST_CASE(connect_requests_name_the_target)
 
 BOOST_AUTO_TEST_CASE(connect_request_for_name_refuses_names_over_255_bytes)
 {
-  const auto e = error_of([] { socks5::connect_request_for_name(std::string(256, 'h'), 443); });
-  BOOST_REQUIRE(e);
-  BOOST_TEST((e->status() == ExitStatus::usage));
-  BOOST_TEST(e->phase() == "--base-url");
-  BOOST_TEST(e->what() == "the host name is too long for SOCKS5");
+  const auto e = failure_of([] { socks5::connect_request_for_name(std::string(256, 'h'), 443); });
+  BOOST_TEST(e.status == usage);
+  BOOST_TEST(e.phase == "--base-url");
+  BOOST_TEST(e.message == "the host name is too long for SOCKS5");
 }
 
 BOOST_AUTO_TEST_CASE(connect_reply_size_counts_the_bound_address)
@@ -156,17 +143,15 @@ BOOST_AUTO_TEST_CASE(every_reply_code_names_its_reason)
     const std::string reason = code < std::size(reasons) ? reasons[code] : "unknown error";
     BOOST_TEST(socks5::reply_reason(static_cast<unsigned char>(code)) == reason);
     const std::string reply = "\x05"s + static_cast<char>(code) + "\x00\x01"s;
-    const auto e = error_of([&] { socks5::connect_reply_size(reply, proxy, "api.example.com:443"); });
-    BOOST_REQUIRE(e);
-    BOOST_TEST(e->phase() == "proxy");
-    BOOST_TEST((e->status() == ExitStatus::network));
-    BOOST_TEST(e->what() == "socks5h://127.0.0.1:7890 could not connect to api.example.com:443: " + reason);
+    const auto e = failure_of([&] { socks5::connect_reply_size(reply, proxy, "api.example.com:443"); });
+    BOOST_TEST(e.phase == "proxy");
+    BOOST_TEST(e.status == network);
+    BOOST_TEST(e.message == "socks5h://127.0.0.1:7890 could not connect to api.example.com:443: " + reason);
   }
   BOOST_TEST(socks5::reply_reason(0) == "succeeded");
   // Another version is a failure too, named by its code.
-  const auto e = error_of([&] { socks5::connect_reply_size("\x04\x00\x00\x01"s, proxy, "h:1"); });
-  BOOST_REQUIRE(e);
-  BOOST_TEST(e->what() == "socks5h://127.0.0.1:7890 could not connect to h:1: succeeded");
+  const auto e = failure_of([&] { socks5::connect_reply_size("\x04\x00\x00\x01"s, proxy, "h:1"); });
+  BOOST_TEST(e.message == "socks5h://127.0.0.1:7890 could not connect to h:1: succeeded");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
