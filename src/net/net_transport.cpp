@@ -272,17 +272,13 @@ private:
     constexpr std::size_t read_size = ResponseReader::piece_size;
     error_code read_ec; // how the last read ended, once what it read is parsed
     for (;;) {
-      buffer.consume(reader.feed({ static_cast<const char*>(buffer.data().data()), buffer.size() }));
+      std::size_t used = 0;
+      const error_code ec = reader.feed(
+        { static_cast<const char*>(buffer.data().data()), buffer.size() }, std::exchange(read_ec, {}), used);
+      buffer.consume(used);
       if (const auto& ending = reader.ending()) {
         // After the request was not all sent the connection is not used again.
         co_return Ending{ ending->peer_closed, ending->reusable && !write_failure };
-      }
-      error_code ec = reader.error();
-      if (!ec && read_ec) {
-        ec = reader.end_input(std::exchange(read_ec, {}));
-        if (!ec) {
-          continue;
-        }
       }
       if (!ec) {
         beast::get_lowest_layer(stream).expires_at(ctx_.deadlines.idle());

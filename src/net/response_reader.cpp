@@ -60,10 +60,22 @@ void ResponseReader::fresh_parser()
 // handler call and a write to stdout per event, however many arrived in one
 // read. Here each read is parsed at once, and all the body in it goes to
 // the handler as one piece.
-std::size_t ResponseReader::feed(std::string_view bytes)
+error_code ResponseReader::feed(std::string_view bytes, error_code read_ec, std::size_t& used)
+{
+  error_code ec;
+  used = parse(bytes, ec);
+  if (ending_) {
+    return {};
+  }
+  if (ec || !read_ec) {
+    return ec;
+  }
+  return end_input(read_ec);
+}
+
+std::size_t ResponseReader::parse(std::string_view bytes, error_code& ec)
 {
   std::size_t offset = 0;
-  error_code ec;
   std::size_t got = 0; // body bytes in `piece_`
   while (offset < bytes.size() && !parser_->is_done()) {
     parser_->get().body().data = piece_.data() + got;
@@ -110,8 +122,6 @@ std::size_t ResponseReader::feed(std::string_view bytes)
   } else if (head_delivered_ && !handler_.wants_more()) {
     log("the reply is complete; the rest of the body is not read");
     ending_ = Ending{ false, false };
-  } else {
-    error_ = ec;
   }
   return offset;
 }

@@ -45,7 +45,7 @@ public:
 
   // `where` names the server in messages ("host:port"); `log` (may be
   // empty) takes --verbose lines; `check` (may be empty) sees the final
-  // head first. All three and `handler` must outlive the reader.
+  // head first. `where`, `log` and `handler` must outlive the reader.
   // `piece_limit` (at most piece_size; tests make it small) caps each body
   // piece.
   ResponseReader(ResponseHandler& handler,
@@ -58,26 +58,22 @@ public:
 
   // Parses all it can of `bytes`, to the last byte, handing the head and
   // all the body in them to the handler before returning: nothing decoded
-  // waits for more bytes. Returns how many bytes it used; the rest (a head
-  // or chunk header cut short, bytes after the response or after an error)
-  // stays with the caller, to be fed again with more after it. Afterwards
-  // ending() or error() may be set. Throws gptq::Error for a 101 response,
-  // and what the check or the handler throw.
-  std::size_t feed(std::string_view bytes);
+  // waits for more bytes. Sets `used` to how many bytes it used; the rest
+  // (a head or chunk header cut short, bytes after the response or after
+  // an error) stays with the caller, to be passed again with more after
+  // it. `read_ec` is how the read that brought the last of them ended
+  // (boost::asio::error::eof when the server closed the connection), or
+  // no error. Returns the error that ends reading, to be passed to fail():
+  // the bytes' parse error, else `read_ec` unless the close ends a body
+  // that lasts until the close (as http::async_read_some does). When it
+  // returns no error, either ending() is set or more bytes are wanted.
+  // Throws gptq::Error for a 101 response, and what the check or the
+  // handler throw.
+  boost::system::error_code feed(std::string_view bytes, boost::system::error_code read_ec, std::size_t& used);
 
   // Set once the response is complete, or the handler wants no more of it
   // (a stream that said [DONE]): then the rest is not to be read.
   const std::optional<Ending>& ending() const { return ending_; }
-
-  // Why the bytes fed could not be parsed, or no error.
-  const boost::system::error_code& error() const { return error_; }
-
-  // The input ended with `ec` (boost::asio::error::eof when the server
-  // closed the connection) after all that came before it was fed. Returns
-  // no error, with ending() set, when that close ends a body that lasts
-  // until the close (as http::async_read_some does); else the error that
-  // ends reading, to be passed to fail().
-  boost::system::error_code end_input(boost::system::error_code ec);
 
   // True when some bytes of a response came: the server took the request.
   bool answered() const;
@@ -94,6 +90,11 @@ public:
   Ending fail(const boost::system::error_code& ec, std::string_view rest);
 
 private:
+  // Parses `bytes` (see feed); returns how many it used; sets ending_ or
+  // the parse error.
+  std::size_t parse(std::string_view bytes, boost::system::error_code& ec);
+  // The input ended with `ec` after all that came before it was parsed.
+  boost::system::error_code end_input(boost::system::error_code ec);
   void fresh_parser();
   void skip_interim();
   void deliver_head();
@@ -114,7 +115,6 @@ private:
   bool head_delivered_ = false;
   std::uint64_t received_ = 0; // body bytes handed on
   std::optional<Ending> ending_;
-  boost::system::error_code error_;
   std::array<char, piece_size> piece_; // the body parsed from one feed
 };
 

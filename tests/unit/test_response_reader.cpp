@@ -57,17 +57,12 @@ Outcome read_all(const std::vector<std::string>& reads,
   error_code read_ec;
   try {
     for (;;) {
-      buffer.erase(0, reader.feed(buffer));
+      std::size_t used = 0;
+      const error_code ec = reader.feed(buffer, std::exchange(read_ec, {}), used);
+      buffer.erase(0, used);
       if (reader.ending()) {
         outcome.ending = reader.ending();
         return outcome;
-      }
-      error_code ec = reader.error();
-      if (!ec && read_ec) {
-        ec = reader.end_input(std::exchange(read_ec, {}));
-        if (!ec) {
-          continue;
-        }
       }
       if (!ec) {
         if (outcome.fed < reads.size()) {
