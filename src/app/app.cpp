@@ -78,6 +78,57 @@ public:
       throw Error(ExitStatus::internal, "", "stdout is closed; nothing was sent");
     }
     ReplyWriter out(context_.stdout_fd, ReplyWriter::Ending::one_newline);
+    if (command.action != Command::Action::run) {
+      return answer_without_request(settings, out);
+    }
+    Options options = command.options;
+    verbose_ = options.verbose;
+    if (options.schema_file) {
+      options.schema_text = read_user_file(*options.schema_file, "--schema", settings_limit);
+    }
+    const Url endpoint = endpoint_url(parse_url(options.base_url), "/chat/completions");
+    read_key(settings, options, endpoint);
+
+    if (options.system) {
+      require_utf8(*options.system, "--system");
+    }
+    if (options.each_line) {
+      return run_each_line(options, endpoint);
+    }
+    if (options.from_batch) {
+      // Without -L there are no input lines: stdin is not read.
+      const auto results =
+        parse_batch_output(read_user_file(*options.from_batch, "--from-batch", results_limit), *options.from_batch);
+      BatchSettings batch;
+      batch.jsonl_out = options.jsonl;
+      return from_batch(batch, results, *options.from_batch, std::nullopt, context_.stdout_fd, *context_.err);
+    }
+    std::string body = request_body_from_input(options, endpoint);
+    if (options.dry_run) {
+      out.write(body);
+      out.finish();
+      return ExitStatus::ok;
+    }
+
+    const HttpRequest request = build_http_request(
+      endpoint, std::move(body), key_, options.stream, key_header_for(endpoint, options.key_header), options.headers);
+    TransportOptions transport = network_options(options, endpoint);
+    verbose("POST " + endpoint.scheme + "://" + endpoint.authority() + endpoint.target());
+    send_with_retries(request, transport, options, out);
+    return ExitStatus::ok;
+  }
+
+  // Returns `text` without the secrets known so far. Server text is
+  // redacted before it is cut to an excerpt (secrets_ is handed to all that
+  // make excerpts); this is the last line of defence for what was not.
+  std::string scrub(std::string text) const { return secrets_.redact(std::move(text)); }
+
+private:
+  // Carries out a command that sends nothing (--list-roles, --list-profiles,
+  // --show-config, --help, --version), writing its answer to `out`.
+  ExitStatus answer_without_request(const Settings& settings, ReplyWriter& out)
+  {
+    const Command& command = settings.command;
     if (command.action == Command::Action::list_roles || command.action == Command::Action::list_profiles) {
       const bool roles = command.action == Command::Action::list_roles;
       for (const auto& name : roles ? settings.role_names : settings.profile_names) {
@@ -94,17 +145,15 @@ public:
       out.write(help_text());
       return ExitStatus::ok;
     }
-    if (command.action == Command::Action::version) {
-      out.write(version_text());
-      return ExitStatus::ok;
-    }
-    Options options = command.options;
-    verbose_ = options.verbose;
-    if (options.schema_file) {
-      options.schema_text = read_user_file(*options.schema_file, "--schema", settings_limit);
-    }
-    const Url endpoint = endpoint_url(parse_url(options.base_url), "/chat/completions");
+    out.write(version_text());
+    return ExitStatus::ok;
+  }
 
+  // Reads the API key, when a request will be sent, and makes it and every
+  // credential in `options` a secret. Throws gptq::Error (auth) when
+  // OpenAI's endpoint would be sent no key.
+  void read_key(const Settings& settings, const Options& options, const Url& endpoint)
+  {
     // The key is checked before stdin is read: a missing key should not
     // first make the user wait for (and lose) a long piped input.
     // Nothing is sent when only printing or writing requests, or reading
@@ -136,21 +185,12 @@ public:
                     : settings.key_source.env_name + " is not set; export your OpenAI API key in it, or use "
                                                      "--base-url for a server that needs no key");
     }
+  }
 
-    if (options.system) {
-      require_utf8(*options.system, "--system");
-    }
-    if (options.each_line) {
-      return run_each_line(options, endpoint);
-    }
-    if (options.from_batch) {
-      // Without -L there are no input lines: stdin is not read.
-      const auto results =
-        parse_batch_output(read_user_file(*options.from_batch, "--from-batch", results_limit), *options.from_batch);
-      BatchSettings batch;
-      batch.jsonl_out = options.jsonl;
-      return from_batch(batch, results, *options.from_batch, std::nullopt, context_.stdout_fd, *context_.err);
-    }
+  // Returns the request body for the prompt words, stdin and --file, read
+  // now; warns, before the request goes, when stdin said nothing.
+  std::string request_body_from_input(const Options& options, const Url& endpoint)
+  {
     std::optional<InputText> input;
     const bool stdin_is_a_file = std::find(options.files.begin(), options.files.end(), "-") != options.files.end();
     if ((!options.no_stdin || stdin_is_a_file) && is_readable_non_terminal(context_.stdin_fd)) {
@@ -197,26 +237,9 @@ public:
     }
     input.reset();
     message_storage = std::string();
-    if (options.dry_run) {
-      out.write(body);
-      out.finish();
-      return ExitStatus::ok;
-    }
-
-    const HttpRequest request =
-      build_http_request(endpoint, std::move(body), key_, options.stream, key_header, options.headers);
-    TransportOptions transport = network_options(options, endpoint);
-    verbose("POST " + endpoint.scheme + "://" + endpoint.authority() + endpoint.target());
-    send_with_retries(request, transport, options, out);
-    return ExitStatus::ok;
+    return body;
   }
 
-  // Returns `text` without the secrets known so far. Server text is
-  // redacted before it is cut to an excerpt (secrets_ is handed to all that
-  // make excerpts); this is the last line of defence for what was not.
-  std::string scrub(std::string text) const { return secrets_.redact(std::move(text)); }
-
-private:
   // The transport's settings for requests to `endpoint`, one-shot and batch
   // alike: time limits, trust, the proxy (whose credentials become secrets
   // before anything can quote them), the secrets, and -v's log.
@@ -310,6 +333,7 @@ private:
       return from_batch(batch, results, *options.from_batch, context_.stdin_fd, context_.stdout_fd, *context_.err);
     }
     TransportOptions transport = network_options(options, endpoint);
+    batch.timeout = transport.total_timeout;
     BatchContext batch_context;
     batch_context.in_fd = context_.stdin_fd;
     batch_context.out_fd = context_.stdout_fd;
@@ -336,10 +360,10 @@ private:
            });
   }
 
-  // Sends `request` until it succeeds or may not be tried again: at most
-  // options.retries more times, only while nothing was written to stdout,
-  // only after failures that another try can mend, waiting as the server
-  // asks (up to max_retry_wait) or backing off, and never past --timeout.
+  // Sends `request` until it succeeds or may not be tried again, as
+  // decide_retry says: at most options.retries more times, only while
+  // nothing was written to stdout, and never past --timeout, which bounds
+  // all the tries together.
   void send_with_retries(const HttpRequest& request,
                          TransportOptions transport,
                          const Options& options,
@@ -348,12 +372,15 @@ private:
     const auto start = std::chrono::steady_clock::now();
     const auto total = transport.total_timeout;
     std::minstd_rand random(static_cast<unsigned>(std::chrono::steady_clock::now().time_since_epoch().count()));
+    std::uniform_real_distribution<double> unit(0.0, 1.0);
     std::optional<Error> first; // the first try's failure, named too when the last differs
     for (int attempt = 0;; ++attempt) {
+      TryState state{ attempt, options.retries, false, std::nullopt };
       if (total) {
-        transport.total_timeout = std::max(
+        state.time_left = std::max(
           std::chrono::milliseconds(1),
           *total - std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start));
+        transport.total_timeout = state.time_left;
       }
       ActivityIndicator activity(context_.stderr_fd);
       ReplyHandler handler(out,
@@ -378,63 +405,24 @@ private:
         if (!first) {
           first = e;
         }
-        const auto give_up = [&](const Error& last) { return with_first_failure(last, *first, attempt + 1, secrets_); };
-        if (out.started()) {
-          // Keep what was printed, end its line, and say it is not all.
-          out.finish();
-          throw give_up(Error(e.status(), e.phase(), std::string(e.what()) + "; the reply is incomplete"));
+        state.reply_started = out.started();
+        if (total) {
+          // The time the try took is not left for the wait.
+          state.time_left =
+            *total - std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
         }
-        std::optional<std::chrono::milliseconds> wait;
-        try {
-          wait = retry_wait(e, handler.error_response(), random);
-        } catch (const Error& refused) {
-          throw give_up(refused);
+        const RetryDecision decision =
+          decide_retry(e, handler.error_response(), state, std::chrono::system_clock::now(), unit(random));
+        if (decision.action == RetryDecision::Action::give_up) {
+          if (state.reply_started) {
+            out.finish(); // keep what was printed, and end its line
+          }
+          throw with_first_failure(with_reason(e, decision), *first, attempt + 1, secrets_);
         }
-        if (!wait || attempt >= options.retries) {
-          throw give_up(e);
-        }
-        if (total && std::chrono::steady_clock::now() + *wait >= start + *total) {
-          throw give_up(e);
-        }
-        verbose("attempt " + std::to_string(attempt + 1) + " failed: " + e.what() + "; retry " +
-                std::to_string(attempt + 1) + " of " + std::to_string(options.retries) + " in " +
-                std::to_string(wait->count()) + " ms");
-        context_.sleep(*wait);
+        verbose("attempt " + std::to_string(attempt + 1) + " failed: " + e.what() + "; " + decision.reason);
+        context_.sleep(decision.wait);
       }
     }
-  }
-
-  // Returns how long to wait before trying again after `failure`, or
-  // nullopt when another try cannot help. `response` is the HTTP error
-  // response, if the failure was one. Throws, at once, when the server asks
-  // for a wait longer than max_retry_wait.
-  std::optional<std::chrono::milliseconds> retry_wait(const Error& failure,
-                                                      const HttpResponse* response,
-                                                      std::minstd_rand& random)
-  {
-    std::uniform_real_distribution<double> unit(0.0, 1.0);
-    if (!response) {
-      if (!is_retryable_failure(failure)) {
-        return std::nullopt;
-      }
-      return backoff_wait(attempts_++, unit(random));
-    }
-    const auto verdict = server_says_retry(response->headers);
-    if (verdict == false || (!verdict && !is_retryable_status(response->status, response->body))) {
-      return std::nullopt;
-    }
-    if (const auto asked = server_retry_wait(response->headers, std::chrono::system_clock::now())) {
-      if (*asked > max_retry_wait) {
-        throw Error(failure.status(),
-                    failure.phase(),
-                    std::string(failure.what()) + "; the server asks to wait " +
-                      std::to_string(std::chrono::duration_cast<std::chrono::seconds>(*asked).count()) +
-                      " s before trying again, longer than gptq waits (60 s)");
-      }
-      ++attempts_;
-      return *asked;
-    }
-    return backoff_wait(attempts_++, unit(random));
   }
 
   void verbose(const std::string& line) const
@@ -448,7 +436,6 @@ private:
   std::optional<std::string> key_;
   Secrets secrets_; // the key's and every credential's, once known
   bool verbose_ = false;
-  int attempts_ = 0; // retries so far, for the backoff
 };
 
 } // namespace

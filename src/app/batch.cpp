@@ -87,7 +87,8 @@ public:
   void on_body(std::string_view piece) override
   {
     if (response_.body.size() + piece.size() > limit) {
-      throw Error(ExitStatus::bad_response, "response", "the response is larger than 64 MiB");
+      throw Error(
+        FailureKind::bad_response, ExitStatus::bad_response, "response", "the response is larger than 64 MiB");
     }
     response_.body.append(piece);
   }
@@ -361,77 +362,95 @@ private:
     }
     std::uniform_real_distribution<double> unit(0.0, 1.0);
     std::optional<Error> first; // the first try's failure, named too when the last differs
+    std::optional<Clock::time_point> start;
     for (int attempt = 0;; ++attempt) {
       if (Clock::now() < schedule_.not_before()) {
         timer.expires_at(schedule_.not_before());
         co_await timer.async_wait(use_tuple);
       }
+      // The line's time starts with its first try, not while the batch
+      // held it back.
+      start = start.value_or(Clock::now());
       Collector collector;
       std::optional<Error> failed;
       try {
-        co_await connection.send(request, collector);
+        co_await connection.send(request, collector, time_left(*start, std::chrono::milliseconds(1)));
       } catch (const Error& e) {
         failed = e;
       }
-      std::optional<std::chrono::milliseconds> wait;
+      const HttpResponse* error_response = nullptr;
       if (!failed) {
         const HttpResponse& response = collector.response();
         if (response.status >= 200 && response.status < 300) {
-          if (auto compressed = unsupported_encoding(response)) {
-            co_return failure(item.line, item.input, Error(ExitStatus::bad_response, "response", *compressed));
-          }
-          BatchResult reply = completion_result(response.body, context_.secrets);
-          if (!reply.output) {
-            const Error bad(static_cast<ExitStatus>(reply.status), "", reply.message);
-            co_return failure(
-              item.line, item.input, first ? with_first_failure(bad, *first, attempt + 1, context_.secrets) : bad);
-          }
-          succeeded();
-          co_return success(item, *reply.output);
+          co_return answered(item, response, first, attempt + 1);
         }
-        failed = Error(exit_status_for_http(response.status),
+        failed = Error(FailureKind::http_status,
+                       exit_status_for_http(response.status),
                        "",
                        describe_error_response(response, context_.secrets, request.url.text()));
-        wait = retry_wait(response, attempt, unit(random_));
+        error_response = &response;
         // Failures no other line can escape stop the batch.
         if (response.status == 429 && response.body.find("insufficient_quota") != std::string::npos) {
           stop_because("the account's quota is used up (insufficient_quota)");
         } else if (response.status == 401 || response.status == 403) {
           stop_because("the server refused the key (HTTP " + std::to_string(response.status) + ")");
         }
-      } else if (is_retryable_failure(*failed)) {
-        wait = backoff_wait(attempt, unit(random_));
       }
       if (!first) {
         first = failed;
       }
-      if (!wait || attempt >= settings_.retries || schedule_.stopping()) {
-        co_return failure(item.line, item.input, with_first_failure(*failed, *first, attempt + 1, context_.secrets));
+      const TryState state{ attempt, settings_.retries, false, time_left(*start, std::chrono::milliseconds::min()) };
+      const RetryDecision decision =
+        decide_retry(*failed, error_response, state, std::chrono::system_clock::now(), unit(random_));
+      if (decision.overloaded) {
+        slow_down(decision.wait);
       }
-      timer.expires_after(*wait);
+      // Other lines' 429 or 503 may hold every worker back longer.
+      const auto wait =
+        std::max(decision.wait, std::chrono::ceil<std::chrono::milliseconds>(schedule_.not_before() - Clock::now()));
+      if (decision.action == RetryDecision::Action::give_up || schedule_.stopping() ||
+          (state.time_left && wait >= *state.time_left)) {
+        co_return failure(item.line,
+                          item.input,
+                          with_first_failure(with_reason(*failed, decision), *first, attempt + 1, context_.secrets));
+      }
+      timer.expires_after(wait);
       co_await timer.async_wait(use_tuple);
     }
   }
 
-  // The wait before the next try after the error `response`, or nullopt
-  // when another try cannot help. A 429 or 503 also slows the whole batch.
-  std::optional<std::chrono::milliseconds> retry_wait(const HttpResponse& response, int attempt, double random01)
+  // The result of `item` whose request, sent `tries` times (the first
+  // failing with `first`, if it did), got the 2xx `response`.
+  Result answered(const BatchItem& item, const HttpResponse& response, const std::optional<Error>& first, int tries)
   {
-    const auto verdict = server_says_retry(response.headers);
-    if (verdict == false || (!verdict && !is_retryable_status(response.status, response.body))) {
-      return std::nullopt;
+    if (auto compressed = unsupported_encoding(response)) {
+      return failure(
+        item.line, item.input, Error(FailureKind::bad_response, ExitStatus::bad_response, "response", *compressed));
     }
-    const auto asked = server_retry_wait(response.headers, std::chrono::system_clock::now());
-    if (asked && *asked > max_retry_wait) {
-      return std::nullopt;
+    BatchResult reply = completion_result(response.body, context_.secrets);
+    if (!reply.output) {
+      const Error bad(static_cast<ExitStatus>(reply.status), "", reply.message);
+      return failure(item.line, item.input, first ? with_first_failure(bad, *first, tries, context_.secrets) : bad);
     }
-    const auto wait = asked ? *asked : backoff_wait(attempt, random01);
-    if (response.status == 429 || response.status == 503) {
-      // Every worker waits as the server asked.
-      schedule_.rate_limited(Clock::now() + wait);
-    }
-    return wait;
+    succeeded();
+    return success(item, *reply.output);
   }
+
+  // What is left of the line's --timeout, started at `start`, at least
+  // `least`; nullopt without --timeout.
+  std::optional<std::chrono::milliseconds> time_left(Clock::time_point start, std::chrono::milliseconds least) const
+  {
+    if (!settings_.timeout) {
+      return std::nullopt;
+    }
+    return std::max(least,
+                    *settings_.timeout - std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start));
+  }
+
+  // A 429 or 503 slows the whole batch: the number of requests in flight
+  // halves (multiplicative decrease), and every worker waits `wait`, as the
+  // server asked.
+  void slow_down(std::chrono::milliseconds wait) { schedule_.rate_limited(Clock::now() + wait); }
 
   void succeeded()
   {
@@ -440,24 +459,14 @@ private:
     }
   }
 
-  Result success(const BatchItem& item, const std::string& output)
+  Result success(const BatchItem& item, const std::string& output) const
   {
-    Result r;
-    r.out = settings_.jsonl_out ? jsonl_result(item.line, item.input, output) : plain_result(output);
-    return r;
+    return answered_line(item.line, item.input, output, settings_.jsonl_out);
   }
 
-  Result failure(std::size_t line, const std::string& input, const Error& e)
+  Result failure(std::size_t line, const std::string& input, const Error& e) const
   {
-    Result r;
-    r.status = e.status();
-    // The line is named once, by the prefix below: an input line's own
-    // error has it as its phase already.
-    const bool names_line = e.phase().empty() || e.phase().starts_with("line ");
-    const std::string message = context_.secrets.redact(names_line ? e.what() : e.phase() + ": " + e.what());
-    r.out = settings_.jsonl_out ? jsonl_error(line, input, static_cast<int>(e.status()), message) : "\n";
-    r.err = "gptq: line " + std::to_string(line) + ": " + message + "\n";
-    return r;
+    return failed_line(line, input, e, settings_.jsonl_out, context_.secrets);
   }
 
   // The number of lines that will be sent, when stdin is a regular file
@@ -553,7 +562,7 @@ std::optional<BatchItem> item_of(const BatchSettings& settings,
   try {
     return settings.jsonl_in ? parse_jsonl_line(line, text) : parse_plain_line(line, text);
   } catch (const Error& e) {
-    err << "gptq: " << e.phase() << ": " << e.what() << '\n' << std::flush;
+    err << failed_line(line, text, e, false).err << std::flush;
     if (batch_severity(e.status()) > batch_severity(worst)) {
       worst = e.status();
     }
@@ -578,7 +587,8 @@ ExitStatus emit_batch(const BatchSettings& settings,
     try {
       file << batch_request_line(item->line, body_for(*item));
     } catch (const Error& e) {
-      err << "gptq: line " << line << ": " << e.what() << '\n' << std::flush;
+      // As run_batch reports a line whose request cannot be made.
+      err << failed_line(line, item->input, e, false).err << std::flush;
       if (batch_severity(e.status()) > batch_severity(worst)) {
         worst = e.status();
       }
@@ -596,13 +606,18 @@ ExitStatus from_batch(const BatchSettings& settings,
 {
   ReplyWriter out(out_fd);
   ExitStatus worst = ExitStatus::ok;
+  auto write = [&](const LineResult& result) {
+    out.write(result.out);
+    if (!result.err.empty()) {
+      err << result.err << std::flush;
+    }
+    if (batch_severity(result.status) > batch_severity(worst)) {
+      worst = result.status;
+    }
+  };
   auto fail =
     [&](std::size_t line, std::optional<std::string_view> input, ExitStatus status, const std::string& message) {
-      out.write(settings.jsonl_out ? jsonl_error(line, input, static_cast<int>(status), message) : "\n");
-      err << "gptq: line " << line << ": " << message << '\n' << std::flush;
-      if (batch_severity(status) > batch_severity(worst)) {
-        worst = status;
-      }
+      write(failed_line(line, input, Error(status, "", message), settings.jsonl_out));
     };
   if (!in_fd) {
     // The map is ordered by line number, as the input was.
@@ -610,7 +625,7 @@ ExitStatus from_batch(const BatchSettings& settings,
       if (!result.output) {
         fail(line, std::nullopt, static_cast<ExitStatus>(result.status), result.message);
       } else {
-        out.write(settings.jsonl_out ? jsonl_result(line, std::nullopt, *result.output) : plain_result(*result.output));
+        write(answered_line(line, std::nullopt, *result.output, settings.jsonl_out));
       }
     }
     return worst;
@@ -638,8 +653,7 @@ ExitStatus from_batch(const BatchSettings& settings,
     } else if (!found->second.output) {
       fail(line, item->input, static_cast<ExitStatus>(found->second.status), found->second.message);
     } else {
-      out.write(settings.jsonl_out ? jsonl_result(line, item->input, *found->second.output)
-                                   : plain_result(*found->second.output));
+      write(answered_line(line, item->input, *found->second.output, settings.jsonl_out));
     }
   });
   report_past_the_end(results, last_line, "--from-batch", path, "result", err);

@@ -23,6 +23,9 @@ struct BatchSettings {
   bool jsonl_in = false;  // --input-jsonl
   bool jsonl_out = false; // --jsonl
   bool fail_fast = false;
+  // --timeout: bounds each line's tries and the waits between them
+  // together, as it bounds a one-shot request; not the whole batch.
+  std::optional<std::chrono::milliseconds> timeout;
   std::map<std::size_t, ResumedRecord> resumed; // --resume: line -> its record
   std::string resume_path;                      // the --resume file, for messages
 };

@@ -37,9 +37,7 @@ ReplyHandler::ReplyHandler(ReplyWriter& out,
   , err_(err)
   , before_output_(std::move(before_output))
   , settings_(std::move(settings))
-  , decoder_([this](std::string_view text) { write_content(text); },
-             [this](std::string_view text) { write_reasoning(text); },
-             settings_.secrets)
+  , decoder_(settings_.secrets)
 {
 }
 
@@ -51,7 +49,7 @@ void ReplyHandler::on_head(const HttpResponse& head)
     return;
   }
   if (auto compressed = unsupported_encoding(head)) {
-    throw Error(ExitStatus::bad_response, "response", *compressed);
+    throw Error(FailureKind::bad_response, ExitStatus::bad_response, "response", *compressed);
   }
   // A server that ignored "stream": true answers with a JSON completion,
   // and anything but an event stream is judged as one, so that a text or
@@ -78,7 +76,8 @@ void ReplyHandler::on_body(std::string_view piece)
 {
   if (mode_ == Mode::undecided) {
     if (response_.body.size() + piece.size() > max_whole_body) {
-      throw Error(ExitStatus::bad_response,
+      throw Error(FailureKind::bad_response,
+                  ExitStatus::bad_response,
                   "response",
                   "the reply starts with more than 128 MiB of blank space; gptq stopped reading");
     }
@@ -97,7 +96,10 @@ void ReplyHandler::on_body(std::string_view piece)
       break;
     case Mode::json:
       if (response_.body.size() + piece.size() > max_whole_body) {
-        throw Error(ExitStatus::bad_response, "response", "the reply is larger than 128 MiB; gptq stopped reading");
+        throw Error(FailureKind::bad_response,
+                    ExitStatus::bad_response,
+                    "response",
+                    "the reply is larger than 128 MiB; gptq stopped reading");
       }
       response_.body.append(piece);
       break;
@@ -131,32 +133,58 @@ void ReplyHandler::feed_stream(std::string_view bytes)
 
 void ReplyHandler::on_event(const SseEvent& event)
 {
-  // --raw: each event's JSON on its own line, as it comes.
-  if (settings_.raw && !decoder_.done() && trim(event.data) != "[DONE]" && !trim(event.data).empty()) {
-    if (!output_started_) {
-      before_output_();
-      output_started_ = true;
-    }
-    std::string line = event.data;
-    std::replace(line.begin(), line.end(), '\n', ' ');
-    out_.write(line + "\n");
-  }
-  decoder_.on_event(event);
+  take(decoder_.decode(event));
 }
 
-void ReplyHandler::write_content(std::string_view text)
+// What the server said, streamed or whole, becomes output here; this is
+// the one place that knows --raw.
+void ReplyHandler::take(const ReplyDelta& delta)
+{
+  if (settings_.raw && !delta.json.empty()) {
+    start_output();
+    if (mode_ == Mode::stream) {
+      // Each event's JSON on its own line, as it comes.
+      std::string line(delta.json);
+      std::replace(line.begin(), line.end(), '\n', ' ');
+      out_.write(line + "\n");
+    } else {
+      out_.write(delta.json);
+    }
+  }
+  if (delta.error) {
+    throw *delta.error;
+  }
+  if (!delta.reasoning.empty()) {
+    write_reasoning(delta.reasoning);
+  }
+  refusal_ += delta.refusal;
+  if (!delta.content.empty()) {
+    start_output();
+    end_reasoning_line();
+    if (!settings_.raw) { // else the JSON went out instead
+      write_content(delta.content);
+    }
+  }
+}
+
+void ReplyHandler::start_output()
 {
   if (!output_started_) {
     before_output_();
     output_started_ = true;
   }
+}
+
+void ReplyHandler::end_reasoning_line()
+{
   if (reasoning_line_open_) {
     err_ << '\n' << std::flush;
     reasoning_line_open_ = false;
   }
-  if (settings_.raw) {
-    return; // the JSON itself goes out instead
-  }
+}
+
+void ReplyHandler::write_content(std::string_view text)
+{
   if (settings_.code_only) {
     code_filter_.feed(text, [this](std::string_view code) { out_.write(code); });
   } else {
@@ -169,13 +197,10 @@ void ReplyHandler::write_reasoning(std::string_view text)
   if (!settings_.show_reasoning) {
     return;
   }
-  if (!output_started_) {
-    before_output_();
-    output_started_ = true;
-  }
+  start_output();
   out_.flush(); // the reply text before it reaches a terminal first
   err_ << text << std::flush;
-  reasoning_line_open_ = !text.empty() && text.back() != '\n';
+  reasoning_line_open_ = text.back() != '\n';
 }
 
 // Only a limit the user set can be raised with --max-tokens; without one,
@@ -192,69 +217,59 @@ void ReplyHandler::finish()
 {
   switch (mode_) {
     case Mode::error_body:
-      throw Error(exit_status_for_http(response_.status),
+      throw Error(FailureKind::http_status,
+                  exit_status_for_http(response_.status),
                   "api",
                   describe_error_response(response_, settings_.secrets, settings_.request_url));
     case Mode::undecided: // an empty or all-blank body
     case Mode::json: {
       const Reply reply = decode_reply(response_.body, settings_.secrets);
-      write_reasoning(reply.reasoning);
-      if (settings_.raw) {
-        before_output_();
-        output_started_ = true;
-        out_.write(response_.body);
-      }
-      write_content(reply.content);
-      end_reply(reply.refusal, reply.finish_reason, reply.usage);
+      // Its reasoning first, then the rest: with --raw --reasoning, stderr's
+      // reasoning comes before stdout's JSON (of a stream, each event's JSON
+      // comes before its reasoning).
+      ReplyDelta reasoning;
+      reasoning.reasoning = reply.reasoning;
+      take(reasoning);
+      ReplyDelta rest;
+      rest.json = response_.body;
+      rest.refusal = reply.refusal;
+      rest.content = reply.content;
+      take(rest);
+      end_reply(reply.finish_reason, reply.usage);
       return;
     }
     case Mode::stream:
       sse_.finish([this](const SseEvent& e) { on_event(e); });
-      decoder_.finish();
+      take(decoder_.finish());
       if (!decoder_.complete()) {
-        throw Error(ExitStatus::bad_response,
+        throw Error(FailureKind::bad_response,
+                    ExitStatus::bad_response,
                     "stream",
                     "the server ended the stream before the reply was complete (no [DONE] and no finish_reason)");
       }
-      end_reply(decoder_.refusal(), decoder_.finish_reason(), decoder_.usage());
+      end_reply(decoder_.finish_reason(), decoder_.usage());
       return;
   }
 }
 
-void ReplyHandler::end_reply(const std::string& refusal,
-                             const std::optional<std::string>& finish_reason,
-                             const std::optional<Usage>& usage)
+void ReplyHandler::end_reply(const std::optional<std::string>& finish_reason, const std::optional<Usage>& usage)
 {
-  if (reasoning_line_open_) {
-    err_ << '\n' << std::flush;
-    reasoning_line_open_ = false;
-  }
-  if (!refusal.empty()) {
-    throw Error(ExitStatus::rejected, "refusal", settings_.secrets.excerpt(refusal, 2000));
+  end_reasoning_line();
+  if (auto refused = unusable_reply(refusal_, true, finish_reason, settings_.secrets)) {
+    throw *refused; // before --code writes anything of it
   }
   if (settings_.code_only) {
     code_filter_.finish([this](std::string_view code) { out_.write(code); });
     if (!code_filter_.found_code()) {
-      throw Error(ExitStatus::bad_response, "response", "the reply has no code block (--code)");
+      throw Error(
+        FailureKind::bad_response, ExitStatus::bad_response, "response", "the reply has no code block (--code)");
     }
   }
-  if (!out_.started()) {
-    if (finish_reason == "length") {
-      throw Error(ExitStatus::bad_response,
-                  "response",
-                  "the token limit was reached before any reply text (finish_reason: length); " + token_limit_hint());
-    }
-    throw Error(
-      ExitStatus::bad_response,
-      "response",
-      "the reply has no text content" +
-        (finish_reason ? " (finish_reason: " + settings_.secrets.excerpt(*finish_reason, 40) + ")" : std::string()));
+  if (auto problem = unusable_reply({}, out_.started(), finish_reason, settings_.secrets, token_limit_hint())) {
+    throw *problem;
   }
   out_.finish();
-  if (!output_started_) {
-    before_output_();
-    output_started_ = true;
-  }
+  start_output();
   if (finish_reason == "length") {
     err_ << "gptq: warning: the reply was cut at the token limit (finish_reason: length); " + token_limit_hint() + "\n";
   } else if (finish_reason == "content_filter") {

@@ -62,11 +62,12 @@ private:
   void choose_mode(std::string_view piece);
   void feed_stream(std::string_view bytes);
   void on_event(const SseEvent& event);
+  void take(const ReplyDelta& delta);
+  void start_output();
+  void end_reasoning_line();
   void write_content(std::string_view text);
   void write_reasoning(std::string_view text);
-  void end_reply(const std::string& refusal,
-                 const std::optional<std::string>& finish_reason,
-                 const std::optional<Usage>& usage);
+  void end_reply(const std::optional<std::string>& finish_reason, const std::optional<Usage>& usage);
   std::string token_limit_hint() const;
 
   ReplyWriter& out_;
@@ -80,6 +81,7 @@ private:
   CodeFilter code_filter_;
   bool output_started_ = false;
   bool reasoning_line_open_ = false;
+  std::string refusal_; // the refusal's pieces so far
 };
 
 } // namespace gptq

@@ -156,6 +156,24 @@ BatchResult success_result(const json::value* body)
 
 } // namespace
 
+LineResult answered_line(std::size_t line, std::optional<std::string_view> input, std::string_view output, bool jsonl)
+{
+  return { jsonl ? jsonl_result(line, input, output) : plain_result(output), "", ExitStatus::ok };
+}
+
+LineResult failed_line(std::size_t line,
+                       std::optional<std::string_view> input,
+                       const Error& failure,
+                       bool jsonl,
+                       const Secrets& secrets)
+{
+  const bool names_line = failure.phase().empty() || failure.kind() == FailureKind::input;
+  const std::string message = secrets.redact(names_line ? failure.what() : failure.phase() + ": " + failure.what());
+  return { jsonl ? jsonl_error(line, input, static_cast<int>(failure.status()), message) : "\n",
+           "gptq: line " + std::to_string(line) + ": " + message + "\n",
+           failure.status() };
+}
+
 BatchResult completion_result(std::string_view text, const Secrets& secrets)
 {
   BatchResult result;
@@ -168,14 +186,11 @@ BatchResult completion_result(std::string_view text, const Secrets& secrets)
     return result;
   }
   result.finish_reason = reply.finish_reason;
-  if (!reply.refusal.empty()) {
-    result.status = static_cast<int>(ExitStatus::rejected);
-    result.message = "the model refused: " + secrets.excerpt(reply.refusal, 2000);
-  } else if (reply.content.empty()) {
-    result.status = static_cast<int>(ExitStatus::bad_response);
+  if (const auto problem = unusable_reply(reply.refusal, !reply.content.empty(), reply.finish_reason, secrets)) {
+    result.status = static_cast<int>(problem->status());
+    // A line's message has no phase to say what "refusal" means.
     result.message =
-      "the reply has no text content" +
-      (reply.finish_reason ? " (finish_reason: " + secrets.excerpt(*reply.finish_reason, 40) + ")" : std::string());
+      (problem->kind() == FailureKind::refusal ? "the model refused: " : "") + std::string(problem->what());
   } else {
     result.output = std::move(reply.content);
   }
@@ -193,7 +208,11 @@ static std::optional<BatchItem> start_item(std::size_t line, std::string_view te
   BatchItem item;
   item.line = line;
   item.input = std::string(text);
-  require_utf8(item.input, line_phase(line));
+  try {
+    require_utf8(item.input, line_phase(line));
+  } catch (const Error& e) {
+    throw Error(FailureKind::input, e.status(), e.phase(), e.what());
+  }
   return item;
 }
 
@@ -218,13 +237,17 @@ std::optional<BatchItem> parse_jsonl_line(std::size_t line, std::string_view tex
   std::string problem;
   const auto parsed = parse_json_line(text, problem);
   if (!parsed) {
-    throw Error(
-      ExitStatus::usage, phase, problem + "; expected one JSON object per line, like " + std::string(jsonl_example));
+    throw Error(FailureKind::input,
+                ExitStatus::usage,
+                phase,
+                problem + "; expected one JSON object per line, like " + std::string(jsonl_example));
   }
   const auto* object = parsed->if_object();
   if (!object) {
-    throw Error(
-      ExitStatus::usage, phase, "not a JSON object; expected one per line, like " + std::string(jsonl_example));
+    throw Error(FailureKind::input,
+                ExitStatus::usage,
+                phase,
+                "not a JSON object; expected one per line, like " + std::string(jsonl_example));
   }
   bool has_prompt = false;
   for (const auto& member : *object) {
@@ -232,13 +255,19 @@ std::optional<BatchItem> parse_jsonl_line(std::size_t line, std::string_view tex
     const json::value& value = member.value();
     if (key == "prompt") {
       if (!value.is_string()) {
-        throw Error(ExitStatus::usage, phase, "\"prompt\" must be a string, not " + one_line(to_json_text(value), 60));
+        throw Error(FailureKind::input,
+                    ExitStatus::usage,
+                    phase,
+                    "\"prompt\" must be a string, not " + one_line(to_json_text(value), 60));
       }
       item.prompt = std::string(value.get_string());
       has_prompt = true;
     } else if (key == "system") {
       if (!value.is_string()) {
-        throw Error(ExitStatus::usage, phase, "\"system\" must be a string, not " + one_line(to_json_text(value), 60));
+        throw Error(FailureKind::input,
+                    ExitStatus::usage,
+                    phase,
+                    "\"system\" must be a string, not " + one_line(to_json_text(value), 60));
       }
       item.system = std::string(value.get_string());
     } else {
@@ -246,13 +275,15 @@ std::optional<BatchItem> parse_jsonl_line(std::size_t line, std::string_view tex
     }
   }
   if (!has_prompt) {
-    throw Error(
-      ExitStatus::usage, phase, "the object has no \"prompt\"; expected one like " + std::string(jsonl_example));
+    throw Error(FailureKind::input,
+                ExitStatus::usage,
+                phase,
+                "the object has no \"prompt\"; expected one like " + std::string(jsonl_example));
   }
   // A blank line is skipped, but a record asked for a request: an empty
   // prompt there is a mistake in the file, not a gap to skip.
   if (trim(item.prompt).empty()) {
-    throw Error(ExitStatus::usage, phase, "the \"prompt\" is empty");
+    throw Error(FailureKind::input, ExitStatus::usage, phase, "the \"prompt\" is empty");
   }
   return started;
 }

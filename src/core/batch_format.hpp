@@ -1,5 +1,6 @@
 #pragma once
 
+#include "error.hpp"
 #include "secrets.hpp"
 
 #include <cstddef>
@@ -64,6 +65,30 @@ std::string jsonl_result(std::size_t line, std::optional<std::string_view> input
 // "input" when `input` is nullopt. Malformed UTF-8 bytes become U+FFFD, as
 // in jsonl_result.
 std::string jsonl_error(std::size_t line, std::optional<std::string_view> input, int status, std::string_view message);
+
+// One input line's result as batch mode (-L, --from-batch) writes it: `out`
+// for stdout, `err` for stderr (empty unless the line failed).
+struct LineResult {
+  std::string out;
+  std::string err;
+  ExitStatus status = ExitStatus::ok;
+  bool counted = true; // false for a blank line's place holder (batch_schedule)
+};
+
+// The result of line `line` (of `input`, nullopt when unknown) answered
+// with `output`: plain_result, or jsonl_result when `jsonl`.
+LineResult answered_line(std::size_t line, std::optional<std::string_view> input, std::string_view output, bool jsonl);
+
+// The result of line `line` that failed with `failure`: an empty line (plain
+// output keeps the line's place) or jsonl_error, and `gptq: line N:
+// <message>` on stderr. The message is `<phase>: <what>`, or `what` alone
+// when the phase is empty or is the line's own (kind input): the line is
+// named once. Redacted of `secrets`.
+LineResult failed_line(std::size_t line,
+                       std::optional<std::string_view> input,
+                       const Error& failure,
+                       bool jsonl,
+                       const Secrets& secrets = {});
 
 // One record of a --resume file, a previous --jsonl output.
 struct ResumedRecord {

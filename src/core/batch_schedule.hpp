@@ -16,15 +16,6 @@ namespace gptq {
 // exit status: a higher number wins.
 int batch_severity(ExitStatus status);
 
-// What one input line gives: its text for stdout, and a failure's line for
-// stderr.
-struct LineResult {
-  std::string out;
-  std::string err;
-  ExitStatus status = ExitStatus::ok;
-  bool counted = true; // false for a blank line's place holder
-};
-
 // The decisions of batch mode (-L) without any I/O, so that they can be
 // tested without time or sockets: which line a worker sends next and when,
 // how many requests may be in flight, what is written next, and when and

@@ -31,6 +31,7 @@ struct ChatStreamDecoder::Json {
   json::parser parser{ json::storage_ptr(), options() };
   std::string repaired;             // the chunk's text when it had lone surrogates
   std::vector<EdgeSurrogate> edges; // of the last chunk: see repair_lone_surrogates
+  std::optional<json::value> chunk; // the last one parsed, in `memory`
 
   static json::parse_options options()
   {
@@ -39,8 +40,9 @@ struct ChatStreamDecoder::Json {
     return o;
   }
 
-  // Returns the chunk parsed, in `memory`: valid until the next call.
-  json::value parse(std::string_view data, boost::system::error_code& ec)
+  // Returns the chunk parsed, in `memory`: valid until the next call, so
+  // that the text a delta views need not be copied.
+  const json::value& parse(std::string_view data, boost::system::error_code& ec)
   {
     edges.clear();
     if (auto repair = repair_lone_surrogates(data, delta_fields)) {
@@ -51,113 +53,146 @@ struct ChatStreamDecoder::Json {
     // A fresh resource, not release(): that keeps the size of the next block
     // to allocate, which doubles with every block, so that a run of large
     // chunks asked for ever larger blocks until memory ran out.
+    chunk.reset(); // while its memory lives
     memory.emplace(first_block, sizeof first_block);
     parser.reset(&*memory);
     parser.write(data, ec);
     if (ec) {
       parser.reset(); // lets go of what the chunk left while its memory lives
-      return nullptr;
+      return chunk.emplace(nullptr);
     }
-    return parser.release();
+    return chunk.emplace(parser.release());
   }
 };
 
-ChatStreamDecoder::ChatStreamDecoder(TextSink on_content, TextSink on_reasoning, Secrets secrets)
-  : on_content_(std::move(on_content))
-  , on_reasoning_(std::move(on_reasoning))
-  , secrets_(std::move(secrets))
+ChatStreamDecoder::ChatStreamDecoder(Secrets secrets)
+  : secrets_(std::move(secrets))
   , json_(std::make_unique<Json>())
 {
 }
 
 ChatStreamDecoder::~ChatStreamDecoder() = default;
 
-void ChatStreamDecoder::on_event(const SseEvent& event)
+ReplyDelta ChatStreamDecoder::decode(const SseEvent& event)
 {
   if (done_) {
-    return;
+    return {};
   }
-  boost::system::error_code ec;
+  const std::string_view data = trim(event.data);
+  ReplyDelta delta;
+  if (!data.empty() && data != "[DONE]") {
+    delta.json = event.data;
+  }
   if (event.error) {
     // llama.cpp's `error: {"code":400,"message":...,"type":...}`: the error
     // object itself, not wrapped in {"error": ...}.
-    const json::value error = json_->parse(trim(*event.error), ec);
+    boost::system::error_code ec;
+    const json::value& error = json_->parse(trim(*event.error), ec);
     std::optional<std::string> message;
     if (!ec && error.is_object()) {
       message = json_member(error, "error") ? describe_json_error(error)
                                             : describe_json_error(json::object{ { "error", error } });
     }
-    throw Error(
-      ExitStatus::bad_response, "api", "error in the stream: " + one_line(message.value_or(*event.error), 500));
+    delta.error.emplace(FailureKind::bad_response,
+                        ExitStatus::bad_response,
+                        "api",
+                        "error in the stream: " + one_line(message.value_or(*event.error), 500));
+    return delta;
   }
-  const std::string_view data = trim(event.data);
   if (data == "[DONE]") {
     done_ = true;
-    finish();
-    return;
+    delta = finish();
+    delta.done = true;
+    return delta;
   }
   // Keep-alive events some servers send as data.
   if (data.empty() || data == "ping" || event.type == "ping") {
-    return;
+    return delta;
   }
-  const json::value chunk = json_->parse(data, ec);
+  ReplyDelta said = decode_chunk(data, event.type);
+  said.json = delta.json;
+  return said;
+}
+
+// Decodes the JSON of one event that is not a keep-alive.
+ReplyDelta ChatStreamDecoder::decode_chunk(std::string_view data, std::string_view type)
+{
+  ReplyDelta delta;
+  boost::system::error_code ec;
+  const json::value& chunk = json_->parse(data, ec);
   if (ec == json::error::too_deep) {
-    throw Error(ExitStatus::bad_response,
-                "stream",
-                "a chunk is nested deeper than " + std::to_string(max_json_depth) + " levels: " + one_line(data, 80));
+    delta.error.emplace(FailureKind::bad_response,
+                        ExitStatus::bad_response,
+                        "stream",
+                        "a chunk is nested deeper than " + std::to_string(max_json_depth) +
+                          " levels: " + one_line(data, 80));
+    return delta;
   }
   if (ec || !chunk.is_object()) {
-    throw Error(ExitStatus::bad_response, "stream", "a chunk is not a JSON object: " + secrets_.excerpt(data, 80));
+    delta.error.emplace(FailureKind::bad_response,
+                        ExitStatus::bad_response,
+                        "stream",
+                        "a chunk is not a JSON object: " + secrets_.excerpt(data, 80));
+    return delta;
   }
-  if (json_member(chunk, "error") || event.type == "error") {
-    throw Error(ExitStatus::bad_response,
-                "api",
-                "error in the stream: " +
-                  secrets_.excerpt(describe_json_error(chunk).value_or(std::string(data)), 500));
+  if (json_member(chunk, "error") || type == "error") {
+    delta.error.emplace(FailureKind::bad_response,
+                        ExitStatus::bad_response,
+                        "api",
+                        "error in the stream: " +
+                          secrets_.excerpt(describe_json_error(chunk).value_or(std::string(data)), 500));
+    return delta;
   }
   if (auto usage = usage_of(chunk)) {
-    usage_ = usage;
+    usage_ = std::move(usage);
+    delta.usage = &*usage_;
   }
   const auto* choices = json_member(chunk, "choices");
-  if (!choices || !choices->is_array() || choices->get_array().empty()) {
-    return; // the usage chunk, or a chunk with nothing for us
+  if (!choices || !choices->is_array()) {
+    return delta; // a chunk with nothing for us
   }
   // Only the first choice is printed; with n > 1 chunks of other indexes
   // interleave and are skipped.
-  const json::value* first = nullptr;
   std::size_t position = 0;
   for (const auto& choice : choices->get_array()) {
     const auto index = json_integer(choice, "index");
     if (!index || *index == 0) {
-      first = &choice;
+      decode_choice(choice, position, delta);
       break;
     }
     ++position;
   }
-  if (!first) {
-    return;
-  }
-  if (const auto* delta = json_member(*first, "delta")) {
+  return delta;
+}
+
+// Takes the text and the finish_reason of the first choice, at `position`
+// in the chunk's choices.
+void ChatStreamDecoder::decode_choice(const json::value& choice, std::size_t position, ReplyDelta& delta)
+{
+  if (const auto* text = json_member(choice, "delta")) {
     const std::string path = json_->edges.empty() ? std::string() : "choices/" + std::to_string(position) + "/delta/";
     for (std::size_t field = 0; field < std::size(delta_fields); ++field) {
-      if (auto text = delta_text(*delta, field, path, json_->edges); text && !text->empty()) {
-        give_out(field, *text);
+      if (auto piece = delta_text(*text, field, path, json_->edges); piece && !piece->empty()) {
+        put(delta, field, *piece);
       }
     }
   }
-  if (auto reason = json_string(*first, "finish_reason")) {
-    finish_reason_ = *reason;
+  if (auto reason = json_string(choice, "finish_reason")) {
+    finish_reason_ = std::move(*reason);
+    delta.finish_reason = *finish_reason_;
   }
 }
 
-void ChatStreamDecoder::finish()
+ReplyDelta ChatStreamDecoder::finish()
 {
+  ReplyDelta delta;
   for (std::size_t field = 0; field < pending_high_.size(); ++field) {
     if (pending_high_[field]) {
       pending_high_[field].reset();
-      give_out(field, replacement_character);
+      put(delta, field, replacement_character);
     }
   }
+  return delta;
 }
 
 // Returns the text of the delta's field, joined with the high surrogate the
@@ -185,36 +220,41 @@ std::optional<std::string_view> ChatStreamDecoder::delta_text(const json::value&
   if (!low && !high && (!pending || text.empty())) {
     return text;
   }
-  joined_.clear();
+  std::string& joined = joined_[field];
+  joined.clear();
   if (low) {
     if (pending) {
-      append_utf8(joined_, 0x10000 + ((char32_t(*pending) - 0xD800) << 10) + (char32_t(*low) - 0xDC00));
+      append_utf8(joined, 0x10000 + ((char32_t(*pending) - 0xD800) << 10) + (char32_t(*low) - 0xDC00));
     } else {
-      joined_ += replacement_character;
+      joined += replacement_character;
     }
     pending.reset();
   } else if (pending && !text.empty()) {
-    joined_ += replacement_character;
+    joined += replacement_character;
     pending.reset();
   }
-  joined_ += text;
+  joined += text;
   if (high) {
     if (pending) {
-      joined_ += replacement_character;
+      joined += replacement_character;
     }
     pending = *high;
   }
-  return std::string_view(joined_);
+  return std::string_view(joined);
 }
 
-void ChatStreamDecoder::give_out(std::size_t field, std::string_view text)
+void ChatStreamDecoder::put(ReplyDelta& delta, std::size_t field, std::string_view text)
 {
   if (field == content_field) {
-    on_content_(text);
+    delta.content = text;
   } else if (field == refusal_field) {
-    refusal_ += text;
+    delta.refusal = text;
+  } else if (delta.reasoning.empty()) {
+    delta.reasoning = text;
   } else {
-    on_reasoning_(text);
+    reasoning_.assign(delta.reasoning);
+    reasoning_ += text;
+    delta.reasoning = reasoning_;
   }
 }
 

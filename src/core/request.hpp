@@ -27,10 +27,8 @@ struct HttpRequest {
 bool is_openai(const Url& url);
 
 // Returns the Chat Completions request body for `options` and `user_message`:
-// the model, an optional system message, the user message and the sampling
-// fields that were set. `endpoint` decides the name of the token limit field:
-// OpenAI's reasoning models reject `max_tokens`, while most other servers know
-// only that name.
+// chat_request() written by chat_completions_body(). Throws like
+// chat_request().
 std::string build_request_body(const Options& options, std::string_view user_message, const Url& endpoint);
 
 // Returns the header that carries the key for `endpoint`: `flag`

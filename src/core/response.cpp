@@ -230,9 +230,13 @@ Reply decode_reply(std::string_view body, const Secrets& secrets)
   const auto parsed = parse_json(body, where, ec);
   if (!parsed) {
     if (trim(body).empty()) {
-      throw Error(ExitStatus::bad_response, "response", "the server sent an empty body instead of a reply");
+      throw Error(FailureKind::bad_response,
+                  ExitStatus::bad_response,
+                  "response",
+                  "the server sent an empty body instead of a reply");
     }
     throw Error(
+      FailureKind::bad_response,
       ExitStatus::bad_response,
       "response",
       (ec == json::error::too_deep ? "the reply is JSON " + too_deep() : std::string("the reply is not valid JSON")) +
@@ -243,14 +247,18 @@ Reply decode_reply(std::string_view body, const Secrets& secrets)
   const auto* choices = json_member(v, "choices");
   if (!choices || !choices->is_array() || choices->get_array().empty()) {
     if (auto message = describe_json_error(v); message && json_member(v, "error")) {
-      throw Error(ExitStatus::bad_response, "api", secrets.excerpt(*message, 500));
+      throw Error(FailureKind::bad_response, ExitStatus::bad_response, "api", secrets.excerpt(*message, 500));
     }
-    throw Error(ExitStatus::bad_response, "response", "the reply has no choices, so there is no answer to print");
+    throw Error(FailureKind::bad_response,
+                ExitStatus::bad_response,
+                "response",
+                "the reply has no choices, so there is no answer to print");
   }
   const json::value& choice = choices->get_array().front();
   const auto* message = json_member(choice, "message");
   if (!message || !message->is_object()) {
-    throw Error(ExitStatus::bad_response, "response", "the reply's first choice has no message");
+    throw Error(
+      FailureKind::bad_response, ExitStatus::bad_response, "response", "the reply's first choice has no message");
   }
   Reply reply;
   if (const auto* content = json_member(*message, "content");
@@ -265,6 +273,32 @@ Reply decode_reply(std::string_view body, const Secrets& secrets)
   reply.finish_reason = json_string(choice, "finish_reason");
   reply.usage = usage_of(v);
   return reply;
+}
+
+std::optional<Error> unusable_reply(std::string_view refusal,
+                                    bool has_text,
+                                    const std::optional<std::string>& finish_reason,
+                                    const Secrets& secrets,
+                                    std::string_view token_limit_hint)
+{
+  if (!refusal.empty()) {
+    return Error(FailureKind::refusal, ExitStatus::rejected, "refusal", secrets.excerpt(refusal, 2000));
+  }
+  if (has_text) {
+    return std::nullopt;
+  }
+  if (finish_reason == "length" && !token_limit_hint.empty()) {
+    return Error(FailureKind::bad_response,
+                 ExitStatus::bad_response,
+                 "response",
+                 "the token limit was reached before any reply text (finish_reason: length); " +
+                   std::string(token_limit_hint));
+  }
+  return Error(FailureKind::bad_response,
+               ExitStatus::bad_response,
+               "response",
+               "the reply has no text content" +
+                 (finish_reason ? " (finish_reason: " + secrets.excerpt(*finish_reason, 40) + ")" : std::string()));
 }
 
 std::optional<Usage> usage_of(const json::value& completion)

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "error.hpp"
 #include "exit_status.hpp"
 #include "headers.hpp"
 #include "secrets.hpp"
@@ -60,6 +61,19 @@ ExitStatus exit_status_for_http(int status);
 // choices, and with the server's message when a 2xx body is an error object;
 // its excerpts of the body are made without `secrets`.
 Reply decode_reply(std::string_view body, const Secrets& secrets = {});
+
+// The one verdict on whether a reply can be used, of one-shot and batch
+// mode alike: nullopt when it can. Otherwise the failure: the model refused
+// (`refusal` is not empty; rejected, kind refusal, phase "refusal", an
+// excerpt of the refusal), or the reply has no text (bad_response, phase
+// "response", naming `finish_reason`; when it is "length" and there is a
+// `token_limit_hint`, saying the limit was reached, with the hint).
+// The refusal is judged first: nothing of a refused reply is used.
+std::optional<Error> unusable_reply(std::string_view refusal,
+                                    bool has_text,
+                                    const std::optional<std::string>& finish_reason,
+                                    const Secrets& secrets,
+                                    std::string_view token_limit_hint = {});
 
 // Returns the usage in the "usage" member of a completion or chunk, if any.
 std::optional<Usage> usage_of(const boost::json::value& completion);

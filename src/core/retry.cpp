@@ -14,8 +14,9 @@ namespace gptq {
 
 bool is_retryable_failure(const Error& failure)
 {
-  const std::string& phase = failure.phase();
-  return (phase == "connect" || phase == "network" || phase == "resolve") && !failure.lasting();
+  const FailureKind kind = failure.kind();
+  return (kind == FailureKind::connect || kind == FailureKind::network || kind == FailureKind::resolve) &&
+         !failure.lasting();
 }
 
 bool is_retryable_status(int status, std::string_view body)
@@ -102,10 +103,65 @@ Error with_first_failure(const Error& last, const Error& first, int tries, const
     return last;
   }
   const std::string said = first.phase().empty() ? first.what() : first.phase() + ": " + first.what();
-  return Error(last.status(),
-               last.phase(),
-               std::string(last.what()) + "; the first of " + std::to_string(tries) + " tries failed with " +
-                 secrets.excerpt(said, 200));
+  return last.with_message(std::string(last.what()) + "; the first of " + std::to_string(tries) +
+                           " tries failed with " + secrets.excerpt(said, 200));
+}
+
+namespace {
+
+RetryDecision give_up(std::string reason = {})
+{
+  RetryDecision decision;
+  decision.reason = std::move(reason);
+  return decision;
+}
+
+} // namespace
+
+RetryDecision decide_retry(const Error& failure,
+                           const HttpResponse* response,
+                           const TryState& state,
+                           std::chrono::system_clock::time_point now,
+                           double random01)
+{
+  if (state.reply_started) {
+    return give_up("the reply is incomplete");
+  }
+  RetryDecision decision;
+  if (!response) {
+    if (!is_retryable_failure(failure)) {
+      return give_up();
+    }
+    decision.wait = backoff_wait(state.attempt, random01);
+  } else {
+    const auto verdict = server_says_retry(response->headers);
+    if (verdict == false || (!verdict && !is_retryable_status(response->status, response->body))) {
+      return give_up();
+    }
+    const auto asked = server_retry_wait(response->headers, now);
+    if (asked && *asked > max_retry_wait) {
+      return give_up(
+        "the server asks to wait " + std::to_string(std::chrono::duration_cast<std::chrono::seconds>(*asked).count()) +
+        " s before trying again, longer than gptq waits (" + std::to_string(max_retry_wait.count()) + " s)");
+    }
+    decision.wait = asked ? *asked : backoff_wait(state.attempt, random01);
+    decision.overloaded = response->status == 429 || response->status == 503;
+  }
+  if (state.attempt >= state.retries || (state.time_left && decision.wait >= *state.time_left)) {
+    return decision; // gives up; the failure says all
+  }
+  decision.action = RetryDecision::Action::retry;
+  decision.reason = "retry " + std::to_string(state.attempt + 1) + " of " + std::to_string(state.retries) + " in " +
+                    std::to_string(decision.wait.count()) + " ms";
+  return decision;
+}
+
+Error with_reason(const Error& failure, const RetryDecision& decision)
+{
+  if (decision.action == RetryDecision::Action::retry || decision.reason.empty()) {
+    return failure;
+  }
+  return failure.with_message(std::string(failure.what()) + "; " + decision.reason);
 }
 
 } // namespace gptq

@@ -25,7 +25,8 @@ bool password_chosen(std::string_view choice, bool with_password, const Proxy& p
   const bool valid = choice.size() >= choice_size && byte_at(choice, 0) == 5 &&
                      (byte_at(choice, 1) == 0 || (with_password && byte_at(choice, 1) == 2));
   if (!valid) {
-    throw Error(ExitStatus::network,
+    throw Error(FailureKind::proxy,
+                ExitStatus::network,
                 "proxy",
                 proxy.display() + (with_password ? " accepts none of the offered ways to log in"
                                                  : " wants a login (user:password@ in the proxy URL)"));
@@ -49,7 +50,8 @@ std::string login_request(const Proxy& proxy)
 void check_login_verdict(std::string_view verdict, const Proxy& proxy)
 {
   if (verdict.size() < verdict_size || byte_at(verdict, 1) != 0) {
-    throw Error(ExitStatus::network, "proxy", proxy.display() + " rejected the username and password");
+    throw Error(
+      FailureKind::proxy, ExitStatus::network, "proxy", proxy.display() + " rejected the username and password");
   }
 }
 
@@ -92,7 +94,10 @@ std::optional<std::size_t> connect_reply_size(std::string_view reply, const Prox
   }
   if (byte_at(reply, 0) != 5 || byte_at(reply, 1) != 0) {
     const std::string reason = reply_reason(byte_at(reply, 1));
-    throw Error(ExitStatus::network, "proxy", proxy.display() + " could not connect to " + where + ": " + reason);
+    throw Error(FailureKind::proxy,
+                ExitStatus::network,
+                "proxy",
+                proxy.display() + " could not connect to " + where + ": " + reason);
   }
   // The bound address, by its type: IPv4, a name (a length byte, then the
   // name), IPv6; an unknown type is taken to have none. Then the port.

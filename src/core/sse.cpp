@@ -135,7 +135,8 @@ void SseParser::check_size(std::size_t size) const
   if (size > max_event_) {
     const std::string limit = max_event_ % (1024 * 1024) == 0 ? std::to_string(max_event_ / (1024 * 1024)) + " MiB"
                                                               : std::to_string(max_event_) + " bytes";
-    throw Error(ExitStatus::bad_response,
+    throw Error(FailureKind::bad_response,
+                ExitStatus::bad_response,
                 "stream",
                 "a line or event of the event stream is longer than " + limit + "; gptq stopped reading");
   }

@@ -153,7 +153,8 @@ void win(const ExchangeContext& ctx,
     }
   }
   if (telling && telling->done) {
-    throw Error(ExitStatus::network, "connect", "cannot connect to " + name + ": " + telling->ec.message());
+    throw Error(
+      FailureKind::connect, ExitStatus::network, "connect", "cannot connect to " + name + ": " + telling->ec.message());
   }
   ctx.deadlines.timed_out("cannot connect to " + name + ": no answer within " +
                           seconds_text(ctx.options.connect_timeout) + " (--connect-timeout)");
@@ -193,7 +194,7 @@ net::awaitable<tcp::resolver::results_type> resolve(ExchangeContext& ctx,
                             " (--connect-timeout)");
   }
   if (ec) {
-    Error failure(ExitStatus::network, "resolve", "cannot resolve " + name + ": " + ec.message());
+    Error failure(FailureKind::resolve, ExitStatus::network, "resolve", "cannot resolve " + name + ": " + ec.message());
     // EAI_NONAME and EAI_NODATA: the name server answered that there is
     // no such name (or no address for it), which a second try will not
     // change; EAI_AGAIN (host_not_found_try_again) may.
@@ -213,7 +214,7 @@ net::awaitable<void> connect(ExchangeContext& ctx,
 {
   const std::vector<tcp::endpoint> order = attempt_order(endpoints);
   if (order.empty()) {
-    throw Error(ExitStatus::network, "connect", "cannot connect to " + name + ": no address");
+    throw Error(FailureKind::connect, ExitStatus::network, "connect", "cannot connect to " + name + ": no address");
   }
   const auto deadline = ctx.deadlines.connect();
   const auto race = std::make_shared<ConnectRace>(co_await net::this_coro::executor);

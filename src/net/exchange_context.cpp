@@ -34,11 +34,12 @@ Clock::time_point Deadlines::shutdown() const
 void Deadlines::timed_out(const std::string& step_message) const
 {
   if (total_passed()) {
-    throw Error(ExitStatus::network,
+    throw Error(FailureKind::timeout,
+                ExitStatus::network,
                 "timeout",
                 "no complete response within " + seconds_text(*options_.total_timeout) + " (--timeout)");
   }
-  throw Error(ExitStatus::network, "timeout", step_message);
+  throw Error(FailureKind::timeout, ExitStatus::network, "timeout", step_message);
 }
 
 ExchangeContext::ExchangeContext(const TransportOptions& options, const Url& url)

@@ -291,7 +291,8 @@ private:
         continue;
       }
       if (write_failure && !reader.answered()) {
-        throw Error(ExitStatus::network,
+        throw Error(FailureKind::network,
+                    ExitStatus::network,
                     "network",
                     "sending the request to " + ctx_.where + " failed: " + write_failure.message());
       }
@@ -312,7 +313,8 @@ private:
   void check_head(const ResponseReader::Head& head)
   {
     if (ctx_.proxy && ctx_.proxy->kind == Proxy::Kind::http && !request_.url.is_https() && head.result_int() == 407) {
-      throw Error(ExitStatus::network,
+      throw Error(FailureKind::proxy,
+                  ExitStatus::network,
                   "proxy",
                   ctx_.proxy->display() + " refused to forward the request to " + ctx_.where + ": 407 " +
                     ctx_.options.secrets.excerpt(head.reason(), 60) +
@@ -385,8 +387,12 @@ public:
   {
   }
 
-  net::awaitable<void> send(const HttpRequest& request, ResponseHandler& handler) override
+  net::awaitable<void> send(const HttpRequest& request,
+                            ResponseHandler& handler,
+                            std::optional<std::chrono::milliseconds> time_limit) override
   {
+    TransportOptions options = options_;
+    options.total_timeout = time_limit;
     if (link_.is_open() && !link_.quiet()) {
       // Bytes came while the connection was idle: a stray response, or the
       // server closing it. Either way it cannot carry this request.
@@ -402,10 +408,10 @@ public:
       Watched watched(handler);
       bool stale = false;
       try {
-        Exchange exchange(options_, request, watched, tls_slot_);
+        Exchange exchange(options, request, watched, tls_slot_);
         co_await exchange.run(link_, true);
       } catch (const Error& e) {
-        if (watched.answered || e.phase() != "network") {
+        if (watched.answered || e.kind() != FailureKind::network) {
           throw;
         }
         stale = true;
@@ -415,7 +421,7 @@ public:
       }
       link_.close();
     }
-    Exchange exchange(options_, request, handler, tls_slot_);
+    Exchange exchange(options, request, handler, tls_slot_);
     co_await exchange.run(link_, true);
   }
 

@@ -9,7 +9,9 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
+#include <chrono>
 #include <memory>
+#include <optional>
 
 namespace gptq {
 
@@ -19,9 +21,13 @@ namespace gptq {
 class Connection {
 public:
   virtual ~Connection() = default;
-  // Sends `request` and hands the response to `handler`. Throws
+  // Sends `request` and hands the response to `handler`, within
+  // `time_limit` when there is one (instead of the options' total_timeout:
+  // what is left of a request's --timeout after its earlier tries). Throws
   // gptq::Error as Transport::send does.
-  virtual boost::asio::awaitable<void> send(const HttpRequest& request, ResponseHandler& handler) = 0;
+  virtual boost::asio::awaitable<void> send(const HttpRequest& request,
+                                            ResponseHandler& handler,
+                                            std::optional<std::chrono::milliseconds> time_limit) = 0;
 };
 
 // Sets up OpenSSL for a short-lived process; call once, first thing in main.

@@ -153,14 +153,18 @@ Ending ResponseReader::fail(const error_code& ec, std::string_view rest)
                       ec == net::ssl::error::stream_truncated || ec == net::error::connection_reset;
   if (!answered()) {
     if (closed) {
-      throw Error(ExitStatus::network, "network", where_ + " closed the connection without a response");
+      throw Error(
+        FailureKind::network, ExitStatus::network, "network", where_ + " closed the connection without a response");
     }
-    throw Error(ExitStatus::network, "network", "no valid HTTP response from " + where_ + ": " + ec.message());
+    throw Error(FailureKind::network,
+                ExitStatus::network,
+                "network",
+                "no valid HTTP response from " + where_ + ": " + ec.message());
   }
   if (!head_delivered_) {
     // The server answered (and may have billed the request) but not with a
     // head gptq can read: sending it again would not mend that.
-    throw Error(ExitStatus::bad_response, "response", bad_head(ec, closed, rest));
+    throw Error(FailureKind::bad_response, ExitStatus::bad_response, "response", bad_head(ec, closed, rest));
   }
   if (ec == net::ssl::error::stream_truncated && !parser_->chunked() && !parser_->content_length()) {
     error_code eof_ec;
@@ -173,7 +177,10 @@ Ending ResponseReader::fail(const error_code& ec, std::string_view rest)
   if (const auto length = parser_->content_length()) {
     detail += " after " + std::to_string(received_) + " of " + std::to_string(*length) + " bytes";
   }
-  throw Error(ExitStatus::bad_response, "response", "the response from " + where_ + " is incomplete: " + detail);
+  throw Error(FailureKind::bad_response,
+              ExitStatus::bad_response,
+              "response",
+              "the response from " + where_ + " is incomplete: " + detail);
 }
 
 // Logs an interim response. Throws gptq::Error for 101 Switching Protocols:
@@ -183,7 +190,8 @@ void ResponseReader::skip_interim()
   const Head& head = parser_->get();
   const std::string status = std::to_string(head.result_int()) + " " + one_line(std::string(head.reason()), 60);
   if (head.result_int() == 101) {
-    throw Error(ExitStatus::bad_response,
+    throw Error(FailureKind::bad_response,
+                ExitStatus::bad_response,
                 "response",
                 where_ + " switched to another protocol (HTTP " + status + "), which gptq did not ask for");
   }

@@ -102,14 +102,18 @@ net::awaitable<void> tls_handshake(ExchangeContext& ctx,
                             seconds_text(ctx.options.connect_timeout) + " (--connect-timeout)");
   }
   if (const long verify = SSL_get_verify_result(ssl); verify != X509_V_OK) {
-    throw Error(ExitStatus::network, "certificate", describe_verify_failure(verify, host, trust.bundle_problem()));
+    throw Error(FailureKind::certificate,
+                ExitStatus::network,
+                "certificate",
+                describe_verify_failure(verify, host, trust.bundle_problem()));
   }
   // A plain-HTTP server answers a ClientHello with an HTTP error (which
   // OpenSSL reads as a wrong version number) or just closes.
   const bool plain_http_likely = ec == ssl::error::stream_truncated || ec == net::error::eof ||
                                  (ec.category() == net::error::get_ssl_category() &&
                                   ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == SSL_R_WRONG_VERSION_NUMBER);
-  throw Error(ExitStatus::network,
+  throw Error(FailureKind::tls,
+              ExitStatus::network,
               "tls",
               "TLS handshake with " + ctx.where + " failed: " +
                 (plain_http_likely ? "the server does not speak TLS (is it an http:// server?)" : ec.message()));

@@ -25,7 +25,10 @@ using boost::system::error_code;
     ctx.deadlines.timed_out(ctx.proxy->display() + " did not answer within " +
                             seconds_text(ctx.options.connect_timeout) + " (--connect-timeout) while " + doing);
   }
-  throw Error(ExitStatus::network, "proxy", ctx.proxy->display() + " failed while " + doing + ": " + ec.message());
+  throw Error(FailureKind::proxy,
+              ExitStatus::network,
+              "proxy",
+              ctx.proxy->display() + " failed while " + doing + ": " + ec.message());
 }
 
 net::awaitable<void> socks_write(const ExchangeContext& ctx, beast::tcp_stream& stream, const std::string& bytes)
@@ -75,7 +78,8 @@ net::awaitable<void> connect_tunnel(ExchangeContext& ctx, beast::tcp_stream& str
     const std::string hint = !login                        ? ""
                              : ctx.proxy->username.empty() ? " (it wants a login: user:password@ in the proxy URL)"
                                                            : " (wrong username or password?)";
-    throw Error(ExitStatus::network,
+    throw Error(FailureKind::proxy,
+                ExitStatus::network,
                 "proxy",
                 ctx.proxy->display() + " refused the tunnel to " + ctx.where + ": " + std::to_string(status) + " " +
                   ctx.options.secrets.excerpt(answer.reason(), 60) + hint);

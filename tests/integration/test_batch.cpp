@@ -381,6 +381,41 @@ BOOST_AUTO_TEST_CASE(insufficient_quota_stops_the_batch)
   BOOST_TEST(!contains(r.out, "b"), r.describe());
 }
 
+// As in one-shot mode, a wait over 60 s is not waited, and the message says
+// why the line was not tried again.
+BOOST_AUTO_TEST_CASE(a_wait_over_60_seconds_is_explained_as_in_one_shot_mode)
+{
+  const std::string key = fresh_key("retrylong");
+  const RunResult r =
+    run_gptq_https("flaky/" + key + "/1/retry-long", { "-L", "-j", "1", "--retries", "2" }, StdinSpec::of("a\n"));
+  check_ran(r, 7);
+  const auto errors = error_lines(r);
+  BOOST_TEST_REQUIRE(errors.size() == 1u, r.describe());
+  BOOST_TEST(starts_with(errors[0], "gptq: line 1: "), errors[0]);
+  BOOST_TEST(contains(errors[0], "the server asks to wait 3600 s before trying again, longer than gptq waits (60 s)"),
+             errors[0]);
+  BOOST_TEST(stats(key).requests == 1);
+}
+
+// --timeout bounds each line's tries and the waits between them together,
+// as it bounds a one-shot request: a wait the server asks for that would
+// pass it is not waited, and the line fails at once. The other lines, held
+// back by the server's wait as every worker is, then have time of their own.
+BOOST_AUTO_TEST_CASE(timeout_bounds_the_tries_of_each_line_together)
+{
+  const std::string key = fresh_key("timeout");
+  const RunResult r =
+    run_batch(key, { "-L", "-j", "1", "--retries", "2", "--timeout", "5" }, "first limit=6\nsecond\nthird\n");
+  check_ran(r, 6);
+  const auto errors = error_lines(r);
+  BOOST_TEST_REQUIRE(errors.size() == 1u, r.describe());
+  BOOST_TEST(starts_with(errors[0], "gptq: line 1: "), errors[0]);
+  BOOST_TEST(contains(errors[0], "429"), errors[0]);
+  BOOST_TEST(r.out == "\nsecond\nthird\n", r.describe());
+  // The 429 was not sent again.
+  BOOST_TEST(stats(key).requests == 3);
+}
+
 // --- Resume --------------------------------------------------------------
 
 // Twelve prompts with a blank line among them: 13 physical lines.

@@ -31,7 +31,8 @@ public:
   {
     sent_.push_back(request);
     if (response_.status == 0) {
-      throw Error(ExitStatus::network, "connect", "cannot connect to fake:443: Connection refused");
+      throw Error(
+        FailureKind::connect, ExitStatus::network, "connect", "cannot connect to fake:443: Connection refused");
     }
     HttpResponse head = response_;
     head.body.clear();

@@ -41,6 +41,7 @@ struct Server {
   std::set<std::string> limited;         // prompts already answered with a 429 once
   std::set<std::string> shaken;          // prompts already answered with a 503 once
   std::optional<std::size_t> limited_at; // how many requests had been sent when the first such 429 went back
+  std::vector<std::optional<std::chrono::milliseconds>> time_limits; // each send's, in order
   // Awaited when a request arrives, before it is answered (tests act on the
   // batch's input from here).
   std::function<net::awaitable<void>(const std::string& prompt)> on_send;
@@ -58,8 +59,11 @@ public:
     ++server_.connections;
   }
 
-  net::awaitable<void> send(const HttpRequest& request, ResponseHandler& handler) override
+  net::awaitable<void> send(const HttpRequest& request,
+                            ResponseHandler& handler,
+                            std::optional<std::chrono::milliseconds> time_limit) override
   {
+    server_.time_limits.push_back(time_limit);
     const auto body = json::parse(request.body);
     const auto& messages = body.at("messages").as_array();
     const std::string prompt(messages.back().at("content").as_string());
@@ -91,7 +95,7 @@ public:
       response.headers.push_back({ "Retry-After", "0" });
       response.body = R"({"error":{"message":"overloaded","type":"server_error"}})";
     } else if (prompt.starts_with("shaky")) {
-      throw Error(ExitStatus::network, "network", "connection reset by peer");
+      throw Error(FailureKind::network, ExitStatus::network, "network", "connection reset by peer");
     } else if (prompt.starts_with("denied")) {
       response.status = 401;
       response.body = R"({"error":{"message":"Incorrect API key provided","code":"invalid_api_key"}})";
@@ -245,6 +249,26 @@ BOOST_AUTO_TEST_CASE(a_rate_limit_is_waited_out_and_the_line_succeeds)
   BOOST_TEST(r.out == "echo: limit me\necho: other\n");
   BOOST_TEST(static_cast<int>(r.status) == 0);
   BOOST_TEST(r.server.prompts.size() == 3u);
+}
+
+// --timeout bounds a line's tries together: each try gets what is left of
+// it, not the whole again; without it, no try has a limit.
+BOOST_AUTO_TEST_CASE(timeout_bounds_the_tries_of_a_line_together)
+{
+  BatchSettings settings;
+  settings.jobs = 1;
+  settings.timeout = std::chrono::milliseconds(60'000);
+  const Run limited = run("limit me\n", settings);
+  BOOST_TEST(limited.out == "echo: limit me\n");
+  BOOST_TEST_REQUIRE(limited.server.time_limits.size() == 2u);
+  BOOST_TEST_REQUIRE(limited.server.time_limits[0].has_value());
+  BOOST_TEST_REQUIRE(limited.server.time_limits[1].has_value());
+  BOOST_TEST(limited.server.time_limits[0]->count() <= 60'000);
+  BOOST_TEST(limited.server.time_limits[1]->count() <= limited.server.time_limits[0]->count());
+  const Run unlimited = run("limit me\n");
+  BOOST_TEST_REQUIRE(unlimited.server.time_limits.size() == 2u);
+  BOOST_TEST(!unlimited.server.time_limits[0].has_value());
+  BOOST_TEST(!unlimited.server.time_limits[1].has_value());
 }
 
 BOOST_AUTO_TEST_CASE(a_rate_limit_halves_the_requests_in_flight_and_successes_grow_them_back)

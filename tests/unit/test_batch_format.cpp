@@ -547,4 +547,47 @@ BOOST_AUTO_TEST_CASE(emitted_custom_ids_come_back_to_their_lines)
   BOOST_TEST(results.at(4).output.value_or("?") == "re: gamma");
 }
 
+// The one formatter of a line's result, for -L, --from-batch and
+// --emit-batch.
+BOOST_AUTO_TEST_CASE(answered_line_is_plain_or_a_record)
+{
+  const LineResult plain = answered_line(3, "in", "out\nmore", false);
+  BOOST_TEST(plain.out == "out more\n");
+  BOOST_TEST(plain.err.empty());
+  BOOST_TEST(static_cast<int>(plain.status) == 0);
+  const LineResult record = answered_line(3, "in", "out", true);
+  BOOST_TEST(record.out == jsonl_result(3, "in", "out"));
+  BOOST_TEST(answered_line(3, std::nullopt, "out", true).out == jsonl_result(3, std::nullopt, "out"));
+}
+
+BOOST_AUTO_TEST_CASE(failed_line_names_the_line_once_and_the_phase_otherwise)
+{
+  const Error server(FailureKind::http_status, ExitStatus::server, "", "HTTP 500: boom");
+  const LineResult plain = failed_line(4, "in", server, false);
+  BOOST_TEST(plain.out == "\n");
+  BOOST_TEST(plain.err == "gptq: line 4: HTTP 500: boom\n");
+  BOOST_TEST(static_cast<int>(plain.status) == static_cast<int>(ExitStatus::server));
+  BOOST_TEST(failed_line(4, "in", server, true).out == jsonl_error(4, "in", 7, "HTTP 500: boom"));
+
+  const Error network(FailureKind::connect, ExitStatus::network, "connect", "refused");
+  BOOST_TEST(failed_line(4, "in", network, false).err == "gptq: line 4: connect: refused\n");
+
+  // An input line's own error has the line as its phase already.
+  const Error input(FailureKind::input, ExitStatus::usage, "line 4", "not a JSON object");
+  BOOST_TEST(failed_line(4, "in", input, false).err == "gptq: line 4: not a JSON object\n");
+  // A label that only looks like a line's is not one.
+  const Error other(ExitStatus::usage, "line 9", "x");
+  BOOST_TEST(failed_line(4, "in", other, false).err == "gptq: line 4: line 9: x\n");
+}
+
+BOOST_AUTO_TEST_CASE(failed_line_redacts_secrets)
+{
+  Secrets secrets;
+  secrets.add("sk-secret-key-123456");
+  const Error e(FailureKind::http_status, ExitStatus::auth, "", "bad key sk-secret-key-123456");
+  const LineResult r = failed_line(1, "in", e, true, secrets);
+  BOOST_TEST(r.err.find("sk-secret") == std::string::npos, r.err);
+  BOOST_TEST(r.out.find("sk-secret") == std::string::npos, r.out);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

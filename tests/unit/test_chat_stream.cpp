@@ -13,19 +13,34 @@ using namespace gptq;
 
 namespace {
 
-// Decodes `datas` (one event each) and records what came out.
+// Decodes `datas` (one event each) and records what came out; throws the
+// error of an event that has one, as the reply handler does.
 struct Decoded {
   std::string content;
   std::string reasoning;
-  ChatStreamDecoder decoder{ [this](std::string_view t) { content += t; },
-                             [this](std::string_view t) { reasoning += t; } };
+  std::string refusal;
+  ChatStreamDecoder decoder;
+
+  void take(const ReplyDelta& delta)
+  {
+    if (delta.error) {
+      throw *delta.error;
+    }
+    content += delta.content;
+    reasoning += delta.reasoning;
+    refusal += delta.refusal;
+  }
+
+  void on_event(const SseEvent& e) { take(decoder.decode(e)); }
+
+  void finish() { take(decoder.finish()); }
 
   Decoded& feed(std::initializer_list<std::string> datas)
   {
     for (const auto& data : datas) {
       SseEvent e;
       e.data = data;
-      decoder.on_event(e);
+      on_event(e);
     }
     return *this;
   }
@@ -126,7 +141,7 @@ BOOST_AUTO_TEST_CASE(refusal_is_collected_apart)
 {
   Decoded d;
   d.feed({ R"({"choices":[{"delta":{"refusal":"I can't"}}]})", R"({"choices":[{"delta":{"refusal":" help."}}]})" });
-  BOOST_TEST(d.decoder.refusal() == "I can't help.");
+  BOOST_TEST(d.refusal == "I can't help.");
   BOOST_TEST(d.content.empty());
 }
 
@@ -146,7 +161,7 @@ BOOST_AUTO_TEST_CASE(error_event_is_a_bad_response_with_the_server_message)
   typed.type = "error";
   typed.data = R"({"message":"overloaded"})";
   Decoded d;
-  BOOST_CHECK_THROW(d.decoder.on_event(typed), Error);
+  BOOST_CHECK_THROW(d.on_event(typed), Error);
 }
 
 BOOST_AUTO_TEST_CASE(llama_cpp_error_field_shows_the_server_message)
@@ -156,7 +171,7 @@ BOOST_AUTO_TEST_CASE(llama_cpp_error_field_shows_the_server_message)
     R"({"code":400,"message":"the request exceeds the available context size","type":"exceed_context_size_error"})";
   Decoded d;
   try {
-    d.decoder.on_event(e);
+    d.on_event(e);
     BOOST_FAIL("no error");
   } catch (const Error& error) {
     BOOST_TEST(static_cast<int>(error.status()) == 8);
@@ -168,7 +183,7 @@ BOOST_AUTO_TEST_CASE(llama_cpp_error_field_shows_the_server_message)
   SseEvent text;
   text.error = "model crashed\nbadly";
   try {
-    d.decoder.on_event(text);
+    d.on_event(text);
     BOOST_FAIL("no error");
   } catch (const Error& error) {
     BOOST_TEST(std::string(error.what()) == "error in the stream: model crashed badly");
@@ -278,7 +293,7 @@ BOOST_AUTO_TEST_CASE(lone_surrogates_become_the_replacement_character)
   Decoded d;
   d.feed({ content_chunk("a\\ud83d"), content_chunk("b"), content_chunk("\\ude00c"), content_chunk("d\\ud83d") });
   BOOST_TEST(d.content == "a" + fffd + "b" + fffd + "cd");
-  d.decoder.finish();
+  d.finish();
   BOOST_TEST(d.content == "a" + fffd + "b" + fffd + "cd" + fffd, "the high half still waiting at the end");
 
   // A pair's halves in different fields are not one character.
@@ -301,7 +316,96 @@ BOOST_AUTO_TEST_CASE(refusal_halves_are_joined_too)
 {
   Decoded d;
   d.feed({ R"({"choices":[{"delta":{"refusal":"no \ud83d"}}]})", R"({"choices":[{"delta":{"refusal":"\ude45"}}]})" });
-  BOOST_TEST(d.decoder.refusal() == "no \xF0\x9F\x99\x85");
+  BOOST_TEST(d.refusal == "no \xF0\x9F\x99\x85");
+}
+
+SseEvent data_event(std::string data)
+{
+  SseEvent e;
+  e.data = std::move(data);
+  return e;
+}
+
+BOOST_AUTO_TEST_CASE(each_event_returns_what_it_said)
+{
+  ChatStreamDecoder decoder;
+  const std::string first = R"({"choices":[{"index":0,"delta":{"role":"assistant","content":"Hi"}}]})";
+  const SseEvent first_event = data_event(first); // `json` views it
+  ReplyDelta d = decoder.decode(first_event);
+  BOOST_TEST(d.json == first);
+  BOOST_TEST(d.content == "Hi");
+  BOOST_TEST(d.reasoning.empty());
+  BOOST_TEST(d.refusal.empty());
+  BOOST_TEST(!d.finish_reason.has_value());
+  BOOST_TEST(!d.usage);
+  BOOST_TEST(!d.done);
+  BOOST_TEST(!d.error.has_value());
+
+  d = decoder.decode(data_event(R"({"choices":[{"delta":{"reasoning_content":"a","reasoning":"b","refusal":"no"}}]})"));
+  BOOST_TEST(d.reasoning == "ab", "both reasoning fields, in one piece");
+  BOOST_TEST(d.refusal == "no");
+  BOOST_TEST(d.content.empty());
+
+  d = decoder.decode(data_event(R"({"choices":[{"delta":{},"finish_reason":"length"}]})"));
+  BOOST_TEST(d.finish_reason.value_or("") == "length");
+
+  d = decoder.decode(data_event(R"({"choices":[],"usage":{"prompt_tokens":1,"completion_tokens":2}})"));
+  BOOST_TEST_REQUIRE(d.usage);
+  BOOST_TEST(d.usage->total_tokens == "3");
+
+  const SseEvent ping = data_event(" ping");
+  d = decoder.decode(ping);
+  BOOST_TEST(d.json == " ping", "a keep-alive is still the server's data for --raw");
+  BOOST_TEST(d.content.empty());
+
+  d = decoder.decode(data_event("[DONE]"));
+  BOOST_TEST(d.done);
+  BOOST_TEST(d.json.empty());
+  d = decoder.decode(first_event);
+  BOOST_TEST(d.json.empty(), "nothing after [DONE]");
+  BOOST_TEST(d.content.empty());
+}
+
+BOOST_AUTO_TEST_CASE(errors_are_returned_with_the_json_they_came_in)
+{
+  ChatStreamDecoder decoder;
+  const std::string data = R"({"error":{"message":"overloaded"}})";
+  const SseEvent event = data_event(data);
+  const ReplyDelta d = decoder.decode(event);
+  BOOST_TEST(d.json == data);
+  BOOST_TEST_REQUIRE(d.error.has_value());
+  BOOST_TEST(static_cast<int>(d.error->status()) == 8);
+  BOOST_TEST(d.error->phase() == "api");
+  BOOST_TEST(std::string(d.error->what()) == "error in the stream: overloaded");
+
+  const ReplyDelta bad = decoder.decode(data_event("{oops"));
+  BOOST_TEST_REQUIRE(bad.error.has_value());
+  BOOST_TEST(bad.error->phase() == "stream");
+
+  SseEvent llama;
+  llama.error = R"({"message":"context full"})";
+  const ReplyDelta field = decoder.decode(llama);
+  BOOST_TEST(field.json.empty());
+  BOOST_TEST_REQUIRE(field.error.has_value());
+  BOOST_TEST(std::string(field.error->what()) == "error in the stream: context full");
+}
+
+BOOST_AUTO_TEST_CASE(split_surrogate_pair_comes_out_in_the_delta_of_its_second_half)
+{
+  ChatStreamDecoder decoder;
+  ReplyDelta d = decoder.decode(data_event(content_chunk("a\\ud83d")));
+  BOOST_TEST(d.content == "a");
+  d = decoder.decode(data_event(content_chunk("\\ude00b")));
+  BOOST_TEST(d.content == "\xF0\x9F\x98\x80"
+                          "b");
+  d = decoder.decode(data_event(R"({"choices":[{"delta":{"reasoning":"r\ud83d","content":"c\ud83d"}}]})"));
+  BOOST_TEST(d.reasoning == "r");
+  BOOST_TEST(d.content == "c");
+  d = decoder.decode(data_event("[DONE]"));
+  BOOST_TEST(d.done);
+  BOOST_TEST(d.reasoning == replacement_character, "the halves still waiting, at the end");
+  BOOST_TEST(d.content == replacement_character);
+  BOOST_TEST(decoder.finish().content.empty(), "given out once");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -175,6 +175,42 @@ BOOST_AUTO_TEST_CASE(raw_and_code_output_are_gathered_too)
   BOOST_TEST(code.transcript.take() == (List{ "out:a\nb\n" }));
 }
 
+BOOST_AUTO_TEST_CASE(raw_json_comes_before_the_reasoning_of_its_event_and_before_an_error)
+{
+  ReplySettings settings;
+  settings.raw = true;
+  settings.show_reasoning = true;
+  Stream s(settings);
+  const std::string thinking = "{\"choices\":[{\"delta\":{\"reasoning\":\"hm\"}}]}";
+  const std::string text = "{\"choices\":[{\"delta\":{\"content\":\"x\"}}]}";
+  s.handler.on_body("data: " + thinking + "\n\ndata: " + text + "\n\n");
+  BOOST_TEST(s.transcript.take() == (List{ "out:" + thinking + "\n", "err:hm", "err:\n", "out:" + text + "\n" }));
+  const std::string error = "{\"error\":{\"message\":\"upstream failed\"}}";
+  BOOST_CHECK_THROW(s.handler.on_body("data: " + error + "\n\n"), Error);
+  BOOST_TEST(s.transcript.take() == (List{ "out:" + error + "\n" }));
+}
+
+BOOST_AUTO_TEST_CASE(raw_whole_reply_comes_after_its_reasoning)
+{
+  Transcript transcript;
+  std::ostream err{ &transcript };
+  ReplyWriter out{ transcript.stdout_fd };
+  ReplySettings settings;
+  settings.raw = true;
+  settings.show_reasoning = true;
+  ReplyHandler handler(
+    out, err, [] {}, settings);
+  HttpResponse head;
+  head.status = 200;
+  head.headers = { { "Content-Type", "application/json" } };
+  handler.on_head(head);
+  const std::string body =
+    "{\"choices\":[{\"message\":{\"reasoning_content\":\"hm\",\"content\":\"x\"},\"finish_reason\":\"stop\"}]}";
+  handler.on_body(body);
+  handler.finish();
+  BOOST_TEST(transcript.take() == (List{ "err:hm", "out:" + body, "err:\n", "out:\n" }));
+}
+
 const std::string cut_at_length =
   "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"length\"}]}\n\ndata: [DONE]\n\n";
 

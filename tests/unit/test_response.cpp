@@ -270,4 +270,66 @@ BOOST_AUTO_TEST_CASE(describe_does_not_read_a_compressed_error_body)
              "HTTP 500 Internal Server Error: (the body is compressed: Content-Encoding: gzip)");
 }
 
+// The one verdict on a reply, for one-shot and batch mode alike.
+BOOST_AUTO_TEST_CASE(unusable_reply_table)
+{
+  struct Case {
+    const char* name;
+    std::string refusal;
+    bool has_text;
+    std::optional<std::string> finish_reason;
+    std::string hint;
+    int status; // 0: usable
+    std::string phase;
+    std::string message;
+  };
+  const Case cases[] = {
+    { "text", "", true, "stop", "", 0, "", "" },
+    { "text cut at the limit", "", true, "length", "raise --max-tokens", 0, "", "" },
+    { "refusal", "I can't help with that.", false, "stop", "", 5, "refusal", "I can't help with that." },
+    { "refusal beside text", "no", true, std::nullopt, "", 5, "refusal", "no" },
+    { "no text", "", false, std::nullopt, "", 8, "response", "the reply has no text content" },
+    { "no text, stop", "", false, "stop", "", 8, "response", "the reply has no text content (finish_reason: stop)" },
+    { "no text, length, no hint",
+      "",
+      false,
+      "length",
+      "",
+      8,
+      "response",
+      "the reply has no text content (finish_reason: length)" },
+    { "no text, length, a hint",
+      "",
+      false,
+      "length",
+      "raise --max-tokens",
+      8,
+      "response",
+      "the token limit was reached before any reply text (finish_reason: length); raise --max-tokens" },
+  };
+  for (const auto& c : cases) {
+    BOOST_TEST_CONTEXT(c.name)
+    {
+      const auto problem = unusable_reply(c.refusal, c.has_text, c.finish_reason, {}, c.hint);
+      BOOST_TEST(problem.has_value() == (c.status != 0));
+      if (problem) {
+        BOOST_TEST(static_cast<int>(problem->status()) == c.status);
+        BOOST_TEST(problem->phase() == c.phase);
+        BOOST_TEST(problem->what() == c.message);
+        const bool refused = problem->kind() == FailureKind::refusal;
+        BOOST_TEST(refused == !c.refusal.empty());
+      }
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(unusable_reply_redacts_the_refusal)
+{
+  Secrets secrets;
+  secrets.add("sk-secret-key-123456");
+  const auto problem = unusable_reply("your key is sk-secret-key-123456", false, std::nullopt, secrets);
+  BOOST_TEST_REQUIRE(problem.has_value());
+  BOOST_TEST(std::string(problem->what()).find("sk-secret") == std::string::npos, problem->what());
+}
+
 BOOST_AUTO_TEST_SUITE_END()

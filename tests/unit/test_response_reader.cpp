@@ -214,6 +214,7 @@ BOOST_AUTO_TEST_CASE(a_body_cut_short_is_incomplete_at_every_split)
   BOOST_REQUIRE(reset.error);
   BOOST_TEST(reset.error->what() ==
              "the response from api.example.com:443 is incomplete: the connection closed after 5 of 10 bytes");
+  BOOST_TEST((reset.error->kind() == FailureKind::bad_response));
 }
 
 BOOST_AUTO_TEST_CASE(a_chunked_body_cut_short_is_incomplete)
@@ -249,6 +250,8 @@ BOOST_AUTO_TEST_CASE(no_response_and_bad_heads)
     const Outcome outcome = read_all({ c.input }, handler);
     BOOST_REQUIRE_MESSAGE(outcome.error, c.input);
     BOOST_TEST(outcome.error->what() == c.message, c.input);
+    BOOST_TEST((outcome.error->kind() == (c.input.empty() ? FailureKind::network : FailureKind::bad_response)),
+               c.input);
     BOOST_TEST(handler.heads.empty());
   }
 }

@@ -96,20 +96,28 @@ BOOST_AUTO_TEST_CASE(credentials_of_a_header_are_redacted_with_and_without_their
 
 BOOST_AUTO_TEST_CASE(bad_stream_chunk_quoting_the_key_across_the_cut_shows_none_of_it)
 {
-  ChatStreamDecoder decoder([](std::string_view) {}, [](std::string_view) {}, key_secrets());
+  ChatStreamDecoder decoder(key_secrets());
   SseEvent event;
   event.data = "not json, Bearer " + key;
-  const auto f = failure_of([&] { decoder.on_event(event); });
+  const auto f = failure_of([&] {
+    if (const ReplyDelta delta = decoder.decode(event); delta.error) {
+      throw *delta.error;
+    }
+  });
   BOOST_TEST(no_fragment_of(key, f.message), f.message);
   BOOST_TEST(f.message.find("[REDACTED]") != std::string::npos, f.message);
 }
 
 BOOST_AUTO_TEST_CASE(error_event_quoting_the_key_past_the_cut_shows_none_of_it)
 {
-  ChatStreamDecoder decoder([](std::string_view) {}, [](std::string_view) {}, key_secrets());
+  ChatStreamDecoder decoder(key_secrets());
   SseEvent event;
   event.data = R"({"error":{"message":")" + std::string(480, 'm') + " " + key + R"("}})";
-  const auto f = failure_of([&] { decoder.on_event(event); });
+  const auto f = failure_of([&] {
+    if (const ReplyDelta delta = decoder.decode(event); delta.error) {
+      throw *delta.error;
+    }
+  });
   BOOST_TEST(no_fragment_of(key, f.message), f.message);
 }
 

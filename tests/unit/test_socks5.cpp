@@ -155,3 +155,24 @@ BOOST_AUTO_TEST_CASE(every_reply_code_names_its_reason)
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(socks5_kinds)
+
+BOOST_AUTO_TEST_CASE(refusals_are_proxy_failures_and_limits_usage_errors)
+{
+  const Proxy proxy = socks_proxy("u", "p");
+  const auto kind_of = [](const auto& call) {
+    try {
+      call();
+    } catch (const Error& e) {
+      return e.kind();
+    }
+    return FailureKind::other;
+  };
+  BOOST_TEST((kind_of([&] { socks5::password_chosen("\x05\xff"s, true, proxy); }) == FailureKind::proxy));
+  BOOST_TEST((kind_of([&] { socks5::check_login_verdict("\x01\x01"s, proxy); }) == FailureKind::proxy));
+  BOOST_TEST((kind_of([&] { socks5::connect_reply_size("\x05\x05\x00\x01"s, proxy, "h:1"); }) == FailureKind::proxy));
+  BOOST_TEST((kind_of([&] { socks5::login_request(socks_proxy(std::string(256, 'u'), "p")); }) == FailureKind::other));
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,187 @@
+#include "chat_completions.hpp"
+
+#include "json_text.hpp"
+#include "request.hpp"
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+
+#include <algorithm>
+
+namespace gptq {
+
+namespace json = boost::json;
+
+namespace {
+
+// The texts of messages (a piped file, perhaps hundreds of MB) are escaped
+// straight into the body: the JSON tree holds a placeholder in the place of
+// each, "<gptq text A:N>" for the Nth text, A chosen so that no other field
+// holds the prefix.
+class TextSlots {
+public:
+  explicit TextSlots(int attempt)
+    : prefix_("<gptq text " + std::to_string(attempt) + ":")
+  {
+  }
+
+  // Returns the placeholder that stands for `text`.
+  json::string hold(std::string_view text)
+  {
+    texts_.push_back(text);
+    return json::string(prefix_ + std::to_string(texts_.size() - 1) + ">");
+  }
+
+  // Returns `skeleton` with the texts in their places, or nullopt when other
+  // fields hold the prefix too (another attempt picks another). `placed` is
+  // false when an extra field replaced the messages, and the placeholders
+  // with them: the skeleton is then the body.
+  std::optional<std::string> splice(const std::string& skeleton, bool placed) const
+  {
+    if (!placed || texts_.empty()) {
+      return skeleton;
+    }
+    std::vector<std::size_t> at;
+    for (auto p = skeleton.find(prefix_); p != std::string::npos; p = skeleton.find(prefix_, p + prefix_.size())) {
+      at.push_back(p);
+    }
+    // The placeholders stand in the messages in the order they were made:
+    // with no other occurrence, the Nth found is the Nth text's.
+    if (at.size() != texts_.size()) {
+      return std::nullopt;
+    }
+    std::size_t size = skeleton.size();
+    for (const auto text : texts_) {
+      size += text.size() + text.size() / 8;
+    }
+    std::string body;
+    body.reserve(size);
+    std::size_t from = 0;
+    for (std::size_t i = 0; i < texts_.size(); ++i) {
+      const std::size_t quote = at[i] - 1; // the placeholder's opening quote
+      body.append(skeleton, from, quote - from);
+      append_json_string(body, texts_[i]);
+      from = skeleton.find('"', at[i]) + 1;
+    }
+    body.append(skeleton, from);
+    return body;
+  }
+
+private:
+  std::string prefix_;
+  std::vector<std::string_view> texts_;
+};
+
+json::value part_json(const ContentPart& part, TextSlots& slots)
+{
+  struct Visitor {
+    TextSlots& slots;
+    json::value operator()(const TextPart& p) const
+    {
+      return json::object{ { "type", "text" }, { "text", slots.hold(p.text) } };
+    }
+    json::value operator()(const ImagePart& p) const
+    {
+      json::object image{ { "url", p.url } };
+      if (p.detail) {
+        image["detail"] = *p.detail;
+      }
+      return json::object{ { "type", "image_url" }, { "image_url", std::move(image) } };
+    }
+    json::value operator()(const FilePart& p) const
+    {
+      return json::object{ { "type", "file" },
+                           { "file", json::object{ { "filename", p.filename }, { "file_data", p.data_url } } } };
+    }
+    json::value operator()(const AudioPart& p) const
+    {
+      return json::object{ { "type", "input_audio" },
+                           { "input_audio", json::object{ { "data", p.data }, { "format", p.format } } } };
+    }
+  };
+  return std::visit(Visitor{ slots }, part);
+}
+
+json::value content_json(const Message& message, TextSlots& slots)
+{
+  if (const auto* text = std::get_if<std::string_view>(&message.content)) {
+    return slots.hold(*text);
+  }
+  json::array parts;
+  for (const auto& part : std::get<std::vector<ContentPart>>(message.content)) {
+    parts.push_back(part_json(part, slots));
+  }
+  return parts;
+}
+
+json::value response_format_json(const ResponseFormat& format)
+{
+  if (format.kind == ResponseFormat::Kind::json_object) {
+    return json::object{ { "type", "json_object" } };
+  }
+  return json::object{
+    { "type", "json_schema" },
+    { "json_schema", json::object{ { "name", format.schema_name }, { "strict", true }, { "schema", format.schema } } }
+  };
+}
+
+json::object body_object(const ChatRequest& request, const Url& endpoint, TextSlots& slots)
+{
+  json::object body;
+  body["model"] = request.model;
+  json::array messages;
+  for (const auto& message : request.messages) {
+    messages.push_back(
+      json::object{ { "role", role_name(message.role) }, { "content", content_json(message, slots) } });
+  }
+  body["messages"] = std::move(messages);
+  if (request.temperature) {
+    body["temperature"] = *request.temperature;
+  }
+  if (request.max_tokens) {
+    body[is_openai(endpoint) ? "max_completion_tokens" : "max_tokens"] = *request.max_tokens;
+  }
+  if (request.top_p) {
+    body["top_p"] = *request.top_p;
+  }
+  if (request.seed) {
+    body["seed"] = *request.seed;
+  }
+  if (!request.stop.empty()) {
+    json::array stop;
+    for (const auto& s : request.stop) {
+      stop.emplace_back(s);
+    }
+    body["stop"] = std::move(stop);
+  }
+  if (request.response_format.kind != ResponseFormat::Kind::text) {
+    body["response_format"] = response_format_json(request.response_format);
+  }
+  if (request.stream) {
+    body["stream"] = true;
+    if (request.stream_usage) {
+      body["stream_options"] = json::object{ { "include_usage", true } };
+    }
+  }
+  for (const auto& [key, value] : request.extra_fields) {
+    body[key] = value;
+  }
+  return body;
+}
+
+} // namespace
+
+std::string chat_completions_body(const ChatRequest& request, const Url& endpoint)
+{
+  const bool placed = std::none_of(request.extra_fields.begin(), request.extra_fields.end(), [](const auto& field) {
+    return field.first == "messages";
+  });
+  for (int attempt = 0;; ++attempt) {
+    TextSlots slots(attempt);
+    if (auto body = slots.splice(to_json_text(body_object(request, endpoint, slots)), placed)) {
+      return std::move(*body);
+    }
+  }
+}
+
+} // namespace gptq

@@ -1,0 +1,89 @@
+#pragma once
+
+#include "options.hpp"
+
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace gptq {
+
+// What gptq asks a model, apart from any wire format: a wire-format writer
+// (chat_completions.hpp) turns it into a request body. The text of messages
+// is held as views, not copies: the user message may be most of a piped file
+// (hundreds of MB), and it is escaped straight from the input into the body.
+// The strings viewed must outlive the request.
+
+enum class Role { system, user, assistant };
+
+// The role's name on the wire ("system", "user", "assistant").
+std::string_view role_name(Role role);
+
+struct TextPart {
+  std::string_view text;
+};
+
+// An image, by an http(s) URL the server fetches or a data: URL.
+struct ImagePart {
+  std::string url;
+  std::optional<std::string> detail; // "low", "high", "auto"; the server's default when absent
+};
+
+// A document (a PDF) sent whole, as a data: URL.
+struct FilePart {
+  std::string filename;
+  std::string data_url;
+};
+
+// Sound, as plain base64 of a file in `format` ("wav", "mp3").
+struct AudioPart {
+  std::string data;
+  std::string format;
+};
+
+using ContentPart = std::variant<TextPart, ImagePart, FilePart, AudioPart>;
+
+struct Message {
+  Role role = Role::user;
+  // Plain text, or a list of parts (a text and the attachments that go with it).
+  std::variant<std::string_view, std::vector<ContentPart>> content;
+};
+
+// The form the reply must take (--json, --schema).
+struct ResponseFormat {
+  enum class Kind { text, json_object, json_schema };
+  Kind kind = Kind::text;
+  std::string schema_name;    // json_schema: a name of the characters the API allows
+  boost::json::object schema; // json_schema: the JSON Schema, applied strictly
+};
+
+struct ChatRequest {
+  std::string model;
+  std::vector<Message> messages; // in the order the model reads them
+  std::optional<double> temperature;
+  std::optional<long long> max_tokens; // of the reply; the writer names the field for the server
+  std::optional<double> top_p;
+  std::optional<long long> seed;
+  std::vector<std::string> stop;
+  ResponseFormat response_format;
+  bool stream = false;
+  bool stream_usage = false; // ask for the token usage at the end of a stream
+  // -o KEY=VALUE: set last, over any field of the same name, in order.
+  std::vector<std::pair<std::string, boost::json::value>> extra_fields;
+};
+
+// Returns the request `options` ask for with `user_message` as the one user
+// message, after the system message (-s) when there is one. -o values become
+// JSON when they parse as JSON, else strings. Throws gptq::Error (usage,
+// phase "--schema") when the schema text is not JSON (naming file, line and
+// column) or not an object. The request views `user_message` and the system
+// message in `options`.
+ChatRequest chat_request(const Options& options, std::string_view user_message);
+
+} // namespace gptq
