@@ -45,8 +45,14 @@ int main(int argc, char** argv)
   context.err = &std::cerr;
   context.stdout_closed = stdout_closed;
   context.env = gptq::process_environment();
-  context.make_transport = gptq::make_network_transport;
-  context.make_connection = gptq::make_network_connection;
+  gptq::NetworkClient network;
+  context.make_transport = [&network](const gptq::TransportOptions& options) {
+    return network.make_transport(options);
+  };
+  context.make_connection = [&network](const boost::asio::any_io_executor& executor,
+                                       const gptq::TransportOptions& options) {
+    return network.make_connection(executor, options);
+  };
   context.sleep = [](std::chrono::milliseconds ms) { std::this_thread::sleep_for(ms); };
   return gptq::run_app({ argv + 1, static_cast<std::size_t>(argc > 0 ? argc - 1 : 0) }, context);
 }

@@ -27,14 +27,6 @@ public:
   virtual bool wants_more() const { return true; }
 };
 
-// The network transport's TLS context and trust store (net_transport.cpp).
-class TlsContext;
-
-// Holds the TLS context that connections share once the first has made it.
-struct TlsContextSlot {
-  std::shared_ptr<TlsContext> context;
-};
-
 struct TransportOptions {
   std::chrono::milliseconds connect_timeout{ 10'000 };    // resolve, connect, TLS handshake
   std::chrono::milliseconds idle_timeout{ 600'000 };      // longest silence while sending or receiving
@@ -43,12 +35,6 @@ struct TransportOptions {
   std::optional<Proxy> proxy;                             // reach the server through this
   std::function<void(const std::string&)> log;            // --verbose lines (no secrets); unset: silent
   Secrets secrets;                                        // redacted from server text (reason phrases) in messages
-  // Shared by every connection made with these options or a copy of them
-  // (batch mode's connections, the attempts of one request), so that the
-  // TLS context is made once: the first costs about 2.5 ms of CPU, each
-  // further one, with OpenSSL's tables already loaded, about 0.6 ms. Never
-  // null.
-  std::shared_ptr<TlsContextSlot> tls = std::make_shared<TlsContextSlot>();
 };
 
 // Sends one HTTP request and delivers its response. This interface is the

@@ -50,6 +50,74 @@ bool valid_host_char(char c)
   return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_';
 }
 
+// Returns the host of `authority` (lower case, without IPv6 brackets),
+// part of the URL `text`, and sets `port_text` to the port after it, if
+// any. Throws gptq::Error (usage) when either is unusable.
+std::string parse_host(std::string_view text, std::string_view authority, std::string_view& port_text)
+{
+  std::string host;
+  if (!authority.empty() && authority.front() == '[') {
+    const auto close = authority.find(']');
+    if (close == std::string_view::npos) {
+      bad_url(text, "an IPv6 address needs a closing ']'");
+    }
+    host = std::string(authority.substr(1, close - 1));
+    // inet_pton stops at a NUL byte, so check the characters first.
+    const bool hex_colon_dot = std::all_of(host.begin(), host.end(), [](char c) {
+      return std::isxdigit(static_cast<unsigned char>(c)) || c == ':' || c == '.';
+    });
+    if (!hex_colon_dot || !is_ipv6(host)) {
+      bad_url(text, quoted(host) + " is not an IPv6 address");
+    }
+    std::string_view after = authority.substr(close + 1);
+    if (!after.empty()) {
+      if (after.front() != ':') {
+        bad_url(text, "unexpected text after ']'");
+      }
+      port_text = after.substr(1);
+      if (port_text.empty()) {
+        bad_url(text, "the port after ':' is missing");
+      }
+    }
+  } else {
+    const auto colon = authority.find(':');
+    host = std::string(authority.substr(0, colon));
+    if (colon != std::string_view::npos) {
+      port_text = authority.substr(colon + 1);
+      if (port_text.empty()) {
+        bad_url(text, "the port after ':' is missing");
+      }
+    }
+    if (!std::all_of(host.begin(), host.end(), valid_host_char)) {
+      bad_url(text, "the host name has characters a host name cannot have");
+    }
+  }
+  if (host.empty()) {
+    bad_url(text, "the host is missing");
+  }
+  if (host.find(':') == std::string::npos) {
+    std::transform(
+      host.begin(), host.end(), host.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  }
+  return host;
+}
+
+// Returns the port `port_text` gives, part of the URL `text`, or
+// `default_port` when it is empty. Throws gptq::Error (usage) when it is not
+// a port number.
+std::uint16_t parse_port(std::string_view text, std::string_view port_text, std::uint16_t default_port)
+{
+  if (port_text.empty()) {
+    return default_port;
+  }
+  unsigned value = 0;
+  const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), value);
+  if (ec != std::errc() || end != port_text.data() + port_text.size() || value == 0 || value > 65535) {
+    bad_url(text, "the port must be a number from 1 to 65535");
+  }
+  return static_cast<std::uint16_t>(value);
+}
+
 } // namespace
 
 bool Url::host_is_ip() const
@@ -110,60 +178,8 @@ Url parse_url(std::string_view text)
   }
 
   std::string_view port_text;
-  if (!authority.empty() && authority.front() == '[') {
-    const auto close = authority.find(']');
-    if (close == std::string_view::npos) {
-      bad_url(text, "an IPv6 address needs a closing ']'");
-    }
-    url.host = std::string(authority.substr(1, close - 1));
-    // inet_pton stops at a NUL byte, so check the characters first.
-    const bool hex_colon_dot = std::all_of(url.host.begin(), url.host.end(), [](char c) {
-      return std::isxdigit(static_cast<unsigned char>(c)) || c == ':' || c == '.';
-    });
-    if (!hex_colon_dot || !is_ipv6(url.host)) {
-      bad_url(text, quoted(url.host) + " is not an IPv6 address");
-    }
-    std::string_view after = authority.substr(close + 1);
-    if (!after.empty()) {
-      if (after.front() != ':') {
-        bad_url(text, "unexpected text after ']'");
-      }
-      port_text = after.substr(1);
-      if (port_text.empty()) {
-        bad_url(text, "the port after ':' is missing");
-      }
-    }
-  } else {
-    const auto colon = authority.find(':');
-    url.host = std::string(authority.substr(0, colon));
-    if (colon != std::string_view::npos) {
-      port_text = authority.substr(colon + 1);
-      if (port_text.empty()) {
-        bad_url(text, "the port after ':' is missing");
-      }
-    }
-    if (!std::all_of(url.host.begin(), url.host.end(), valid_host_char)) {
-      bad_url(text, "the host name has characters a host name cannot have");
-    }
-  }
-  if (url.host.empty()) {
-    bad_url(text, "the host is missing");
-  }
-  if (url.host.find(':') == std::string::npos) {
-    std::transform(url.host.begin(), url.host.end(), url.host.begin(), [](unsigned char c) {
-      return static_cast<char>(std::tolower(c));
-    });
-  }
-
-  url.port = url.is_https() ? 443 : 80;
-  if (!port_text.empty()) {
-    unsigned value = 0;
-    const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), value);
-    if (ec != std::errc() || end != port_text.data() + port_text.size() || value == 0 || value > 65535) {
-      bad_url(text, "the port must be a number from 1 to 65535");
-    }
-    url.port = static_cast<std::uint16_t>(value);
-  }
+  url.host = parse_host(text, authority, port_text);
+  url.port = parse_port(text, port_text, url.is_https() ? 443 : 80);
 
   const auto question = path_and_query.find('?');
   url.path = std::string(path_and_query.substr(0, question));

@@ -33,12 +33,36 @@ public:
 // Sets up OpenSSL for a short-lived process; call once, first thing in main.
 void init_network_library();
 
-// Returns the Boost.Beast/OpenSSL transport.
-std::unique_ptr<Transport> make_network_transport(const TransportOptions& options);
+// The network layer's TLS context and trust store (tls.hpp).
+class TlsContext;
 
-// Returns a Connection that reaches the network through Boost.Beast and
-// OpenSSL, as make_network_transport does for one request.
-std::unique_ptr<Connection> make_network_connection(const boost::asio::any_io_executor& executor,
-                                                    const TransportOptions& options);
+// The program's way to the network, made once: it makes the transports and
+// connections, which reach the network through Boost.Beast and OpenSSL, and
+// owns what they share, the TLS context. That is made once, by the first
+// https connection, while its connect is on its way, with that
+// connection's --cacert and log (a process has one --cacert): the first
+// costs about 2.5 ms of CPU, each further one, with OpenSSL's tables
+// already loaded, about 0.6 ms, so the attempts of one request and batch
+// mode's connections share it. Must outlive every transport and connection
+// it makes.
+class NetworkClient {
+public:
+  NetworkClient();
+  ~NetworkClient();
+  NetworkClient(const NetworkClient&) = delete;
+  NetworkClient& operator=(const NetworkClient&) = delete;
+
+  // Returns a transport for one request at a time, each on a connection
+  // of its own.
+  std::unique_ptr<Transport> make_transport(const TransportOptions& options);
+
+  // Returns a Connection that carries requests one after another, as
+  // make_transport's does for one request.
+  std::unique_ptr<Connection> make_connection(const boost::asio::any_io_executor& executor,
+                                              const TransportOptions& options);
+
+private:
+  std::shared_ptr<TlsContext> tls_; // null until the first https connection
+};
 
 } // namespace gptq
