@@ -6,6 +6,7 @@
 #include "error.hpp"
 #include "input.hpp"
 #include "key_source.hpp"
+#include "network.hpp"
 #include "options.hpp"
 #include "output.hpp"
 #include "prompt.hpp"
@@ -21,7 +22,6 @@
 #include "url.hpp"
 
 #include <boost/version.hpp>
-#include <openssl/crypto.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -447,11 +447,7 @@ std::string version_text()
   // time, which a system update may have changed since the build.
   std::string text = std::string("gptq ") + GPTQ_VERSION + "\n";
   text += "Boost " + std::to_string(BOOST_VERSION / 100000) + "." + std::to_string(BOOST_VERSION / 100 % 1000) + "." +
-          std::to_string(BOOST_VERSION % 100) + ", " + OpenSSL_version(OPENSSL_VERSION);
-  if (OpenSSL_version_num() != OPENSSL_VERSION_NUMBER) {
-    text += std::string(" (built with ") + OPENSSL_VERSION_TEXT + ")";
-  }
-  text += "\n";
+          std::to_string(BOOST_VERSION % 100) + ", " + tls_library_version() + "\n";
 #if defined(__clang__)
   text += "built with clang " __clang_version__;
 #elif defined(__GNUC__)

@@ -454,4 +454,13 @@ void init_network_library()
   OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, nullptr);
 }
 
+std::string tls_library_version()
+{
+  std::string text = OpenSSL_version(OPENSSL_VERSION);
+  if (OpenSSL_version_num() != OPENSSL_VERSION_NUMBER) {
+    text += std::string(" (built with ") + OPENSSL_VERSION_TEXT + ")";
+  }
+  return text;
+}
+
 } // namespace gptq

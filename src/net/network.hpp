@@ -12,6 +12,7 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <string>
 
 namespace gptq {
 
@@ -32,6 +33,11 @@ public:
 
 // Sets up OpenSSL for a short-lived process; call once, first thing in main.
 void init_network_library();
+
+// The OpenSSL that is loaded, as `--version` shows it: the shared library
+// found at run time, which a system update may have changed since the
+// build, and then the version built with when it differs.
+std::string tls_library_version();
 
 // The network layer's TLS context and trust store (tls.hpp).
 class TlsContext;

@@ -3,7 +3,8 @@
 # every layer's include directory is its own (src/CMakeLists.txt), so a core
 # file cannot find a net or app header, but Asio, Beast and OpenSSL live in
 # /usr/include, which every file can reach. A core file must not include
-# them; no core or net file may name a header of a layer above it.
+# them, an app file only Asio's event loop; no core or net file may name a
+# header of a layer above it.
 #
 #   check_layers.sh SRC_DIR
 set -euo pipefail
@@ -29,6 +30,14 @@ done
 while IFS= read -r hit; do
   [ -n "$hit" ] && fail "layers: ${hit#"$src"/}: the core includes Asio, Beast or OpenSSL; that belongs in src/net"
 done < <(includes "$src/core" '<(boost/asio|boost/beast|openssl/)')
+
+# The app may run Asio's event loop (batch mode's worker coroutines and
+# timers, stdin as a stream descriptor), but sockets, TLS and HTTP are the
+# network layer's.
+event_loop='<boost/asio/(any_io_executor|as_tuple|awaitable|co_spawn|detached|io_context|posix/stream_descriptor|steady_timer|this_coro|use_awaitable)[.]hpp>'
+while IFS= read -r hit; do
+  [ -n "$hit" ] && fail "layers: ${hit#"$src"/}: the app includes the network's Asio, Beast or OpenSSL; that belongs in src/net"
+done < <(includes "$src/app" '<(boost/asio|boost/beast|openssl/)' | grep -Ev "$event_loop" || true)
 
 # Headers by name: those of net and app, which a lower layer must not name.
 headers_of() {
