@@ -310,16 +310,28 @@ std::string plain_result(std::string_view reply)
   return out;
 }
 
-std::string jsonl_result(std::size_t line, std::optional<std::string_view> input, std::string_view output)
+namespace {
+
+// The start of a --jsonl record, `{"line":N` and its "input" when known,
+// with room for `more` bytes after it.
+std::string jsonl_record_start(std::size_t line, std::optional<std::string_view> input, std::size_t more)
 {
   std::string out;
-  out.reserve(input.value_or("").size() + output.size() + 48);
+  out.reserve(input.value_or("").size() + more);
   out += "{\"line\":";
   out += std::to_string(line);
   if (input) {
     out += ",\"input\":";
     append_utf8_json_string(out, *input);
   }
+  return out;
+}
+
+} // namespace
+
+std::string jsonl_result(std::size_t line, std::optional<std::string_view> input, std::string_view output)
+{
+  std::string out = jsonl_record_start(line, input, output.size() + 48);
   out += ",\"output\":";
   append_utf8_json_string(out, output);
   out += "}\n";
@@ -328,14 +340,7 @@ std::string jsonl_result(std::size_t line, std::optional<std::string_view> input
 
 std::string jsonl_error(std::size_t line, std::optional<std::string_view> input, int status, std::string_view message)
 {
-  std::string out;
-  out.reserve(input.value_or("").size() + message.size() + 64);
-  out += "{\"line\":";
-  out += std::to_string(line);
-  if (input) {
-    out += ",\"input\":";
-    append_utf8_json_string(out, *input);
-  }
+  std::string out = jsonl_record_start(line, input, message.size() + 64);
   out += ",\"error\":{\"status\":";
   out += std::to_string(status);
   out += ",\"message\":";

@@ -151,7 +151,9 @@ struct RetryCase {
 
 } // namespace
 
-// random01 is 0, so the backoff is 500 ms, then 1000 ms, ...
+// random01 is 0, so the backoff is 500 ms, then 1000 ms, ... One table of
+// cases, longer than a function should be, so that the whole policy reads
+// side by side: status, failure kind and headers against the decision.
 BOOST_AUTO_TEST_CASE(decide_retry_table)
 {
   const TryState first{ 0, 2, false, std::nullopt };
