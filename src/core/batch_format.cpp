@@ -5,7 +5,6 @@
 #include "json_access.hpp"
 #include "json_text.hpp"
 #include "prompt.hpp"
-#include "request.hpp"
 #include "response.hpp"
 #include "text.hpp"
 

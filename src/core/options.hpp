@@ -7,6 +7,7 @@
 #include <set>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace gptq {
@@ -24,6 +25,13 @@ inline constexpr int max_jobs = 64;
 // (POST .../chat/completions, what nearly every server speaks) or its
 // Responses API (POST .../responses, the only one some models are on).
 enum class Api { chat, responses };
+
+// Returns the path of the API's endpoint under the base URL:
+// "/chat/completions" or "/responses".
+inline std::string_view endpoint_path(Api api)
+{
+  return api == Api::responses ? "/responses" : "/chat/completions";
+}
 
 // Everything the command line and the environment decide for one run.
 struct Options {

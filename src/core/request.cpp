@@ -12,11 +12,6 @@ bool is_openai(const Url& url)
   return url.host == "api.openai.com";
 }
 
-std::string_view endpoint_path(Api api)
-{
-  return api == Api::responses ? "/responses" : "/chat/completions";
-}
-
 std::string build_request_body(const Options& options, std::string_view user_message, const Url& endpoint)
 {
   const ChatRequest request = chat_request(options, user_message);

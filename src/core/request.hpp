@@ -26,10 +26,6 @@ struct HttpRequest {
 // (max_completion_tokens) and requires a key.
 bool is_openai(const Url& url);
 
-// Returns the path of the API's endpoint under the base URL: "/chat/completions"
-// or "/responses".
-std::string_view endpoint_path(Api api);
-
 // Returns the request body for `options` and `user_message` in the wire
 // format of `options.api`: chat_request() written by chat_completions_body()
 // or responses_body(). Throws like those.

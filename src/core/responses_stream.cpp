@@ -100,7 +100,9 @@ ReplyDelta ResponsesStreamDecoder::decode(const SseEvent& event)
   }
   if (data == "[DONE]") {
     done_ = true;
-    return finish();
+    ReplyDelta delta = finish();
+    delta.done = true;
+    return delta;
   }
   if (data.empty() || data == "ping" || event.type == "ping") {
     return {};
