@@ -3,11 +3,13 @@
 // other mode at /responses), and the rest of gptq working the same on it.
 
 #include "harness.hpp"
+#include "proxy.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <fstream>
 #include <iterator>
 
@@ -124,6 +126,21 @@ BOOST_AUTO_TEST_CASE(code_raw_dry_run_and_retries_work_the_same)
   check_success(run_gptq_https("flaky/" + key + "/1/500", { "--no-stdin", "--api", "responses", prompt }),
                 prompt + "\n");
   BOOST_TEST(attempts(key) == 2);
+}
+
+BOOST_AUTO_TEST_CASE(a_proxy_carries_it_the_same)
+{
+  const Proxy proxy = Proxy::tinyproxy();
+  const RunResult r = run_gptq({ "--base-url", http_url("sse"), "--api", "responses", "--no-stdin", prompt }, [&] {
+    Env env = key_env();
+    env["HTTP_PROXY"] = proxy.url("http");
+    return env;
+  }());
+  check_success(r, prompt + "\n");
+  const auto seen = proxy.requests();
+  BOOST_TEST(
+    std::any_of(seen.begin(), seen.end(), [](const std::string& line) { return contains(line, "/sse/v1/responses "); }),
+    proxy.log());
 }
 
 BOOST_AUTO_TEST_CASE(a_profile_sets_the_api_and_show_config_names_the_line)
