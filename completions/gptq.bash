@@ -41,6 +41,10 @@ _gptq()
             _gptq_names --list-profiles
             return
             ;;
+        --api)
+            COMPREPLY=($(compgen -W 'chat responses' -- "$cur"))
+            return
+            ;;
         # Free text and numbers: nothing to offer.
         -s | --system | -m | --model | -t | --temperature | --max-tokens | --top-p | --seed | --stop | \
             -o | --option | -j | --jobs | --base-url | -H | --header | --key-header | --proxy | \
@@ -56,7 +60,7 @@ _gptq()
             -m --model -t --temperature --max-tokens --top-p --seed --stop -o --option --json --schema
             --no-stream --stream --reasoning --usage --code --raw
             -L --each-line --input-jsonl --jsonl -j --jobs --fail-fast --resume --emit-batch --from-batch
-            --base-url -H --header --key-header --proxy --no-proxy --cacert --connect-timeout
+            --api --base-url -H --header --key-header --proxy --no-proxy --cacert --connect-timeout
             --idle-timeout --timeout --retries -v --verbose
             --config -P --profile --list-roles --list-profiles --show-config -h --help --version' -- "$cur"))
     fi

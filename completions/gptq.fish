@@ -54,6 +54,7 @@ complete -c gptq -l resume -r -F -d 'skip the lines FILE (a --jsonl output) has 
 complete -c gptq -l emit-batch -r -F -d 'write OpenAI Batch API requests to FILE'
 complete -c gptq -l from-batch -r -F -d 'print the results of a Batch API output FILE'
 
+complete -c gptq -l api -x -a 'chat responses' -d 'the API to speak: Chat Completions or Responses'
 complete -c gptq -l base-url -x -d 'API base URL'
 complete -c gptq -s H -l header -x -d "add a request header ('Name: value')"
 complete -c gptq -l key-header -x -d 'send the key in this header'

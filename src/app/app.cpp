@@ -86,7 +86,7 @@ public:
     if (options.schema_file) {
       options.schema_text = read_user_file(*options.schema_file, "--schema", settings_limit);
     }
-    const Url endpoint = endpoint_url(parse_url(options.base_url), "/chat/completions");
+    const Url endpoint = endpoint_url(parse_url(options.base_url), endpoint_path(options.api));
     read_key(settings, options, endpoint);
 
     if (options.system) {
@@ -289,6 +289,7 @@ private:
     batch.jsonl_in = options.input_jsonl;
     batch.jsonl_out = options.jsonl;
     batch.fail_fast = options.fail_fast;
+    batch.api = options.api;
     if (options.resume) {
       batch.resumed = resumed_records(read_user_file(*options.resume, "--resume", results_limit), *options.resume);
       batch.resume_path = *options.resume;
@@ -318,7 +319,7 @@ private:
                     "cannot write " + quoted(*options.emit_batch) + ": " + std::strerror(errno));
       }
       // The Batch API is OpenAI's: its field names, whatever --base-url says.
-      const Url openai = endpoint_url(parse_url(default_base_url), "/chat/completions");
+      const Url openai = endpoint_url(parse_url(default_base_url), endpoint_path(options.api));
       const ExitStatus status = emit_batch(
         batch, context_.stdin_fd, file, *context_.err, [&](const BatchItem& item) { return body_for(item, openai); });
       file.close();
@@ -356,7 +357,8 @@ private:
   {
     return options.max_tokens.has_value() ||
            std::any_of(options.fields.begin(), options.fields.end(), [](const auto& field) {
-             return field.first == "max_tokens" || field.first == "max_completion_tokens";
+             return field.first == "max_tokens" || field.first == "max_completion_tokens" ||
+                    field.first == "max_output_tokens";
            });
   }
 
@@ -392,7 +394,8 @@ private:
                              options.raw,
                              max_tokens_given(options),
                              secrets_,
-                             request.url.text() });
+                             request.url.text(),
+                             options.api });
       try {
         context_.make_transport(transport)->send(request, handler);
         handler.finish();

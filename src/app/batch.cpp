@@ -585,7 +585,7 @@ ExitStatus emit_batch(const BatchSettings& settings,
       return;
     }
     try {
-      file << batch_request_line(item->line, body_for(*item));
+      file << batch_request_line(item->line, body_for(*item), settings.api);
     } catch (const Error& e) {
       // As run_batch reports a line whose request cannot be made.
       err << failed_line(line, item->input, e, false).err << std::flush;

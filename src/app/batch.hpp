@@ -23,6 +23,7 @@ struct BatchSettings {
   bool jsonl_in = false;  // --input-jsonl
   bool jsonl_out = false; // --jsonl
   bool fail_fast = false;
+  Api api = Api::chat; // --api: the wire format of requests and replies
   // --timeout: bounds each line's tries and the waits between them
   // together, as it bounds a one-shot request; not the whole batch.
   std::optional<std::chrono::milliseconds> timeout;

@@ -1,6 +1,7 @@
 #include "reply_handler.hpp"
 
 #include "error.hpp"
+#include "responses_stream.hpp"
 #include "text.hpp"
 
 #include <algorithm>
@@ -37,7 +38,9 @@ ReplyHandler::ReplyHandler(ReplyWriter& out,
   , err_(err)
   , before_output_(std::move(before_output))
   , settings_(std::move(settings))
-  , decoder_(settings_.secrets)
+  , decoder_(settings_.api == Api::responses
+               ? std::unique_ptr<StreamDecoder>(std::make_unique<ResponsesStreamDecoder>(settings_.secrets))
+               : std::make_unique<ChatStreamDecoder>(settings_.secrets))
 {
 }
 
@@ -113,7 +116,7 @@ void ReplyHandler::on_body(std::string_view piece)
 
 bool ReplyHandler::wants_more() const
 {
-  return !(mode_ == Mode::stream && decoder_.done());
+  return !(mode_ == Mode::stream && decoder_->done());
 }
 
 // Everything one body piece holds for stdout goes out in one write, before
@@ -133,7 +136,7 @@ void ReplyHandler::feed_stream(std::string_view bytes)
 
 void ReplyHandler::on_event(const SseEvent& event)
 {
-  take(decoder_.decode(event));
+  take(decoder_->decode(event));
 }
 
 // What the server said, streamed or whole, becomes output here; this is
@@ -240,14 +243,15 @@ void ReplyHandler::finish()
     }
     case Mode::stream:
       sse_.finish([this](const SseEvent& e) { on_event(e); });
-      take(decoder_.finish());
-      if (!decoder_.complete()) {
+      take(decoder_->finish());
+      if (!decoder_->complete()) {
         throw Error(FailureKind::bad_response,
                     ExitStatus::bad_response,
                     "stream",
-                    "the server ended the stream before the reply was complete (no [DONE] and no finish_reason)");
+                    "the server ended the stream before the reply was complete (" +
+                      std::string(decoder_->missing_end()) + ")");
       }
-      end_reply(decoder_.finish_reason(), decoder_.usage());
+      end_reply(decoder_->finish_reason(), decoder_->usage());
       return;
   }
 }
@@ -270,15 +274,21 @@ void ReplyHandler::end_reply(const std::optional<std::string>& finish_reason, co
   }
   out_.finish();
   start_output();
-  if (finish_reason == "length") {
-    err_ << "gptq: warning: the reply was cut at the token limit (finish_reason: length); " + token_limit_hint() + "\n";
+  if (cut_at_token_limit(finish_reason)) {
+    err_ << "gptq: warning: the reply was cut at the token limit (" + finish_label(*finish_reason) + "); " +
+              token_limit_hint() + "\n";
   } else if (finish_reason == "content_filter") {
     err_ << "gptq: warning: the server's content filter stopped the reply (finish_reason: content_filter)\n";
   }
   if (settings_.show_usage) {
     if (usage) {
       err_ << "gptq: usage: " << usage->prompt_tokens << " prompt + " << usage->completion_tokens
-           << " completion = " << usage->total_tokens << " tokens\n";
+           << " completion = " << usage->total_tokens << " tokens";
+      if (usage->reasoning_tokens || usage->cached_tokens) {
+        err_ << " (" << usage->reasoning_tokens.value_or("0") << " reasoning, " << usage->cached_tokens.value_or("0")
+             << " cached)";
+      }
+      err_ << '\n';
     } else {
       err_ << "gptq: usage: the server reported no token usage\n";
     }

@@ -2,6 +2,7 @@
 
 #include "chat_stream.hpp"
 #include "code_filter.hpp"
+#include "options.hpp"
 #include "output.hpp"
 #include "response.hpp"
 #include "secrets.hpp"
@@ -9,6 +10,7 @@
 #include "transport.hpp"
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -23,9 +25,10 @@ struct ReplySettings {
   bool max_tokens_given = false; // --max-tokens was given: a reply cut at the token limit can say to raise it
   Secrets secrets;               // redacted from server text before it is cut to an excerpt
   std::string request_url;       // the URL requested, for what a redirect says
+  Api api = Api::chat;           // --api: which API's stream the reply is
 };
 
-// Turns a Chat Completions response into output as it arrives: an event
+// Turns a Chat Completions or Responses API response into output as it arrives: an event
 // stream piece by piece, a plain JSON completion (a server that ignored
 // "stream": true, or --no-stream) when it is complete, an error response
 // into a gptq::Error. Reply text goes to `out`; reasoning, warnings and usage
@@ -40,13 +43,15 @@ public:
   // Throws gptq::Error (bad_response) when a 2xx body is compressed.
   void on_head(const HttpResponse& head) override;
   void on_body(std::string_view piece) override;
-  // False once a stream sent [DONE]: nothing after it is read.
+  // False once a stream sent its end ([DONE], response.completed): nothing
+  // after it is read.
   bool wants_more() const override;
 
   // Ends the reply once the transport has delivered the whole response:
   // writes the final newline, then warnings and usage. Throws gptq::Error:
   // the API error of a non-2xx response; bad_response when a stream ended
-  // before [DONE] or a finish_reason, or the reply has no text; rejected
+  // before its end ([DONE] or a finish_reason; response.completed or
+  // response.incomplete), or the reply has no text; rejected
   // when the model refused. on_body() throws bad_response when a line or
   // event of a stream, a whole reply, or the blank space before the first
   // byte that tells which it is, passes 128 MiB.
@@ -77,7 +82,7 @@ private:
   HttpResponse response_; // head, and the body when it is kept whole
   Mode mode_ = Mode::undecided;
   SseParser sse_;
-  ChatStreamDecoder decoder_;
+  std::unique_ptr<StreamDecoder> decoder_; // of settings_.api's stream
   CodeFilter code_filter_;
   bool output_started_ = false;
   bool reasoning_line_open_ = false;

@@ -435,13 +435,15 @@ bool is_recorded_input(std::string_view recorded, std::string_view text)
 // order, and expired requests in the error file as "response": null with
 // "error": {"code": "batch_expired", ...}.
 
-std::string batch_request_line(std::size_t line, std::string_view body_json)
+std::string batch_request_line(std::size_t line, std::string_view body_json, Api api)
 {
   std::string out;
   out.reserve(body_json.size() + 96);
   out += R"({"custom_id":"line-)";
   out += std::to_string(line);
-  out += R"(","method":"POST","url":"/v1/chat/completions","body":)";
+  out += R"(","method":"POST","url":"/v1)";
+  out += endpoint_path(api);
+  out += R"(","body":)";
   out += body_json;
   out += "}\n";
   return out;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "error.hpp"
+#include "options.hpp"
 #include "secrets.hpp"
 
 #include <cstddef>
@@ -117,9 +118,9 @@ bool is_recorded_input(std::string_view recorded, std::string_view text);
 
 // Returns one line of an OpenAI Batch API input file for input line `line`:
 // {"custom_id":"line-N","method":"POST","url":"/v1/chat/completions","body":BODY}
-// and "\n", with `body_json` (a compact request body from
+// and "\n" ("/v1/responses" for the Responses API), with `body_json` (a compact request body from
 // build_request_body, streaming off) spliced in as JSON, not as a string.
-std::string batch_request_line(std::size_t line, std::string_view body_json);
+std::string batch_request_line(std::size_t line, std::string_view body_json, Api api = Api::chat);
 
 // The result of one request in a Batch API output (or error) file.
 struct BatchResult {

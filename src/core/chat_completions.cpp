@@ -2,6 +2,7 @@
 
 #include "json_text.hpp"
 #include "request.hpp"
+#include "text_slots.hpp"
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
@@ -13,64 +14,6 @@ namespace gptq {
 namespace json = boost::json;
 
 namespace {
-
-// The texts of messages (a piped file, perhaps hundreds of MB) are escaped
-// straight into the body: the JSON tree holds a placeholder in the place of
-// each, "<gptq text A:N>" for the Nth text, A chosen so that no other field
-// holds the prefix.
-class TextSlots {
-public:
-  explicit TextSlots(int attempt)
-    : prefix_("<gptq text " + std::to_string(attempt) + ":")
-  {
-  }
-
-  // Returns the placeholder that stands for `text`.
-  json::string hold(std::string_view text)
-  {
-    texts_.push_back(text);
-    return json::string(prefix_ + std::to_string(texts_.size() - 1) + ">");
-  }
-
-  // Returns `skeleton` with the texts in their places, or nullopt when other
-  // fields hold the prefix too (another attempt picks another). `placed` is
-  // false when an extra field replaced the messages, and the placeholders
-  // with them: the skeleton is then the body.
-  std::optional<std::string> splice(const std::string& skeleton, bool placed) const
-  {
-    if (!placed || texts_.empty()) {
-      return skeleton;
-    }
-    std::vector<std::size_t> at;
-    for (auto p = skeleton.find(prefix_); p != std::string::npos; p = skeleton.find(prefix_, p + prefix_.size())) {
-      at.push_back(p);
-    }
-    // The placeholders stand in the messages in the order they were made:
-    // with no other occurrence, the Nth found is the Nth text's.
-    if (at.size() != texts_.size()) {
-      return std::nullopt;
-    }
-    std::size_t size = skeleton.size();
-    for (const auto text : texts_) {
-      size += text.size() + text.size() / 8;
-    }
-    std::string body;
-    body.reserve(size);
-    std::size_t from = 0;
-    for (std::size_t i = 0; i < texts_.size(); ++i) {
-      const std::size_t quote = at[i] - 1; // the placeholder's opening quote
-      body.append(skeleton, from, quote - from);
-      append_json_string(body, texts_[i]);
-      from = skeleton.find('"', at[i]) + 1;
-    }
-    body.append(skeleton, from);
-    return body;
-  }
-
-private:
-  std::string prefix_;
-  std::vector<std::string_view> texts_;
-};
 
 json::value part_json(const ContentPart& part, TextSlots& slots)
 {

@@ -100,6 +100,7 @@ ChatRequest chat_request(const Options& options, std::string_view user_message)
   request.stream = options.stream;
   // Only on request: some compatible servers reject the field.
   request.stream_usage = options.usage;
+  request.reasoning = options.reasoning;
   for (const auto& [key, value] : options.fields) {
     boost::system::error_code ec;
     auto parsed = boost::json::parse(value, ec);

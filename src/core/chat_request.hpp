@@ -15,7 +15,7 @@
 namespace gptq {
 
 // What gptq asks a model, apart from any wire format: a wire-format writer
-// (chat_completions.hpp) turns it into a request body. The text of messages
+// (chat_completions.hpp, responses_body.hpp) turns it into a request body. The text of messages
 // is held as views, not copies: the user message may be most of a piped file
 // (hundreds of MB), and it is escaped straight from the input into the body.
 // The strings viewed must outlive the request.
@@ -74,6 +74,7 @@ struct ChatRequest {
   ResponseFormat response_format;
   bool stream = false;
   bool stream_usage = false; // ask for the token usage at the end of a stream
+  bool reasoning = false;    // --reasoning: ask for the model's reasoning (a summary) where the API can
   // -o KEY=VALUE: set last, over any field of the same name, in order.
   std::vector<std::pair<std::string, boost::json::value>> extra_fields;
 };

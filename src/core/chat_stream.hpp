@@ -5,6 +5,7 @@
 #include "response.hpp"
 #include "secrets.hpp"
 #include "sse.hpp"
+#include "stream_decoder.hpp"
 
 #include <boost/json/fwd.hpp>
 
@@ -23,11 +24,11 @@ namespace gptq {
 // chunk has `"choices": []`, the first chunk may lack `role`, an event may
 // carry several tokens, reasoning text comes in `delta.reasoning_content`
 // (DeepSeek, vLLM, llama.cpp) or `delta.reasoning` (OpenRouter, Ollama).
-class ChatStreamDecoder {
+class ChatStreamDecoder final : public StreamDecoder {
 public:
   // Excerpts of server text in its errors are made without `secrets`.
   explicit ChatStreamDecoder(Secrets secrets = {});
-  ~ChatStreamDecoder();
+  ~ChatStreamDecoder() override;
   ChatStreamDecoder(const ChatStreamDecoder&) = delete;
   ChatStreamDecoder& operator=(const ChatStreamDecoder&) = delete;
 
@@ -44,24 +45,26 @@ public:
   // the text by UTF-16 units) is joined; any other lone surrogate becomes
   // U+FFFD. Reasoning in both `reasoning_content` and `reasoning` comes
   // out as one piece, in that order.
-  ReplyDelta decode(const SseEvent& event);
+  ReplyDelta decode(const SseEvent& event) override;
 
   // Ends the stream: returns, as U+FFFD, each high surrogate still waiting
   // for its other half. Also done at `data: [DONE]`.
-  ReplyDelta finish();
+  ReplyDelta finish() override;
 
   // True once `data: [DONE]` was seen.
-  bool done() const { return done_; }
+  bool done() const override { return done_; }
 
   // The finish_reason of the first choice, once a chunk carried one.
-  const std::optional<std::string>& finish_reason() const { return finish_reason_; }
+  const std::optional<std::string>& finish_reason() const override { return finish_reason_; }
 
   // The usage, if a chunk carried it.
-  const std::optional<Usage>& usage() const { return usage_; }
+  const std::optional<Usage>& usage() const override { return usage_; }
 
   // True when the stream ended properly: `[DONE]`, or a finish_reason
   // (some servers close right after it without `[DONE]`).
-  bool complete() const { return done_ || finish_reason_.has_value(); }
+  bool complete() const override { return done_ || finish_reason_.has_value(); }
+
+  std::string_view missing_end() const override { return "no [DONE] and no finish_reason"; }
 
 private:
   struct Json; // one parser and its memory, reused for every chunk

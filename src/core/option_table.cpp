@@ -46,6 +46,7 @@ constexpr OptionSpec options[] = {
   { "emit-batch",      0,   value, none,   "Batch",      "FILE",      "write OpenAI Batch API requests to FILE instead" },
   { "from-batch",      0,   value, none,   "Batch",      "FILE",      "print the results of a Batch API output FILE" },
 
+  { "api",             0,   value, key,    "Connection", "API",       "chat (Chat Completions) or responses (Responses)\n[default: chat]" },
   { "base-url",        0,   value, key,    "Connection", "URL",       "API base URL [$OPENAI_BASE_URL,\ndefault: https://api.openai.com/v1]" },
   { "header",          'H', list,  none,   "Connection", "'N: V'",    "add a request header (repeatable)" },
   { "key-header",      0,   value, key,    "Connection", "NAME",      "send the key as NAME: KEY, not as a Bearer token\n[default: api-key for Azure, else Authorization]" },

@@ -295,6 +295,12 @@ void read_request(const po::variables_map& vm, Options& o)
   if (auto url = text_of(vm, "base-url")) {
     o.base_url = *url;
   }
+  if (auto api = text_of(vm, "api")) {
+    if (*api != "chat" && *api != "responses") {
+      throw Error(ExitStatus::usage, "--api", "expected chat or responses, got " + quoted(*api, 40));
+    }
+    o.api = *api == "chat" ? Api::chat : Api::responses;
+  }
   if (auto t = text_of(vm, "temperature")) {
     o.temperature = parse_double("--temperature", *t, 0, 2, "a number from 0 to 2");
   }

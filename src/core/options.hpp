@@ -7,6 +7,7 @@
 #include <set>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace gptq {
@@ -20,6 +21,18 @@ inline constexpr int max_retries = 10;
 inline constexpr int default_jobs = 4;
 inline constexpr int max_jobs = 64;
 
+// The wire format of the request and reply: OpenAI's Chat Completions
+// (POST .../chat/completions, what nearly every server speaks) or its
+// Responses API (POST .../responses, the only one some models are on).
+enum class Api { chat, responses };
+
+// Returns the path of the API's endpoint under the base URL:
+// "/chat/completions" or "/responses".
+inline std::string_view endpoint_path(Api api)
+{
+  return api == Api::responses ? "/responses" : "/chat/completions";
+}
+
 // Everything the command line and the environment decide for one run.
 struct Options {
   std::optional<std::string> system;     // -s; no system message when absent
@@ -27,6 +40,7 @@ struct Options {
   std::vector<std::string> files;        // -f, in order; "-" is stdin
   std::string model = default_model;
   std::string base_url = default_base_url;
+  Api api = Api::chat; // --api
   std::optional<double> temperature;
   std::optional<long long> max_tokens;
   std::optional<double> top_p;

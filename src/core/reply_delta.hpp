@@ -20,7 +20,7 @@ struct ReplyDelta {
   std::string_view content;                      // a piece of the reply text
   std::optional<std::string_view> finish_reason; // when this step said why the reply ended
   const Usage* usage = nullptr;                  // when this step carried the token usage
-  bool done = false;                             // the stream's end marker (`data: [DONE]`)
+  bool done = false;                             // the stream's end (`data: [DONE]`, response.completed)
   std::optional<Error> error;                    // the server reported a failure, or sent something that is not a reply
 };
 

@@ -1,6 +1,7 @@
 #include "request.hpp"
 
 #include "chat_completions.hpp"
+#include "responses_body.hpp"
 
 #include <strings.h>
 
@@ -13,7 +14,8 @@ bool is_openai(const Url& url)
 
 std::string build_request_body(const Options& options, std::string_view user_message, const Url& endpoint)
 {
-  return chat_completions_body(chat_request(options, user_message), endpoint);
+  const ChatRequest request = chat_request(options, user_message);
+  return options.api == Api::responses ? responses_body(request) : chat_completions_body(request, endpoint);
 }
 
 std::string user_agent()

@@ -26,9 +26,9 @@ struct HttpRequest {
 // (max_completion_tokens) and requires a key.
 bool is_openai(const Url& url);
 
-// Returns the Chat Completions request body for `options` and `user_message`:
-// chat_request() written by chat_completions_body(). Throws like
-// chat_request().
+// Returns the request body for `options` and `user_message` in the wire
+// format of `options.api`: chat_request() written by chat_completions_body()
+// or responses_body(). Throws like those.
 std::string build_request_body(const Options& options, std::string_view user_message, const Url& endpoint);
 
 // Returns the header that carries the key for `endpoint`: `flag`

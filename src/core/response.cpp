@@ -245,6 +245,9 @@ Reply decode_reply(std::string_view body, const Secrets& secrets)
   }
   const json::value& v = *parsed;
   const auto* choices = json_member(v, "choices");
+  if (const auto* output = json_member(v, "output"); !choices && output && output->is_array()) {
+    return decode_responses_object(v, secrets);
+  }
   if (!choices || !choices->is_array() || choices->get_array().empty()) {
     if (auto message = describe_json_error(v); message && json_member(v, "error")) {
       throw Error(FailureKind::bad_response, ExitStatus::bad_response, "api", secrets.excerpt(*message, 500));
@@ -275,6 +278,71 @@ Reply decode_reply(std::string_view body, const Secrets& secrets)
   return reply;
 }
 
+namespace {
+
+// The text of the parts of `list` whose type is `type`, in order.
+void append_parts(std::string& out, const json::value* list, std::string_view type, std::string_view field)
+{
+  if (!list || !list->is_array()) {
+    return;
+  }
+  for (const auto& part : list->get_array()) {
+    if (json_string(part, "type") == type) {
+      out += json_string(part, field).value_or("");
+    }
+  }
+}
+
+} // namespace
+
+Reply decode_responses_object(const json::value& response, const Secrets& secrets)
+{
+  const auto status = json_string(response, "status");
+  const auto* error = json_member(response, "error");
+  if (status == "failed" || (error && error->is_object())) {
+    const std::string message =
+      error ? describe_json_error(json::object{ { "error", *error } }).value_or("") : std::string();
+    throw Error(FailureKind::bad_response,
+                ExitStatus::bad_response,
+                "api",
+                "the response failed" + (message.empty() ? std::string() : ": " + secrets.excerpt(message, 500)));
+  }
+  Reply reply;
+  for (const auto& item : json_member(response, "output")->get_array()) {
+    const auto type = json_string(item, "type");
+    if (type == "message") {
+      append_parts(reply.content, json_member(item, "content"), "output_text", "text");
+      append_parts(reply.refusal, json_member(item, "content"), "refusal", "refusal");
+    } else if (type == "reasoning") {
+      append_parts(reply.reasoning, json_member(item, "summary"), "summary_text", "text");
+      append_parts(reply.reasoning, json_member(item, "content"), "reasoning_text", "text");
+    }
+  }
+  if (status == "incomplete") {
+    const auto* details = json_member(response, "incomplete_details");
+    reply.finish_reason = details ? json_string(*details, "reason") : std::nullopt;
+    if (!reply.finish_reason) {
+      reply.finish_reason = "incomplete";
+    }
+  } else if (status == "completed") {
+    reply.finish_reason = "stop";
+  } else {
+    reply.finish_reason = status;
+  }
+  reply.usage = usage_of(response);
+  return reply;
+}
+
+bool cut_at_token_limit(const std::optional<std::string>& finish_reason)
+{
+  return finish_reason == "length" || finish_reason == "max_output_tokens";
+}
+
+std::string finish_label(std::string_view finish_reason)
+{
+  return (finish_reason == "max_output_tokens" ? "incomplete: " : "finish_reason: ") + std::string(finish_reason);
+}
+
 std::optional<Error> unusable_reply(std::string_view refusal,
                                     bool has_text,
                                     const std::optional<std::string>& finish_reason,
@@ -287,11 +355,11 @@ std::optional<Error> unusable_reply(std::string_view refusal,
   if (has_text) {
     return std::nullopt;
   }
-  if (finish_reason == "length" && !token_limit_hint.empty()) {
+  if (cut_at_token_limit(finish_reason) && !token_limit_hint.empty()) {
     return Error(FailureKind::bad_response,
                  ExitStatus::bad_response,
                  "response",
-                 "the token limit was reached before any reply text (finish_reason: length); " +
+                 "the token limit was reached before any reply text (" + finish_label(*finish_reason) + "); " +
                    std::string(token_limit_hint));
   }
   return Error(FailureKind::bad_response,
@@ -308,8 +376,18 @@ std::optional<Usage> usage_of(const json::value& completion)
     return std::nullopt;
   }
   Usage u;
-  u.prompt_tokens = count_member(*usage, "prompt_tokens").value_or("0");
-  u.completion_tokens = count_member(*usage, "completion_tokens").value_or("0");
+  // The Responses API's names, and the details only it is asked for.
+  const bool responses = !json_member(*usage, "prompt_tokens") && json_member(*usage, "input_tokens");
+  u.prompt_tokens = count_member(*usage, responses ? "input_tokens" : "prompt_tokens").value_or("0");
+  u.completion_tokens = count_member(*usage, responses ? "output_tokens" : "completion_tokens").value_or("0");
+  if (responses) {
+    if (const auto* details = json_member(*usage, "output_tokens_details")) {
+      u.reasoning_tokens = count_member(*details, "reasoning_tokens");
+    }
+    if (const auto* details = json_member(*usage, "input_tokens_details")) {
+      u.cached_tokens = count_member(*details, "cached_tokens");
+    }
+  }
   if (auto total = count_member(*usage, "total_tokens")) {
     u.total_tokens = *total;
   } else {
@@ -398,6 +476,11 @@ std::string describe_error_response(const HttpResponse& response, const Secrets&
   }
   if (!message.empty()) {
     out += ": " + message;
+  }
+  if (message.find("only supported in v1/responses") != std::string::npos) {
+    // Never retried on the other API behind the user's back: the
+    // request, its fields and its price differ.
+    out += "; use --api responses (or add the line `api = responses` to the profile)";
   }
   if (auto retry = response.header("Retry-After")) {
     out += " (retry after " + secrets.excerpt(*retry, 40) +

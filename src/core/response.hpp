@@ -32,7 +32,9 @@ struct HttpResponse {
 struct Usage {
   std::string prompt_tokens = "0";
   std::string completion_tokens = "0";
-  std::string total_tokens = "0"; // the sum when the server gave none ("?" when it cannot be summed)
+  std::string total_tokens = "0";              // the sum when the server gave none ("?" when it cannot be summed)
+  std::optional<std::string> reasoning_tokens; // of the completion, when the server said (Responses API)
+  std::optional<std::string> cached_tokens;    // of the prompt, when the server said (Responses API)
 };
 
 // How deep the JSON a server sends may nest (Boost.JSON's own default, set
@@ -60,7 +62,28 @@ ExitStatus exit_status_for_http(int status);
 // JSON (saying so when it nests deeper than max_json_depth) or has no
 // choices, and with the server's message when a 2xx body is an error object;
 // its excerpts of the body are made without `secrets`.
+// A Responses API object (no "choices", an "output" array: a Batch API
+// output file does not say which API its bodies came from) is decoded as
+// decode_responses_object() says.
 Reply decode_reply(std::string_view body, const Secrets& secrets = {});
+
+// Returns the reply of a Responses API response object: the text is the
+// output_text parts of all `message` items, in order (reasoning items come
+// first), the refusal their refusal parts, the reasoning the summary and
+// reasoning text of `reasoning` items; finish_reason "stop" when it
+// completed, else the reason in incomplete_details ("max_output_tokens",
+// "content_filter"), else its status; the usage with its reasoning and
+// cached tokens. Throws gptq::Error (bad_response, phase "api") with the
+// server's message when its status is "failed" or it holds an error.
+Reply decode_responses_object(const boost::json::value& response, const Secrets& secrets = {});
+
+// True when `finish_reason` says the reply was cut at the token limit:
+// Chat Completions' "length", the Responses API's "max_output_tokens".
+bool cut_at_token_limit(const std::optional<std::string>& finish_reason);
+
+// How a message names `finish_reason`: "finish_reason: length", or for the
+// Responses API's token limit "incomplete: max_output_tokens".
+std::string finish_label(std::string_view finish_reason);
 
 // The one verdict on whether a reply can be used, of one-shot and batch
 // mode alike: nullopt when it can. Otherwise the failure: the model refused
@@ -75,7 +98,9 @@ std::optional<Error> unusable_reply(std::string_view refusal,
                                     const Secrets& secrets,
                                     std::string_view token_limit_hint = {});
 
-// Returns the usage in the "usage" member of a completion or chunk, if any.
+// Returns the usage in the "usage" member of a completion or chunk, if any:
+// prompt_tokens and completion_tokens, or the Responses API's input_tokens
+// and output_tokens with the reasoning and cached tokens of their details.
 std::optional<Usage> usage_of(const boost::json::value& completion);
 
 // Returns the server's message from a JSON error body: OpenAI's

@@ -130,6 +130,7 @@ void add_request(std::vector<ShownSetting>& out, const Options& o, const Url& en
 {
   add(out, "model", o.model, origin.of("model"));
   add(out, "base_url", o.base_url, origin.of("base_url"));
+  add(out, "api", o.api == Api::responses ? "responses" : "chat", origin.of("api"));
   add(out,
       "endpoint",
       "POST " + endpoint.scheme + "://" + endpoint.authority() + endpoint.target(),
@@ -239,7 +240,7 @@ std::vector<ShownSetting> shown_settings(const Settings& settings, const Environ
   const Origins origin(settings.sources);
   std::vector<ShownSetting> out;
   add_choices(out, settings);
-  const Url endpoint = endpoint_url(parse_url(o.base_url), "/chat/completions");
+  const Url endpoint = endpoint_url(parse_url(o.base_url), endpoint_path(o.api));
   add_request(out, o, endpoint, origin);
   add_connection(out, o, endpoint, origin, env);
   add_key_and_headers(out, settings, endpoint, origin, env);

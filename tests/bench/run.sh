@@ -3,12 +3,14 @@
 # would write) over TLS on loopback, side by side, and prints one table. See
 # tests/bench/README.md for what each row means.
 #
-# Usage: run.sh [--runs N] [--big-runs N] [--skip-big] [--skip-latency] [BUILD_DIR]
+# Usage: run.sh [--runs N] [--big-runs N] [--skip-big] [--skip-latency] [--api API] [BUILD_DIR]
 #   BUILD_DIR       the CMake build directory, best a Release build [default: build]
 #   --runs N        timed runs of each command in cases 1 and 2 [default: 30]
 #   --big-runs N    timed runs of each command in cases 3 and 4 [default: 5]
 #   --skip-big      skip cases 3 and 4 (large prompt, large reply)
 #   --skip-latency  skip case 5 (stream_latency.sh)
+#   --api API       chat or responses: the API of cases 2 and 5, for every
+#                   client [default: chat]; cases 3 and 4 are Chat Completions
 # Needs curl, jq and openssl (Debian: apt-get install -y curl jq openssl).
 # Exit status: 0; 1 if a command fails or prints the wrong output; 2 for a
 # usage error or a missing tool.
@@ -18,6 +20,7 @@ runs=30
 big_runs=5
 skip_big=false
 skip_latency=false
+api=chat
 build=build
 while [ "$#" -gt 0 ]; do
     case $1 in
@@ -25,7 +28,8 @@ while [ "$#" -gt 0 ]; do
         --big-runs) big_runs=${2:?}; shift 2 ;;
         --skip-big) skip_big=true; shift ;;
         --skip-latency) skip_latency=true; shift ;;
-        -h|--help) sed -n '2,14s/^# \{0,1\}//p' "$0"; exit 0 ;;
+        --api) api=${2:?}; shift 2 ;;
+        -h|--help) sed -n '2,16s/^# \{0,1\}//p' "$0"; exit 0 ;;
         -*) echo "run.sh: unknown option: $1" >&2; exit 2 ;;
         *) build=$1; shift ;;
     esac
@@ -80,14 +84,33 @@ dry_run() {
 }
 
 ctype='Content-Type: application/json'
+# What differs between the APIs in case 2: gptq's option, the endpoint, and
+# the jq filters that take the text out of a whole reply and a stream event.
+case $api in
+    chat)
+        api_args=()
+        endpoint=/chat/completions
+        message_text='.choices[0].message.content'
+        delta_text='.choices[0].delta.content // empty'
+        stream_end='^data: \[DONE\]'
+        ;;
+    responses)
+        api_args=(--api responses)
+        endpoint=/responses
+        message_text='[.output[] | select(.type == "message") | .content[] | select(.type == "output_text") | .text] | join("")'
+        delta_text='select(.type == "response.output_text.delta") | .delta'
+        stream_end='^event: response\.completed'
+        ;;
+    *) bench_usage_error "--api must be chat or responses" ;;
+esac
 prompt='The quick brown fox jumps over the lazy dog, then asks: how fast was that? Answer in one line.'
 # The bodies curl posts are gptq's own (--dry-run), so both send the same bytes.
-body=$(dry_run --no-stream --no-stdin "$prompt")
-stream_body=$(dry_run --no-stdin "$prompt")
+body=$(dry_run "${api_args[@]}" --no-stream --no-stdin "$prompt")
+stream_body=$(dry_run "${api_args[@]}" --no-stdin "$prompt")
 # What a shell user would write to print the reply; run as /bin/sh -c
 # SCRIPT sh ARGS..., with the rest of curl's arguments as "$@".
-extract_message='curl -s "$@" | jq -r ".choices[0].message.content"'
-extract_stream='curl -sN "$@" | sed -n "s/^data: {/{/p" | jq -rj ".choices[0].delta.content // empty"'
+extract_message="curl -s \"\$@\" | jq -r '$message_text'"
+extract_stream="curl -sN \"\$@\" | sed -n 's/^data: {/{/p' | jq -rj '$delta_text'"
 to_body='{model:"m",messages:[{role:"user",content:.}]}'
 
 results=$tmp/results
@@ -108,18 +131,18 @@ expect_text() {
 # content is TEXT.
 expect_json_reply() {
     local got
-    got=$(jq -r '.choices[0].message.content' < "$tmp/out/$1") || fail "$1 did not print a JSON reply"
+    got=$(jq -r "$message_text" < "$tmp/out/$1") || fail "$1 did not print a JSON reply"
     [ "$got" = "$2" ] || fail "$1 replied \"$got\", not \"$2\""
 }
 
 # expect_stream NAME TEXT: the check output of NAME is an event stream of the
-# content TEXT, ending in [DONE].
+# content TEXT, ending in [DONE] (response.completed).
 expect_stream() {
     local got
-    got=$(sed -n 's/^data: {/{/p' < "$tmp/out/$1" | jq -rj '.choices[0].delta.content // empty') ||
+    got=$(sed -n 's/^data: {/{/p' < "$tmp/out/$1" | jq -rj "$delta_text") ||
         fail "$1 did not print an event stream"
     [ "$got" = "$2" ] || fail "$1 streamed \"$got\", not \"$2\""
-    grep -q '^data: \[DONE\]' "$tmp/out/$1" || fail "$1: no [DONE] in the stream"
+    grep -q "$stream_end" "$tmp/out/$1" || fail "$1: no end ($stream_end) in the stream"
 }
 
 size_of() {
@@ -149,16 +172,16 @@ request_case() {
     progress "$tag: one request, $label"
     local floor_spec=()
     if [ "$case_floor" = yes ]; then
-        floor_spec=(--cmd "$tag.ns.floor" "${env[@]}" -- "$floor" "$ca" "$port" /echo/v1/chat/completions "$body" \;)
+        floor_spec=(--cmd "$tag.ns.floor" "${env[@]}" -- "$floor" "$ca" "$port" "/echo/v1$endpoint" "$body" \;)
     fi
     spec=("${floor_spec[@]}"
           --cmd "$tag.ns.gptq" "${env[@]}" --
-              "$gptq" "${trust[@]}" --base-url "$base/echo/v1" --no-stream --no-stdin "$prompt" \;
+              "$gptq" "${api_args[@]}" "${trust[@]}" --base-url "$base/echo/v1" --no-stream --no-stdin "$prompt" \;
           --cmd "$tag.ns.curl" "${env[@]}" --
-              curl -s "${trust[@]}" -H "$ctype" -d "$body" "$base/echo/v1/chat/completions" \;
+              curl -s "${trust[@]}" -H "$ctype" -d "$body" "$base/echo/v1$endpoint" \;
           --cmd "$tag.ns.jq" "${env[@]}" --
               /bin/sh -c "$extract_message" sh "${trust[@]}" -H "$ctype" -d "$body"
-              "$base/echo/v1/chat/completions" \;)
+              "$base/echo/v1$endpoint" \;)
     check "${spec[@]}"
     expect_text "$tag.ns.gptq" "$prompt"$'\n'
     expect_json_reply "$tag.ns.curl" "$prompt"
@@ -174,12 +197,12 @@ request_case() {
     fi
 
     spec=(--cmd "$tag.st.gptq" "${env[@]}" --
-              "$gptq" "${trust[@]}" --base-url "$base/sse/v1" --no-stdin "$prompt" \;
+              "$gptq" "${api_args[@]}" "${trust[@]}" --base-url "$base/sse/v1" --no-stdin "$prompt" \;
           --cmd "$tag.st.curl" "${env[@]}" --
-              curl -sN "${trust[@]}" -H "$ctype" -d "$stream_body" "$base/sse/v1/chat/completions" \;
+              curl -sN "${trust[@]}" -H "$ctype" -d "$stream_body" "$base/sse/v1$endpoint" \;
           --cmd "$tag.st.jq" "${env[@]}" --
               /bin/sh -c "$extract_stream" sh "${trust[@]}" -H "$ctype" -d "$stream_body"
-              "$base/sse/v1/chat/completions" \;)
+              "$base/sse/v1$endpoint" \;)
     check "${spec[@]}"
     expect_text "$tag.st.gptq" "$prompt"$'\n'
     expect_stream "$tag.st.curl" "$prompt"
@@ -284,7 +307,7 @@ fi
 # $results, and its whole output in $tmp/latency.CLIENT.
 latency() {
     local out=$tmp/latency.$1
-    bash "$here/stream_latency.sh" --client "$1" --gptq "$gptq" "$build" > "$out" 2> "$out.err" || {
+    bash "$here/stream_latency.sh" --client "$1" --api "$api" --gptq "$gptq" "$build" > "$out" 2> "$out.err" || {
         cat "$out.err" >&2
         cat "$out" >&2
         fail "stream_latency.sh --client $1 failed"

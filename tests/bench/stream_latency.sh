@@ -3,16 +3,19 @@
 # from the test server's write to the piece becoming readable on the client's
 # stdout. See tests/bench/README.md.
 #
-# Usage: stream_latency.sh [--client gptq|curl] [--pieces N] [--size BYTES] [--gptq BIN] [BUILD_DIR]
+# Usage: stream_latency.sh [--client gptq|curl] [--api chat|responses] [--pieces N] [--size BYTES] [--gptq BIN] [BUILD_DIR]
 #   BUILD_DIR  the CMake build directory [default: build]
 #   --client   what reads the stream [default: gptq]; curl prints the raw
 #              SSE, a baseline without gptq's parsing
 #   --pieces   content events in the reply [default: 400]
 #   --size     bytes per content event, at least 8 [default: 64]
 #   --gptq     the gptq binary to run [default: BUILD_DIR/src/gptq]
+#   --api      the API the reply comes in [default: chat]: responses streams
+#              the same pieces as Responses events (gptq --api responses)
 set -eu
 
 client=gptq
+api=chat
 pieces=400
 size=64
 gptq=
@@ -23,7 +26,8 @@ while [ "$#" -gt 0 ]; do
         --pieces) pieces=${2:?}; shift 2 ;;
         --size) size=${2:?}; shift 2 ;;
         --gptq) gptq=${2:?}; shift 2 ;;
-        -h|--help) sed -n '2,12s/^# \{0,1\}//p' "$0"; exit 0 ;;
+        --api) api=${2:?}; shift 2 ;;
+        -h|--help) sed -n '2,14s/^# \{0,1\}//p' "$0"; exit 0 ;;
         -*) echo "stream_latency.sh: unknown option: $1" >&2; exit 2 ;;
         *) build=$1; shift ;;
     esac
@@ -31,6 +35,12 @@ done
 case $client in
     gptq|curl) ;;
     *) echo "stream_latency.sh: --client must be gptq or curl" >&2; exit 2 ;;
+esac
+# The test server serves sse-bench in Responses events at .../responses.
+case $api in
+    chat) endpoint=/chat/completions request='{"model":"bench","stream":true,"messages":[{"role":"user","content":"bench"}]}' ;;
+    responses) endpoint=/responses request='{"model":"bench","stream":true,"input":"bench"}' ;;
+    *) echo "stream_latency.sh: --api must be chat or responses" >&2; exit 2 ;;
 esac
 
 # shellcheck source=lib.sh
@@ -48,7 +58,7 @@ bench_setup gptq-bench
 bench_serve --timestamps "$tmp/timestamps"
 
 base_url=https://127.0.0.1:$port/sse-bench/$pieces/$size/v1
-echo "client: $client"
+echo "client: $client, api: $api"
 echo "reply: $pieces pieces of $size bytes, 2 ms apart ($base_url)"
 
 # Both clients run with a clean environment and fd 3 closed, so that only the
@@ -56,14 +66,13 @@ echo "reply: $pieces pieces of $size bytes, 2 ms apart ($base_url)"
 set +e
 if [ "$client" = gptq ]; then
     env -i PATH="$PATH" SSL_CERT_FILE="$ca" \
-        "$gptq" --cacert "$ca" --base-url "$base_url" --no-stdin bench \
+        "$gptq" --cacert "$ca" --base-url "$base_url" --api "$api" --no-stdin bench \
         2> "$tmp/client.err" 3>&- |
         "$reader" --expect "$pieces" "$tmp/timestamps" 3>&-
 else
     env -i PATH="$PATH" \
         curl -sS -N --cacert "$ca" -H 'Content-Type: application/json' \
-        -d '{"model":"bench","stream":true,"messages":[{"role":"user","content":"bench"}]}' \
-        "$base_url/chat/completions" 2> "$tmp/client.err" 3>&- |
+        -d "$request" "$base_url$endpoint" 2> "$tmp/client.err" 3>&- |
         "$reader" --expect "$pieces" "$tmp/timestamps" 3>&-
 fi
 status=("${PIPESTATUS[@]}")

@@ -844,6 +844,7 @@ BOOST_AUTO_TEST_CASE(show_config_prints_each_setting_and_its_origin_and_sends_no
     { "role", "shell  (flag)" },
     { "model", "m-env  (env GPTQ_MODEL)" }, // the environment beats a default profile
     { "base_url", url + "  " + cfg + "11 [profile.work] via default_profile)" },
+    { "api", "chat  (default)" },
     { "endpoint", "POST " + url + "/chat/completions  " + cfg + "11 [profile.work] via default_profile)" },
     { "system", "You are a terse shell expert.  " + cfg + "7 [role.shell])" },
     { "temperature", "0  " + cfg + "8 [role.shell])" },

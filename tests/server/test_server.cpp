@@ -250,6 +250,56 @@
 //                    requests under KEY that arrived less than S seconds
 //                    after the limit=S reply of KEY was sent.
 //
+// The Responses API. A request whose path ends in /responses
+// (/MODE/v1/responses) is served by the mode resp-MODE when the table has
+// one (echo, sse, sse-bench, and so counted/KEY/... and flaky/KEY/...
+// when they serve those), else by MODE itself (status/NNN, drop, request
+// ...). A "response object" is
+//   {"id":"resp_test","object":"response","created_at":1700000000,
+//    "status":S,"model":<request model>,"output":[ITEMS],
+//    "usage":{"input_tokens":5,"input_tokens_details":{"cached_tokens":2},
+//    "output_tokens":7,"output_tokens_details":{"reasoning_tokens":3},
+//    "total_tokens":12}}
+// whose message item is {"type":"message","id":"msg_test","status":
+// "completed","role":"assistant","content":[{"type":"output_text",
+// "text":T,"annotations":[]}]}; T is the request's `input` when that is a
+// string, else the input_text parts of its last user message item (a body
+// with neither: 400 OpenAI error, as echo's). The standard Responses stream
+// is these events, each "event: TYPE\ndata: JSON\n\n", JSON holding "type"
+// and "sequence_number" (from 0): response.created, response.in_progress,
+// response.output_item.added, response.content_part.added, one
+// response.output_text.delta per 4-byte piece of T (as sse cuts C),
+// response.output_text.done, response.content_part.done,
+// response.output_item.done, response.completed (the response object,
+// status "completed"); then the last (zero) chunk. A resp-* mode streams
+// when the request says "stream": true, else answers with the object.
+//   resp-echo        the response object, status "completed", or the stream.
+//   resp-sse         the standard Responses stream, whatever "stream" says.
+//   resp-sse-bench/N/SIZE  as sse-bench, in Responses events: the pieces
+//                    are response.output_text.delta events, then
+//                    response.completed.
+//   resp-reasoning   a reasoning item first ({"type":"reasoning","summary":
+//                    [{"type":"summary_text","text":"thinking..."}]}), then
+//                    the message; streamed, "thinking..." in 4-byte
+//                    response.reasoning_summary_text.delta events before the
+//                    text.
+//   resp-incomplete  status "incomplete", "incomplete_details":{"reason":
+//                    "max_output_tokens"}, with T; streamed, the text deltas
+//                    then response.incomplete instead of response.completed.
+//   resp-failed      status "failed", "error":{"code":"server_error",
+//                    "message":"the model failed"}, no output; streamed,
+//                    two text deltas then response.failed with that object.
+//   resp-error       streamed: two text deltas, then the event "error" with
+//                    {"type":"error","code":"rate_limit_exceeded","message":
+//                    "slow down","param":null}, then the body ends; whole:
+//                    as resp-echo.
+//   resp-noend       streamed: the standard stream without
+//                    response.completed; whole: as resp-echo.
+//   resp-only        at /chat/completions: 404 OpenAI error "This model is
+//                    only supported in v1/responses and not in
+//                    v1/chat/completions." (type invalid_request_error);
+//                    at /responses: as resp-echo.
+//
 // Proxy refusals, for the http listener acting as an HTTP proxy (every
 // listener does it): requests meant for a proxy whose target host is refuse-NNN.test (NNN 400-599): CONNECT
 // refuse-NNN.test:PORT, or an absolute-form target http://refuse-NNN.test...
@@ -1794,6 +1844,244 @@ After serve_flaky(Stream& stream, const Request& req, const Segments& seg)
   return send(stream, req, *failure.reply);
 }
 
+// --- The Responses API ---------------------------------------------------------
+
+// Whether the path of `target` (its query aside) ends in /responses.
+bool is_responses_target(std::string_view target)
+{
+  const auto seg = segments(target);
+  return !seg.empty() && seg.back() == "responses";
+}
+
+// The text a Responses request asks to be echoed: `input` when it is a
+// string, else the input_text parts of its last user message item.
+std::optional<std::string> responses_input_text(const json::value& doc)
+{
+  const auto* obj = doc.if_object();
+  const auto* input = obj != nullptr ? obj->if_contains("input") : nullptr;
+  if (input == nullptr) {
+    return std::nullopt;
+  }
+  if (input->is_string()) {
+    return std::string(input->get_string());
+  }
+  std::optional<std::string> text;
+  for (const auto& item : input->is_array() ? input->get_array() : json::array{}) {
+    const auto* io = item.if_object();
+    const auto* role = io != nullptr ? io->if_contains("role") : nullptr;
+    if (role == nullptr || !role->is_string() || role->get_string() != "user") {
+      continue;
+    }
+    const auto* content = io->if_contains("content");
+    if (content != nullptr && content->is_string()) {
+      text = std::string(content->get_string());
+      continue;
+    }
+    text = std::string();
+    for (const auto& part : content != nullptr && content->is_array() ? content->get_array() : json::array{}) {
+      const auto* po = part.if_object();
+      if (po != nullptr && po->if_contains("type") && po->at("type") == "input_text" && po->at("text").is_string()) {
+        *text += po->at("text").get_string();
+      }
+    }
+  }
+  return text;
+}
+
+json::object responses_message_item(std::string_view text)
+{
+  json::object part{ { "type", "output_text" }, { "text", text }, { "annotations", json::array{} } };
+  return json::object{ { "type", "message" },
+                       { "id", "msg_test" },
+                       { "status", "completed" },
+                       { "role", "assistant" },
+                       { "content", json::array{ std::move(part) } } };
+}
+
+json::object responses_reasoning_item()
+{
+  return json::object{
+    { "type", "reasoning" },
+    { "id", "rs_test" },
+    { "summary", json::array{ json::object{ { "type", "summary_text" }, { "text", "thinking..." } } } },
+  };
+}
+
+// The response object of the header comment, with `output` and `status`.
+json::object response_object(const json::value& model, std::string_view status, json::array output)
+{
+  json::object usage{ { "input_tokens", 5 },
+                      { "input_tokens_details", json::object{ { "cached_tokens", 2 } } },
+                      { "output_tokens", 7 },
+                      { "output_tokens_details", json::object{ { "reasoning_tokens", 3 } } },
+                      { "total_tokens", 12 } };
+  json::object r{ { "id", "resp_test" }, { "object", "response" }, { "created_at", 1700000000 },
+                  { "status", status },  { "model", model },       { "output", std::move(output) } };
+  r["usage"] = std::move(usage);
+  return r;
+}
+
+// What a resp-* mode answers: the mode, the request's model and text, and
+// whether to stream.
+struct ResponsesInput {
+  std::string mode;
+  json::value model = "test-model";
+  std::string text;
+  bool stream = false;
+};
+
+// The whole (not streamed) reply of a resp-* mode.
+Reply responses_whole_reply(const ResponsesInput& in)
+{
+  json::array output;
+  if (in.mode == "resp-reasoning") {
+    output.push_back(responses_reasoning_item());
+  }
+  std::string status = "completed";
+  if (in.mode == "resp-failed") {
+    status = "failed";
+  } else {
+    output.push_back(responses_message_item(in.text));
+  }
+  json::object r = response_object(in.model, status, std::move(output));
+  if (in.mode == "resp-incomplete") {
+    r["status"] = "incomplete";
+    r["incomplete_details"] = json::object{ { "reason", "max_output_tokens" } };
+  } else if (in.mode == "resp-failed") {
+    r["error"] = json::object{ { "code", "server_error" }, { "message", "the model failed" } };
+  }
+  return Reply{ 200, "application/json", json::serialize(r), {} };
+}
+
+// Writes Responses events, numbered from 0.
+template<class Stream>
+class ResponsesEvents {
+public:
+  explicit ResponsesEvents(ChunkWriter<Stream>& w)
+    : w_(w)
+  {
+  }
+
+  void send(std::string_view type, json::object fields = {})
+  {
+    fields["type"] = type;
+    fields["sequence_number"] = seq_++;
+    w_.chunk("event: " + std::string(type) + "\ndata: " + json::serialize(fields) + "\n\n");
+  }
+
+  void delta(std::string_view type, std::string_view piece)
+  {
+    send(type,
+         json::object{ { "item_id", "msg_test" }, { "output_index", 0 }, { "content_index", 0 }, { "delta", piece } });
+  }
+
+private:
+  ChunkWriter<Stream>& w_;
+  std::int64_t seq_ = 0;
+};
+
+// The standard Responses stream, shaped by the resp-* mode of `in`.
+template<class Stream>
+void write_responses_stream(ChunkWriter<Stream>& w, const ResponsesInput& in)
+{
+  ResponsesEvents<Stream> e(w);
+  e.send("response.created", json::object{ { "response", response_object(in.model, "in_progress", {}) } });
+  e.send("response.in_progress", json::object{ { "response", response_object(in.model, "in_progress", {}) } });
+  if (in.mode == "resp-reasoning") {
+    e.send("response.output_item.added", json::object{ { "output_index", 0 }, { "item", responses_reasoning_item() } });
+    for (const auto& piece : utf8_pieces("thinking...", 4)) {
+      e.delta("response.reasoning_summary_text.delta", piece);
+    }
+    e.send("response.output_item.done", json::object{ { "output_index", 0 }, { "item", responses_reasoning_item() } });
+  }
+  e.send("response.output_item.added", json::object{ { "output_index", 0 }, { "item", responses_message_item("") } });
+  e.send("response.content_part.added", json::object{ { "output_index", 0 }, { "content_index", 0 } });
+  const bool broken = in.mode == "resp-failed" || in.mode == "resp-error";
+  const auto pieces = utf8_pieces(in.text, 4);
+  for (std::size_t i = 0; i < pieces.size() && (!broken || i < 2) && w.ok(); ++i) {
+    e.delta("response.output_text.delta", pieces[i]);
+  }
+  if (in.mode == "resp-error") {
+    e.send("error",
+           json::object{ { "code", "rate_limit_exceeded" }, { "message", "slow down" }, { "param", nullptr } });
+    return;
+  }
+  if (in.mode == "resp-failed") {
+    json::object r = response_object(in.model, "failed", {});
+    r["error"] = json::object{ { "code", "server_error" }, { "message", "the model failed" } };
+    e.send("response.failed", json::object{ { "response", std::move(r) } });
+    return;
+  }
+  e.send("response.output_text.done", json::object{ { "output_index", 0 }, { "text", in.text } });
+  e.send("response.content_part.done", json::object{ { "output_index", 0 }, { "content_index", 0 } });
+  e.send("response.output_item.done",
+         json::object{ { "output_index", 0 }, { "item", responses_message_item(in.text) } });
+  if (in.mode == "resp-noend") {
+    return;
+  }
+  const json::value whole = json::parse(responses_whole_reply(in).body);
+  e.send(in.mode == "resp-incomplete" ? "response.incomplete" : "response.completed",
+         json::object{ { "response", whole } });
+}
+
+// resp-echo, resp-sse, resp-reasoning, resp-incomplete, resp-failed,
+// resp-error, resp-noend, resp-only (see the modes).
+template<class Stream>
+After serve_responses(Stream& stream, const Request& req, const Segments& seg)
+{
+  ResponsesInput in;
+  in.mode = seg[0];
+  if (in.mode == "resp-only" && !is_responses_target(req.target())) {
+    return send(
+      stream, req, error_reply(404, "This model is only supported in v1/responses and not in v1/chat/completions."));
+  }
+  error_code ec;
+  const json::value doc = json::parse(req.body(), ec);
+  const auto text = ec ? std::nullopt : responses_input_text(doc);
+  if (!text) {
+    return send(stream, req, error_reply(400, "no input text"));
+  }
+  in.model = request_model(doc);
+  in.text = *text;
+  in.stream = in.mode == "resp-sse" || wants_stream(req.body());
+  if (!in.stream) {
+    return send(stream, req, responses_whole_reply(in));
+  }
+  ChunkWriter<Stream> w(stream, false);
+  w.head("text/event-stream", req.keep_alive());
+  write_responses_stream(w, in);
+  return w.last() ? After::keep_alive : After::graceful_close;
+}
+
+// resp-sse-bench: sse-bench's pieces as Responses events.
+template<class Stream>
+After serve_responses_bench(Stream& stream, const Request& req, const Segments& seg)
+{
+  const auto count = number_arg(seg, 1, 1, 999'999);
+  const auto size = number_arg(seg, 2, 8, 1 << 20);
+  if (!count || !size) {
+    return unknown_mode(stream, req, mode_and_args(seg, 2, "N must be 1-999999, SIZE 8-1048576"));
+  }
+  ChunkWriter<Stream> w(stream, false);
+  w.head("text/event-stream", req.keep_alive());
+  ResponsesEvents<Stream> e(w);
+  const json::value model = any_stream_input(req.body()).model;
+  e.send("response.created", json::object{ { "response", response_object(model, "in_progress", {}) } });
+  std::string stamps;
+  for (std::size_t seq = 0; seq < *count && w.ok(); ++seq) {
+    char number[32];
+    std::snprintf(number, sizeof number, "#%06zu:", seq);
+    std::string piece(number);
+    piece.resize(*size, 'x');
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    stamps += std::to_string(seq) + " " + std::to_string(monotonic_ns()) + "\n";
+    e.delta("response.output_text.delta", piece);
+  }
+  e.send("response.completed", json::object{ { "response", response_object(model, "completed", {}) } });
+  record_timestamps(stamps);
+  return w.last() ? After::keep_alive : After::graceful_close;
+}
+
 // --- The table of modes --------------------------------------------------------
 
 // One test mode: the first segment of a target names it; the header comment
@@ -1883,6 +2171,15 @@ const std::vector<Mode<Stream>>& modes()
     { "no-close-notify", "/KEY", serve_no_close_notify<S> },
     { "batch", "/KEY", serve_batch<S> },
     { "stats", "/KEY", serve_stats<S> },
+    { "resp-echo", "", serve_responses<S> },
+    { "resp-sse", "", serve_responses<S> },
+    { "resp-sse-bench", "/N/SIZE", serve_responses_bench<S> },
+    { "resp-reasoning", "", serve_responses<S> },
+    { "resp-incomplete", "", serve_responses<S> },
+    { "resp-failed", "", serve_responses<S> },
+    { "resp-error", "", serve_responses<S> },
+    { "resp-noend", "", serve_responses<S> },
+    { "resp-only", "", serve_responses<S> },
   };
   return table;
 }
@@ -1891,6 +2188,15 @@ template<class Stream>
 After serve_mode(Stream& stream, const Request& req, const Segments& seg)
 {
   const std::string mode = seg.empty() ? std::string() : seg[0];
+  if (is_responses_target(req.target()) && !mode.starts_with("resp-")) {
+    for (const Mode<Stream>& m : modes<Stream>()) {
+      if (m.name == "resp-" + mode) {
+        Segments renamed = seg;
+        renamed[0] = m.name;
+        return m.serve(stream, req, renamed);
+      }
+    }
+  }
   for (const Mode<Stream>& m : modes<Stream>()) {
     if (m.name == mode) {
       return m.serve(stream, req, seg);

@@ -89,6 +89,14 @@ BOOST_AUTO_TEST_CASE(short_and_long_forms)
   BOOST_TEST((o.prompt_words == std::vector<std::string>{ "why", "is", "the sky blue?" }));
 }
 
+BOOST_AUTO_TEST_CASE(api_is_chat_unless_responses_is_asked_for)
+{
+  BOOST_TEST((parse({}).options.api == Api::chat));
+  BOOST_TEST((parse({ "--api", "chat" }).options.api == Api::chat));
+  BOOST_TEST((parse({ "--api", "responses" }).options.api == Api::responses));
+  BOOST_TEST(usage_error({ "--api", "Responses" }) == "--api: expected chat or responses, got 'Responses'");
+}
+
 BOOST_AUTO_TEST_CASE(options_may_follow_prompt_words)
 {
   const Options o = parse({ "hello", "-s", "x", "world" }).options;

@@ -314,4 +314,41 @@ BOOST_AUTO_TEST_CASE(a_compressed_success_body_is_refused_at_its_head)
   });
 }
 
+BOOST_AUTO_TEST_CASE(the_api_setting_picks_the_responses_decoder)
+{
+  ReplySettings settings;
+  settings.api = Api::responses;
+  settings.show_reasoning = true;
+  settings.show_usage = true;
+  Stream s(settings);
+  s.handler.on_body(
+    "event: response.reasoning_summary_text.delta\n"
+    "data: {\"type\":\"response.reasoning_summary_text.delta\",\"delta\":\"hmm\"}\n\n"
+    "event: response.output_text.delta\ndata: {\"type\":\"response.output_text.delta\",\"delta\":\"Hi\"}\n\n");
+  BOOST_TEST(s.handler.wants_more());
+  s.handler.on_body("event: response.completed\ndata: {\"type\":\"response.completed\",\"response\":{\"status\":"
+                    "\"completed\",\"usage\":{\"input_tokens\":1,\"output_tokens\":2,\"total_tokens\":3}}}\n\n");
+  BOOST_TEST(!s.handler.wants_more(), "nothing is read after the reply's end");
+  s.handler.finish();
+  const List got = s.transcript.take();
+  std::string all;
+  for (const auto& entry : got) {
+    all += "[" + entry + "]";
+  }
+  // The reasoning line ends before the text that follows it starts.
+  BOOST_TEST(all == "[err:hmm][err:\n][out:Hi][out:\n][err:gptq: usage: ][err:1][err: prompt + ][err:2]"
+                    "[err: completion = ][err:3][err: tokens][err:\n]");
+}
+
+BOOST_AUTO_TEST_CASE(a_responses_stream_without_its_end_is_a_broken_reply)
+{
+  ReplySettings settings;
+  settings.api = Api::responses;
+  Stream s(settings);
+  s.handler.on_body("data: {\"type\":\"response.output_text.delta\",\"delta\":\"Hi\"}\n\n");
+  const auto f = gptq::test::failure_of([&] { s.handler.finish(); });
+  BOOST_TEST(f.status == 8);
+  BOOST_TEST(f.line() == "stream: the server ended the stream before the reply was complete (no response.completed)");
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -332,4 +332,60 @@ BOOST_AUTO_TEST_CASE(unusable_reply_redacts_the_refusal)
   BOOST_TEST(std::string(problem->what()).find("sk-secret") == std::string::npos, problem->what());
 }
 
+BOOST_AUTO_TEST_CASE(a_responses_object_gives_the_text_of_all_message_items_after_its_reasoning)
+{
+  const Reply reply =
+    decode_reply(R"({"object":"response","status":"completed","output":[)"
+                 R"({"type":"reasoning","summary":[{"type":"summary_text","text":"think"}]},)"
+                 R"({"type":"message","role":"assistant","content":[{"type":"output_text","text":"Hello, "},)"
+                 R"({"type":"output_text","text":"world"}]},{"type":"web_search_call","id":"ws"},)"
+                 R"({"type":"message","role":"assistant","content":[{"type":"output_text","text":"!"}]}],)"
+                 R"("usage":{"input_tokens":3,"output_tokens":4,"total_tokens":7,)"
+                 R"("output_tokens_details":{"reasoning_tokens":2},"input_tokens_details":{"cached_tokens":0}}})");
+  BOOST_TEST(reply.content == "Hello, world!");
+  BOOST_TEST(reply.reasoning == "think");
+  BOOST_TEST(reply.finish_reason.value_or("") == "stop");
+  BOOST_TEST_REQUIRE(reply.usage.has_value());
+  BOOST_TEST(reply.usage->prompt_tokens == "3");
+  BOOST_TEST(reply.usage->completion_tokens == "4");
+  BOOST_TEST(reply.usage->total_tokens == "7");
+  BOOST_TEST(reply.usage->reasoning_tokens.value_or("") == "2");
+  BOOST_TEST(reply.usage->cached_tokens.value_or("") == "0");
+}
+
+BOOST_AUTO_TEST_CASE(an_incomplete_responses_object_names_its_reason_and_a_refusal_is_kept)
+{
+  const Reply cut = decode_reply(R"({"status":"incomplete","incomplete_details":{"reason":"max_output_tokens"},)"
+                                 R"("output":[{"type":"message","content":[{"type":"output_text","text":"par"}]}]})");
+  BOOST_TEST(cut.content == "par");
+  BOOST_TEST(cut.finish_reason.value_or("") == "max_output_tokens");
+  BOOST_TEST(cut_at_token_limit(cut.finish_reason));
+  BOOST_TEST(finish_label("max_output_tokens") == "incomplete: max_output_tokens");
+  BOOST_TEST(finish_label("length") == "finish_reason: length");
+  const Reply refused = decode_reply(
+    R"({"status":"completed","output":[{"type":"message","content":[{"type":"refusal","refusal":"no"}]}]})");
+  BOOST_TEST(refused.content.empty());
+  BOOST_TEST(refused.refusal == "no");
+}
+
+BOOST_AUTO_TEST_CASE(a_failed_responses_object_is_an_api_error)
+{
+  const auto f = reply_error(R"({"status":"failed","error":{"code":"server_error","message":"it broke"},"output":[]})");
+  BOOST_TEST(f.status == 8);
+  BOOST_TEST(f.phase == "api");
+  BOOST_TEST(f.message == "the response failed: it broke (code: server_error)");
+}
+
+BOOST_AUTO_TEST_CASE(only_on_the_responses_api_says_to_use_api_responses)
+{
+  const std::string text =
+    describe(404,
+             "Not Found",
+             R"({"error":{"message":"This model is only supported in v1/responses and not in v1/chat/completions.",)"
+             R"("type":"invalid_request_error","param":"model","code":null}})");
+  BOOST_TEST(text.find("only supported in v1/responses") != std::string::npos, text);
+  BOOST_TEST(text.ends_with("; use --api responses (or add the line `api = responses` to the profile)"), text);
+  BOOST_TEST(describe(404, "Not Found", R"({"error":{"message":"no such model"}})").find("--api") == std::string::npos);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

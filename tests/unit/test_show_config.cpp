@@ -108,6 +108,7 @@ BOOST_AUTO_TEST_CASE(each_setting_shows_its_value_and_the_first_layer_that_set_i
         { "role", "none  (default)" },
         { "model", "gpt-4o-mini  (default)" },
         { "base_url", "https://api.openai.com/v1  (default)" },
+        { "api", "chat  (default)" },
         { "endpoint", "POST https://api.openai.com/v1/chat/completions  (default)" },
         { "system", "none  (default)" },
         { "stream", "true  (default)" },
@@ -280,13 +281,17 @@ BOOST_AUTO_TEST_CASE(every_config_key_is_shown_with_the_line_that_set_it)
   // A valid value for each config key of the option table: a key the table
   // gains needs one here.
   const std::map<std::string, std::string> samples = {
-    { "system", "be brief" },    { "model", "m-x" },           { "temperature", "0.5" },
-    { "max_tokens", "9" },       { "top_p", "0.5" },           { "seed", "7" },
-    { "json", "true" },          { "schema", "s.json" },       { "stream", "false" },
-    { "reasoning", "true" },     { "usage", "true" },          { "base_url", "http://h.example/v1" },
-    { "key_header", "api-key" }, { "proxy", "http://p:8080" }, { "no_proxy", "example.com" },
-    { "cacert", "ca.pem" },      { "connect_timeout", "5" },   { "idle_timeout", "50" },
-    { "timeout", "60" },         { "retries", "3" },           { "verbose", "true" },
+    { "system", "be brief" },    { "model", "m-x" },
+    { "temperature", "0.5" },    { "max_tokens", "9" },
+    { "top_p", "0.5" },          { "seed", "7" },
+    { "json", "true" },          { "schema", "s.json" },
+    { "stream", "false" },       { "reasoning", "true" },
+    { "usage", "true" },         { "base_url", "http://h.example/v1" },
+    { "key_header", "api-key" }, { "proxy", "http://p:8080" },
+    { "api", "responses" },      { "no_proxy", "example.com" },
+    { "cacert", "ca.pem" },      { "connect_timeout", "5" },
+    { "idle_timeout", "50" },    { "timeout", "60" },
+    { "retries", "3" },          { "verbose", "true" },
   };
   for (const OptionSpec& option : option_table()) {
     if (option.config == ConfigUse::none) {
