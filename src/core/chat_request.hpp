@@ -6,6 +6,7 @@
 #include <boost/json/value.hpp>
 
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -84,7 +85,9 @@ struct ChatRequest {
 // JSON when they parse as JSON, else strings. Throws gptq::Error (usage,
 // phase "--schema") when the schema text is not JSON (naming file, line and
 // column) or not an object. The request views `user_message` and the system
-// message in `options`.
-ChatRequest chat_request(const Options& options, std::string_view user_message);
+// message in `options`. `earlier` (a thread's messages, thread.hpp) go
+// between the system message and the user message, in order; the request
+// copies them, views and all.
+ChatRequest chat_request(const Options& options, std::string_view user_message, std::span<const Message> earlier = {});
 
 } // namespace gptq
