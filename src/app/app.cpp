@@ -19,6 +19,7 @@
 #include "settings.hpp"
 #include "show_config.hpp"
 #include "text.hpp"
+#include "thread_file.hpp"
 #include "url.hpp"
 
 #include <boost/version.hpp>
@@ -51,6 +52,10 @@ TransportOptions transport_options(const Options& options)
   t.cacert = options.cacert;
   return t;
 }
+
+// How long a run waits for another that holds its thread file (-C): as long
+// as the default limit of the server's silence, a reply's worth.
+constexpr std::chrono::seconds thread_lock_limit{ 600 };
 
 // Reads the config file and a role's system_file for resolve_settings.
 std::optional<std::string> read_settings_file(const std::string& path, const std::string& what, bool may_be_missing)
@@ -103,7 +108,16 @@ public:
       batch.jsonl_out = options.jsonl;
       return from_batch(batch, results, *options.from_batch, std::nullopt, context_.stdout_fd, *context_.err);
     }
-    std::string body = request_body_from_input(options, endpoint);
+    // Locked before the prompt is read and kept until the turn is added:
+    // another gptq on the same file waits, then continues from this answer.
+    std::optional<ThreadFile> thread;
+    std::vector<Message> earlier;
+    std::string thread_user; // the user message as the thread keeps it
+    if (options.thread) {
+      thread.emplace(*options.thread, options.dry_run, *context_.err, thread_lock_limit);
+      earlier = thread_messages(thread->thread(), options.system.has_value(), options.thread_tail);
+    }
+    std::string body = request_body_from_input(options, endpoint, earlier, thread ? &thread_user : nullptr);
     if (options.dry_run) {
       out.write(body);
       out.finish();
@@ -114,7 +128,13 @@ public:
       endpoint, std::move(body), key_, options.stream, key_header_for(endpoint, options.key_header), options.headers);
     TransportOptions transport = network_options(options, endpoint);
     verbose("POST " + endpoint.scheme + "://" + endpoint.authority() + endpoint.target());
-    send_with_retries(request, transport, options, out);
+    std::string reply;
+    send_with_retries(request, transport, options, out, thread ? &reply : nullptr);
+    if (thread) {
+      // The key is never kept, even where the server quoted it back.
+      thread->append(
+        thread_addition(thread->thread(), options.system, secrets_.redact(thread_user), secrets_.redact(reply)));
+    }
     return ExitStatus::ok;
   }
 
@@ -188,8 +208,13 @@ private:
   }
 
   // Returns the request body for the prompt words, stdin and --file, read
-  // now; warns, before the request goes, when stdin said nothing.
-  std::string request_body_from_input(const Options& options, const Url& endpoint)
+  // now, after `earlier` (a thread's messages); warns, before the request
+  // goes, when stdin said nothing. Copies the user message to `user_copy`
+  // when given (-C keeps it).
+  std::string request_body_from_input(const Options& options,
+                                      const Url& endpoint,
+                                      std::span<const Message> earlier,
+                                      std::string* user_copy)
   {
     std::optional<InputText> input;
     const bool stdin_is_a_file = std::find(options.files.begin(), options.files.end(), "-") != options.files.end();
@@ -230,7 +255,10 @@ private:
       input.reset();
     }
     attachments.clear();
-    std::string body = build_request_body(options, message, endpoint);
+    std::string body = build_request_body(options, message, endpoint, earlier);
+    if (user_copy) {
+      *user_copy = message;
+    }
     if (blank_stdin) {
       // Before the request goes: there is still time to stop it.
       *context_.err << "gptq: warning: " << *blank_stdin << '\n' << std::flush;
@@ -366,10 +394,12 @@ private:
   // decide_retry says: at most options.retries more times, only while
   // nothing was written to stdout, and never past --timeout, which bounds
   // all the tries together.
+  // With `transcript`, the reply's whole text is left there.
   void send_with_retries(const HttpRequest& request,
                          TransportOptions transport,
                          const Options& options,
-                         ReplyWriter& out)
+                         ReplyWriter& out,
+                         std::string* transcript)
   {
     const auto start = std::chrono::steady_clock::now();
     const auto total = transport.total_timeout;
@@ -384,6 +414,9 @@ private:
           *total - std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start));
         transport.total_timeout = state.time_left;
       }
+      if (transcript) {
+        transcript->clear(); // a try that failed before printing is not the reply
+      }
       ActivityIndicator activity(context_.stderr_fd);
       ReplyHandler handler(out,
                            *context_.err,
@@ -395,7 +428,8 @@ private:
                              max_tokens_given(options),
                              secrets_,
                              request.url.text(),
-                             options.api });
+                             options.api,
+                             transcript });
       try {
         context_.make_transport(transport)->send(request, handler);
         handler.finish();

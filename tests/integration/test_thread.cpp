@@ -1,0 +1,175 @@
+// -C, --thread: a conversation kept in a file. Its turns are sent before the
+// new message, a turn is appended only after a reply, and nothing is lost or
+// mixed: a failed or interrupted request leaves the file byte for byte, a
+// bad file stops gptq before anything is sent, and concurrent runs on one
+// file take turns.
+
+#include "harness.hpp"
+
+#include <boost/json.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <csignal>
+#include <future>
+#include <set>
+#include <sys/stat.h>
+
+namespace json = boost::json;
+using namespace gptq::it;
+
+namespace {
+
+std::string fresh_thread(const std::string& name)
+{
+  const std::string path = scratch_dir() + "/" + name;
+  std::remove(path.c_str());
+  return path;
+}
+
+// The (role, content) of each line of the thread file at `path`.
+std::vector<std::pair<std::string, std::string>> lines_of(const std::string& path)
+{
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& line : split_lines(read_file(path))) {
+    const auto value = json::parse(line).as_object();
+    out.emplace_back(std::string(value.at("role").as_string()), std::string(value.at("content").as_string()));
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> sent_messages(const RunResult& r)
+{
+  std::vector<std::pair<std::string, std::string>> out;
+  const SeenRequest seen = seen_request(r);
+  for (const auto& m : seen.body.at("messages").as_array()) {
+    out.emplace_back(std::string(m.at("role").as_string()), std::string(m.at("content").as_string()));
+  }
+  return out;
+}
+
+using Lines = std::vector<std::pair<std::string, std::string>>;
+
+const std::string two_lines = "{\"role\":\"user\",\"content\":\"q\"}\n{\"role\":\"assistant\",\"content\":\"a\"}\n";
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(thread)
+
+BOOST_AUTO_TEST_CASE(a_thread_is_created_0600_and_continued)
+{
+  const std::string path = fresh_thread("continued.thread");
+  check_success(run_gptq_https("echo", { "-C", path, "-s", "be brief", "first" }), "first\n");
+  struct stat st {};
+  BOOST_TEST_REQUIRE(stat(path.c_str(), &st) == 0);
+  BOOST_TEST((st.st_mode & 0777) == 0600u);
+  BOOST_TEST((lines_of(path) == Lines{ { "system", "be brief" }, { "user", "first" }, { "assistant", "first" } }));
+  const RunResult r = run_gptq_https("request", { "-C", path, "second" });
+  BOOST_TEST((sent_messages(r) ==
+              Lines{ { "system", "be brief" }, { "user", "first" }, { "assistant", "first" }, { "user", "second" } }));
+  BOOST_TEST(lines_of(path).size() == 5u);
+  BOOST_TEST(!contains(read_file(path), fake_key));
+}
+
+BOOST_AUTO_TEST_CASE(a_new_system_message_takes_over_and_the_tail_is_cut)
+{
+  const std::string path = scratch_file("tail.thread", "{\"role\":\"system\",\"content\":\"old\"}\n" + two_lines);
+  check_success(run_gptq_https("echo", { "-C", path, "-s", "new", "second" }), "second\n");
+  const RunResult r = run_gptq_https("request", { "-C", path, "--thread-tail", "1", "third" });
+  BOOST_TEST((sent_messages(r) ==
+              Lines{ { "system", "new" }, { "user", "second" }, { "assistant", "second" }, { "user", "third" } }));
+  BOOST_TEST((lines_of(path).at(3) == std::pair<std::string, std::string>{ "system", "new" }));
+}
+
+BOOST_AUTO_TEST_CASE(the_turns_become_input_items_of_the_responses_api)
+{
+  const std::string path = scratch_file("responses.thread", two_lines);
+  const RunResult r = run_gptq_https("request", { "--api", "responses", "-C", path, "next" });
+  const auto input = seen_request(r).body.at("input").as_array();
+  BOOST_TEST_REQUIRE(input.size() == 3u);
+  BOOST_TEST(input[1].at("role") == "assistant");
+  BOOST_TEST(input[2].at("content") == "next");
+  BOOST_TEST(lines_of(path).size() == 4u);
+}
+
+BOOST_AUTO_TEST_CASE(dry_run_shows_the_turns_and_changes_nothing)
+{
+  const std::string path = scratch_file("dry.thread", two_lines);
+  const RunResult r = run_gptq({ "--dry-run", "-C", path, "next" });
+  BOOST_TEST(r.exit_code == 0, r.describe());
+  BOOST_TEST(json::parse(r.out).at("messages").as_array().size() == 3u);
+  BOOST_TEST(read_file(path) == two_lines);
+  const std::string missing = fresh_thread("missing.thread");
+  BOOST_TEST(run_gptq({ "--dry-run", "-C", missing, "next" }).exit_code == 0);
+  struct stat st {};
+  BOOST_TEST(stat(missing.c_str(), &st) != 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_failed_or_broken_request_leaves_the_file_as_it_was)
+{
+  // The last line without its newline: any write would show.
+  const std::string text = two_lines.substr(0, two_lines.size() - 1);
+  const std::string path = scratch_file("failed.thread", text);
+  check_failure(run_gptq_https("status/400", { "-C", path, "--retries", "0", "next" }), 5);
+  BOOST_TEST(read_file(path) == text);
+  const RunResult broken = run_gptq_https("sse-drop", { "-C", path, "--retries", "0", "next" });
+  BOOST_TEST(broken.exit_code != 0, broken.describe());
+  BOOST_TEST(read_file(path) == text);
+  const RunResult interrupted = run_gptq_https_watched("sse-delay/2000",
+                                                       { "-C", path, "--no-stdin", "abcdefghijklmnop" },
+                                                       [](const std::string&, int pid) { kill(pid, SIGINT); });
+  BOOST_TEST(interrupted.exit_code == 130, interrupted.describe());
+  BOOST_TEST(read_file(path) == text);
+  // The newline it lacked comes before the new turn.
+  check_success(run_gptq_https("echo", { "-C", path, "next" }), "next\n");
+  BOOST_TEST(read_file(path) == two_lines + R"({"role":"user","content":"next"})" + "\n" +
+                                  R"({"role":"assistant","content":"next"})" + "\n");
+}
+
+BOOST_AUTO_TEST_CASE(a_bad_file_stops_gptq_before_anything_is_sent)
+{
+  const std::vector<std::pair<std::string, std::string>> cases{
+    { two_lines + "{\"role\":\"user\",\"con", ":3: not a whole JSON line" },
+    { two_lines + "{\"role\":\"tool\",\"content\":\"x\"}\n", ":3: unknown role" },
+    { "{\"role\":\"user\",\"content\":\"\xff\"}\n", ":1: not UTF-8" },
+    { "[]\n", ":1: not a JSON object" },
+  };
+  for (const auto& [text, says] : cases) {
+    const std::string path = scratch_file("bad.thread", text);
+    // The request mode would answer: exit 2 means nothing was sent.
+    check_failure(run_gptq_https("request", { "-C", path, "next" }), 2, { "bad.thread" + says });
+    BOOST_TEST(read_file(path) == text);
+  }
+  check_failure(run_gptq_https("request", { "-C", scratch_dir(), "next" }), 2, { "is a directory" });
+  check_failure(
+    run_gptq_https("request", { "-C", scratch_dir() + "/no/such/dir/t.thread", "next" }), 2, { "--thread" });
+  check_failure(run_gptq({ "-C", "x.thread", "-L" }), 2, { "-L" });
+}
+
+BOOST_AUTO_TEST_CASE(concurrent_runs_on_one_file_take_turns)
+{
+  const std::string path = scratch_file("shared.thread", two_lines);
+  constexpr int runs = 20;
+  std::vector<std::future<RunResult>> results;
+  for (int i = 0; i < runs; ++i) {
+    results.push_back(std::async(std::launch::async, [&path, i] {
+      return run_gptq_https("echo", { "-C", path, "message " + std::to_string(i) });
+    }));
+  }
+  for (auto& result : results) {
+    const RunResult r = result.get();
+    BOOST_TEST(r.exit_code == 0, r.describe());
+  }
+  const Lines lines = lines_of(path);
+  BOOST_TEST_REQUIRE(lines.size() == 2u + 2 * runs);
+  std::set<std::string> seen;
+  for (std::size_t i = 2; i < lines.size(); i += 2) {
+    BOOST_TEST(lines[i].first == "user");
+    BOOST_TEST(lines[i + 1].first == "assistant");
+    // echo answers the last user message: each run read the one before's turn.
+    BOOST_TEST(lines[i + 1].second == lines[i].second);
+    seen.insert(lines[i].second);
+  }
+  BOOST_TEST(seen.size() == static_cast<std::size_t>(runs));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
