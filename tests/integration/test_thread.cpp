@@ -125,6 +125,59 @@ BOOST_AUTO_TEST_CASE(a_failed_or_broken_request_leaves_the_file_as_it_was)
                                   R"({"role":"assistant","content":"next"})" + "\n");
 }
 
+BOOST_AUTO_TEST_CASE(a_closed_stdout_leaves_the_file_as_it_was)
+{
+  const std::string path = scratch_file("closed.thread", two_lines);
+  // head takes the first piece and leaves: the reply never ended.
+  const std::string command = std::string("'") + GPTQ_BIN + "' --base-url '" + https_url("sse-delay/300") +
+                              "' --cacert '" + cert("ca.pem") + "' -C '" + path +
+                              "' --no-stdin abcdefghijklmnopqrstuvwxyz | head -c 3; echo \" ${PIPESTATUS[0]}\"";
+  const RunResult r = run({ "/bin/bash", "-c", command }, key_env(), StdinSpec::dev_null());
+  BOOST_TEST(r.out == "abc 141\n", r.describe());
+  BOOST_TEST(read_file(path) == two_lines);
+}
+
+BOOST_AUTO_TEST_CASE(a_full_disk_cuts_the_file_back_and_exits_1)
+{
+  // A small tmpfs of its own (the tests run as root): the thread and a
+  // filler that takes the rest of it, so the turn cannot be written.
+  const std::string dir = scratch_dir() + "/full";
+  const std::string path = dir + "/t.thread";
+  const RunResult mounted =
+    run({ "/bin/bash",
+          "-c",
+          "mkdir -p '" + dir + "' && mount -t tmpfs -o size=64k tmpfs '" + dir + "' && printf '%s' '" + two_lines +
+            "' > '" + path + "' && (head -c 1M /dev/zero > '" + dir + "/filler' 2>/dev/null; true)" },
+        base_env(),
+        StdinSpec::dev_null());
+  BOOST_TEST_REQUIRE(mounted.exit_code == 0, mounted.describe());
+  const std::string prompt(20000, 'x');
+  const RunResult r = run_gptq_https("echo", { "-C", path, prompt });
+  const std::string after = read_file(path);
+  run({ "/bin/umount", dir }, base_env(), StdinSpec::dev_null());
+  BOOST_TEST(after == two_lines);
+  BOOST_TEST(r.exit_code == 1, r.describe());
+  BOOST_TEST(r.out == prompt + "\n");
+  BOOST_TEST(contains(r.err, "the file is as it was"), r.describe());
+  BOOST_TEST(split_lines(r.err).size() == 1u, r.describe());
+}
+
+BOOST_AUTO_TEST_CASE(a_second_run_waits_for_the_lock_and_says_so)
+{
+  const std::string path = scratch_file("locked.thread", two_lines);
+  const std::string held = scratch_dir() + "/locked.held";
+  std::remove(held.c_str());
+  // flock(1) holds the lock until the file `held` exists and 2 s more have passed.
+  const std::string command = "flock '" + path + "' -c 'touch \"" + held + "\"; sleep 2' & " + "while [ ! -e '" + held +
+                              "' ]; do sleep 0.05; done; '" + GPTQ_BIN + "' --base-url '" + https_url("echo") +
+                              "' --cacert '" + cert("ca.pem") + "' -C '" + path + "' next; wait";
+  const RunResult r = run({ "/bin/bash", "-c", command }, key_env(), StdinSpec::dev_null());
+  BOOST_TEST(r.exit_code == 0, r.describe());
+  BOOST_TEST(r.out == "next\n", r.describe());
+  BOOST_TEST(contains(r.err, "which another process is using (-C)"), r.describe());
+  BOOST_TEST(lines_of(path).size() == 4u);
+}
+
 BOOST_AUTO_TEST_CASE(a_bad_file_stops_gptq_before_anything_is_sent)
 {
   const std::vector<std::pair<std::string, std::string>> cases{
