@@ -128,13 +128,7 @@ public:
       endpoint, std::move(body), key_, options.stream, key_header_for(endpoint, options.key_header), options.headers);
     TransportOptions transport = network_options(options, endpoint);
     verbose("POST " + endpoint.scheme + "://" + endpoint.authority() + endpoint.target());
-    std::string reply;
-    send_with_retries(request, transport, options, out, thread ? &reply : nullptr);
-    if (thread) {
-      // The key is never kept, even where the server quoted it back.
-      thread->append(
-        thread_addition(thread->thread(), options.system, secrets_.redact(thread_user), secrets_.redact(reply)));
-    }
+    send_and_keep_turn(request, transport, options, out, thread ? &*thread : nullptr, thread_user);
     return ExitStatus::ok;
   }
 
@@ -158,7 +152,11 @@ private:
     }
     if (command.action == Command::Action::show_config) {
       // Before the key, stdin or any file a run reads: nothing is sent.
-      out.write(format_settings(shown_settings(settings, context_.env)));
+      auto shown = shown_settings(settings, context_.env);
+      if (command.options.thread) {
+        add_thread_setting(shown, command.options);
+      }
+      out.write(format_settings(shown));
       return ExitStatus::ok;
     }
     if (command.action == Command::Action::help) {
@@ -167,6 +165,48 @@ private:
     }
     out.write(version_text());
     return ExitStatus::ok;
+  }
+
+  // Sends `request` (send_with_retries), then, with -C, appends the turn to
+  // `thread`: `user_message` and the reply. A server saying its context is
+  // full is told of --thread-tail.
+  void send_and_keep_turn(const HttpRequest& request,
+                          const TransportOptions& transport,
+                          const Options& options,
+                          ReplyWriter& out,
+                          ThreadFile* thread,
+                          const std::string& user_message)
+  {
+    std::string reply;
+    try {
+      send_with_retries(request, transport, options, out, thread ? &reply : nullptr);
+    } catch (const Error& e) {
+      if (thread && e.kind() == FailureKind::http_status && says_context_is_full(e.what())) {
+        throw e.with_message(std::string(e.what()) +
+                             " (the thread is too long for the model: --thread-tail N sends only its last N turns)");
+      }
+      throw;
+    }
+    if (thread) {
+      // The key is never kept, even where the server quoted it back.
+      thread->append(
+        thread_addition(thread->thread(), options.system, secrets_.redact(user_message), secrets_.redact(reply)));
+    }
+  }
+
+  // Adds -C's line to --show-config, after the system message: the file and
+  // what of it a run would send. The file is read, never created or changed.
+  void add_thread_setting(std::vector<ShownSetting>& shown, const Options& options)
+  {
+    const ThreadFile file(*options.thread, true, *context_.err, thread_lock_limit);
+    const auto sent = thread_messages(file.thread(), options.system.has_value(), options.thread_tail);
+    const std::string value =
+      escape_controls(*options.thread) + ": " + std::to_string(file.thread().messages().size()) + " messages, " +
+      std::to_string(sent.size()) + " sent" +
+      (options.thread_tail ? " (--thread-tail " + std::to_string(*options.thread_tail) + ")" : "");
+    const auto system =
+      std::find_if(shown.begin(), shown.end(), [](const ShownSetting& s) { return s.name == "system"; });
+    shown.insert(system == shown.end() ? shown.end() : system + 1, ShownSetting{ "thread", value, "flag" });
   }
 
   // Reads the API key, when a request will be sent, and makes it and every

@@ -7,6 +7,7 @@
 #include <boost/json/parse.hpp>
 
 #include <algorithm>
+#include <cctype>
 
 namespace gptq {
 
@@ -211,6 +212,23 @@ std::string thread_addition(const Thread& thread,
   append_line(out, "user", user_message);
   append_line(out, "assistant", reply);
   return out;
+}
+
+bool says_context_is_full(std::string_view error_text)
+{
+  std::string lower(error_text);
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+  for (const std::string_view sign : { "context_length_exceeded",
+                                       "context length",
+                                       "context window",
+                                       "context_length",
+                                       "prompt is too long",
+                                       "too many tokens" }) {
+    if (lower.find(sign) != std::string::npos) {
+      return true;
+    }
+  }
+  return false;
 }
 
 } // namespace gptq

@@ -69,4 +69,10 @@ std::string thread_addition(const Thread& thread,
                             std::string_view user_message,
                             std::string_view reply);
 
+// True when `error_text` (an API error as gptq tells it) says the request
+// did not fit the model's context ("context_length_exceeded", "maximum
+// context length", "context window"...): of a -C run, the thread grew too
+// long, and --thread-tail is the way out.
+bool says_context_is_full(std::string_view error_text);
+
 } // namespace gptq

@@ -104,6 +104,15 @@ BOOST_AUTO_TEST_CASE(dry_run_shows_the_turns_and_changes_nothing)
   BOOST_TEST(stat(missing.c_str(), &st) != 0);
 }
 
+BOOST_AUTO_TEST_CASE(show_config_names_the_thread_and_what_of_it_is_sent)
+{
+  const std::string path = scratch_file("shown.thread", "{\"role\":\"system\",\"content\":\"s\"}\n" + two_lines);
+  const RunResult r = run_gptq({ "--show-config", "-C", path, "--thread-tail", "1" });
+  BOOST_TEST(r.exit_code == 0, r.describe());
+  BOOST_TEST(contains(r.out, path + ": 3 messages, 3 sent (--thread-tail 1)"), r.describe());
+  BOOST_TEST(read_file(path) == "{\"role\":\"system\",\"content\":\"s\"}\n" + two_lines);
+}
+
 BOOST_AUTO_TEST_CASE(a_failed_or_broken_request_leaves_the_file_as_it_was)
 {
   // The last line without its newline: any write would show.

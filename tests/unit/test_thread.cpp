@@ -182,6 +182,17 @@ BOOST_AUTO_TEST_CASE(the_turns_go_before_the_user_message_in_either_api)
              R"({"type":"message","role":"user","content":"new"}])");
 }
 
+BOOST_AUTO_TEST_CASE(a_full_context_is_recognised_in_the_servers_words)
+{
+  BOOST_TEST(
+    says_context_is_full("This model's maximum context length is 128000 tokens. However, you requested 130000"));
+  BOOST_TEST(says_context_is_full("HTTP 400 (context_length_exceeded)"));
+  BOOST_TEST(says_context_is_full("Input exceeds the Context Window of this model"));
+  BOOST_TEST(says_context_is_full("prompt is too long: 210000 tokens > 200000 maximum"));
+  BOOST_TEST(!says_context_is_full("test error 400"));
+  BOOST_TEST(!says_context_is_full("Incorrect API key provided"));
+}
+
 BOOST_AUTO_TEST_CASE(the_options_go_with_a_thread_only)
 {
   auto parse = [](std::vector<const char*> args) {
