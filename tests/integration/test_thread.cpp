@@ -171,6 +171,28 @@ BOOST_AUTO_TEST_CASE(a_full_disk_cuts_the_file_back_and_exits_1)
   BOOST_TEST(split_lines(r.err).size() == 1u, r.describe());
 }
 
+BOOST_AUTO_TEST_CASE(an_unwritable_file_stops_gptq_before_anything_is_sent)
+{
+  // Root may write any file whatever its mode: a read-only tmpfs of its own
+  // is what refuses.
+  const std::string dir = scratch_dir() + "/readonly";
+  const std::string path = dir + "/t.thread";
+  const RunResult mounted =
+    run({ "/bin/bash",
+          "-c",
+          "mkdir -p '" + dir + "' && mount -t tmpfs -o size=64k tmpfs '" + dir + "' && printf '%s' '" + two_lines +
+            "' > '" + path + "' && mount -o remount,ro '" + dir + "'" },
+        base_env(),
+        StdinSpec::dev_null());
+  BOOST_TEST_REQUIRE(mounted.exit_code == 0, mounted.describe());
+  // The request mode would answer: exit 2 means nothing was sent.
+  const RunResult r = run_gptq_https("request", { "-C", path, "next" });
+  const std::string after = read_file(path);
+  run({ "/bin/umount", dir }, base_env(), StdinSpec::dev_null());
+  check_failure(r, 2, { "--thread", "t.thread", "Read-only file system" });
+  BOOST_TEST(after == two_lines);
+}
+
 BOOST_AUTO_TEST_CASE(a_second_run_waits_for_the_lock_and_says_so)
 {
   const std::string path = scratch_file("locked.thread", two_lines);
