@@ -67,9 +67,9 @@ ThreadFile::ThreadFile(const std::string& path, bool read_only, std::ostream& er
   if (!read_only) {
     lock(err, lock_limit);
   }
-  const std::string text = read_all();
+  std::string text = read_all();
   size_ = static_cast<off_t>(text.size());
-  thread_ = parse_thread(text, path);
+  thread_ = parse_thread(std::move(text), path);
 }
 
 ThreadFile::~ThreadFile()
@@ -106,6 +106,10 @@ void ThreadFile::lock(std::ostream& err, std::chrono::seconds lock_limit)
 std::string ThreadFile::read_all()
 {
   std::string text;
+  struct stat st {};
+  if (::fstat(fd_, &st) == 0 && st.st_size > 0) {
+    text.reserve(static_cast<std::size_t>(st.st_size)); // one allocation for a long thread
+  }
   char buffer[65536];
   for (;;) {
     const ssize_t got = ::read(fd_, buffer, sizeof buffer);

@@ -50,10 +50,18 @@ struct AudioPart {
 
 using ContentPart = std::variant<TextPart, ImagePart, FilePart, AudioPart>;
 
+// A text as the inside of a JSON string, escaped and checked, without its
+// quotes: a thread's line (thread.hpp) spliced into the body as it is, not
+// unescaped and escaped again.
+struct EscapedText {
+  std::string_view json;
+};
+
 struct Message {
   Role role = Role::user;
-  // Plain text, or a list of parts (a text and the attachments that go with it).
-  std::variant<std::string_view, std::vector<ContentPart>> content;
+  // Plain text, or a list of parts (a text and the attachments that go with
+  // it), or text that is JSON already.
+  std::variant<std::string_view, std::vector<ContentPart>, EscapedText> content;
 };
 
 // The form the reply must take (--json, --schema).

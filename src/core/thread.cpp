@@ -106,6 +106,57 @@ Message message_of(const json::value& line, std::string_view path, std::size_t n
   return { *role, std::move(parts) };
 }
 
+// True when `body` is the inside of a JSON string as any parser takes it:
+// no quote or control character unescaped, only JSON's escapes. A \u escape
+// of a surrogate is left to the full parser, which pairs them.
+// True when `run` holds no quote and no control character. Without an early
+// exit the compiler checks 16 or 32 bytes at a time.
+bool is_plain_run(std::string_view run)
+{
+  unsigned bad = 0;
+  for (const char c : run) {
+    const auto byte = static_cast<unsigned char>(c);
+    bad |= static_cast<unsigned>(byte == '"') | static_cast<unsigned>(byte < 0x20);
+  }
+  return bad == 0;
+}
+
+bool is_escaped_string(std::string_view body)
+{
+  constexpr std::string_view hex = "0123456789abcdefABCDEF";
+  for (std::size_t i = 0; i < body.size();) {
+    const std::size_t escape = std::min(body.find('\\', i), body.size());
+    if (!is_plain_run(body.substr(i, escape - i))) {
+      return false;
+    }
+    i = escape;
+    if (i == body.size()) {
+      break;
+    }
+    if (i + 1 >= body.size()) {
+      return false;
+    }
+    const char e = body[i + 1];
+    if (e != 'u') {
+      if (std::string_view("\"\\/bfnrt").find(e) == std::string_view::npos) {
+        return false;
+      }
+      i += 2;
+      continue;
+    }
+    if (i + 6 > body.size() || body.substr(i + 2, 4).find_first_not_of(hex) != std::string_view::npos) {
+      return false;
+    }
+    const char first = static_cast<char>(std::tolower(static_cast<unsigned char>(body[i + 2])));
+    const char second = static_cast<char>(std::tolower(static_cast<unsigned char>(body[i + 3])));
+    if (first == 'd' && second >= '8') {
+      return false; // D800-DFFF
+    }
+    i += 6;
+  }
+  return true;
+}
+
 void append_line(std::string& out, std::string_view role, std::string_view content)
 {
   out += R"({"role":")";
@@ -117,14 +168,40 @@ void append_line(std::string& out, std::string_view role, std::string_view conte
 
 } // namespace
 
-Thread parse_thread(std::string_view text, std::string_view path)
+std::optional<Message> written_line(std::string_view line)
 {
+  while (!line.empty() && (line.back() == ' ' || line.back() == '\t' || line.back() == '\r')) {
+    line.remove_suffix(1);
+  }
+  constexpr std::string_view user = R"({"role":"user","content":")";
+  constexpr std::string_view assistant = R"({"role":"assistant","content":")";
+  const bool is_user = line.starts_with(user);
+  if ((!is_user && !line.starts_with(assistant)) || !line.ends_with("\"}")) {
+    return std::nullopt;
+  }
+  const std::size_t start = is_user ? user.size() : assistant.size();
+  if (line.size() < start + 2) {
+    return std::nullopt;
+  }
+  const std::string_view body = line.substr(start, line.size() - start - 2);
+  if (!is_escaped_string(body)) {
+    return std::nullopt;
+  }
+  return Message{ is_user ? Role::user : Role::assistant, EscapedText{ body } };
+}
+
+Thread parse_thread(std::string file_text, std::string_view path)
+{
+  Thread thread;
+  thread.text_ = std::make_unique<const std::string>(std::move(file_text));
+  const std::string_view text = *thread.text_;
   if (const auto bad = find_invalid_utf8(text)) {
     const auto line = 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(*bad), '\n');
     bad_line(path, static_cast<std::size_t>(line), "not UTF-8");
   }
-  Thread thread;
-  std::vector<std::size_t> numbers;
+  // The lines the full parser reads: their place among the messages, and
+  // their line number.
+  std::vector<std::pair<std::size_t, std::size_t>> parsed;
   std::size_t number = 0;
   for (std::size_t at = 0; at < text.size();) {
     const auto end = std::min(text.find('\n', at), text.size());
@@ -134,19 +211,25 @@ Thread parse_thread(std::string_view text, std::string_view path)
     if (trim(line).empty()) {
       continue;
     }
+    // Most lines are as gptq wrote them: their text is checked in place
+    // and will be spliced into the body as it is.
+    if (auto message = written_line(line)) {
+      thread.messages_.push_back(std::move(*message));
+      continue;
+    }
     boost::system::error_code ec;
     json::value value = json::parse(line, ec);
     if (ec) {
       bad_line(path, number, "not a whole JSON line (" + ec.message() + "); a torn or edited line?");
     }
     thread.lines_.push_back(std::move(value));
-    numbers.push_back(number);
+    parsed.emplace_back(thread.messages_.size(), number);
+    thread.messages_.emplace_back(); // made below
   }
   thread.ends_in_newline_ = text.empty() || text.back() == '\n';
   // The lines stay where they are from here: the messages view their strings.
-  thread.messages_.reserve(thread.lines_.size());
-  for (std::size_t i = 0; i < thread.lines_.size(); ++i) {
-    thread.messages_.push_back(message_of(thread.lines_[i], path, numbers[i]));
+  for (std::size_t i = 0; i < parsed.size(); ++i) {
+    thread.messages_[parsed[i].first] = message_of(thread.lines_[i], path, parsed[i].second);
   }
   return thread;
 }

@@ -5,6 +5,7 @@
 #include <boost/json/value.hpp>
 
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -17,7 +18,8 @@ namespace gptq {
 // whole and only ever appended to. Only role and content are sent; other
 // fields of a line stay in the file as they are.
 //
-// The texts of its messages are views into the parsed lines: a Thread is
+// The texts of its messages are views into the file's text it holds and the
+// lines parsed from it: a Thread is
 // moved, never copied, and must outlive the requests made from it.
 class Thread {
 public:
@@ -34,8 +36,11 @@ public:
   bool ends_in_newline() const { return ends_in_newline_; }
 
 private:
-  friend Thread parse_thread(std::string_view text, std::string_view path);
+  friend Thread parse_thread(std::string text, std::string_view path);
 
+  // The file's text, which the messages of lines as gptq writes them view;
+  // held where moving the Thread does not move it.
+  std::unique_ptr<const std::string> text_;
   std::vector<boost::json::value> lines_; // the parsed lines the messages view
   std::vector<Message> messages_;
   bool ends_in_newline_ = true;
@@ -46,7 +51,13 @@ private:
 // text is not UTF-8, or a line is not a JSON object (a torn last line among
 // them), has no role of system, user or assistant, or no content that is a
 // string or a list of known parts (text, image_url, file, input_audio).
-Thread parse_thread(std::string_view text, std::string_view path);
+Thread parse_thread(std::string text, std::string_view path);
+
+// Returns the user or assistant message of `line` when it is a line as gptq
+// writes them, {"role":"user"|"assistant","content":"..."}, with its content
+// as EscapedText, checked as a JSON parser would check it; nullopt for any
+// other line (parse_thread then parses it whole). `line` must be UTF-8.
+std::optional<Message> written_line(std::string_view line);
 
 // Returns the messages of `thread` to send before the new user message: the
 // system message that holds (the last system line), unless `system_given`

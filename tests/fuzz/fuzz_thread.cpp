@@ -12,6 +12,8 @@
 #include "fuzz_check.hpp"
 #include "text.hpp"
 
+#include <boost/json/parse.hpp>
+
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -21,10 +23,32 @@ using gptq::fuzz::check;
 
 namespace {
 
-std::string_view text_of(const gptq::Message& message)
+std::string text_of(const gptq::Message& message)
 {
+  if (const auto* json = std::get_if<gptq::EscapedText>(&message.content)) {
+    return std::string(boost::json::parse("\"" + std::string(json->json) + "\"").as_string());
+  }
   const auto* text = std::get_if<std::string_view>(&message.content);
-  return text ? *text : std::string_view("<parts>");
+  return text ? std::string(*text) : std::string("<parts>");
+}
+
+// A line that written_line takes is one that a JSON parser takes too, with
+// the same role and text.
+void check_written_line(std::string_view line)
+{
+  const auto message = gptq::written_line(line);
+  if (!message) {
+    return;
+  }
+  boost::system::error_code ec;
+  const auto value = boost::json::parse(line, ec);
+  check(!ec && value.is_object(), "written_line took a line that is not JSON");
+  const auto& object = value.get_object();
+  check(object.size() == 2 && object.at("role").is_string() &&
+          object.at("role").get_string() == gptq::role_name(message->role),
+        "written_line took another role");
+  check(object.at("content").is_string() && object.at("content").get_string() == text_of(*message),
+        "written_line read another text than a JSON parser");
 }
 
 void check_round_trip(const gptq::Thread& thread, std::string_view text, std::string_view words)
@@ -51,8 +75,11 @@ void check_round_trip(const gptq::Thread& thread, std::string_view text, std::st
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
 {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
+  if (!gptq::find_invalid_utf8(text)) {
+    check_written_line(text.substr(0, text.find('\n')));
+  }
   try {
-    const gptq::Thread thread = gptq::parse_thread(text, "t.thread");
+    const gptq::Thread thread = gptq::parse_thread(std::string(text), "t.thread");
     for (long long tail : { 1, 2, 1000 }) {
       const auto messages = gptq::thread_messages(thread, tail == 2, tail);
       check(messages.size() <= thread.messages().size(), "the tail holds more than the thread");

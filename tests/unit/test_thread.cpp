@@ -31,6 +31,9 @@ const std::string two_turns = R"({"role":"system","content":"be brief"})"
 
 std::string text_of(const Message& message)
 {
+  if (const auto* json = std::get_if<EscapedText>(&message.content)) {
+    return std::string(boost::json::parse("\"" + std::string(json->json) + "\"").as_string());
+  }
   const auto* text = std::get_if<std::string_view>(&message.content);
   return text ? std::string(*text) : std::string("<parts>");
 }
@@ -99,6 +102,32 @@ BOOST_AUTO_TEST_CASE(a_torn_last_line_is_refused_at_every_position)
   }
   BOOST_TEST(parse_thread(head + last, "t").messages().size() == 2u);
   BOOST_TEST(parse_thread(head + last + "\n", "t").messages().size() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(lines_as_gptq_writes_them_are_kept_escaped)
+{
+  const auto message = written_line(R"({"role":"assistant","content":"a \"b\"\n\u00e9 \/"})");
+  BOOST_TEST_REQUIRE(message.has_value());
+  BOOST_TEST(std::get<EscapedText>(message->content).json == R"(a \"b\"\n\u00e9 \/)");
+  BOOST_TEST(text_of(*message) == "a \"b\"\n\u00e9 /");
+  // Anything else is left to the full parser: other fields or order, a
+  // system line, a surrogate escape, a bad escape, a torn end.
+  for (const std::string line : { R"({"role":"user","content":"q","ts":1})",
+                                  R"({"content":"q","role":"user"})",
+                                  R"({"role":"system","content":"s"})",
+                                  R"({"role":"user","content":"\ud83d\ude00"})",
+                                  R"({"role":"user","content":"\x"})",
+                                  R"({"role":"user","content":"a"b"})",
+                                  R"({"role":"user","content":"q\"})",
+                                  "{\"role\":\"user\",\"content\":\"tab\there\"}" }) {
+    BOOST_TEST(!written_line(line).has_value(), line);
+  }
+  // Both ways read the same: the escaped line, and one the parser reads.
+  const Thread thread = parse_thread(std::string(R"({"role":"user","content":"\ud83d\ude00 \u00e9"})") + "\n" +
+                                       R"({"role":"assistant","content":"\u00e9"})",
+                                     "t");
+  BOOST_TEST(text_of(thread.messages().at(0)) == "\xf0\x9f\x98\x80 \xc3\xa9");
+  BOOST_TEST(text_of(thread.messages().at(1)) == "\xc3\xa9");
 }
 
 BOOST_AUTO_TEST_CASE(bad_lines_are_named_by_file_and_line)
