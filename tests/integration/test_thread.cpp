@@ -80,6 +80,24 @@ BOOST_AUTO_TEST_CASE(a_new_system_message_takes_over_and_the_tail_is_cut)
   BOOST_TEST((lines_of(path).at(3) == std::pair<std::string, std::string>{ "system", "new" }));
 }
 
+BOOST_AUTO_TEST_CASE(reasoning_is_never_kept_and_only_role_and_content_are_sent)
+{
+  const std::string path = fresh_thread("reasoning.thread");
+  const RunResult r = run_gptq_https("sse-reasoning", { "-C", path, "--reasoning", "think" });
+  BOOST_TEST(r.exit_code == 0, r.describe());
+  BOOST_TEST(contains(r.err, "thinking"), r.describe());
+  const std::string kept = read_file(path);
+  BOOST_TEST(!contains(kept, "thinking"));
+  BOOST_TEST(!contains(kept, "more thought"));
+  BOOST_TEST(!contains(kept, "reasoning"));
+  BOOST_TEST(lines_of(path).size() == 2u);
+  // A hand-written line's other fields stay in the file, and are not sent.
+  scratch_file("reasoning.thread", "{\"role\":\"user\",\"content\":\"q\",\"ts\":1,\"reasoning_content\":\"x\"}\n");
+  const SeenRequest seen = seen_request(run_gptq_https("request", { "-C", path, "next" }));
+  BOOST_TEST(json::serialize(seen.body.at("messages").as_array().at(0)) == R"({"role":"user","content":"q"})");
+  BOOST_TEST(contains(read_file(path), "\"ts\":1,\"reasoning_content\":\"x\"}\n"));
+}
+
 BOOST_AUTO_TEST_CASE(the_turns_become_input_items_of_the_responses_api)
 {
   const std::string path = scratch_file("responses.thread", two_lines);
