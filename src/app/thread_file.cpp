@@ -48,7 +48,8 @@ private:
 ThreadFile::ThreadFile(const std::string& path, bool read_only, std::ostream& err, std::chrono::seconds lock_limit)
   : path_(path)
 {
-  fd_ = ::open(path.c_str(), read_only ? O_RDONLY | O_CLOEXEC : O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  // O_NONBLOCK: a FIFO must not hang the open; it is refused below.
+  fd_ = ::open(path.c_str(), (read_only ? O_RDONLY : O_RDWR | O_CREAT) | O_CLOEXEC | O_NONBLOCK, 0600);
   if (fd_ < 0) {
     if (read_only && errno == ENOENT) {
       return; // --dry-run: a thread not started yet

@@ -245,6 +245,11 @@ BOOST_AUTO_TEST_CASE(a_bad_file_stops_gptq_before_anything_is_sent)
   check_failure(
     run_gptq_https("request", { "-C", scratch_dir() + "/no/such/dir/t.thread", "next" }), 2, { "--thread" });
   check_failure(run_gptq({ "-C", "x.thread", "-L" }), 2, { "-L" });
+  // A FIFO would block a reader: refused at once, --dry-run too.
+  const std::string fifo = fresh_thread("fifo.thread");
+  BOOST_TEST_REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);
+  check_failure(run_gptq({ "--dry-run", "-C", fifo, "next" }), 2, { "not a regular file" });
+  check_failure(run_gptq_https("request", { "-C", fifo, "next" }), 2, { "not a regular file" });
 }
 
 BOOST_AUTO_TEST_CASE(concurrent_runs_on_one_file_take_turns)
