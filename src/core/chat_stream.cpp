@@ -216,31 +216,7 @@ std::optional<std::string_view> ChatStreamDecoder::delta_text(const json::value&
       (edge.unit >= 0xDC00 ? low : high) = edge.unit;
     }
   }
-  auto& pending = pending_high_[field];
-  if (!low && !high && (!pending || text.empty())) {
-    return text;
-  }
-  std::string& joined = joined_[field];
-  joined.clear();
-  if (low) {
-    if (pending) {
-      append_utf8(joined, 0x10000 + ((char32_t(*pending) - 0xD800) << 10) + (char32_t(*low) - 0xDC00));
-    } else {
-      joined += replacement_character;
-    }
-    pending.reset();
-  } else if (pending && !text.empty()) {
-    joined += replacement_character;
-    pending.reset();
-  }
-  joined += text;
-  if (high) {
-    if (pending) {
-      joined += replacement_character;
-    }
-    pending = *high;
-  }
-  return std::string_view(joined);
+  return join_edge_surrogates(text, low, high, pending_high_[field], joined_[field]);
 }
 
 void ChatStreamDecoder::put(ReplyDelta& delta, std::size_t field, std::string_view text)

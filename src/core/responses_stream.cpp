@@ -211,31 +211,7 @@ std::string_view ResponsesStreamDecoder::joined(std::size_t field, std::string_v
       (edge.unit >= 0xDC00 ? low : high) = edge.unit;
     }
   }
-  auto& pending = pending_high_[field];
-  if (!low && !high && (!pending || text.empty())) {
-    return text;
-  }
-  std::string& out = joined_[field];
-  out.clear();
-  if (low) {
-    if (pending) {
-      append_utf8(out, 0x10000 + ((char32_t(*pending) - 0xD800) << 10) + (char32_t(*low) - 0xDC00));
-    } else {
-      out += replacement_character;
-    }
-    pending.reset();
-  } else if (pending && !text.empty()) {
-    out += replacement_character;
-    pending.reset();
-  }
-  out += text;
-  if (high) {
-    if (pending) {
-      out += replacement_character;
-    }
-    pending = *high;
-  }
-  return out;
+  return join_edge_surrogates(text, low, high, pending_high_[field], joined_[field]);
 }
 
 } // namespace gptq
