@@ -2,11 +2,10 @@
 
 #include "error.hpp"
 #include "json_access.hpp"
+#include "stream_json.hpp"
 #include "text.hpp"
 
 #include <boost/json/error.hpp>
-#include <boost/json/monotonic_resource.hpp>
-#include <boost/json/parser.hpp>
 
 namespace gptq {
 
@@ -22,46 +21,10 @@ constexpr std::size_t content_field = 3;
 
 } // namespace
 
-// A stream has thousands of chunks: each is parsed by the same parser into
-// memory that starts in a block of its own, so that a chunk of ordinary size
-// costs no allocation at all.
-struct ChatStreamDecoder::Json {
-  unsigned char first_block[16 * 1024];
-  std::optional<json::monotonic_resource> memory;
-  json::parser parser{ json::storage_ptr(), options() };
-  std::string repaired;             // the chunk's text when it had lone surrogates
-  std::vector<EdgeSurrogate> edges; // of the last chunk: see repair_lone_surrogates
-  std::optional<json::value> chunk; // the last one parsed, in `memory`
-
-  static json::parse_options options()
+struct ChatStreamDecoder::Json : StreamJson {
+  Json()
+    : StreamJson(delta_fields)
   {
-    json::parse_options o;
-    o.max_depth = max_json_depth;
-    return o;
-  }
-
-  // Returns the chunk parsed, in `memory`: valid until the next call, so
-  // that the text a delta views need not be copied.
-  const json::value& parse(std::string_view data, boost::system::error_code& ec)
-  {
-    edges.clear();
-    if (auto repair = repair_lone_surrogates(data, delta_fields)) {
-      repaired = std::move(repair->text);
-      edges = std::move(repair->edges);
-      data = repaired;
-    }
-    // A fresh resource, not release(): that keeps the size of the next block
-    // to allocate, which doubles with every block, so that a run of large
-    // chunks asked for ever larger blocks until memory ran out.
-    chunk.reset(); // while its memory lives
-    memory.emplace(first_block, sizeof first_block);
-    parser.reset(&*memory);
-    parser.write(data, ec);
-    if (ec) {
-      parser.reset(); // lets go of what the chunk left while its memory lives
-      return chunk.emplace(nullptr);
-    }
-    return chunk.emplace(parser.release());
   }
 };
 
@@ -216,31 +179,7 @@ std::optional<std::string_view> ChatStreamDecoder::delta_text(const json::value&
       (edge.unit >= 0xDC00 ? low : high) = edge.unit;
     }
   }
-  auto& pending = pending_high_[field];
-  if (!low && !high && (!pending || text.empty())) {
-    return text;
-  }
-  std::string& joined = joined_[field];
-  joined.clear();
-  if (low) {
-    if (pending) {
-      append_utf8(joined, 0x10000 + ((char32_t(*pending) - 0xD800) << 10) + (char32_t(*low) - 0xDC00));
-    } else {
-      joined += replacement_character;
-    }
-    pending.reset();
-  } else if (pending && !text.empty()) {
-    joined += replacement_character;
-    pending.reset();
-  }
-  joined += text;
-  if (high) {
-    if (pending) {
-      joined += replacement_character;
-    }
-    pending = *high;
-  }
-  return std::string_view(joined);
+  return join_edge_surrogates(text, low, high, pending_high_[field], joined_[field]);
 }
 
 void ChatStreamDecoder::put(ReplyDelta& delta, std::size_t field, std::string_view text)

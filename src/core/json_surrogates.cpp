@@ -233,4 +233,35 @@ void append_utf8(std::string& out, char32_t c)
   }
 }
 
+std::string_view join_edge_surrogates(std::string_view text,
+                                      std::optional<std::uint16_t> low,
+                                      std::optional<std::uint16_t> high,
+                                      std::optional<std::uint16_t>& pending,
+                                      std::string& scratch)
+{
+  if (!low && !high && (!pending || text.empty())) {
+    return text;
+  }
+  scratch.clear();
+  if (low) {
+    if (pending) {
+      append_utf8(scratch, 0x10000 + ((char32_t(*pending) - 0xD800) << 10) + (char32_t(*low) - 0xDC00));
+    } else {
+      scratch += replacement_character;
+    }
+    pending.reset();
+  } else if (pending && !text.empty()) {
+    scratch += replacement_character;
+    pending.reset();
+  }
+  scratch += text;
+  if (high) {
+    if (pending) {
+      scratch += replacement_character;
+    }
+    pending = *high;
+  }
+  return scratch;
+}
+
 } // namespace gptq

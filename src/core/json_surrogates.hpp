@@ -43,6 +43,20 @@ bool has_surrogate_escape(std::string_view json);
 std::optional<SurrogateRepair> repair_lone_surrogates(std::string_view json,
                                                       std::span<const std::string_view> edge_keys = {});
 
+// Returns `text`, a piece of a streamed string whose edge surrogates
+// (repair_lone_surrogates) were `low` (it began with one) and `high` (it
+// ended with one), joined with `pending`, the high surrogate the previous
+// piece of the same string ended with: a pair split across two pieces
+// becomes its character, a half without its other becomes U+FFFD. Leaves in
+// `pending` the high surrogate this piece ends with, for the next. Returns
+// `text` itself when there is nothing to join, else a view of `scratch`,
+// which holds the joined text.
+std::string_view join_edge_surrogates(std::string_view text,
+                                      std::optional<std::uint16_t> low,
+                                      std::optional<std::uint16_t> high,
+                                      std::optional<std::uint16_t>& pending,
+                                      std::string& scratch);
+
 // Appends the UTF-8 form of the code point `c` (at most U+10FFFF, not a
 // surrogate) to `out`.
 void append_utf8(std::string& out, char32_t c);

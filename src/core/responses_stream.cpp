@@ -2,12 +2,11 @@
 
 #include "error.hpp"
 #include "json_access.hpp"
+#include "stream_json.hpp"
 #include "text.hpp"
 
 #include <boost/json/error.hpp>
-#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/object.hpp>
-#include <boost/json/parser.hpp>
 
 namespace gptq {
 
@@ -36,41 +35,10 @@ constexpr std::string_view edge_keys[] = { "delta" };
 
 } // namespace
 
-// As ChatStreamDecoder's: each event parsed by one parser into memory that
-// starts in a block of its own, so that an ordinary event costs no
-// allocation.
-struct ResponsesStreamDecoder::Json {
-  unsigned char first_block[16 * 1024];
-  std::optional<json::monotonic_resource> memory;
-  json::parser parser{ json::storage_ptr(), options() };
-  std::string repaired;
-  std::vector<EdgeSurrogate> edges;
-  std::optional<json::value> event;
-
-  static json::parse_options options()
+struct ResponsesStreamDecoder::Json : StreamJson {
+  Json()
+    : StreamJson(edge_keys)
   {
-    json::parse_options o;
-    o.max_depth = max_json_depth;
-    return o;
-  }
-
-  const json::value& parse(std::string_view data, boost::system::error_code& ec)
-  {
-    edges.clear();
-    if (auto repair = repair_lone_surrogates(data, edge_keys)) {
-      repaired = std::move(repair->text);
-      edges = std::move(repair->edges);
-      data = repaired;
-    }
-    event.reset();
-    memory.emplace(first_block, sizeof first_block);
-    parser.reset(&*memory);
-    parser.write(data, ec);
-    if (ec) {
-      parser.reset();
-      return event.emplace(nullptr);
-    }
-    return event.emplace(parser.release());
   }
 };
 
@@ -211,31 +179,7 @@ std::string_view ResponsesStreamDecoder::joined(std::size_t field, std::string_v
       (edge.unit >= 0xDC00 ? low : high) = edge.unit;
     }
   }
-  auto& pending = pending_high_[field];
-  if (!low && !high && (!pending || text.empty())) {
-    return text;
-  }
-  std::string& out = joined_[field];
-  out.clear();
-  if (low) {
-    if (pending) {
-      append_utf8(out, 0x10000 + ((char32_t(*pending) - 0xD800) << 10) + (char32_t(*low) - 0xDC00));
-    } else {
-      out += replacement_character;
-    }
-    pending.reset();
-  } else if (pending && !text.empty()) {
-    out += replacement_character;
-    pending.reset();
-  }
-  out += text;
-  if (high) {
-    if (pending) {
-      out += replacement_character;
-    }
-    pending = *high;
-  }
-  return out;
+  return join_edge_surrogates(text, low, high, pending_high_[field], joined_[field]);
 }
 
 } // namespace gptq
