@@ -106,14 +106,20 @@ void ThreadFile::lock(std::ostream& err, std::chrono::seconds lock_limit)
 
 std::string ThreadFile::read_all()
 {
+  // Read in place, not through a buffer and copied: a long thread is one
+  // pass over its memory the fewer. Past the size fstat gave (a writer that
+  // does not take the lock may still add to it), through a buffer.
   std::string text;
   struct stat st {};
   if (::fstat(fd_, &st) == 0 && st.st_size > 0) {
-    text.reserve(static_cast<std::size_t>(st.st_size)); // one allocation for a long thread
+    text.resize(static_cast<std::size_t>(st.st_size));
   }
+  std::size_t have = 0;
   char buffer[65536];
   for (;;) {
-    const ssize_t got = ::read(fd_, buffer, sizeof buffer);
+    const bool in_place = have < text.size();
+    const ssize_t got =
+      in_place ? ::read(fd_, text.data() + have, text.size() - have) : ::read(fd_, buffer, sizeof buffer);
     if (got < 0 && errno == EINTR) {
       continue;
     }
@@ -121,9 +127,13 @@ std::string ThreadFile::read_all()
       cannot("read", path_);
     }
     if (got == 0) {
+      text.resize(have);
       return text;
     }
-    text.append(buffer, static_cast<std::size_t>(got));
+    if (!in_place) {
+      text.append(buffer, static_cast<std::size_t>(got));
+    }
+    have += static_cast<std::size_t>(got);
   }
 }
 

@@ -7,7 +7,15 @@
 #include <boost/json/parse.hpp>
 
 #include <algorithm>
+#include <array>
+#include <bit>
 #include <cctype>
+#include <cstdint>
+#include <cstring>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace gptq {
 
@@ -106,53 +114,121 @@ Message message_of(const json::value& line, std::string_view path, std::size_t n
   return { *role, std::move(parts) };
 }
 
-// True when `body` is the inside of a JSON string as any parser takes it:
-// no quote or control character unescaped, only JSON's escapes. A \u escape
-// of a surrogate is left to the full parser, which pairs them.
-// True when `run` holds no quote and no control character. Without an early
-// exit the compiler checks 16 or 32 bytes at a time.
-bool is_plain_run(std::string_view run)
-{
-  unsigned bad = 0;
-  for (const char c : run) {
-    const auto byte = static_cast<unsigned char>(c);
-    bad |= static_cast<unsigned>(byte == '"') | static_cast<unsigned>(byte < 0x20);
+// What a byte may follow a backslash with in a JSON string: 1 for a
+// two-byte escape, 6 for \u and its four hex digits, 0 for nothing valid.
+constexpr std::array<unsigned char, 256> escape_lengths = [] {
+  std::array<unsigned char, 256> lengths{};
+  for (const char c : std::string_view("\"\\/bfnrt")) {
+    lengths[static_cast<unsigned char>(c)] = 2;
   }
-  return bad == 0;
+  lengths['u'] = 6;
+  return lengths;
+}();
+
+#if defined(__SSE2__)
+constexpr std::size_t block = 16;
+
+// Bit k set when byte k of the block at `p` is a quote, a backslash or a
+// control character: the bytes that end a run of plain string text.
+unsigned stop_mask(const char* p)
+{
+  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  const __m128i control = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1F)), v);
+  const __m128i quote = _mm_cmpeq_epi8(v, _mm_set1_epi8('"'));
+  const __m128i backslash = _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'));
+  return static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(control, _mm_or_si128(quote, backslash))));
+}
+#else
+constexpr std::size_t block = 8;
+
+unsigned stop_mask(const char* p)
+{
+  constexpr std::uint64_t ones = 0x0101010101010101u;
+  constexpr std::uint64_t low7 = 0x7F7F7F7F7F7F7F7Fu;
+  // 0x80 in each zero byte of `x`, exactly: no carry crosses a byte.
+  const auto zeros = [](std::uint64_t x) { return ~(((x & low7) + low7) | x | low7); };
+  std::uint64_t word;
+  std::memcpy(&word, p, sizeof word);
+  if constexpr (std::endian::native == std::endian::big) {
+    word = __builtin_bswap64(word);
+  }
+  const std::uint64_t stops =
+    zeros(word ^ (ones * '"')) | zeros(word ^ (ones * '\\')) | zeros(word & (ones * 0xE0)); // < 0x20
+  // The high bit of byte k to bit k.
+  return static_cast<unsigned>(((stops >> 7) * 0x0102040810204080u) >> 56);
+}
+#endif
+
+bool is_hex(char c)
+{
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
+// Checks the escape at body[at] (a backslash); returns its length, or 0 when
+// it is not one of JSON's. A \u escape of a surrogate is refused here and
+// left to the full parser, which pairs them.
+std::size_t escape_at(std::string_view body, std::size_t at)
+{
+  if (at + 1 >= body.size()) {
+    return 0;
+  }
+  const std::size_t length = escape_lengths[static_cast<unsigned char>(body[at + 1])];
+  if (length != 6) {
+    return length;
+  }
+  if (at + 6 > body.size() || !std::all_of(body.begin() + static_cast<std::ptrdiff_t>(at + 2),
+                                           body.begin() + static_cast<std::ptrdiff_t>(at + 6),
+                                           is_hex)) {
+    return 0;
+  }
+  const auto first = static_cast<char>(std::tolower(static_cast<unsigned char>(body[at + 2])));
+  const auto second = static_cast<char>(std::tolower(static_cast<unsigned char>(body[at + 3])));
+  return first == 'd' && second >= '8' ? 0 : 6; // D800-DFFF
+}
+
+// True when `body` is the inside of a JSON string as any parser takes it:
+// no quote or control character unescaped, only JSON's escapes. Long
+// threads are mostly such text with an escape every few dozen bytes, so the
+// bytes that stop a plain run are found a block at a time and visited by
+// their bits, without a search or a branch per byte.
 bool is_escaped_string(std::string_view body)
 {
-  constexpr std::string_view hex = "0123456789abcdefABCDEF";
-  for (std::size_t i = 0; i < body.size();) {
-    const std::size_t escape = std::min(body.find('\\', i), body.size());
-    if (!is_plain_run(body.substr(i, escape - i))) {
-      return false;
-    }
-    i = escape;
-    if (i == body.size()) {
-      break;
-    }
-    if (i + 1 >= body.size()) {
-      return false;
-    }
-    const char e = body[i + 1];
-    if (e != 'u') {
-      if (std::string_view("\"\\/bfnrt").find(e) == std::string_view::npos) {
+  const std::size_t size = body.size();
+  std::size_t i = 0;
+  while (i + block <= size) {
+    unsigned stops = stop_mask(body.data() + i);
+    std::size_t next = i + block;
+    while (stops != 0) {
+      const auto at = i + static_cast<std::size_t>(std::countr_zero(stops));
+      if (body[at] != '\\') {
+        return false; // a bare quote or control character
+      }
+      const std::size_t length = escape_at(body, at);
+      if (length == 0) {
         return false;
       }
-      i += 2;
-      continue;
+      if (at + length > i + block || length == 6) {
+        next = at + length; // an escape that reaches past the block (or \u): on from its end
+        break;
+      }
+      stops &= ~((1u << (at + length - i)) - 1); // the escape's bytes are done
     }
-    if (i + 6 > body.size() || body.substr(i + 2, 4).find_first_not_of(hex) != std::string_view::npos) {
+    i = next;
+  }
+  while (i < size) {
+    const char c = body[i];
+    if (c == '"' || static_cast<unsigned char>(c) < 0x20) {
       return false;
     }
-    const char first = static_cast<char>(std::tolower(static_cast<unsigned char>(body[i + 2])));
-    const char second = static_cast<char>(std::tolower(static_cast<unsigned char>(body[i + 3])));
-    if (first == 'd' && second >= '8') {
-      return false; // D800-DFFF
+    if (c != '\\') {
+      ++i;
+      continue;
     }
-    i += 6;
+    const std::size_t length = escape_at(body, i);
+    if (length == 0) {
+      return false;
+    }
+    i += length;
   }
   return true;
 }
@@ -195,10 +271,6 @@ Thread parse_thread(std::string file_text, std::string_view path)
   Thread thread;
   thread.text_ = std::make_unique<const std::string>(std::move(file_text));
   const std::string_view text = *thread.text_;
-  if (const auto bad = find_invalid_utf8(text)) {
-    const auto line = 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(*bad), '\n');
-    bad_line(path, static_cast<std::size_t>(line), "not UTF-8");
-  }
   // The lines the full parser reads: their place among the messages, and
   // their line number.
   std::vector<std::pair<std::size_t, std::size_t>> parsed;
@@ -208,6 +280,11 @@ Thread parse_thread(std::string file_text, std::string_view path)
     const std::string_view line = text.substr(at, end - at);
     ++number;
     at = end + 1;
+    // Each check runs on a line while the search for its end has it in the
+    // cache: one pass over a long thread's memory, not one a check.
+    if (find_invalid_utf8(line)) {
+      bad_line(path, number, "not UTF-8");
+    }
     if (trim(line).empty()) {
       continue;
     }

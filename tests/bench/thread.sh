@@ -66,7 +66,10 @@ send() {
 }
 progress "timing --dry-run ($runs runs each)"
 # shellcheck disable=SC2046 # the words of each command, split on purpose
-measure "$runs" --cmd cat -- cat "$tmp/long.thread" \; $(dry dry_small "$tmp/small.thread") $(dry dry_long "$tmp/long.thread")
+# The reference: the same bytes as a prompt on stdin, which is read, checked
+# and escaped into the body (the prompt's own target is 500 MB/s too).
+measure "$runs" --cmd cat -- cat "$tmp/long.thread" \; $(dry dry_small "$tmp/small.thread") $(dry dry_long "$tmp/long.thread") \
+    --cmd dry_prompt "${env[@]}" --stdin "$tmp/long.thread" -- "$gptq" --dry-run "the next question" \;
 progress "timing a request that appends ($runs runs each)"
 # shellcheck disable=SC2046
 measure "$runs" $(send send_small "$tmp/small.thread") $(send send_long "$tmp/long.thread")
@@ -76,12 +79,14 @@ small_ms=$(get dry_small wall_ms_median)
 echo "long thread: $turns turns, $(fmt "$(awk -v s="$size" 'BEGIN { print s / 1048576 }')") MiB"
 echo "| command | wall ms, median (max) | peak RSS MiB |"
 echo "|---|---|---|"
-for name in cat dry_small dry_long send_small send_long; do
+for name in cat dry_prompt dry_small dry_long send_small send_long; do
     echo "| $name | $(median_max "$name") | $(rss "$name") |"
 done
 echo "read and check rate: $(fmt "$(awk -v s="$size" -v l="$long_ms" -v m="$small_ms" \
     'BEGIN { d = (l - m) / 1000; print (d > 0 ? s / 1048576 / d : 0) }')") MiB/s" \
-    "(the long thread's size over dry_long - dry_small)"
+    "(the long thread's size over dry_long - dry_small);" \
+    "the same bytes as a prompt: $(fmt "$(awk -v s="$size" -v l="$(get dry_prompt wall_ms_median)" -v m="$small_ms" \
+    'BEGIN { d = (l - m) / 1000; print (d > 0 ? s / 1048576 / d : 0) }')") MiB/s"
 echo "appending and sending: send_small - dry_small = $(fmt "$(awk -v a="$(get send_small wall_ms_median)" \
     -v b="$small_ms" 'BEGIN { print a - b }')") ms, send_long - dry_long =" \
     "$(fmt "$(awk -v a="$(get send_long wall_ms_median)" -v b="$long_ms" 'BEGIN { print a - b }')") ms"

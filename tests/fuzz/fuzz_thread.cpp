@@ -38,6 +38,18 @@ void check_written_line(std::string_view line)
 {
   const auto message = gptq::written_line(line);
   if (!message) {
+    // And the other way: a line of that shape whose content a JSON parser
+    // takes as a string must be taken in place, unless a surrogate escape
+    // (left to the full parser) is in it.
+    for (const std::string_view head : { R"({"role":"user","content":")", R"({"role":"assistant","content":")" }) {
+      if (line.size() >= head.size() + 2 && line.starts_with(head) && line.ends_with("\"}") &&
+          line.find("\\ud") == line.npos && line.find("\\uD") == line.npos) {
+        const std::string body(line.substr(head.size(), line.size() - head.size() - 2));
+        boost::system::error_code ec;
+        const auto value = boost::json::parse("\"" + body + "\"", ec);
+        check(ec.failed() || !value.is_string(), "written_line refused a line of valid JSON text");
+      }
+    }
     return;
   }
   boost::system::error_code ec;

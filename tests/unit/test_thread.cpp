@@ -130,6 +130,42 @@ BOOST_AUTO_TEST_CASE(lines_as_gptq_writes_them_are_kept_escaped)
   BOOST_TEST(text_of(thread.messages().at(1)) == "\xc3\xa9");
 }
 
+BOOST_AUTO_TEST_CASE(the_in_place_check_agrees_with_a_json_parser_at_every_offset)
+{
+  // The check looks at blocks of 8 or 16 bytes: each escape, and each byte
+  // it must refuse, at every offset across two blocks and the tail.
+  for (const std::string special : { R"(\")",
+                                     R"(\\)",
+                                     R"(\/)",
+                                     R"(\n)",
+                                     R"(\t)",
+                                     R"(\u00e9)",
+                                     R"(\u00E9\u0041)",
+                                     R"(\\\")",
+                                     "\"",
+                                     "\t",
+                                     "\x01",
+                                     R"(\x)",
+                                     R"(\u12)",
+                                     R"(\u12g4)",
+                                     R"(\ud83d\ude00)",
+                                     "\\" }) {
+    for (std::size_t at = 0; at <= 40; ++at) {
+      const std::string content = std::string(at, 'a') + special + std::string(at % 7, 'b');
+      const std::string line = R"({"role":"user","content":")" + content + "\"}";
+      const auto message = written_line(line);
+      boost::system::error_code ec;
+      const auto parsed = boost::json::parse(line, ec);
+      if (message) {
+        BOOST_TEST_REQUIRE(!ec, line);
+        BOOST_TEST(text_of(*message) == std::string_view(parsed.at("content").as_string()), line);
+      } else if (special.find("\\ud") == std::string::npos) {
+        BOOST_TEST(ec.failed(), line << ": valid, but not taken in place");
+      }
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(bad_lines_are_named_by_file_and_line)
 {
   const std::string ok = R"({"role":"user","content":"q"})"
