@@ -26,6 +26,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <fstream>
 #include <random>
@@ -53,9 +54,16 @@ TransportOptions transport_options(const Options& options)
   return t;
 }
 
-// How long a run waits for another that holds its thread file (-C): as long
-// as the default limit of the server's silence, a reply's worth.
-constexpr std::chrono::seconds thread_lock_limit{ 600 };
+// How long a run waits for another that holds its thread file (-C): the
+// --timeout the user gave for the whole request, else as long as the
+// default limit of the server's silence, a reply's worth.
+std::chrono::seconds lock_limit(const Options& options)
+{
+  if (options.timeout) {
+    return std::chrono::seconds(std::max<long long>(1, std::llround(*options.timeout)));
+  }
+  return std::chrono::seconds(600);
+}
 
 // Reads the config file and a role's system_file for resolve_settings.
 std::optional<std::string> read_settings_file(const std::string& path, const std::string& what, bool may_be_missing)
@@ -114,7 +122,10 @@ public:
     std::vector<Message> earlier;
     std::string thread_user; // the user message as the thread keeps it
     if (options.thread) {
-      thread.emplace(*options.thread, options.dry_run, *context_.err, thread_lock_limit);
+      thread.emplace(*options.thread, options.dry_run, *context_.err, lock_limit(options));
+      if (thread_system_holds(thread->thread(), settings.system_chosen)) {
+        options.system.reset(); // a default's: the thread's own is sent
+      }
       earlier = thread_messages(thread->thread(), options.system.has_value(), options.thread_tail);
     }
     std::string body = request_body_from_input(options, endpoint, earlier, thread ? &thread_user : nullptr);
@@ -154,7 +165,7 @@ private:
       // Before the key, stdin or any file a run reads: nothing is sent.
       auto shown = shown_settings(settings, context_.env);
       if (command.options.thread) {
-        add_thread_setting(shown, command.options);
+        add_thread_setting(shown, command.options, settings.system_chosen);
       }
       out.write(format_settings(shown));
       return ExitStatus::ok;
@@ -196,14 +207,16 @@ private:
 
   // Adds -C's line to --show-config, after the system message: the file and
   // what of it a run would send. The file is read, never created or changed.
-  void add_thread_setting(std::vector<ShownSetting>& shown, const Options& options)
+  void add_thread_setting(std::vector<ShownSetting>& shown, const Options& options, bool system_chosen)
   {
-    const ThreadFile file(*options.thread, true, *context_.err, thread_lock_limit);
-    const auto sent = thread_messages(file.thread(), options.system.has_value(), options.thread_tail);
+    const ThreadFile file(*options.thread, true, *context_.err, lock_limit(options));
+    const bool own_system = thread_system_holds(file.thread(), system_chosen);
+    const auto sent = thread_messages(file.thread(), options.system.has_value() && !own_system, options.thread_tail);
     const std::string value =
       escape_controls(*options.thread) + ": " + std::to_string(file.thread().messages().size()) + " messages, " +
       std::to_string(sent.size()) + " sent" +
-      (options.thread_tail ? " (--thread-tail " + std::to_string(*options.thread_tail) + ")" : "");
+      (options.thread_tail ? " (--thread-tail " + std::to_string(*options.thread_tail) + ")" : "") +
+      (own_system && options.system ? "; its own system message holds over the default above" : "");
     const auto system =
       std::find_if(shown.begin(), shown.end(), [](const ShownSetting& s) { return s.name == "system"; });
     shown.insert(system == shown.end() ? shown.end() : system + 1, ShownSetting{ "thread", value, "flag" });

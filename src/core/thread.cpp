@@ -311,6 +311,13 @@ Thread parse_thread(std::string file_text, std::string_view path)
   return thread;
 }
 
+bool thread_system_holds(const Thread& thread, bool system_chosen)
+{
+  return !system_chosen && std::any_of(thread.messages().begin(), thread.messages().end(), [](const Message& message) {
+    return message.role == Role::system;
+  });
+}
+
 std::optional<std::string_view> thread_system(const Thread& thread)
 {
   const auto& messages = thread.messages();

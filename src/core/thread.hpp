@@ -66,6 +66,12 @@ std::optional<Message> written_line(std::string_view line);
 // `tail` is set (a turn starts at a user message).
 std::vector<Message> thread_messages(const Thread& thread, bool system_given, std::optional<long long> tail);
 
+// True when the system message of a run with `thread` is the thread's own:
+// it has one, and none was chosen for the run (-s, a role's). A default
+// system message (a profile's, the config's top level) yields to it; with
+// none in the thread, the default is sent and kept in the file.
+bool thread_system_holds(const Thread& thread, bool system_chosen);
+
 // Returns the text of the system message that holds in `thread` (its last
 // system line, when that is plain text), or nullopt.
 std::optional<std::string_view> thread_system(const Thread& thread);

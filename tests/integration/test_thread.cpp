@@ -80,6 +80,31 @@ BOOST_AUTO_TEST_CASE(a_new_system_message_takes_over_and_the_tail_is_cut)
   BOOST_TEST((lines_of(path).at(3) == std::pair<std::string, std::string>{ "system", "new" }));
 }
 
+BOOST_AUTO_TEST_CASE(a_default_system_message_yields_to_the_threads_own)
+{
+  // The config's top-level system is a default: a thread with its own keeps
+  // it; a role's is chosen, and takes over; a thread without one gets the
+  // default, kept in the file from then on.
+  const std::string config =
+    scratch_file("system.conf", "system = the default\n[role.terse]\nsystem = the role's\n[role.plain]\nmodel = m\n");
+  const std::string own = scratch_file("own.thread", "{\"role\":\"system\",\"content\":\"its own\"}\n" + two_lines);
+  const RunResult r = run_gptq_https("request", { "--config", config, "-C", own, "-r", "plain", "next" });
+  BOOST_TEST(
+    (sent_messages(r) == Lines{ { "system", "its own" }, { "user", "q" }, { "assistant", "a" }, { "user", "next" } }));
+  BOOST_TEST(lines_of(own).size() == 5u); // no system line added
+  const RunResult shown = run_gptq({ "--config", config, "--show-config", "-C", own });
+  BOOST_TEST(contains(shown.out, "its own system message holds over the default above"), shown.describe());
+
+  const RunResult by_role = run_gptq_https("request", { "--config", config, "-C", own, "-r", "terse", "again" });
+  BOOST_TEST((sent_messages(by_role).at(0) == std::pair<std::string, std::string>{ "system", "the role's" }));
+  BOOST_TEST((lines_of(own).at(5) == std::pair<std::string, std::string>{ "system", "the role's" }));
+
+  const std::string none = scratch_file("none.thread", two_lines);
+  const RunResult fresh = run_gptq_https("request", { "--config", config, "-C", none, "next" });
+  BOOST_TEST((sent_messages(fresh).at(0) == std::pair<std::string, std::string>{ "system", "the default" }));
+  BOOST_TEST((lines_of(none).at(2) == std::pair<std::string, std::string>{ "system", "the default" }));
+}
+
 BOOST_AUTO_TEST_CASE(reasoning_is_never_kept_and_only_role_and_content_are_sent)
 {
   const std::string path = fresh_thread("reasoning.thread");
@@ -225,6 +250,32 @@ BOOST_AUTO_TEST_CASE(a_second_run_waits_for_the_lock_and_says_so)
   BOOST_TEST(r.out == "next\n", r.describe());
   BOOST_TEST(contains(r.err, "which another process is using (-C)"), r.describe());
   BOOST_TEST(lines_of(path).size() == 4u);
+}
+
+BOOST_AUTO_TEST_CASE(a_full_context_names_thread_tail_and_keeps_the_file)
+{
+  const std::string path = scratch_file("full.thread", two_lines);
+  const RunResult r = run_gptq_https("context-full", { "-C", path, "next" });
+  check_failure(r, 5, { "maximum context length", "--thread-tail N sends only its last N turns" });
+  BOOST_TEST(read_file(path) == two_lines);
+  // Without -C the hint would point nowhere.
+  BOOST_TEST(!contains(run_gptq_https("context-full", { "next" }).err, "--thread-tail"));
+}
+
+BOOST_AUTO_TEST_CASE(a_run_gives_up_waiting_for_the_lock_after_its_timeout)
+{
+  const std::string path = scratch_file("held.thread", two_lines);
+  const std::string held = scratch_dir() + "/held.held";
+  std::remove(held.c_str());
+  // flock(1) holds the lock for 5 s (its output elsewhere: the run ends
+  // without waiting for it); gptq waits only its --timeout.
+  const std::string command = "flock '" + path + "' -c 'touch \"" + held + "\"; sleep 5' >/dev/null 2>&1 & " +
+                              "while [ ! -e '" + held + "' ]; do sleep 0.05; done; '" + GPTQ_BIN + "' --base-url '" +
+                              https_url("request") + "' --cacert '" + cert("ca.pem") + "' --timeout 1 -C '" + path +
+                              "' next";
+  const RunResult r = run({ "/bin/bash", "-c", command }, key_env(), StdinSpec::dev_null());
+  check_failure(r, 1, { "held.thread", "still in use by another process after 1 s; nothing was sent" });
+  BOOST_TEST(read_file(path) == two_lines);
 }
 
 BOOST_AUTO_TEST_CASE(a_bad_file_stops_gptq_before_anything_is_sent)
