@@ -68,9 +68,10 @@ ThreadFile::ThreadFile(const std::string& path, bool read_only, std::ostream& er
   if (!read_only) {
     lock(err, lock_limit);
   }
-  std::string text = read_all();
-  size_ = static_cast<off_t>(text.size());
-  thread_ = parse_thread(std::move(text), path);
+  // As any input: a long thread is mapped, not copied (see read_all_input).
+  text_ = read_all_input(fd_, "--thread " + quoted(path), thread_limit, std::chrono::seconds(1), [] {});
+  size_ = static_cast<off_t>(text_.view().size());
+  thread_ = parse_thread_in_place(text_.view(), path);
 }
 
 ThreadFile::~ThreadFile()
@@ -101,39 +102,6 @@ void ThreadFile::lock(std::ostream& err, std::chrono::seconds lock_limit)
       told = true;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-}
-
-std::string ThreadFile::read_all()
-{
-  // Read in place, not through a buffer and copied: a long thread is one
-  // pass over its memory the fewer. Past the size fstat gave (a writer that
-  // does not take the lock may still add to it), through a buffer.
-  std::string text;
-  struct stat st {};
-  if (::fstat(fd_, &st) == 0 && st.st_size > 0) {
-    text.resize(static_cast<std::size_t>(st.st_size));
-  }
-  std::size_t have = 0;
-  char buffer[65536];
-  for (;;) {
-    const bool in_place = have < text.size();
-    const ssize_t got =
-      in_place ? ::read(fd_, text.data() + have, text.size() - have) : ::read(fd_, buffer, sizeof buffer);
-    if (got < 0 && errno == EINTR) {
-      continue;
-    }
-    if (got < 0) {
-      cannot("read", path_);
-    }
-    if (got == 0) {
-      text.resize(have);
-      return text;
-    }
-    if (!in_place) {
-      text.append(buffer, static_cast<std::size_t>(got));
-    }
-    have += static_cast<std::size_t>(got);
   }
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "input.hpp"
 #include "thread.hpp"
 
 #include <chrono>
@@ -40,11 +41,11 @@ public:
 
 private:
   void lock(std::ostream& err, std::chrono::seconds lock_limit);
-  std::string read_all();
 
   std::string path_;
   int fd_ = -1;
   off_t size_ = 0; // the length read, where the turn is appended
+  InputText text_; // the file's text, which thread_ views
   Thread thread_;
 };
 

@@ -268,9 +268,15 @@ std::optional<Message> written_line(std::string_view line)
 
 Thread parse_thread(std::string file_text, std::string_view path)
 {
+  auto text = std::make_unique<const std::string>(std::move(file_text));
+  Thread thread = parse_thread_in_place(*text, path);
+  thread.text_ = std::move(text);
+  return thread;
+}
+
+Thread parse_thread_in_place(std::string_view text, std::string_view path)
+{
   Thread thread;
-  thread.text_ = std::make_unique<const std::string>(std::move(file_text));
-  const std::string_view text = *thread.text_;
   // The lines the full parser reads: their place among the messages, and
   // their line number.
   std::vector<std::pair<std::size_t, std::size_t>> parsed;

@@ -18,8 +18,8 @@ namespace gptq {
 // whole and only ever appended to. Only role and content are sent; other
 // fields of a line stay in the file as they are.
 //
-// The texts of its messages are views into the file's text it holds and the
-// lines parsed from it: a Thread is
+// The texts of its messages are views into the file's text (which it holds,
+// or which its caller keeps) and the lines parsed from it: a Thread is
 // moved, never copied, and must outlive the requests made from it.
 class Thread {
 public:
@@ -37,9 +37,10 @@ public:
 
 private:
   friend Thread parse_thread(std::string text, std::string_view path);
+  friend Thread parse_thread_in_place(std::string_view text, std::string_view path);
 
-  // The file's text, which the messages of lines as gptq writes them view;
-  // held where moving the Thread does not move it.
+  // The file's text when the Thread holds it, which the messages of lines as
+  // gptq writes them view; held where moving the Thread does not move it.
   std::unique_ptr<const std::string> text_;
   std::vector<boost::json::value> lines_; // the parsed lines the messages view
   std::vector<Message> messages_;
@@ -52,6 +53,10 @@ private:
 // them), has no role of system, user or assistant, or no content that is a
 // string or a list of known parts (text, image_url, file, input_audio).
 Thread parse_thread(std::string text, std::string_view path);
+
+// As parse_thread, for `text` that the caller keeps as long as the Thread
+// (a mapped file): its messages view it.
+Thread parse_thread_in_place(std::string_view text, std::string_view path);
 
 // Returns the user or assistant message of `line` when it is a line as gptq
 // writes them, {"role":"user"|"assistant","content":"..."}, with its content
