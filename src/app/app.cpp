@@ -60,7 +60,8 @@ TransportOptions transport_options(const Options& options)
 std::chrono::seconds lock_limit(const Options& options)
 {
   if (options.timeout) {
-    return std::chrono::seconds(std::max<long long>(1, std::llround(*options.timeout)));
+    // Rounded by hand: std::llround would link libm (see tests/link).
+    return std::chrono::seconds(std::max<long long>(1, static_cast<long long>(*options.timeout + 0.5)));
   }
   return std::chrono::seconds(600);
 }
