@@ -29,7 +29,7 @@ _gptq()
     _init_completion -s || return
 
     case $prev in
-        -f | --file | --schema | --config | --cacert | --resume | --emit-batch | --from-batch)
+        -f | --file | -C | --thread | --schema | --config | --cacert | --resume | --emit-batch | --from-batch)
             _filedir
             return
             ;;
@@ -48,7 +48,7 @@ _gptq()
         # Free text and numbers: nothing to offer.
         -s | --system | -m | --model | -t | --temperature | --max-tokens | --top-p | --seed | --stop | \
             -o | --option | -j | --jobs | --base-url | -H | --header | --key-header | --proxy | \
-            --no-proxy | --connect-timeout | --idle-timeout | --timeout | --retries)
+            --no-proxy | --connect-timeout | --idle-timeout | --timeout | --retries | --thread-tail)
             return
             ;;
     esac
@@ -56,7 +56,7 @@ _gptq()
 
     # PROMPT words are free text too: only options are completed.
     if [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W '-s --system -r --role -f --file --no-stdin --dry-run
+        COMPREPLY=($(compgen -W '-s --system -r --role -f --file --no-stdin --dry-run -C --thread --thread-tail
             -m --model -t --temperature --max-tokens --top-p --seed --stop -o --option --json --schema
             --no-stream --stream --reasoning --usage --code --raw
             -L --each-line --input-jsonl --jsonl -j --jobs --fail-fast --resume --emit-batch --from-batch

@@ -27,6 +27,8 @@ complete -c gptq -s r -l role -x -a '(__gptq_names --list-roles)' -d 'use a role
 complete -c gptq -s f -l file -r -F -d 'add a file to the prompt (- is stdin)'
 complete -c gptq -l no-stdin -d 'do not read stdin'
 complete -c gptq -l dry-run -d 'print the JSON request body; send nothing'
+complete -c gptq -s C -l thread -r -F -d 'continue the conversation in FILE'
+complete -c gptq -l thread-tail -x -d 'send only the last N turns of the thread'
 
 complete -c gptq -s m -l model -x -d model
 complete -c gptq -s t -l temperature -x -d 'sampling temperature, 0 to 2'

@@ -19,12 +19,14 @@
 #include "settings.hpp"
 #include "show_config.hpp"
 #include "text.hpp"
+#include "thread_file.hpp"
 #include "url.hpp"
 
 #include <boost/version.hpp>
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <fstream>
 #include <random>
@@ -50,6 +52,18 @@ TransportOptions transport_options(const Options& options)
   }
   t.cacert = options.cacert;
   return t;
+}
+
+// How long a run waits for another that holds its thread file (-C): the
+// --timeout the user gave for the whole request, else as long as the
+// default limit of the server's silence, a reply's worth.
+std::chrono::seconds lock_limit(const Options& options)
+{
+  if (options.timeout) {
+    // Rounded by hand: std::llround would link libm (see tests/link).
+    return std::chrono::seconds(std::max<long long>(1, static_cast<long long>(*options.timeout + 0.5)));
+  }
+  return std::chrono::seconds(600);
 }
 
 // Reads the config file and a role's system_file for resolve_settings.
@@ -103,7 +117,19 @@ public:
       batch.jsonl_out = options.jsonl;
       return from_batch(batch, results, *options.from_batch, std::nullopt, context_.stdout_fd, *context_.err);
     }
-    std::string body = request_body_from_input(options, endpoint);
+    // Locked before the prompt is read and kept until the turn is added:
+    // another gptq on the same file waits, then continues from this answer.
+    std::optional<ThreadFile> thread;
+    std::vector<Message> earlier;
+    std::string thread_user; // the user message as the thread keeps it
+    if (options.thread) {
+      thread.emplace(*options.thread, options.dry_run, *context_.err, lock_limit(options));
+      if (thread_system_holds(thread->thread(), settings.system_chosen)) {
+        options.system.reset(); // a default's: the thread's own is sent
+      }
+      earlier = thread_messages(thread->thread(), options.system.has_value(), options.thread_tail);
+    }
+    std::string body = request_body_from_input(options, endpoint, earlier, thread ? &thread_user : nullptr);
     if (options.dry_run) {
       out.write(body);
       out.finish();
@@ -114,7 +140,7 @@ public:
       endpoint, std::move(body), key_, options.stream, key_header_for(endpoint, options.key_header), options.headers);
     TransportOptions transport = network_options(options, endpoint);
     verbose("POST " + endpoint.scheme + "://" + endpoint.authority() + endpoint.target());
-    send_with_retries(request, transport, options, out);
+    send_and_keep_turn(request, transport, options, out, thread ? &*thread : nullptr, thread_user);
     return ExitStatus::ok;
   }
 
@@ -138,7 +164,11 @@ private:
     }
     if (command.action == Command::Action::show_config) {
       // Before the key, stdin or any file a run reads: nothing is sent.
-      out.write(format_settings(shown_settings(settings, context_.env)));
+      auto shown = shown_settings(settings, context_.env);
+      if (command.options.thread) {
+        add_thread_setting(shown, command.options, settings.system_chosen);
+      }
+      out.write(format_settings(shown));
       return ExitStatus::ok;
     }
     if (command.action == Command::Action::help) {
@@ -147,6 +177,50 @@ private:
     }
     out.write(version_text());
     return ExitStatus::ok;
+  }
+
+  // Sends `request` (send_with_retries), then, with -C, appends the turn to
+  // `thread`: `user_message` and the reply. A server saying its context is
+  // full is told of --thread-tail.
+  void send_and_keep_turn(const HttpRequest& request,
+                          const TransportOptions& transport,
+                          const Options& options,
+                          ReplyWriter& out,
+                          ThreadFile* thread,
+                          const std::string& user_message)
+  {
+    std::string reply;
+    try {
+      send_with_retries(request, transport, options, out, thread ? &reply : nullptr);
+    } catch (const Error& e) {
+      if (thread && e.kind() == FailureKind::http_status && says_context_is_full(e.what())) {
+        throw e.with_message(std::string(e.what()) +
+                             " (the thread is too long for the model: --thread-tail N sends only its last N turns)");
+      }
+      throw;
+    }
+    if (thread) {
+      // The key is never kept, even where the server quoted it back.
+      thread->append(
+        thread_addition(thread->thread(), options.system, secrets_.redact(user_message), secrets_.redact(reply)));
+    }
+  }
+
+  // Adds -C's line to --show-config, after the system message: the file and
+  // what of it a run would send. The file is read, never created or changed.
+  void add_thread_setting(std::vector<ShownSetting>& shown, const Options& options, bool system_chosen)
+  {
+    const ThreadFile file(*options.thread, true, *context_.err, lock_limit(options));
+    const bool own_system = thread_system_holds(file.thread(), system_chosen);
+    const auto sent = thread_messages(file.thread(), options.system.has_value() && !own_system, options.thread_tail);
+    const std::string value =
+      escape_controls(*options.thread) + ": " + std::to_string(file.thread().messages().size()) + " messages, " +
+      std::to_string(sent.size()) + " sent" +
+      (options.thread_tail ? " (--thread-tail " + std::to_string(*options.thread_tail) + ")" : "") +
+      (own_system && options.system ? "; its own system message holds over the default above" : "");
+    const auto system =
+      std::find_if(shown.begin(), shown.end(), [](const ShownSetting& s) { return s.name == "system"; });
+    shown.insert(system == shown.end() ? shown.end() : system + 1, ShownSetting{ "thread", value, "flag" });
   }
 
   // Reads the API key, when a request will be sent, and makes it and every
@@ -188,8 +262,13 @@ private:
   }
 
   // Returns the request body for the prompt words, stdin and --file, read
-  // now; warns, before the request goes, when stdin said nothing.
-  std::string request_body_from_input(const Options& options, const Url& endpoint)
+  // now, after `earlier` (a thread's messages); warns, before the request
+  // goes, when stdin said nothing. Copies the user message to `user_copy`
+  // when given (-C keeps it).
+  std::string request_body_from_input(const Options& options,
+                                      const Url& endpoint,
+                                      std::span<const Message> earlier,
+                                      std::string* user_copy)
   {
     std::optional<InputText> input;
     const bool stdin_is_a_file = std::find(options.files.begin(), options.files.end(), "-") != options.files.end();
@@ -230,7 +309,10 @@ private:
       input.reset();
     }
     attachments.clear();
-    std::string body = build_request_body(options, message, endpoint);
+    std::string body = build_request_body(options, message, endpoint, earlier);
+    if (user_copy) {
+      *user_copy = message;
+    }
     if (blank_stdin) {
       // Before the request goes: there is still time to stop it.
       *context_.err << "gptq: warning: " << *blank_stdin << '\n' << std::flush;
@@ -366,10 +448,12 @@ private:
   // decide_retry says: at most options.retries more times, only while
   // nothing was written to stdout, and never past --timeout, which bounds
   // all the tries together.
+  // With `transcript`, the reply's whole text is left there.
   void send_with_retries(const HttpRequest& request,
                          TransportOptions transport,
                          const Options& options,
-                         ReplyWriter& out)
+                         ReplyWriter& out,
+                         std::string* transcript)
   {
     const auto start = std::chrono::steady_clock::now();
     const auto total = transport.total_timeout;
@@ -384,6 +468,9 @@ private:
           *total - std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start));
         transport.total_timeout = state.time_left;
       }
+      if (transcript) {
+        transcript->clear(); // a try that failed before printing is not the reply
+      }
       ActivityIndicator activity(context_.stderr_fd);
       ReplyHandler handler(out,
                            *context_.err,
@@ -395,7 +482,8 @@ private:
                              max_tokens_given(options),
                              secrets_,
                              request.url.text(),
-                             options.api });
+                             options.api,
+                             transcript });
       try {
         context_.make_transport(transport)->send(request, handler);
         handler.finish();

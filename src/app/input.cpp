@@ -4,6 +4,8 @@
 #include "text.hpp"
 
 #include <algorithm>
+#include <array>
+#include <atomic>
 #include <cerrno>
 #include <csignal>
 #include <cstdint>
@@ -63,9 +65,76 @@ InputText InputText::mapped(void* map, std::size_t map_size, std::string_view te
   return input;
 }
 
+namespace {
+
+// The files mapped now, each with the message that names it should it
+// shrink under gptq (SIGBUS): read by the signal handler, which may only
+// read memory and write. The signal comes from this thread's own read of a
+// mapped page, so a signal fence orders the table before the mapping's use.
+struct MappedFile {
+  const char* begin = nullptr;
+  const char* end = nullptr;
+  char message[200] = {};
+  std::size_t length = 0;
+};
+std::array<MappedFile, 4> mapped_files;
+
+extern "C" void on_mapped_file_gone(int, siginfo_t* info, void*)
+{
+  const auto* at = static_cast<const char*>(info->si_addr);
+  const char* message = "gptq: a file gptq mapped shrank while gptq read it; try again when nothing writes to it\n";
+  std::size_t length = std::strlen(message);
+  for (const auto& file : mapped_files) {
+    if (file.begin <= at && at < file.end) {
+      message = file.message;
+      length = file.length;
+    }
+  }
+  [[maybe_unused]] const auto n = ::write(2, message, length);
+  ::_exit(static_cast<int>(ExitStatus::usage));
+}
+
+// Notes the mapping [begin, end) of the input named `what`, so that the
+// SIGBUS of its shrinking names it; a fifth at once gets the general message.
+void note_mapping(const char* begin, const char* end, std::string_view what)
+{
+  for (auto& file : mapped_files) {
+    if (file.begin == nullptr) {
+      const std::string text =
+        "gptq: " + std::string(what) + ": the file shrank while gptq read it; try again when nothing writes to it\n";
+      file.length = std::min(text.size(), sizeof file.message);
+      std::memcpy(file.message, text.data(), file.length);
+      file.message[file.length - 1] = '\n'; // of a message cut short too
+      file.end = end;
+      std::atomic_signal_fence(std::memory_order_seq_cst);
+      file.begin = begin;
+      break;
+    }
+  }
+  struct sigaction action {};
+  action.sa_sigaction = on_mapped_file_gone;
+  action.sa_flags = SA_SIGINFO;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGBUS, &action, nullptr);
+}
+
+void forget_mapping(const void* begin)
+{
+  for (auto& file : mapped_files) {
+    if (file.begin == begin) {
+      file.begin = nullptr;
+      std::atomic_signal_fence(std::memory_order_seq_cst);
+      file.end = nullptr;
+    }
+  }
+}
+
+} // namespace
+
 void InputText::reset()
 {
   if (map_) {
+    forget_mapping(map_);
     munmap(map_, map_size_);
     map_ = nullptr;
     map_size_ = 0;
@@ -76,18 +145,10 @@ void InputText::reset()
 
 namespace {
 
-extern "C" void on_mapped_input_gone(int)
-{
-  // Only async-signal-safe calls here: write and _exit.
-  constexpr char message[] = "gptq: stdin: the file shrank while gptq read it; try again when nothing writes to it\n";
-  [[maybe_unused]] const auto n = ::write(2, message, sizeof message - 1);
-  ::_exit(static_cast<int>(ExitStatus::usage));
-}
-
-// The rest of regular file `fd` from its offset, mapped, or an empty
-// InputText when it is small, cannot be mapped or grows meanwhile (the
-// caller then reads it as a stream).
-InputText map_rest_of_file(int fd)
+// The rest of regular file `fd` (named `what` in messages) from its
+// offset, mapped, or an empty InputText when it is small, cannot be mapped
+// or grows meanwhile (the caller then reads it as a stream).
+InputText map_rest_of_file(int fd, std::string_view what)
 {
   struct stat st;
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -108,10 +169,7 @@ InputText map_rest_of_file(int fd)
   }
   // Reading pages that a truncation took away raises SIGBUS: a clear error
   // instead of a crash (log rotation by copytruncate does this).
-  struct sigaction action {};
-  action.sa_handler = on_mapped_input_gone;
-  sigemptyset(&action.sa_mask);
-  sigaction(SIGBUS, &action, nullptr);
+  note_mapping(static_cast<const char*>(map), static_cast<const char*>(map) + size, what);
   InputText text = InputText::mapped(
     map, size, { static_cast<const char*>(map) + (at - start), static_cast<std::size_t>(st.st_size - at) });
   // Consumed, as reading it would: a script may read on from the same file.
@@ -142,7 +200,7 @@ InputText read_all_input(int fd,
                          const std::function<void()>& on_wait)
 {
   auto too_much = [&] { return Error(ExitStatus::usage, what, std::string("more than the limit of ") + limit.text); };
-  if (InputText mapped = map_rest_of_file(fd); !mapped.view().empty()) {
+  if (InputText mapped = map_rest_of_file(fd, what); !mapped.view().empty()) {
     if (mapped.view().size() > limit.bytes) {
       throw too_much();
     }

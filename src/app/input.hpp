@@ -50,6 +50,7 @@ struct InputLimit {
 };
 inline constexpr InputLimit prompt_limit{ std::size_t{ 256 } << 20, "256 MiB" }; // stdin, --file
 inline constexpr InputLimit results_limit{ std::size_t{ 1 } << 30, "1 GiB" };    // --resume, --from-batch
+inline constexpr InputLimit thread_limit{ std::size_t{ 1 } << 30, "1 GiB" };     // -C
 inline constexpr InputLimit settings_limit{ std::size_t{ 4 } << 20, "4 MiB" };   // config, system_file, --schema
 inline constexpr InputLimit key_limit{ std::size_t{ 64 } << 10, "64 KiB" };      // api_key_file, api_key_cmd
 

@@ -162,6 +162,9 @@ void ReplyHandler::take(const ReplyDelta& delta)
   }
   refusal_ += delta.refusal;
   if (!delta.content.empty()) {
+    if (settings_.transcript) {
+      settings_.transcript->append(delta.content);
+    }
     start_output();
     end_reasoning_line();
     if (!settings_.raw) { // else the JSON went out instead

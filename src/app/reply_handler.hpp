@@ -26,6 +26,9 @@ struct ReplySettings {
   Secrets secrets;               // redacted from server text before it is cut to an excerpt
   std::string request_url;       // the URL requested, for what a redirect says
   Api api = Api::chat;           // --api: which API's stream the reply is
+  // -C: the reply's whole text is added here as it comes (whatever --code or
+  // --raw print; never the reasoning), to be kept in the thread.
+  std::string* transcript = nullptr;
 };
 
 // Turns a Chat Completions or Responses API response into output as it arrives: an event

@@ -50,6 +50,9 @@ json::value content_json(const Message& message, TextSlots& slots)
   if (const auto* text = std::get_if<std::string_view>(&message.content)) {
     return slots.hold(*text);
   }
+  if (const auto* json = std::get_if<EscapedText>(&message.content)) {
+    return slots.hold_escaped(json->json);
+  }
   json::array parts;
   for (const auto& part : std::get<std::vector<ContentPart>>(message.content)) {
     parts.push_back(part_json(part, slots));

@@ -83,13 +83,14 @@ std::string_view role_name(Role role)
   return "user";
 }
 
-ChatRequest chat_request(const Options& options, std::string_view user_message)
+ChatRequest chat_request(const Options& options, std::string_view user_message, std::span<const Message> earlier)
 {
   ChatRequest request;
   request.model = options.model;
   if (options.system) {
     request.messages.push_back({ Role::system, std::string_view(*options.system) });
   }
+  request.messages.insert(request.messages.end(), earlier.begin(), earlier.end());
   request.messages.push_back({ Role::user, user_message });
   request.temperature = options.temperature;
   request.max_tokens = options.max_tokens;

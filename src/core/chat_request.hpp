@@ -6,6 +6,7 @@
 #include <boost/json/value.hpp>
 
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -49,10 +50,18 @@ struct AudioPart {
 
 using ContentPart = std::variant<TextPart, ImagePart, FilePart, AudioPart>;
 
+// A text as the inside of a JSON string, escaped and checked, without its
+// quotes: a thread's line (thread.hpp) spliced into the body as it is, not
+// unescaped and escaped again.
+struct EscapedText {
+  std::string_view json;
+};
+
 struct Message {
   Role role = Role::user;
-  // Plain text, or a list of parts (a text and the attachments that go with it).
-  std::variant<std::string_view, std::vector<ContentPart>> content;
+  // Plain text, or a list of parts (a text and the attachments that go with
+  // it), or text that is JSON already.
+  std::variant<std::string_view, std::vector<ContentPart>, EscapedText> content;
 };
 
 // The form the reply must take (--json, --schema).
@@ -84,7 +93,9 @@ struct ChatRequest {
 // JSON when they parse as JSON, else strings. Throws gptq::Error (usage,
 // phase "--schema") when the schema text is not JSON (naming file, line and
 // column) or not an object. The request views `user_message` and the system
-// message in `options`.
-ChatRequest chat_request(const Options& options, std::string_view user_message);
+// message in `options`. `earlier` (a thread's messages, thread.hpp) go
+// between the system message and the user message, in order; the request
+// copies them, views and all.
+ChatRequest chat_request(const Options& options, std::string_view user_message, std::span<const Message> earlier = {});
 
 } // namespace gptq

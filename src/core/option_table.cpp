@@ -19,6 +19,8 @@ constexpr OptionSpec options[] = {
   { "file",            'f', list,  none,   "Prompt",     "PATH",      "add a file to the prompt (repeatable; - is stdin)" },
   { "no-stdin",        0,   flag,  none,   "Prompt",     "",          "do not read stdin, even when it is not a terminal" },
   { "dry-run",         0,   flag,  none,   "Prompt",     "",          "print the JSON request body; send nothing" },
+  { "thread",          'C', value, none,   "Prompt",     "FILE",      "continue the conversation in FILE and add this turn\nto it (created when missing)" },
+  { "thread-tail",     0,   value, none,   "Prompt",     "N",         "send only the last N turns of the thread" },
 
   { "model",           'm', value, key,    "Model",      "NAME",      "model [$GPTQ_MODEL, default: gpt-4o-mini]" },
   { "temperature",     't', value, key,    "Model",      "X",         "sampling temperature, 0 to 2" },

@@ -283,6 +283,16 @@ void read_request(const po::variables_map& vm, Options& o)
   if (vm.count("file")) {
     o.files = vm["file"].as<std::vector<std::string>>();
   }
+  o.thread = text_of(vm, "thread");
+  if (o.thread && o.thread->empty()) {
+    throw Error(ExitStatus::usage, "--thread", "the file name is empty");
+  }
+  if (auto n = text_of(vm, "thread-tail")) {
+    if (!o.thread) {
+      throw Error(ExitStatus::usage, "--thread-tail", "only works with -C (--thread)");
+    }
+    o.thread_tail = parse_count("--thread-tail", *n);
+  }
   if (vm.count("prompt")) {
     o.prompt_words = vm["prompt"].as<std::vector<std::string>>();
   }
@@ -416,8 +426,10 @@ void check_batch_options(const po::variables_map& vm, const Options& o)
           ExitStatus::usage, std::string("--") + batch_only, "only works with -L (--each-line) or --input-jsonl");
       }
     }
-    for (const auto& [option, set] :
-         { std::pair{ "--dry-run", o.dry_run }, { "--code", o.code }, { "--raw", o.raw } }) {
+    for (const auto& [option, set] : { std::pair{ "--dry-run", o.dry_run },
+                                       { "--code", o.code },
+                                       { "--raw", o.raw },
+                                       { "--thread", o.thread.has_value() } }) {
       if (set) {
         throw Error(ExitStatus::usage, option, "does not work with --from-batch");
       }
@@ -436,6 +448,11 @@ void check_batch_options(const po::variables_map& vm, const Options& o)
       }
     }
   } else {
+    if (o.thread) {
+      throw Error(ExitStatus::usage,
+                  "--thread",
+                  "does not work with -L (--each-line): a thread is one conversation, a batch many");
+    }
     for (const auto& [option, set] : { std::pair{ "--dry-run", o.dry_run },
                                        { "--code", o.code },
                                        { "--raw", o.raw },

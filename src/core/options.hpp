@@ -38,6 +38,8 @@ struct Options {
   std::optional<std::string> system;     // -s; no system message when absent
   std::vector<std::string> prompt_words; // PROMPT...
   std::vector<std::string> files;        // -f, in order; "-" is stdin
+  std::optional<std::string> thread;     // -C FILE: the conversation to continue and add to
+  std::optional<long long> thread_tail;  // --thread-tail N: only the last N turns are sent
   std::string model = default_model;
   std::string base_url = default_base_url;
   Api api = Api::chat; // --api

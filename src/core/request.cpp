@@ -12,9 +12,12 @@ bool is_openai(const Url& url)
   return url.host == "api.openai.com";
 }
 
-std::string build_request_body(const Options& options, std::string_view user_message, const Url& endpoint)
+std::string build_request_body(const Options& options,
+                               std::string_view user_message,
+                               const Url& endpoint,
+                               std::span<const Message> earlier)
 {
-  const ChatRequest request = chat_request(options, user_message);
+  const ChatRequest request = chat_request(options, user_message, earlier);
   return options.api == Api::responses ? responses_body(request) : chat_completions_body(request, endpoint);
 }
 

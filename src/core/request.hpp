@@ -1,10 +1,12 @@
 #pragma once
 
+#include "chat_request.hpp"
 #include "headers.hpp"
 #include "options.hpp"
 #include "url.hpp"
 
 #include <optional>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -28,8 +30,12 @@ bool is_openai(const Url& url);
 
 // Returns the request body for `options` and `user_message` in the wire
 // format of `options.api`: chat_request() written by chat_completions_body()
-// or responses_body(). Throws like those.
-std::string build_request_body(const Options& options, std::string_view user_message, const Url& endpoint);
+// or responses_body(), with `earlier` (a thread's messages) before the user
+// message. Throws like those.
+std::string build_request_body(const Options& options,
+                               std::string_view user_message,
+                               const Url& endpoint,
+                               std::span<const Message> earlier = {});
 
 // Returns the header that carries the key for `endpoint`: `flag`
 // (--key-header) when given, "api-key" for Azure OpenAI hosts, else

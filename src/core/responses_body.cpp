@@ -51,6 +51,10 @@ json::value message_item(const Message& message, TextSlots& slots)
     item["content"] = slots.hold(*text);
     return item;
   }
+  if (const auto* json = std::get_if<EscapedText>(&message.content)) {
+    item["content"] = slots.hold_escaped(json->json);
+    return item;
+  }
   json::array parts;
   for (const auto& part : std::get<std::vector<ContentPart>>(message.content)) {
     parts.push_back(part_json(part, message.role, slots));

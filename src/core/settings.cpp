@@ -256,10 +256,13 @@ Settings resolve_settings(std::span<const char* const> args, const Environment& 
   const Config config = load_config(first.options, env, read_file, settings);
 
   settings.sources.push_back({ std::vector<std::string>(args.begin(), args.end()), "flag" });
+  settings.system_chosen = first.options.system.has_value();
   std::vector<std::vector<std::string>> above_env;
   const ConfigSection* role = nullptr;
   if (first.options.role) {
     role = &find_section(config.roles, *first.options.role, "role", "--role", config.path);
+    settings.system_chosen =
+      settings.system_chosen || role->values.count("system") || role->values.count("system_file");
     const auto role_args = role_arguments(*role, *first.options.role, config.path, env, read_file);
     above_env.push_back(flatten(role_args));
     settings.sources.insert(settings.sources.end(), role_args.begin(), role_args.end());

@@ -49,6 +49,10 @@ struct Settings {
   bool config_found = false;              // the file was there and was read
   std::optional<std::string> profile;     // the profile chosen, if any
   std::string profile_origin; // "flag", "env GPTQ_PROFILE", "config FILE:LINE default_profile"; "" without one
+  // The system message was chosen for this run, by -s or the role (-r), not
+  // taken from a default (a profile's or the top level's): a -C thread's own
+  // system message yields only to a chosen one.
+  bool system_chosen = false;
 };
 
 // "config FILE:LINE [SECTION]", or without " [SECTION]" when `section` is

@@ -19,8 +19,8 @@ std::optional<std::string> TextSlots::splice(const std::string& skeleton, bool p
     return std::nullopt;
   }
   std::size_t size = skeleton.size();
-  for (const auto text : texts_) {
-    size += text.size() + text.size() / 8;
+  for (const auto& text : texts_) {
+    size += text.text.size() + text.text.size() / 8;
   }
   std::string body;
   body.reserve(size);
@@ -28,7 +28,13 @@ std::optional<std::string> TextSlots::splice(const std::string& skeleton, bool p
   for (std::size_t i = 0; i < texts_.size(); ++i) {
     const std::size_t quote = at[i] - 1; // the placeholder's opening quote
     body.append(skeleton, from, quote - from);
-    append_json_string(body, texts_[i]);
+    if (texts_[i].escaped) {
+      body += '"';
+      body += texts_[i].text;
+      body += '"';
+    } else {
+      append_json_string(body, texts_[i].text);
+    }
     from = skeleton.find('"', at[i]) + 1;
   }
   body.append(skeleton, from);

@@ -23,7 +23,15 @@ public:
   // Returns the placeholder that stands for `text`.
   boost::json::string hold(std::string_view text)
   {
-    texts_.push_back(text);
+    texts_.push_back({ text, false });
+    return boost::json::string(prefix_ + std::to_string(texts_.size() - 1) + ">");
+  }
+
+  // Returns the placeholder that stands for the string whose escaped inside
+  // is `json` (checked by the caller): it goes into the body as it is.
+  boost::json::string hold_escaped(std::string_view json)
+  {
+    texts_.push_back({ json, true });
     return boost::json::string(prefix_ + std::to_string(texts_.size() - 1) + ">");
   }
 
@@ -35,7 +43,11 @@ public:
 
 private:
   std::string prefix_;
-  std::vector<std::string_view> texts_;
+  struct Text {
+    std::string_view text;
+    bool escaped = false; // already the inside of a JSON string
+  };
+  std::vector<Text> texts_;
 };
 
 } // namespace gptq

@@ -57,6 +57,9 @@
 //   detaillist/NNN   NNN, {"detail":[{"loc":["body","model"],
 //                    "msg":"field required","type":"missing"}]}
 //   numcode/NNN      NNN, {"error":{"message":"numeric code NNN","code":NNN}}
+//   context-full     400, OpenAI's error for a request longer than the
+//                    model's context: "This model's maximum context length
+//                    is ...", code "context_length_exceeded".
 //   html502          502, text/html, an nginx "502 Bad Gateway" page.
 //   leakkey          401, OpenAI error, message "Incorrect API key provided:
 //                    KEY. You can find ..." where KEY is the Authorization
@@ -2114,6 +2117,17 @@ const std::vector<Mode<Stream>>& modes()
       "/NNN",
       [](S& s, const Request& r, Seg g) { return serve_with_status(s, r, g, detaillist_reply); } },
     { "numcode", "/NNN", [](S& s, const Request& r, Seg g) { return serve_with_status(s, r, g, numcode_reply); } },
+    { "context-full",
+      "",
+      [](S& s, const Request& r, Seg) {
+        return send(s,
+                    r,
+                    error_reply(400,
+                                "This model's maximum context length is 128000 tokens. However, your messages "
+                                "resulted in 131072 tokens. Please reduce the length of the messages.",
+                                "invalid_request_error",
+                                "context_length_exceeded"));
+      } },
     { "html502",
       "",
       [](S& s, const Request& r, Seg) {

@@ -5,6 +5,8 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
+
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -147,33 +149,42 @@ BOOST_AUTO_TEST_CASE(moved_and_reset_input_text)
 // not a crash. (Not under ASan, whose own SIGBUS handler would report it.)
 BOOST_AUTO_TEST_CASE(a_mapped_file_that_shrinks_ends_with_a_clear_error)
 {
-  TempFile file(varied(3 << 20));
-  int err[2];
-  BOOST_TEST_REQUIRE(pipe(err) == 0);
-  const pid_t child = fork();
-  BOOST_TEST_REQUIRE(child >= 0);
-  if (child == 0) {
-    dup2(err[1], 2);
-    const InputText input = read(file.fd());
-    if (truncate(file.path().c_str(), 0) != 0) {
-      _exit(90);
+  // Two files mapped at once (stdin and a -C thread): the message names the
+  // one that shrank.
+  for (const bool second : { false, true }) {
+    TempFile first(varied(3 << 20));
+    TempFile other(varied(3 << 20));
+    int err[2];
+    BOOST_TEST_REQUIRE(pipe(err) == 0);
+    const pid_t child = fork();
+    BOOST_TEST_REQUIRE(child >= 0);
+    if (child == 0) {
+      dup2(err[1], 2);
+      const InputText input = read(first.fd());
+      const InputText thread =
+        read_all_input(other.fd(), "--thread \"t.thread\"", thread_limit, std::chrono::milliseconds(1000), [] {});
+      if (truncate((second ? other : first).path().c_str(), 0) != 0) {
+        _exit(90);
+      }
+      volatile char c = (second ? thread : input).view()[2 << 20];
+      (void)c;
+      _exit(91);
     }
-    volatile char c = input.view()[2 << 20];
-    (void)c;
-    _exit(91);
+    ::close(err[1]);
+    std::string message;
+    char buffer[256];
+    for (ssize_t n; (n = ::read(err[0], buffer, sizeof buffer)) > 0;) {
+      message.append(buffer, static_cast<std::size_t>(n));
+    }
+    ::close(err[0]);
+    int status = 0;
+    BOOST_TEST_REQUIRE(waitpid(child, &status, 0) == child);
+    BOOST_TEST(WIFEXITED(status));
+    BOOST_TEST(WEXITSTATUS(status) == 2);
+    const std::string says = second ? "gptq: --thread \"t.thread\": the file shrank" : "gptq: stdin: the file shrank";
+    BOOST_TEST(message.starts_with(says), message);
+    BOOST_TEST(std::count(message.begin(), message.end(), '\n') == 1);
   }
-  ::close(err[1]);
-  std::string message;
-  char buffer[256];
-  for (ssize_t n; (n = ::read(err[0], buffer, sizeof buffer)) > 0;) {
-    message.append(buffer, static_cast<std::size_t>(n));
-  }
-  ::close(err[0]);
-  int status = 0;
-  BOOST_TEST_REQUIRE(waitpid(child, &status, 0) == child);
-  BOOST_TEST(WIFEXITED(status));
-  BOOST_TEST(WEXITSTATUS(status) == 2);
-  BOOST_TEST(message.starts_with("gptq: stdin: the file shrank"), message);
 }
 #endif
 

@@ -175,6 +175,24 @@ BOOST_AUTO_TEST_CASE(raw_and_code_output_are_gathered_too)
   BOOST_TEST(code.transcript.take() == (List{ "out:a\nb\n" }));
 }
 
+BOOST_AUTO_TEST_CASE(the_kept_reply_is_all_its_text_and_never_its_reasoning)
+{
+  // -C keeps the reply's text, whatever --code or --raw print.
+  for (const bool code : { false, true }) {
+    std::string kept;
+    ReplySettings settings;
+    settings.show_reasoning = true;
+    settings.code_only = code;
+    settings.raw = !code;
+    settings.transcript = &kept;
+    Stream s(settings);
+    s.handler.on_body(content("text\\n```\\n") + event("{\"reasoning_content\":\"thinking\"}") + content("a\\n") +
+                      content("```\\n") + stop);
+    s.handler.finish();
+    BOOST_TEST(kept == "text\n```\na\n```\n", "code " << code);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(raw_json_comes_before_the_reasoning_of_its_event_and_before_an_error)
 {
   ReplySettings settings;
