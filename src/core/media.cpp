@@ -18,43 +18,32 @@ namespace {
 
 using namespace std::string_view_literals;
 
-MediaType other(std::string mime, std::string name)
+// A type as constants, made a MediaType where it is returned.
+struct Type {
+  MediaKind kind;
+  std::string_view mime;
+  std::string_view format;
+  std::string_view name;
+
+  operator MediaType() const { return { kind, std::string(mime), std::string(format), std::string(name) }; }
+};
+
+constexpr Type other(std::string_view mime, std::string_view name)
 {
-  return { MediaKind::other, std::move(mime), {}, std::move(name) };
+  return { MediaKind::other, mime, {}, name };
 }
 
-MediaType png()
-{
-  return { MediaKind::image, "image/png", {}, "a PNG image" };
-}
-MediaType jpeg()
-{
-  return { MediaKind::image, "image/jpeg", {}, "a JPEG image" };
-}
-MediaType webp()
-{
-  return { MediaKind::image, "image/webp", {}, "a WebP image" };
-}
-MediaType gif()
-{
-  return { MediaKind::image, "image/gif", {}, "a GIF image" };
-}
-MediaType pdf()
-{
-  return { MediaKind::pdf, "application/pdf", {}, "a PDF document" };
-}
-MediaType wav()
-{
-  return { MediaKind::audio, "audio/wav", "wav", "a WAV audio file" };
-}
-MediaType mp3()
-{
-  return { MediaKind::audio, "audio/mpeg", "mp3", "an MP3 audio file" };
-}
-MediaType text()
-{
-  return { MediaKind::text, "text/plain", {}, "text" };
-}
+constexpr Type png{ MediaKind::image, "image/png", {}, "a PNG image" };
+constexpr Type jpeg{ MediaKind::image, "image/jpeg", {}, "a JPEG image" };
+constexpr Type webp{ MediaKind::image, "image/webp", {}, "a WebP image" };
+constexpr Type gif{ MediaKind::image, "image/gif", {}, "a GIF image" };
+constexpr Type pdf{ MediaKind::pdf, "application/pdf", {}, "a PDF document" };
+constexpr Type wav{ MediaKind::audio, "audio/wav", "wav", "a WAV audio file" };
+constexpr Type mp3{ MediaKind::audio, "audio/mpeg", "mp3", "an MP3 audio file" };
+constexpr Type text{ MediaKind::text, "text/plain", {}, "text" };
+constexpr Type zip = other("application/zip", "a ZIP archive");
+constexpr Type mach_o = other("application/x-mach-binary", "a Mach-O executable");
+constexpr Type tiff = other("image/tiff", "a TIFF image");
 
 unsigned char byte_at(std::string_view s, std::size_t i)
 {
@@ -70,48 +59,40 @@ bool has_at(std::string_view s, std::size_t offset, std::string_view magic)
 struct Magic {
   std::size_t offset;
   std::string_view bytes;
-  MediaType (*type)();
+  Type type;
 };
 
 // The fixed magics, tried in order. The "other" ones are here to name what
 // is refused; the list is not exhaustive.
-const Magic fixed_magics[] = {
+constexpr Magic fixed_magics[] = {
   { 0, "\x89PNG\r\n\x1A\n"sv, png },
   { 0, "\xFF\xD8\xFF"sv, jpeg },
   { 0, "GIF87a"sv, gif },
   { 0, "GIF89a"sv, gif },
   { 0, "%PDF-"sv, pdf },
-  { 0, "PK\x03\x04"sv, [] { return other("application/zip", "a ZIP archive"); } },
-  { 0, "PK\x05\x06"sv, [] { return other("application/zip", "a ZIP archive"); } },
-  { 0, "\x1F\x8B\x08"sv, [] { return other("application/gzip", "a gzip archive"); } },
-  { 0,
-    "\xFD"
-    "7zXZ\x00"sv,
-    [] { return other("application/x-xz", "an xz archive"); } },
-  { 0, "\x28\xB5\x2F\xFD"sv, [] { return other("application/zstd", "a zstd archive"); } },
-  { 0, "7z\xBC\xAF\x27\x1C"sv, [] { return other("application/x-7z-compressed", "a 7z archive"); } },
-  { 0,
-    "\x7F"
-    "ELF"sv,
-    [] { return other("application/x-executable", "an ELF executable"); } },
-  { 0, "\xFE\xED\xFA\xCE"sv, [] { return other("application/x-mach-binary", "a Mach-O executable"); } },
-  { 0, "\xFE\xED\xFA\xCF"sv, [] { return other("application/x-mach-binary", "a Mach-O executable"); } },
-  { 0, "\xCE\xFA\xED\xFE"sv, [] { return other("application/x-mach-binary", "a Mach-O executable"); } },
-  { 0, "\xCF\xFA\xED\xFE"sv, [] { return other("application/x-mach-binary", "a Mach-O executable"); } },
-  { 0,
-    "\xCA\xFE\xBA\xBE"sv,
-    [] { return other("application/octet-stream", "a Java class file or Mach-O universal binary"); } },
-  { 0, "MZ"sv, [] { return other("application/vnd.microsoft.portable-executable", "a Windows executable"); } },
-  { 257, "ustar"sv, [] { return other("application/x-tar", "a tar archive"); } },
-  { 0, "SQLite format 3\x00"sv, [] { return other("application/vnd.sqlite3", "an SQLite database"); } },
-  { 0, "OggS"sv, [] { return other("audio/ogg", "an Ogg file"); } },
-  { 0, "fLaC"sv, [] { return other("audio/flac", "a FLAC audio file"); } },
-  { 0, "II*\x00"sv, [] { return other("image/tiff", "a TIFF image"); } },
-  { 0, "MM\x00*"sv, [] { return other("image/tiff", "a TIFF image"); } },
+  { 0, "PK\x03\x04"sv, zip },
+  { 0, "PK\x05\x06"sv, zip }, // an empty archive
+  { 0, "\x1F\x8B\x08"sv, other("application/gzip", "a gzip archive") },
+  { 0, "\xFD\x37zXZ\x00"sv, other("application/x-xz", "an xz archive") },
+  { 0, "\x28\xB5\x2F\xFD"sv, other("application/zstd", "a zstd archive") },
+  { 0, "7z\xBC\xAF\x27\x1C"sv, other("application/x-7z-compressed", "a 7z archive") },
+  { 0, "\x7F\x45LF"sv, other("application/x-executable", "an ELF executable") },
+  { 0, "\xFE\xED\xFA\xCE"sv, mach_o },
+  { 0, "\xFE\xED\xFA\xCF"sv, mach_o },
+  { 0, "\xCE\xFA\xED\xFE"sv, mach_o },
+  { 0, "\xCF\xFA\xED\xFE"sv, mach_o },
+  { 0, "\xCA\xFE\xBA\xBE"sv, other("application/octet-stream", "a Java class file or Mach-O universal binary") },
+  { 0, "MZ"sv, other("application/vnd.microsoft.portable-executable", "a Windows executable") },
+  { 257, "ustar"sv, other("application/x-tar", "a tar archive") },
+  { 0, "SQLite format 3\x00"sv, other("application/vnd.sqlite3", "an SQLite database") },
+  { 0, "OggS"sv, other("audio/ogg", "an Ogg file") },
+  { 0, "fLaC"sv, other("audio/flac", "a FLAC audio file") },
+  { 0, "II*\x00"sv, tiff },
+  { 0, "MM\x00*"sv, tiff },
 };
 
 // bzip2: "BZh" and the block size, '1' to '9'.
-std::optional<MediaType> bzip2(std::string_view s)
+std::optional<Type> bzip2(std::string_view s)
 {
   if (s.size() >= 4 && s.starts_with("BZh") && s[3] >= '1' && s[3] <= '9') {
     return other("application/x-bzip2", "a bzip2 archive");
@@ -120,16 +101,16 @@ std::optional<MediaType> bzip2(std::string_view s)
 }
 
 // RIFF containers: the form type is at offset 8.
-std::optional<MediaType> riff(std::string_view s)
+std::optional<Type> riff(std::string_view s)
 {
   if (!has_at(s, 0, "RIFF")) {
     return std::nullopt;
   }
   if (has_at(s, 8, "WEBP")) {
-    return webp();
+    return webp;
   }
   if (has_at(s, 8, "WAVE")) {
-    return wav();
+    return wav;
   }
   if (has_at(s, 8, "AVI ")) {
     return other("video/x-msvideo", "an AVI video");
@@ -139,7 +120,7 @@ std::optional<MediaType> riff(std::string_view s)
 
 // ISO base media files (MP4, QuickTime, HEIF): an "ftyp" box first, whose
 // major brand tells them apart.
-std::optional<MediaType> iso_media(std::string_view s)
+std::optional<Type> iso_media(std::string_view s)
 {
   if (!has_at(s, 4, "ftyp") || s.size() < 12) {
     return std::nullopt;
@@ -163,7 +144,7 @@ std::optional<MediaType> iso_media(std::string_view s)
 
 // BMP: "BM", the file size, then two reserved 16-bit fields that are zero.
 // ICO: reserved 0, type 1, and a non-zero image count.
-std::optional<MediaType> bmp_or_ico(std::string_view s)
+std::optional<Type> bmp_or_ico(std::string_view s)
 {
   if (s.size() >= 14 && s.starts_with("BM") && s.substr(6, 4) == "\0\0\0\0"sv) {
     return other("image/bmp", "a BMP image");
@@ -215,15 +196,15 @@ bool mpeg_layer3_frame(std::string_view s)
 
 // The type the leading bytes of `s` name, or nullopt when no known magic
 // matches.
-std::optional<MediaType> by_magic(std::string_view s)
+std::optional<Type> by_magic(std::string_view s)
 {
   for (const Magic& m : fixed_magics) {
     if (has_at(s, m.offset, m.bytes)) {
-      return m.type();
+      return m.type;
     }
   }
   if (id3_tag(s) || mpeg_layer3_frame(s)) {
-    return mp3();
+    return mp3;
   }
   for (auto* check : { riff, iso_media, bzip2, bmp_or_ico }) {
     if (auto type = check(s)) {
@@ -299,16 +280,16 @@ bool invalid_utf8_early(std::string_view s)
 MediaType sniff_media(std::string_view content)
 {
   if (content.empty()) {
-    return text();
+    return text;
   }
   if (auto type = by_magic(content)) {
     if (!has_binary_control(content) && !find_invalid_utf8(content)) {
-      return text();
+      return text;
     }
-    return *std::move(type);
+    return *type;
   }
   if (!invalid_utf8_early(content) && !find_invalid_utf8(content)) {
-    return text();
+    return text;
   }
   return other("application/octet-stream", "binary data");
 }
@@ -334,7 +315,7 @@ std::optional<MediaType> media_type_of_mime(std::string_view mime)
   const std::string m = bare_mime(mime);
   struct Known {
     std::string_view mime;
-    MediaType (*type)();
+    Type type;
   };
   static constexpr Known known[] = {
     { "image/png", png },       { "image/jpeg", jpeg }, { "image/webp", webp }, { "image/gif", gif },
@@ -343,11 +324,11 @@ std::optional<MediaType> media_type_of_mime(std::string_view mime)
   };
   for (const Known& k : known) {
     if (m == k.mime) {
-      return k.type();
+      return k.type;
     }
   }
   if (m.starts_with("text/") && m.size() > 5) {
-    return text();
+    return text;
   }
   return std::nullopt;
 }

@@ -109,8 +109,11 @@ void check_sniff(std::string_view input)
     case gptq::MediaKind::other:
       break;
   }
+  // The text rule, both ways, where the magic is plain to see here.
   if (is_text_without_controls(input)) {
     check(type.kind == gptq::MediaKind::text, "UTF-8 text without control characters is not text");
+  } else if (image_magic(input) || at(input, 0, "%PDF-") || (at(input, 0, "RIFF") && at(input, 8, "WAVE"))) {
+    check(type.kind != gptq::MediaKind::text, "a magic with a control character or malformed UTF-8 is text");
   }
 }
 

@@ -205,6 +205,25 @@ BOOST_AUTO_TEST_CASE(sniff_media_takes_a_control_character_after_a_magic_as_bina
   BOOST_TEST(sniff_media("PK\x03\x04 zipped " + std::string(1000, 'y') + '\0').mime == "application/zip");
 }
 
+// The control scan goes 16 bytes at a time, then byte by byte: a control
+// character anywhere, in a block or in the tail, is found.
+BOOST_AUTO_TEST_CASE(sniff_media_finds_a_control_character_at_every_offset)
+{
+  const std::string text = "%PDF-1.7 " + std::string(60, 'x');
+  for (std::size_t i = 5; i < text.size(); ++i) {
+    for (const char c : { '\0', '\x01', '\x1B', '\x1F', '\x7F' }) {
+      std::string s = text;
+      s[i] = c;
+      BOOST_TEST(sniff_media(s).mime == "application/pdf", "control " << int(c) << " at " << i);
+    }
+    for (const char c : { '\t', '\n', '\f', '\r', ' ', '~' }) {
+      std::string s = text;
+      s[i] = c;
+      BOOST_TEST((sniff_media(s).kind == MediaKind::text), "character " << int(c) << " at " << i);
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(sniff_media_takes_utf8_without_magic_as_text)
 {
   for (const std::string& s :
