@@ -215,7 +215,8 @@ std::optional<Type> by_magic(std::string_view s)
 }
 
 // Control characters that text does not hold: C0 but tab, line feed, form
-// feed and carriage return, and DEL. NUL is one.
+// feed and carriage return, DEL, and C1 (U+0080 to U+009F, in UTF-8 0xC2
+// then 0x80 to 0x9F), as escape_controls counts them. NUL is one.
 constexpr bool is_binary_control(unsigned char c)
 {
   return (c < 0x20 && c != '\t' && c != '\n' && c != '\f' && c != '\r') || c == 0x7F;
@@ -224,7 +225,7 @@ constexpr bool is_binary_control(unsigned char c)
 bool has_binary_control_bytewise(const unsigned char* p, const unsigned char* end)
 {
   for (; p != end; ++p) {
-    if (is_binary_control(*p)) {
+    if (is_binary_control(*p) || (*p == 0xC2 && end - p >= 2 && p[1] >= 0x80 && p[1] <= 0x9F)) {
       return true;
     }
   }
@@ -242,17 +243,25 @@ bool has_binary_control(std::string_view s)
 #if defined(__SSE2__)
   const __m128i below = _mm_set1_epi8(0x1F);
   const __m128i del = _mm_set1_epi8(0x7F);
+  const __m128i c2 = _mm_set1_epi8(static_cast<char>(0xC2));
+  const __m128i top3 = _mm_set1_epi8(static_cast<char>(0xE0));
+  const __m128i c1_second = _mm_set1_epi8(static_cast<char>(0x80));
   const __m128i tab = _mm_set1_epi8('\t');
   const __m128i lf = _mm_set1_epi8('\n');
   const __m128i ff = _mm_set1_epi8('\f');
   const __m128i cr = _mm_set1_epi8('\r');
-  for (; end - p >= 16; p += 16) {
+  // 17 bytes: each block's bytes and the byte after each of them, for the
+  // second byte of a C1 control.
+  for (; end - p >= 17; p += 16) {
     const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const __m128i next = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 1));
     // Unsigned v < 0x20: min(v, 0x1F) is v.
     const __m128i below_space = _mm_cmpeq_epi8(_mm_min_epu8(v, below), v);
     const __m128i allowed = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, tab), _mm_cmpeq_epi8(v, lf)),
                                          _mm_or_si128(_mm_cmpeq_epi8(v, ff), _mm_cmpeq_epi8(v, cr)));
-    const __m128i bad = _mm_or_si128(_mm_andnot_si128(allowed, below_space), _mm_cmpeq_epi8(v, del));
+    const __m128i c0 = _mm_andnot_si128(allowed, below_space);
+    const __m128i c1 = _mm_and_si128(_mm_cmpeq_epi8(v, c2), _mm_cmpeq_epi8(_mm_and_si128(next, top3), c1_second));
+    const __m128i bad = _mm_or_si128(_mm_or_si128(c0, c1), _mm_cmpeq_epi8(v, del));
     if (_mm_movemask_epi8(bad) != 0) {
       return true;
     }

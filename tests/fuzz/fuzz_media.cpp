@@ -1,8 +1,8 @@
 // Fuzzes media.hpp: sniff_media never crashes and keeps its promises (text
-// only for valid UTF-8, and UTF-8 without control characters is always text;
-// an image, PDF or audio type only when its magic is there), base64 of the
-// input decodes back to it with a decoder written here, and
-// media_type_of_mime takes any bytes.
+// only for valid UTF-8; UTF-8 without control characters, C0 but tab, LF,
+// FF and CR, DEL and C1, always text; an image, PDF or audio type only when
+// its magic is there), base64 of the input decodes back to it with a decoder
+// written here, and media_type_of_mime takes any bytes.
 //
 // Input: the whole of it is the file content, and the MIME for
 // media_type_of_mime.
@@ -57,13 +57,19 @@ bool decode_base64(std::string_view in, std::string& out)
 
 bool is_text_without_controls(std::string_view s)
 {
-  for (const char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    if ((c < 0x20 && c != '\t' && c != '\n' && c != '\f' && c != '\r') || c == 0x7F) {
+  if (gptq::find_invalid_utf8(s)) {
+    return false;
+  }
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    const bool c0 = c < 0x20 && c != '\t' && c != '\n' && c != '\f' && c != '\r';
+    // Valid UTF-8: a 0xC2 has a byte after it.
+    const bool c1 = c == 0xC2 && static_cast<unsigned char>(s[i + 1]) < 0xA0;
+    if (c0 || c == 0x7F || c1) {
       return false;
     }
   }
-  return !gptq::find_invalid_utf8(s);
+  return true;
 }
 
 bool at(std::string_view s, std::size_t offset, std::string_view magic)

@@ -216,6 +216,16 @@ BOOST_AUTO_TEST_CASE(sniff_media_finds_a_control_character_at_every_offset)
       s[i] = c;
       BOOST_TEST(sniff_media(s).mime == "application/pdf", "control " << int(c) << " at " << i);
     }
+    // C1 controls, two bytes in UTF-8, and other characters that begin
+    // with 0xC2.
+    BOOST_TEST(sniff_media(text.substr(0, i) + "\xC2\x80" + text.substr(i)).mime == "application/pdf",
+               "U+0080 at " << i);
+    BOOST_TEST(sniff_media(text.substr(0, i) + "\xC2\x9F" + text.substr(i)).mime == "application/pdf",
+               "U+009F at " << i);
+    BOOST_TEST((sniff_media(text.substr(0, i) + "\xC2\xA0" + text.substr(i)).kind == MediaKind::text),
+               "U+00A0 at " << i);
+    BOOST_TEST((sniff_media(text.substr(0, i) + "\xC2\xBF" + text.substr(i)).kind == MediaKind::text),
+               "U+00BF at " << i);
     for (const char c : { '\t', '\n', '\f', '\r', ' ', '~' }) {
       std::string s = text;
       s[i] = c;
