@@ -25,7 +25,7 @@ json::value part_json(const ContentPart& part, TextSlots& slots)
     }
     json::value operator()(const ImagePart& p) const
     {
-      json::object image{ { "url", p.url } };
+      json::object image{ { "url", slots.hold(p.url) } };
       if (p.detail) {
         image["detail"] = *p.detail;
       }
@@ -34,12 +34,14 @@ json::value part_json(const ContentPart& part, TextSlots& slots)
     json::value operator()(const FilePart& p) const
     {
       return json::object{ { "type", "file" },
-                           { "file", json::object{ { "filename", p.filename }, { "file_data", p.data_url } } } };
+                           { "file",
+                             json::object{ { "filename", p.filename }, { "file_data", slots.hold(p.data_url) } } } };
     }
     json::value operator()(const AudioPart& p) const
     {
       return json::object{ { "type", "input_audio" },
-                           { "input_audio", json::object{ { "data", p.data }, { "format", p.format } } } };
+                           { "input_audio",
+                             json::object{ { "data", slots.hold(p.data, true) }, { "format", p.format } } } };
     }
   };
   return std::visit(Visitor{ slots }, part);
@@ -123,7 +125,7 @@ std::string chat_completions_body(const ChatRequest& request, const Url& endpoin
     return field.first == "messages";
   });
   for (int attempt = 0;; ++attempt) {
-    TextSlots slots(attempt);
+    TextSlots slots(attempt, request.short_payloads);
     if (auto body = slots.splice(to_json_text(body_object(request, endpoint, slots)), placed)) {
       return std::move(*body);
     }

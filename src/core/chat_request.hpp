@@ -30,21 +30,34 @@ struct TextPart {
   std::string_view text;
 };
 
+// Bytes of a file that go into the body as base64: `head` (a data: URL's
+// "data:image/png;base64,", or nothing) and then their encoding, written
+// straight into the body (an attachment may be tens of MiB: neither it nor
+// its encoding is copied on the way). The bytes are viewed, not held.
+struct Base64Bytes {
+  std::string head;
+  std::string_view bytes;
+};
+
+// What a part carries: a string as it is (an http(s) URL; a data: URL or
+// base64 that a thread file holds) or bytes to encode.
+using Payload = std::variant<std::string, Base64Bytes>;
+
 // An image, by an http(s) URL the server fetches or a data: URL.
 struct ImagePart {
-  std::string url;
+  Payload url;
   std::optional<std::string> detail; // "low", "high", "auto"; the server's default when absent
 };
 
 // A document (a PDF) sent whole, as a data: URL.
 struct FilePart {
   std::string filename;
-  std::string data_url;
+  Payload data_url;
 };
 
 // Sound, as plain base64 of a file in `format` ("wav", "mp3").
 struct AudioPart {
-  std::string data;
+  Payload data;
   std::string format;
 };
 
@@ -84,6 +97,9 @@ struct ChatRequest {
   bool stream = false;
   bool stream_usage = false; // ask for the token usage at the end of a stream
   bool reasoning = false;    // --reasoning: ask for the model's reasoning (a summary) where the API can
+  // --dry-run: each base64 payload written as its first bytes and its size,
+  // so that a terminal is not flooded (a body that cannot be sent).
+  bool short_payloads = false;
   // -o KEY=VALUE: set last, over any field of the same name, in order.
   std::vector<std::pair<std::string, boost::json::value>> extra_fields;
 };

@@ -125,6 +125,21 @@ void add_choices(std::vector<ShownSetting>& out, const Settings& settings)
   add(out, "role", o.role.value_or("none"), o.role ? "flag" : "default");
 }
 
+// What -f may send: the kinds the server takes, the largest, the detail.
+void add_attachments(std::vector<ShownSetting>& out, const Options& o, const Origins& origin)
+{
+  std::string kinds = "image,pdf,audio";
+  if (o.attachment_kinds) {
+    kinds.clear();
+    for (const auto& kind : *o.attachment_kinds) {
+      kinds += (kinds.empty() ? "" : ",") + kind;
+    }
+  }
+  add(out, "attachments", kinds.empty() ? "none" : kinds, origin.of("attachments"));
+  add(out, "max_attachment", std::to_string(o.max_attachment) + " bytes", origin.of("max_attachment"));
+  add(out, "detail", o.detail.value_or("the server's default"), origin.of("detail"));
+}
+
 // The model, where the request goes, and what it asks for.
 void add_request(std::vector<ShownSetting>& out, const Options& o, const Url& endpoint, const Origins& origin)
 {
@@ -158,6 +173,7 @@ void add_request(std::vector<ShownSetting>& out, const Options& o, const Url& en
     add(out, "schema", *o.schema_file, origin.of("schema"));
   }
   add(out, "stream", o.stream ? "true" : "false", origin.of("stream"));
+  add_attachments(out, o, origin);
   for (const auto& [name, on] : { std::pair<const char*, bool>{ "json", o.json },
                                   { "usage", o.usage },
                                   { "reasoning", o.reasoning },

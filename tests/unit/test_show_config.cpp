@@ -292,6 +292,8 @@ BOOST_AUTO_TEST_CASE(every_config_key_is_shown_with_the_line_that_set_it)
     { "cacert", "ca.pem" },      { "connect_timeout", "5" },
     { "idle_timeout", "50" },    { "timeout", "60" },
     { "retries", "3" },          { "verbose", "true" },
+    { "detail", "low" },         { "max_attachment", "5M" },
+    { "attachments", "image,pdf" },
   };
   for (const OptionSpec& option : option_table()) {
     if (option.config == ConfigUse::none) {
