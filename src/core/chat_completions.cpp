@@ -119,6 +119,17 @@ json::object body_object(const ChatRequest& request, const Url& endpoint, TextSl
 
 } // namespace
 
+std::string chat_message_json(const Message& message)
+{
+  for (int attempt = 0;; ++attempt) {
+    TextSlots slots(attempt);
+    const json::object object{ { "role", role_name(message.role) }, { "content", content_json(message, slots) } };
+    if (auto line = slots.splice(to_json_text(object), true)) {
+      return std::move(*line);
+    }
+  }
+}
+
 std::string chat_completions_body(const ChatRequest& request, const Url& endpoint)
 {
   const bool placed = std::none_of(request.extra_fields.begin(), request.extra_fields.end(), [](const auto& field) {

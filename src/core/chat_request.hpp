@@ -112,6 +112,17 @@ struct ChatRequest {
 // message in `options`. `earlier` (a thread's messages, thread.hpp) go
 // between the system message and the user message, in order; the request
 // copies them, views and all.
-ChatRequest chat_request(const Options& options, std::string_view user_message, std::span<const Message> earlier = {});
+// With `parts` (the attachments of -f that are not text: attachment.hpp),
+// the user message is a list of parts, its text first (when there is any),
+// then `parts` in order; the request views them. With --dry-run (not =full)
+// payloads are shortened.
+ChatRequest chat_request(const Options& options,
+                         std::string_view user_message,
+                         std::span<const Message> earlier = {},
+                         std::span<const ContentPart> parts = {});
+
+// Returns the user message: `text` alone, or with `parts` a list of them
+// after the text (left out when empty).
+Message user_message(std::string_view text, std::span<const ContentPart> parts);
 
 } // namespace gptq

@@ -45,8 +45,8 @@ struct Options {
   std::optional<std::string> detail;                     // --detail low|high|auto, for images
   std::size_t max_attachment = default_max_attachment;   // --max-attachment, bytes, for each binary -f
   std::optional<std::set<std::string>> attachment_kinds; // --attachments: "image", "pdf", "audio"; all when absent
-  std::optional<std::string> thread;     // -C FILE: the conversation to continue and add to
-  std::optional<long long> thread_tail;  // --thread-tail N: only the last N turns are sent
+  std::optional<std::string> thread;                     // -C FILE: the conversation to continue and add to
+  std::optional<long long> thread_tail;                  // --thread-tail N: only the last N turns are sent
   std::string model = default_model;
   std::string base_url = default_base_url;
   Api api = Api::chat; // --api

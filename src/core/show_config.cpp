@@ -250,6 +250,11 @@ void add_key_and_headers(std::vector<ShownSetting>& out,
 
 } // namespace
 
+std::string setting_origin(const Settings& settings, const std::string& setting)
+{
+  return Origins(settings.sources).of(setting);
+}
+
 std::vector<ShownSetting> shown_settings(const Settings& settings, const Environment& env)
 {
   const Options& o = settings.command.options;

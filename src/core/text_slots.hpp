@@ -56,9 +56,9 @@ public:
 private:
   enum class Kind {
     text,
-    escaped, // already the inside of a JSON string
-    base64,  // `head`, then the base64 of `text`
-    payload, // a string payload: text, but shortened when it is a data: URL
+    escaped,     // already the inside of a JSON string
+    base64,      // `head`, then the base64 of `text`
+    payload,     // a string payload: text, but shortened when it is a data: URL
     base64_text, // a string payload that is base64: text, but shortened
   };
   struct Text {

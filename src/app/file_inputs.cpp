@@ -1,0 +1,92 @@
+#include "file_inputs.hpp"
+
+#include "attachment.hpp"
+#include "error.hpp"
+#include "text.hpp"
+
+#include <algorithm>
+#include <unistd.h>
+
+namespace gptq {
+
+namespace {
+
+// What -f reads at most: text as a prompt is bounded, a binary file by
+// --max-attachment (checked once its type is known), whichever is larger.
+struct FileLimit {
+  std::string text;
+  InputLimit limit;
+};
+
+FileLimit file_limit(const Options& options)
+{
+  if (options.max_attachment <= prompt_limit.bytes) {
+    return { prompt_limit.text, prompt_limit };
+  }
+  FileLimit limit{ std::to_string(options.max_attachment >> 20) + " MiB (--max-attachment)", {} };
+  limit.limit = InputLimit{ options.max_attachment, limit.text.c_str() };
+  return limit;
+}
+
+} // namespace
+
+FileInputs::FileInputs(const std::vector<std::string>& files,
+                       const std::vector<std::optional<std::string>>& types,
+                       const Options& options,
+                       std::optional<InputText>* stdin_input,
+                       std::string_view kinds_origin,
+                       std::ostream& err)
+  : options_(options)
+  , kinds_origin_(kinds_origin)
+  , err_(err)
+{
+  const FileLimit limit = file_limit(options);
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    const std::string& path = files[i];
+    const std::optional<std::string> type = i < types.size() ? types[i] : std::nullopt;
+    if (path == "-") {
+      add("stdin", stdin_input && *stdin_input ? std::move(**stdin_input) : InputText(), type);
+      if (stdin_input) {
+        stdin_input->reset();
+      }
+    } else if (is_url_argument(path)) {
+      parts.push_back(url_part(path, options, kinds_origin));
+    } else {
+      // A large file whose first bytes say it is no text is refused by its
+      // size, before it is read (or mapped).
+      auto check_size = [&](int fd, const struct stat& st) {
+        if (!S_ISREG(st.st_mode) || static_cast<std::size_t>(st.st_size) <= options.max_attachment) {
+          return;
+        }
+        char head[4096];
+        const ssize_t got = ::pread(fd, head, sizeof head, 0);
+        if (got > 0 &&
+            attachment_type(std::string_view(head, static_cast<std::size_t>(got)), type).kind != MediaKind::text) {
+          check_attachment_size(path, static_cast<std::size_t>(st.st_size), options);
+        }
+      };
+      add(path, read_user_input(path, "--file", limit.limit, check_size), type);
+    }
+  }
+}
+
+void FileInputs::add(std::string name, InputText input, const std::optional<std::string>& type)
+{
+  const std::string_view bytes = input.view();
+  if (bytes.empty()) {
+    if (name != "stdin") { // an empty stdin has its own warning
+      err_ << "gptq: warning: --file " << quoted(name) << " is empty; it adds nothing to the prompt\n" << std::flush;
+    }
+    return;
+  }
+  const MediaType media = attachment_type(bytes, type);
+  if (media.kind == MediaKind::text) {
+    // Framed into the message, which copies it: not kept.
+    texts.push_back({ std::move(name), std::string(bytes) });
+    return;
+  }
+  kept_.push_back(std::move(input));
+  parts.push_back(attachment_part(name, kept_.back().view(), media, options_, kinds_origin_));
+}
+
+} // namespace gptq
