@@ -10,10 +10,9 @@
 
 #include <boost/json/object.hpp>
 #include <boost/json/stream_parser.hpp>
-
-#include <algorithm>
 #include <boost/json/value.hpp>
 
+#include <algorithm>
 #include <charconv>
 
 namespace gptq {
