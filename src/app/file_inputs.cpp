@@ -80,7 +80,12 @@ void FileInputs::add(std::string name, InputText input, const std::optional<std:
     return;
   }
   const MediaType media = attachment_type(bytes, type);
-  if (media.kind == MediaKind::text) {
+  // Bytes of no known type without a NUL in their first 4 KiB are text in
+  // another encoding (Latin-1): framed, the check of the message names the
+  // byte and says to convert it.
+  const bool other_text = media.kind == MediaKind::other && media.mime == "application/octet-stream" && !type &&
+                          bytes.substr(0, 4096).find('\0') == std::string_view::npos;
+  if (media.kind == MediaKind::text || other_text) {
     // Framed into the message, which copies it: not kept.
     texts.push_back({ std::move(name), std::string(bytes) });
     return;

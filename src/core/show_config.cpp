@@ -128,6 +128,9 @@ void add_choices(std::vector<ShownSetting>& out, const Settings& settings)
 // What -f may send: the kinds the server takes, the largest, the detail.
 void add_attachments(std::vector<ShownSetting>& out, const Options& o, const Origins& origin)
 {
+  // Shown when some layer sets them, as the switches are: most runs send
+  // text only.
+  const auto set = [&](const char* name) { return origin.of(name) != "default"; };
   std::string kinds = "image,pdf,audio";
   if (o.attachment_kinds) {
     kinds.clear();
@@ -135,9 +138,15 @@ void add_attachments(std::vector<ShownSetting>& out, const Options& o, const Ori
       kinds += (kinds.empty() ? "" : ",") + kind;
     }
   }
-  add(out, "attachments", kinds.empty() ? "none" : kinds, origin.of("attachments"));
-  add(out, "max_attachment", std::to_string(o.max_attachment) + " bytes", origin.of("max_attachment"));
-  add(out, "detail", o.detail.value_or("the server's default"), origin.of("detail"));
+  if (set("attachments")) {
+    add(out, "attachments", kinds.empty() ? "none" : kinds, origin.of("attachments"));
+  }
+  if (set("max_attachment")) {
+    add(out, "max_attachment", std::to_string(o.max_attachment) + " bytes", origin.of("max_attachment"));
+  }
+  if (set("detail")) {
+    add(out, "detail", o.detail.value_or(""), origin.of("detail"));
+  }
 }
 
 // The model, where the request goes, and what it asks for.
