@@ -373,11 +373,6 @@ private:
     if (!context_.make_connection) {
       throw Error(ExitStatus::internal, "", "batch mode has no connections here");
     }
-    for (const auto& path : options.files) {
-      if (path == "-") {
-        throw Error(ExitStatus::usage, "--file", "'-' (stdin) does not work with -L: stdin holds the prompts");
-      }
-    }
     // Read once: the same text and parts go with every line.
     const FileInputs files(options.files, options.file_types, options, nullptr, attachments_origin_, *context_.err);
     BatchSettings batch;

@@ -45,7 +45,7 @@ FileInputs::FileInputs(const std::vector<std::string>& files,
     const std::string& path = files[i];
     const std::optional<std::string> type = i < types.size() ? types[i] : std::nullopt;
     if (path == "-") {
-      add("stdin", stdin_input && *stdin_input ? std::move(**stdin_input) : InputText(), type);
+      add("stdin", stdin_input && *stdin_input ? std::move(**stdin_input) : InputText(), type, true);
       if (stdin_input) {
         stdin_input->reset();
       }
@@ -65,16 +65,16 @@ FileInputs::FileInputs(const std::vector<std::string>& files,
           check_attachment_size(path, static_cast<std::size_t>(st.st_size), options);
         }
       };
-      add(path, read_user_input(path, "--file", limit.limit, check_size), type);
+      add(path, read_user_input(path, "--file", limit.limit, check_size), type, false);
     }
   }
 }
 
-void FileInputs::add(std::string name, InputText input, const std::optional<std::string>& type)
+void FileInputs::add(std::string name, InputText input, const std::optional<std::string>& type, bool is_stdin)
 {
   const std::string_view bytes = input.view();
   if (bytes.empty()) {
-    if (name != "stdin") { // an empty stdin has its own warning
+    if (!is_stdin) { // an empty stdin has its own warning
       err_ << "gptq: warning: --file " << quoted(name) << " is empty; it adds nothing to the prompt\n" << std::flush;
     }
     return;

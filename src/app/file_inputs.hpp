@@ -40,7 +40,7 @@ public:
   std::vector<ContentPart> parts;
 
 private:
-  void add(std::string name, InputText input, const std::optional<std::string>& type);
+  void add(std::string name, InputText input, const std::optional<std::string>& type, bool is_stdin);
 
   const Options& options_;
   std::string_view kinds_origin_;

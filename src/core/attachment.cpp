@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cstdio>
 
 namespace gptq {
 
@@ -14,13 +13,6 @@ namespace {
 [[noreturn]] void refuse(std::string_view name, const std::string& why)
 {
   throw Error(ExitStatus::usage, "--file", quoted(std::string(name)) + " " + why);
-}
-
-std::string size_text(std::size_t bytes)
-{
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%.1f MiB", static_cast<double>(bytes) / (1 << 20));
-  return buffer;
 }
 
 void check_kind_taken(std::string_view name,
@@ -113,9 +105,11 @@ ContentPart attachment_part(std::string_view name,
 void check_attachment_size(std::string_view name, std::size_t size, const Options& options)
 {
   if (size > options.max_attachment) {
+    const std::string raise = size >= (std::size_t{ 1 } << 20) ? std::to_string((size >> 20) + 1) + "M"
+                                                               : std::to_string((size >> 10) + 1) + "K";
     refuse(name,
            "is " + size_text(size) + ", more than --max-attachment (" + size_text(options.max_attachment) +
-             "); raise it, e.g. --max-attachment " + std::to_string((size >> 20) + 1) + "M");
+             "); raise it, e.g. --max-attachment " + raise);
   }
 }
 

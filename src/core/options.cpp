@@ -582,6 +582,9 @@ void check_batch_options(const po::variables_map& vm, const Options& o)
                   "--thread",
                   "does not work with -L (--each-line): a thread is one conversation, a batch many");
     }
+    if (std::find(o.files.begin(), o.files.end(), "-") != o.files.end()) {
+      throw Error(ExitStatus::usage, "--file", "'-' (stdin) does not work with -L: stdin holds the prompts");
+    }
     for (const auto& [option, set] : { std::pair{ "--dry-run", o.dry_run },
                                        { "--code", o.code },
                                        { "--raw", o.raw },

@@ -2,26 +2,11 @@
 
 #include "json_text.hpp"
 #include "media.hpp"
-
-#include <cstdio>
+#include "text.hpp"
 
 namespace gptq {
 
 namespace {
-
-// "1.2 MiB", "340 KiB", "12 bytes": a payload's size as --dry-run shows it.
-std::string size_text(std::size_t bytes)
-{
-  char buffer[32];
-  if (bytes >= (std::size_t{ 1 } << 20)) {
-    std::snprintf(buffer, sizeof buffer, "%.1f MiB", static_cast<double>(bytes) / (1 << 20));
-  } else if (bytes >= 1024) {
-    std::snprintf(buffer, sizeof buffer, "%zu KiB", bytes / 1024);
-  } else {
-    std::snprintf(buffer, sizeof buffer, "%zu bytes", bytes);
-  }
-  return buffer;
-}
 
 // The first characters of a shortened payload: enough to tell what it is.
 constexpr std::size_t shown_bytes = 12; // 16 base64 characters
