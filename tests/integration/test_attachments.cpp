@@ -20,6 +20,7 @@
 #include <random>
 #include <stdexcept>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace data = boost::unit_test::data;
@@ -372,6 +373,22 @@ BOOST_AUTO_TEST_CASE(file_type_overrides_what_the_bytes_say_for_the_next_file_on
   check_failure(r, 2, { "'" + raw_path + "' is binary data", "--file-type MIME" });
 }
 
+BOOST_AUTO_TEST_CASE(file_type_text_frames_the_file_as_text)
+{
+  // Any text/* says text: framed as a text file is, or refused as one that
+  // is not UTF-8.
+  const std::string notes = scratch_file("typed-notes.bin", "plain words\n");
+  const RunResult r = run_gptq_https("request", { "--file-type", "text/markdown", "-f", notes, "x" });
+  BOOST_TEST(json::serialize(last_content(seen_request(r))) ==
+             json::serialize(json::value("x\n\nFile: " + notes + "\n```\nplain words\n```")));
+  std::string png;
+  const std::string path = sample("typed-text.png", "png", 300, &png);
+  const std::string key = fresh_key("typed-text");
+  check_refused(run_gptq_https(counted_request(key), { "--file-type", "text/plain", "-f", path, "x" }),
+                key,
+                { "typed-text.png", "invalid UTF-8 at byte 0" });
+}
+
 BOOST_AUTO_TEST_CASE(detail_goes_on_every_image_and_nothing_else)
 {
   std::string png, jpeg, pdf;
@@ -684,6 +701,15 @@ BOOST_AUTO_TEST_CASE(an_empty_file_adds_nothing_with_a_warning)
   BOOST_TEST(stats(key).requests == 0);
 }
 
+BOOST_AUTO_TEST_CASE(an_empty_stdin_as_a_file_has_the_stdin_warning)
+{
+  const RunResult r = run_gptq_https("request", { "-f", "-", "x" }, StdinSpec::of(""));
+  BOOST_TEST_REQUIRE(r.exit_code == 0, r.describe());
+  BOOST_TEST(r.err == "gptq: warning: stdin (-f -) was empty; the file it adds to the prompt has no text\n",
+             r.describe());
+  BOOST_TEST(json::serialize(last_content(parse_seen_request(r.out))) == R"("x")");
+}
+
 BOOST_AUTO_TEST_CASE(a_profile_that_excludes_a_kind_refuses_it_naming_the_profile)
 {
   const std::string config = scratch_file("attachments.conf",
@@ -784,14 +810,15 @@ BOOST_AUTO_TEST_CASE(dry_run_shortens_each_payload_and_sends_nothing)
   const std::string pdf_path = sample("dry.pdf", "pdf", 100 * 1024, &pdf);
   const std::string wav_path = sample("dry.wav", "wav", 100, &wav);
   const std::string key = fresh_key("dry");
-  const RunResult r =
-    run_gptq_https(counted_request(key), { "--dry-run", "-f", png_path, "-f", pdf_path, "-f", wav_path, "x" });
+  const std::string url = "https://nowhere.invalid/" + std::string(200, 'u') + ".png";
+  const RunResult r = run_gptq_https(counted_request(key),
+                                     { "--dry-run", "-f", png_path, "-f", pdf_path, "-f", wav_path, "-f", url, "x" });
   BOOST_TEST(r.exit_code == 0, r.describe());
   BOOST_TEST(r.err == "");
   BOOST_TEST(r.out.size() < 2000u, r.describe());
   BOOST_TEST(stats(key).requests == 0);
   const json::array parts = json::parse(r.out).at("messages").at(0).at("content").as_array();
-  BOOST_TEST_REQUIRE(parts.size() == 4u);
+  BOOST_TEST_REQUIRE(parts.size() == 5u);
   // The head, the first 12 bytes' 16 base64 characters, then the size.
   const auto check_short =
     [&](const std::string& shown, const std::string& head, const std::string& bytes, const std::string& size) {
@@ -808,6 +835,8 @@ BOOST_AUTO_TEST_CASE(dry_run_shortens_each_payload_and_sends_nothing)
   check_short(str(parts[2].at("file").at("file_data")), "data:application/pdf;base64,", pdf, "100 KiB");
   check_short(str(parts[3].at("input_audio").at("data")), "", wav, "100 bytes");
   BOOST_TEST(str(parts[2].at("file").at("filename")) == "dry.pdf");
+  // An image's URL is never shortened.
+  BOOST_TEST(str(parts[4].at("image_url").at("url")) == url);
 }
 
 BOOST_AUTO_TEST_CASE(dry_run_full_prints_every_payload_whole_and_sends_nothing)
@@ -888,6 +917,25 @@ BOOST_AUTO_TEST_CASE(a_thread_keeps_a_turns_parts_whole_and_sends_them_again)
   BOOST_TEST((data_url_bytes(str(items[1].at("image_url")), "image/png") == png));
   BOOST_TEST(str(items[2].at("type")) == "input_file");
   BOOST_TEST((data_url_bytes(str(items[2].at("file_data")), "application/pdf") == pdf));
+}
+
+BOOST_AUTO_TEST_CASE(a_thread_keeps_an_image_url_and_a_refused_file_adds_nothing)
+{
+  const std::string path = fresh_thread("url.thread");
+  const std::string url = "https://nowhere.invalid/kept.png";
+  BOOST_TEST_REQUIRE(run_gptq_https("request", { "-C", path, "-f", url, "look" }).exit_code == 0);
+  const std::string text = read_file(path);
+  BOOST_TEST(split_lines(text).at(0) ==
+             R"({"role":"user","content":[{"type":"text","text":"look"},{"type":"image_url","image_url":{"url":")" +
+               url + R"("}}]})");
+  const std::string zip = scratch_file("thread.zip", "PK\x03\x04"s + random_bytes(100, 21));
+  check_failure(run_gptq_https("request", { "-C", path, "-f", zip, "next" }), 2, { "is a ZIP archive" });
+  BOOST_TEST(read_file(path) == text);
+  // A new thread gets no turn either (the lock taken before the prompt is
+  // read may leave it empty).
+  const std::string fresh = fresh_thread("refused.thread");
+  check_failure(run_gptq_https("request", { "-C", fresh, "-f", zip, "next" }), 2, { "is a ZIP archive" });
+  BOOST_TEST((!std::ifstream(fresh).good() || read_file(fresh).empty()));
 }
 
 BOOST_AUTO_TEST_CASE(an_audio_turn_in_a_thread_is_sent_again_whole)
@@ -979,13 +1027,54 @@ BOOST_AUTO_TEST_CASE(a_command_line_image_goes_with_every_line)
                 { "--file", "'-' (stdin) does not work with -L" });
 }
 
+BOOST_AUTO_TEST_CASE(command_line_files_are_read_once_for_all_lines)
+{
+  // A FIFO gives its bytes once: read again for a later line, gptq would
+  // wait for a writer that never comes (and the run's limit kill it).
+  const std::string png = sample_bytes(kind("png"), 1500);
+  const std::string png_path = scratch_file("fifo-source.png", png);
+  const std::string fifo = scratch_dir() + "/once.fifo";
+  std::remove(fifo.c_str());
+  BOOST_TEST_REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);
+  const std::string command = "cat '" + png_path + "' > '" + fifo + "' & exec '" GPTQ_BIN "' --base-url '" +
+                              https_url("request") + "' --cacert '" + cert("ca.pem") + "' --jsonl -L -j 1 -f '" + fifo +
+                              "' Q:";
+  const RunResult r =
+    run({ "/bin/bash", "-c", command }, key_env(), StdinSpec::of("one\ntwo\nthree\n"), std::chrono::seconds(15));
+  BOOST_REQUIRE_MESSAGE(!r.killed, r.describe());
+  BOOST_TEST(r.exit_code == 0, r.describe());
+  const auto records = jsonl_records(r.out);
+  BOOST_TEST_REQUIRE(records.size() == 3u, r.describe());
+  for (const auto& record : records) {
+    const json::array parts = parts_of(record);
+    BOOST_TEST_REQUIRE(parts.size() == 2u);
+    check_part(parts[1], kind("png"), png);
+  }
+  std::remove(fifo.c_str());
+}
+
+BOOST_AUTO_TEST_CASE(a_bad_command_line_file_stops_the_batch_before_any_line)
+{
+  const std::string zip = scratch_file("batch.zip", "PK\x03\x04"s + random_bytes(100, 22));
+  const std::string key = fresh_key("batch-bad-file");
+  check_refused(run_gptq_https(counted_request(key), { "-L", "-f", zip, "Q:" }, StdinSpec::of("one\ntwo\n")),
+                key,
+                { "is a ZIP archive" });
+  std::string png;
+  const std::string path = sample("batch-large.png", "png", 2000, &png);
+  check_refused(
+    run_gptq_https(counted_request(key), { "-L", "--max-attachment", "1K", "-f", path, "Q:" }, StdinSpec::of("one\n")),
+    key,
+    { "more than --max-attachment" });
+}
+
 BOOST_AUTO_TEST_CASE(input_jsonl_files_go_with_their_line_after_the_command_lines)
 {
   std::string gif, png;
   const std::string gif_path = sample("cmd.gif", "gif", 600, &gif);
   const std::string png_path = sample("line.png", "png", 700, &png);
   const std::string notes = scratch_file("line-notes.txt", "line notes\n");
-  const json::value files{ png_path, notes };
+  const json::value files{ png_path, notes, "https://nowhere.invalid/line.png" };
   const std::string input = R"({"prompt":"first"})"
                             "\n"
                             R"({"prompt":"second","files":)" +
@@ -1019,10 +1108,12 @@ BOOST_AUTO_TEST_CASE(input_jsonl_files_go_with_their_line_after_the_command_line
     check_part(parts[1], kind("gif"), gif);
   }
   const json::array second = parts_of(records[1]);
-  BOOST_TEST_REQUIRE(second.size() == 3u);
+  BOOST_TEST_REQUIRE(second.size() == 4u);
   check_text_part(second[0], "Q:\n\nsecond\n\nFile: " + notes + "\n```\nline notes\n```");
   check_part(second[1], kind("gif"), gif);
   check_part(second[2], kind("png"), png);
+  BOOST_TEST(json::serialize(second[3]) ==
+             R"({"type":"image_url","image_url":{"url":"https://nowhere.invalid/line.png"}})");
   // The lines whose files are bad fail alone, unsent.
   for (const std::size_t i : { 2u, 3u }) {
     BOOST_TEST_CONTEXT("line " << i + 1 << ": " << json::serialize(records[i]))
@@ -1058,6 +1149,19 @@ BOOST_AUTO_TEST_CASE(emit_batch_writes_each_payload_whole_and_sends_nothing)
     check_part(parts[1], kind("png"), png);
     check_part(parts[2], kind("pdf"), pdf, "emit.pdf");
   }
+  // The Responses API's items, whole too.
+  const RunResult responses =
+    run_gptq_https(counted_request(key),
+                   { "-L", "--api", "responses", "--emit-batch", requests, "-f", png_path, "Q:" },
+                   StdinSpec::of("one\n"));
+  check_success(responses, "");
+  BOOST_TEST(stats(key).requests == 0);
+  const auto items = jsonl_records(read_file(requests));
+  BOOST_TEST_REQUIRE(items.size() == 1u);
+  BOOST_TEST(string_at(items[0], "url") == "/v1/responses");
+  const json::value& image = items[0].at("body").at("input").at(0).at("content").at(1);
+  BOOST_TEST(str(image.at("type")) == "input_image");
+  BOOST_TEST((data_url_bytes(str(image.at("image_url")), "image/png") == png));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
