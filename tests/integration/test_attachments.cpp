@@ -984,6 +984,23 @@ BOOST_AUTO_TEST_CASE(a_thread_keeps_an_image_url_and_a_refused_file_adds_nothing
   BOOST_TEST((!std::ifstream(fresh).good() || read_file(fresh).empty()));
 }
 
+BOOST_AUTO_TEST_CASE(a_turn_sent_to_the_responses_api_is_kept_as_chat_completions_parts)
+{
+  std::string png;
+  const std::string png_path = sample("kept-responses.png", "png", 3000, &png);
+  const std::string path = fresh_thread("responses-parts.thread");
+  const RunResult first = run_gptq_https("request", { "--api", "responses", "-C", path, "-f", png_path, "look" });
+  BOOST_TEST_REQUIRE(first.exit_code == 0, first.describe());
+  const json::value user = json::parse(split_lines(read_file(path)).at(0));
+  const json::array& kept = user.at("content").as_array();
+  BOOST_TEST_REQUIRE(kept.size() == 2u);
+  check_text_part(kept[0], "look");
+  check_part(kept[1], kind("png"), png);
+  // And goes to Chat Completions as such.
+  const SeenRequest chat = seen_request(run_gptq_https("request", { "-C", path, "next" }));
+  check_part(chat.body.at("messages").at(0).at("content").at(1), kind("png"), png);
+}
+
 BOOST_AUTO_TEST_CASE(an_audio_turn_in_a_thread_is_sent_again_whole)
 {
   std::string wav;
