@@ -992,6 +992,15 @@ BOOST_AUTO_TEST_CASE(a_thread_keeps_a_turns_parts_whole_and_sends_them_again)
   BOOST_TEST((data_url_bytes(str(items[1].at("image_url")), "image/png") == png));
   BOOST_TEST(str(items[2].at("type")) == "input_file");
   BOOST_TEST((data_url_bytes(str(items[2].at("file_data")), "application/pdf") == pdf));
+
+  // --dry-run=full shows the kept payloads whole, and changes nothing.
+  const std::string kept_text = read_file(path);
+  const RunResult full = run_gptq({ "--dry-run=full", "-C", path, "again" });
+  BOOST_TEST_REQUIRE(full.exit_code == 0, full.describe());
+  const json::value shown = json::parse(full.out).at("messages").at(0).at("content");
+  check_part(shown.at(1), kind("png"), png);
+  check_part(shown.at(2), kind("pdf"), pdf, "kept.pdf");
+  BOOST_TEST(read_file(path) == kept_text);
 }
 
 BOOST_AUTO_TEST_CASE(a_thread_keeps_an_image_url_and_a_refused_file_adds_nothing)
@@ -1127,6 +1136,19 @@ BOOST_AUTO_TEST_CASE(a_command_line_image_goes_with_every_line)
     check_part(parts[1], kind("png"), png);
   }
   BOOST_TEST(stats(key).requests == 2);
+  // Many lines at once share the one file's bytes.
+  std::string lines;
+  for (int i = 1; i <= 12; ++i) {
+    lines += "line " + std::to_string(i) + "\n";
+  }
+  const auto many = batch_records("request", { "-L", "-j", "4", "-f", path, "Q:" }, lines);
+  BOOST_TEST_REQUIRE(many.size() == 12u);
+  for (std::size_t i = 0; i < many.size(); ++i) {
+    const json::array parts = parts_of(many[i]);
+    BOOST_TEST_REQUIRE(parts.size() == 2u);
+    check_text_part(parts[0], "Q:\n\nline " + std::to_string(i + 1));
+    check_part(parts[1], kind("png"), png);
+  }
   // stdin holds the lines: it cannot be a file too.
   const std::string refused_key = fresh_key("every-line-stdin");
   check_refused(run_gptq_https(counted_request(refused_key), { "-L", "-f", "-", "Q:" }, StdinSpec::of("one\n")),
