@@ -13,7 +13,6 @@
 #include <boost/test/data/test_case.hpp>
 #include <boost/test/unit_test.hpp>
 
-#include <array>
 #include <cstdint>
 #include <fstream>
 #include <ostream>
@@ -524,6 +523,8 @@ BOOST_AUTO_TEST_CASE(the_responses_api_refuses_audio_and_sends_nothing)
 
 // --- What gptq refuses ---------------------------------------------------------
 
+namespace {
+
 struct Refused {
   std::string label;
   std::string bytes;
@@ -537,14 +538,12 @@ std::ostream& operator<<(std::ostream& os, const Refused& r)
 
 const std::vector<Refused> other_binaries{
   { "zip", "PK\x03\x04\x14\0\0\0\x08\0"s + random_bytes(300, 11), "a ZIP archive" },
-  { "elf",
-    "\x7F"
-    "ELF\x02\x01\x01\0"s +
-      random_bytes(300, 12),
-    "an ELF executable" },
+  { "elf", "\x7F\x45LF\x02\x01\x01\0"s + random_bytes(300, 12), "an ELF executable" }, // \x45 is 'E'
   { "gzip", "\x1F\x8B\x08\0"s + random_bytes(300, 13), "a gzip archive" },
   { "random", binary_bytes(300, 14), "binary data" },
 };
+
+} // namespace
 
 BOOST_DATA_TEST_CASE(other_binary_files_are_refused_naming_what_they_are, data::make(other_binaries), b)
 {
