@@ -45,23 +45,34 @@ FileInputs::FileInputs(const std::vector<std::string>& files,
     const std::string& path = files[i];
     const std::optional<std::string> type = i < types.size() ? types[i] : std::nullopt;
     if (path == "-") {
+      if (!stdin_input) {
+        // -L's stdin holds the prompts; a line's "files" may not name it.
+        throw Error(ExitStatus::usage, "--file", "'-' (stdin) does not work with -L: stdin holds the prompts");
+      }
       add("stdin", stdin_input && *stdin_input ? std::move(**stdin_input) : InputText(), type, true);
       if (stdin_input) {
         stdin_input->reset();
       }
     } else if (is_url_argument(path)) {
+      if (type) {
+        throw Error(
+          ExitStatus::usage, "--file-type", "does not apply to a URL (" + quoted(path) + "): it is sent as an image's");
+      }
       parts.push_back(url_part(path, options, kinds_origin));
     } else {
-      // A large file whose first bytes say it is no text is refused by its
-      // size, before it is read (or mapped).
+      // A large file whose first bytes say it is an image, a PDF or audio
+      // is refused by its size, before it is read (or mapped). Bytes of no
+      // known type are read and judged whole: text in any encoding may be
+      // cut mid-character at the end of the first bytes.
       auto check_size = [&](int fd, const struct stat& st) {
         if (!S_ISREG(st.st_mode) || static_cast<std::size_t>(st.st_size) <= options.max_attachment) {
           return;
         }
         char head[4096];
         const ssize_t got = ::pread(fd, head, sizeof head, 0);
-        if (got > 0 &&
-            attachment_type(std::string_view(head, static_cast<std::size_t>(got)), type).kind != MediaKind::text) {
+        const MediaKind kind =
+          got > 0 ? attachment_type(std::string_view(head, static_cast<std::size_t>(got)), type).kind : MediaKind::text;
+        if (kind == MediaKind::image || kind == MediaKind::pdf || kind == MediaKind::audio) {
           check_attachment_size(path, static_cast<std::size_t>(st.st_size), options);
         }
       };

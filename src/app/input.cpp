@@ -316,11 +316,11 @@ InputText read_user_input(const std::string& path,
 {
   struct stat st;
   const FdCloser closer{ open_user_file(path, what, st) };
+  if (before_reading) {
+    before_reading(closer.fd, st); // first: its refusal may say more than the limit's
+  }
   if (S_ISREG(st.st_mode) && static_cast<std::uintmax_t>(st.st_size) > limit.bytes) {
     throw Error(ExitStatus::usage, what, quoted(path) + " is larger than the limit of " + std::string(limit.text));
-  }
-  if (before_reading) {
-    before_reading(closer.fd, st);
   }
   return read_all_input(closer.fd, what + " " + quoted(path), limit, std::chrono::hours(1), [] {});
 }

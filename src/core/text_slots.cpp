@@ -4,6 +4,8 @@
 #include "media.hpp"
 #include "text.hpp"
 
+#include <algorithm>
+
 namespace gptq {
 
 namespace {
@@ -37,7 +39,7 @@ void TextSlots::write(std::string& body, const Text& text) const
     case Kind::base64:
       body += '"';
       body += text.head;
-      if (short_payloads_ && base64_size(text.text.size()) > 2 * shown_bytes) {
+      if (short_payloads_ && base64_size(text.text.size()) > 2 * base64_size(shown_bytes)) {
         append_base64(body, text.text.substr(0, shown_bytes));
         body += "...(" + size_text(text.text.size()) + ")";
       } else {
@@ -53,10 +55,14 @@ void TextSlots::write(std::string& body, const Text& text) const
       const auto comma = data_url ? text.text.find(',') : std::string_view::npos;
       const std::size_t head = comma == std::string_view::npos ? 0 : comma + 1;
       const bool shortened = data_url || text.kind == Kind::base64_text;
-      if (short_payloads_ && shortened && text.text.size() > head + 4 * shown_bytes) {
+      if (short_payloads_ && shortened && text.text.size() > head + 2 * base64_size(shown_bytes)) {
+        // As bytes encoded now are shown: the first characters and the
+        // size of what they encode.
+        const std::string_view encoded = text.text.substr(head);
+        const std::size_t padding = encoded.size() - std::min(encoded.size(), encoded.find_last_not_of('=') + 1);
         append_json_string(body,
-                           std::string(text.text.substr(0, head + 2 * shown_bytes)) + "...(" +
-                             size_text((text.text.size() - head) / 4 * 3) + ")");
+                           std::string(text.text.substr(0, head + base64_size(shown_bytes))) + "...(" +
+                             size_text(encoded.size() / 4 * 3 - std::min<std::size_t>(padding, 2)) + ")");
       } else {
         append_json_string(body, text.text);
       }

@@ -175,7 +175,7 @@ BOOST_AUTO_TEST_CASE(dry_run_shortens_each_payload_and_full_does_not)
                                         ImagePart{ std::string("https://x.example/a.png"), std::nullopt } };
   const auto content = chat_body(o, "q", parts).at("messages").at(0).at("content").as_array();
   BOOST_TEST(content[1].at("image_url").at("url") == "data:image/png;base64,eHh4eHh4eHh4eHh4...(3.0 MiB)");
-  BOOST_TEST(content[2].at("input_audio").at("data").as_string() == std::string(24, 'A') + "...(300 bytes)");
+  BOOST_TEST(content[2].at("input_audio").at("data").as_string() == std::string(16, 'A') + "...(300 bytes)");
   BOOST_TEST(content[3].at("image_url").at("url") == "https://x.example/a.png"); // a URL never
   o.dry_run_full = true;
   const auto whole = chat_body(o, "q", parts).at("messages").at(0).at("content").as_array();
