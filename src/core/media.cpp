@@ -415,9 +415,18 @@ char* write_base64(char* out, std::string_view bytes)
 
 void append_base64(std::string& out, std::string_view bytes)
 {
-  const std::size_t old_size = out.size();
-  out.resize(old_size + base64_size(bytes.size()));
-  write_base64(out.data() + old_size, bytes);
+  // Grown once, then filled through a block that stays in the cache:
+  // resizing first would write every byte of a large encoding twice (zeros,
+  // then the encoding), and a new body's memory costs most where it is
+  // first touched.
+  out.reserve(out.size() + base64_size(bytes.size()));
+  constexpr std::size_t block = 3 * 4096; // whole groups of three: no padding inside
+  char encoded[base64_size(block)];
+  while (bytes.size() > block) {
+    out.append(encoded, write_base64(encoded, bytes.substr(0, block)));
+    bytes.remove_prefix(block);
+  }
+  out.append(encoded, write_base64(encoded, bytes));
 }
 
 } // namespace gptq
