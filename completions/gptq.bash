@@ -45,10 +45,38 @@ _gptq()
             COMPREPLY=($(compgen -W 'chat responses' -- "$cur"))
             return
             ;;
+        --file-type)
+            COMPREPLY=($(compgen -W 'image/png image/jpeg image/webp image/gif application/pdf audio/wav
+                audio/mpeg text/plain' -- "$cur"))
+            return
+            ;;
+        --detail)
+            COMPREPLY=($(compgen -W 'low high auto' -- "$cur"))
+            return
+            ;;
+        --attachments)
+            # A comma list: the kinds not yet in it, after what is typed.
+            local typed= kind
+            [[ $cur == *,* ]] && typed=${cur%,*},
+            for kind in image pdf audio; do
+                [[ ,$typed == *,$kind,* || $kind != "${cur##*,}"* ]] || COMPREPLY+=("$typed$kind")
+            done
+            [[ $typed || none != "$cur"* ]] || COMPREPLY+=(none)
+            return
+            ;;
+        --dry-run)
+            # Its one value, only in --dry-run=full; else the next word is
+            # free.
+            if $split; then
+                COMPREPLY=($(compgen -W 'full' -- "$cur"))
+                return
+            fi
+            ;;
         # Free text and numbers: nothing to offer.
         -s | --system | -m | --model | -t | --temperature | --max-tokens | --top-p | --seed | --stop | \
             -o | --option | -j | --jobs | --base-url | -H | --header | --key-header | --proxy | \
-            --no-proxy | --connect-timeout | --idle-timeout | --timeout | --retries | --thread-tail)
+            --no-proxy | --connect-timeout | --idle-timeout | --timeout | --retries | --thread-tail | \
+            --max-attachment)
             return
             ;;
     esac
@@ -56,7 +84,8 @@ _gptq()
 
     # PROMPT words are free text too: only options are completed.
     if [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W '-s --system -r --role -f --file --no-stdin --dry-run -C --thread --thread-tail
+        COMPREPLY=($(compgen -W '-s --system -r --role -f --file --file-type --detail --max-attachment
+            --attachments --no-stdin --dry-run --dry-run=full -C --thread --thread-tail
             -m --model -t --temperature --max-tokens --top-p --seed --stop -o --option --json --schema
             --no-stream --stream --reasoning --usage --code --raw
             -L --each-line --input-jsonl --jsonl -j --jobs --fail-fast --resume --emit-batch --from-batch

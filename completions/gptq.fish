@@ -19,14 +19,30 @@ function __gptq_names
     $tokens[1] $config $argv 2>/dev/null
 end
 
+# Prints the kinds --attachments may add to the comma list being typed: the
+# ones not in it yet, or none to begin with.
+function __gptq_kinds
+    set -l typed (string match -r -- '^(?:--attachments=)?(.*,)' (commandline -ct))[2]
+    set -q typed[1]; or set typed ''
+    for kind in image pdf audio
+        string match -q -- "*$kind,*" "$typed"; or echo "$typed$kind"
+    end
+    test -n "$typed"; or echo none
+end
+
 # PROMPT words are free text: no file names unless an option takes a file.
 complete -c gptq -f
 
 complete -c gptq -s s -l system -x -d 'system message (the persona)'
 complete -c gptq -s r -l role -x -a '(__gptq_names --list-roles)' -d 'use a role from the config file'
-complete -c gptq -s f -l file -r -F -d 'add a file to the prompt (- is stdin)'
+complete -c gptq -s f -l file -r -F -d 'add a file (text, image, PDF, audio) to the prompt (- is stdin)'
+complete -c gptq -l file-type -x -a 'image/png image/jpeg image/webp image/gif application/pdf audio/wav audio/mpeg text/plain' -d 'the type of the next -f'
+complete -c gptq -l detail -x -a 'low high auto' -d 'image detail'
+complete -c gptq -l max-attachment -x -d 'largest image, PDF or audio file (K, M, G)'
+complete -c gptq -l attachments -x -a '(__gptq_kinds)' -d 'what the server takes'
 complete -c gptq -l no-stdin -d 'do not read stdin'
-complete -c gptq -l dry-run -d 'print the JSON request body; send nothing'
+# An optional value, which fish offers only after --dry-run=.
+complete -c gptq -l dry-run -a full -d 'print the JSON request body (=full: whole); send nothing'
 complete -c gptq -s C -l thread -r -F -d 'continue the conversation in FILE'
 complete -c gptq -l thread-tail -x -d 'send only the last N turns of the thread'
 

@@ -2,8 +2,10 @@
 
 #include "activity.hpp"
 #include "batch.hpp"
+#include "chat_completions.hpp"
 #include "config.hpp"
 #include "error.hpp"
+#include "file_inputs.hpp"
 #include "input.hpp"
 #include "key_source.hpp"
 #include "network.hpp"
@@ -66,6 +68,13 @@ std::chrono::seconds lock_limit(const Options& options)
   return std::chrono::seconds(600);
 }
 
+// The user message as a -C thread keeps it: its text, or with attachments
+// its whole line (chat_message_json), parts and all.
+struct KeptUser {
+  std::string text;
+  bool is_line = false;
+};
+
 // Reads the config file and a role's system_file for resolve_settings.
 std::optional<std::string> read_settings_file(const std::string& path, const std::string& what, bool may_be_missing)
 {
@@ -97,6 +106,7 @@ public:
     }
     Options options = command.options;
     verbose_ = options.verbose;
+    attachments_origin_ = setting_origin(settings, "attachments");
     if (options.schema_file) {
       options.schema_text = read_user_file(*options.schema_file, "--schema", settings_limit);
     }
@@ -121,7 +131,7 @@ public:
     // another gptq on the same file waits, then continues from this answer.
     std::optional<ThreadFile> thread;
     std::vector<Message> earlier;
-    std::string thread_user; // the user message as the thread keeps it
+    KeptUser thread_user; // the user message as the thread keeps it
     if (options.thread) {
       thread.emplace(*options.thread, options.dry_run, *context_.err, lock_limit(options));
       if (thread_system_holds(thread->thread(), settings.system_chosen)) {
@@ -187,7 +197,7 @@ private:
                           const Options& options,
                           ReplyWriter& out,
                           ThreadFile* thread,
-                          const std::string& user_message)
+                          const KeptUser& user_message)
   {
     std::string reply;
     try {
@@ -201,8 +211,11 @@ private:
     }
     if (thread) {
       // The key is never kept, even where the server quoted it back.
-      thread->append(
-        thread_addition(thread->thread(), options.system, secrets_.redact(user_message), secrets_.redact(reply)));
+      thread->append(thread_addition(thread->thread(),
+                                     options.system,
+                                     secrets_.redact(user_message.text),
+                                     secrets_.redact(reply),
+                                     user_message.is_line));
     }
   }
 
@@ -268,7 +281,7 @@ private:
   std::string request_body_from_input(const Options& options,
                                       const Url& endpoint,
                                       std::span<const Message> earlier,
-                                      std::string* user_copy)
+                                      KeptUser* user_copy)
   {
     std::optional<InputText> input;
     const bool stdin_is_a_file = std::find(options.files.begin(), options.files.end(), "-") != options.files.end();
@@ -290,28 +303,30 @@ private:
         std::any_of(options.files.begin(), options.files.end(), [](const auto& path) { return path != "-"; });
       blank_stdin = blank_stdin_warning(input->view(), !options.prompt_words.empty(), other_files, stdin_is_a_file);
     }
-    std::vector<Attachment> attachments;
-    for (const auto& path : options.files) {
-      if (path == "-") {
-        // stdin was read above; as a file it is not the prompt text too.
-        attachments.push_back({ "stdin", input ? std::string(input->view()) : std::string() });
-        input.reset();
-      } else {
-        attachments.push_back({ path, read_user_file(path, "--file", prompt_limit) });
-      }
-    }
+    // stdin, read above, is not the prompt text too when it is -f -.
+    FileInputs files(options.files, options.file_types, options, &input, attachments_origin_, *context_.err);
     // The input may be most of the request: the message is the input itself
     // when it can be, and each copy is dropped as soon as the next holds it.
     std::string message_storage;
-    const std::string_view message = user_message_view(
-      options.prompt_words, input ? std::optional(input->view()) : std::nullopt, attachments, message_storage);
+    const bool stdin_says_nothing = !input || trim(input->view()).empty();
+    const bool parts_alone =
+      !files.parts.empty() && options.prompt_words.empty() && stdin_says_nothing && files.texts.empty();
+    const std::string_view message =
+      parts_alone
+        ? std::string_view()
+        : user_message_view(
+            options.prompt_words, input ? std::optional(input->view()) : std::nullopt, files.texts, message_storage);
     if (input && message.data() != input->view().data()) {
       input.reset();
     }
-    attachments.clear();
-    std::string body = build_request_body(options, message, endpoint, earlier);
+    files.texts.clear();
+    std::string body = build_request_body(options, message, endpoint, earlier, files.parts);
     if (user_copy) {
-      *user_copy = message;
+      // -C keeps the turn as sent: with attachments, the message's whole
+      // line, the parts written out.
+      user_copy->is_line = !files.parts.empty();
+      user_copy->text =
+        user_copy->is_line ? chat_message_json(user_message(message, files.parts)) : std::string(message);
     }
     if (blank_stdin) {
       // Before the request goes: there is still time to stop it.
@@ -358,13 +373,8 @@ private:
     if (!context_.make_connection) {
       throw Error(ExitStatus::internal, "", "batch mode has no connections here");
     }
-    std::vector<Attachment> attachments;
-    for (const auto& path : options.files) {
-      if (path == "-") {
-        throw Error(ExitStatus::usage, "--file", "'-' (stdin) does not work with -L: stdin holds the prompts");
-      }
-      attachments.push_back({ path, read_user_file(path, "--file", prompt_limit) });
-    }
+    // Read once: the same text and parts go with every line.
+    const FileInputs files(options.files, options.file_types, options, nullptr, attachments_origin_, *context_.err);
     BatchSettings batch;
     batch.jobs = options.jobs;
     batch.retries = options.retries;
@@ -390,8 +400,19 @@ private:
       // a stream field from -o or the line would break every line's reply.
       std::erase_if(line_options.fields,
                     [](const auto& field) { return field.first == "stream" || field.first == "stream_options"; });
+      if (item.files.empty()) {
+        return build_request_body(
+          line_options, assemble_user_message(options.prompt_words, item.prompt, files.texts), to, {}, files.parts);
+      }
+      // The line's own files ("files" of --input-jsonl) after the command
+      // line's.
+      const FileInputs own(item.files, {}, options, nullptr, attachments_origin_, *context_.err);
+      std::vector<Attachment> texts = files.texts;
+      texts.insert(texts.end(), own.texts.begin(), own.texts.end());
+      std::vector<ContentPart> parts = files.parts;
+      parts.insert(parts.end(), own.parts.begin(), own.parts.end());
       return build_request_body(
-        line_options, assemble_user_message(options.prompt_words, item.prompt, attachments), to);
+        line_options, assemble_user_message(options.prompt_words, item.prompt, texts), to, {}, parts);
     };
     if (options.emit_batch) {
       std::ofstream file(*options.emit_batch, std::ios::binary | std::ios::trunc);
@@ -527,6 +548,7 @@ private:
   std::optional<std::string> key_;
   Secrets secrets_; // the key's and every credential's, once known
   bool verbose_ = false;
+  std::string attachments_origin_; // where --attachments was set, for messages
 };
 
 } // namespace

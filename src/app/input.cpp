@@ -276,26 +276,60 @@ InputText read_all_input(int fd,
   }
 }
 
-std::string read_user_file(const std::string& path, const std::string& what, const InputLimit& limit)
+namespace {
+
+// Opens the file at `path` for read_user_file and read_user_input, with
+// their checks; `st` gets its status.
+int open_user_file(const std::string& path, const std::string& what, struct stat& st)
 {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     throw Error(ExitStatus::usage, what, "cannot read " + quoted(path) + ": " + std::strerror(errno));
   }
-  struct Closer {
-    int fd;
-    ~Closer() { ::close(fd); }
-  } closer{ fd };
-  struct stat st;
+  const auto fail = [&](const std::string& message) {
+    ::close(fd);
+    throw Error(ExitStatus::usage, what, message);
+  };
   if (fstat(fd, &st) != 0) {
-    throw Error(ExitStatus::usage, what, "cannot read " + quoted(path) + ": " + std::strerror(errno));
+    fail("cannot read " + quoted(path) + ": " + std::strerror(errno));
   }
   if (S_ISDIR(st.st_mode)) {
-    throw Error(ExitStatus::usage, what, quoted(path) + " is a directory, not a file");
+    fail(quoted(path) + " is a directory, not a file");
   }
   if (is_endless_device(fd, st)) {
-    throw Error(ExitStatus::usage, what, quoted(path) + " is a device that never ends, not a file");
+    fail(quoted(path) + " is a device that never ends, not a file");
   }
+  return fd;
+}
+
+struct FdCloser {
+  int fd;
+  ~FdCloser() { ::close(fd); }
+};
+
+} // namespace
+
+InputText read_user_input(const std::string& path,
+                          const std::string& what,
+                          const InputLimit& limit,
+                          const std::function<void(int fd, const struct stat& st)>& before_reading)
+{
+  struct stat st;
+  const FdCloser closer{ open_user_file(path, what, st) };
+  if (before_reading) {
+    before_reading(closer.fd, st); // first: its refusal may say more than the limit's
+  }
+  if (S_ISREG(st.st_mode) && static_cast<std::uintmax_t>(st.st_size) > limit.bytes) {
+    throw Error(ExitStatus::usage, what, quoted(path) + " is larger than the limit of " + std::string(limit.text));
+  }
+  return read_all_input(closer.fd, what + " " + quoted(path), limit, std::chrono::hours(1), [] {});
+}
+
+std::string read_user_file(const std::string& path, const std::string& what, const InputLimit& limit)
+{
+  struct stat st;
+  const FdCloser closer{ open_user_file(path, what, st) };
+  const int fd = closer.fd;
   const bool regular = S_ISREG(st.st_mode);
   if (regular && static_cast<std::uintmax_t>(st.st_size) > limit.bytes) {
     throw Error(ExitStatus::usage, what, quoted(path) + " is larger than the limit of " + std::string(limit.text));

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <sys/stat.h>
 
 namespace gptq {
 
@@ -78,6 +79,15 @@ InputText read_all_input(int fd,
 // size before it is read, anything else (a pipe that never ends) when
 // reading passes the limit.
 std::string read_user_file(const std::string& path, const std::string& what, const InputLimit& limit);
+
+// As read_user_file, as an InputText (a regular file of 1 MiB or more is
+// mapped, as read_all_input maps it), calling `before_reading` (when set)
+// with the open file and its status before reading it: a caller that can
+// tell from the first bytes that the file is too large for what it is.
+InputText read_user_input(const std::string& path,
+                          const std::string& what,
+                          const InputLimit& limit,
+                          const std::function<void(int fd, const struct stat& st)>& before_reading = {});
 
 // True when `fd` should be read as input: it is open and not a terminal.
 bool is_readable_non_terminal(int fd);

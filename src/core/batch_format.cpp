@@ -12,6 +12,7 @@
 #include <boost/json/stream_parser.hpp>
 #include <boost/json/value.hpp>
 
+#include <algorithm>
 #include <charconv>
 
 namespace gptq {
@@ -270,6 +271,19 @@ std::optional<BatchItem> parse_jsonl_line(std::size_t line, std::string_view tex
                     "\"system\" must be a string, not " + one_line(to_json_text(value), 60));
       }
       item.system = std::string(value.get_string());
+    } else if (key == "files") {
+      const auto* files = value.if_array();
+      const bool strings =
+        files && std::all_of(files->begin(), files->end(), [](const json::value& f) { return f.is_string(); });
+      if (!strings) {
+        throw Error(FailureKind::input,
+                    ExitStatus::usage,
+                    phase,
+                    "\"files\" must be a list of file names, not " + one_line(to_json_text(value), 60));
+      }
+      for (const auto& file : *files) {
+        item.files.emplace_back(file.get_string());
+      }
     } else {
       item.fields.emplace_back(std::string(key), to_json_text(value));
     }

@@ -29,6 +29,7 @@ struct BatchItem {
   std::string prompt;                                      // the text that takes stdin's place in the user message
   std::optional<std::string> system;                       // --input-jsonl "system"
   std::vector<std::pair<std::string, std::string>> fields; // other members, as -o KEY=VALUE (JSON text)
+  std::vector<std::string> files;                          // --input-jsonl "files": this line's -f files
 };
 
 // Returns the item for line `line` of -L input: `text` without a trailing
@@ -39,7 +40,8 @@ std::optional<BatchItem> parse_plain_line(std::size_t line, std::string_view tex
 
 // Returns the item for line `line` of --input-jsonl input: a JSON object
 // whose "prompt" (a string, required, not blank) is the prompt, "system" (a
-// string, optional) the system message, and every other member a request
+// string, optional) the system message, "files" (a list of paths or image
+// URLs, optional) files as -f gives them, and every other member a request
 // field kept as compact JSON text, applied like -o KEY=VALUE. A trailing
 // "\r" is removed; nullopt when the line is blank (skipped). Throws
 // gptq::Error (usage, phase "line N") when the line is not valid UTF-8 or

@@ -25,7 +25,7 @@ json::value part_json(const ContentPart& part, TextSlots& slots)
     }
     json::value operator()(const ImagePart& p) const
     {
-      json::object image{ { "url", p.url } };
+      json::object image{ { "url", slots.hold(p.url) } };
       if (p.detail) {
         image["detail"] = *p.detail;
       }
@@ -34,12 +34,14 @@ json::value part_json(const ContentPart& part, TextSlots& slots)
     json::value operator()(const FilePart& p) const
     {
       return json::object{ { "type", "file" },
-                           { "file", json::object{ { "filename", p.filename }, { "file_data", p.data_url } } } };
+                           { "file",
+                             json::object{ { "filename", p.filename }, { "file_data", slots.hold(p.data_url) } } } };
     }
     json::value operator()(const AudioPart& p) const
     {
       return json::object{ { "type", "input_audio" },
-                           { "input_audio", json::object{ { "data", p.data }, { "format", p.format } } } };
+                           { "input_audio",
+                             json::object{ { "data", slots.hold(p.data, true) }, { "format", p.format } } } };
     }
   };
   return std::visit(Visitor{ slots }, part);
@@ -117,13 +119,24 @@ json::object body_object(const ChatRequest& request, const Url& endpoint, TextSl
 
 } // namespace
 
+std::string chat_message_json(const Message& message)
+{
+  for (int attempt = 0;; ++attempt) {
+    TextSlots slots(attempt);
+    const json::object object{ { "role", role_name(message.role) }, { "content", content_json(message, slots) } };
+    if (auto line = slots.splice(to_json_text(object), true)) {
+      return std::move(*line);
+    }
+  }
+}
+
 std::string chat_completions_body(const ChatRequest& request, const Url& endpoint)
 {
   const bool placed = std::none_of(request.extra_fields.begin(), request.extra_fields.end(), [](const auto& field) {
     return field.first == "messages";
   });
   for (int attempt = 0;; ++attempt) {
-    TextSlots slots(attempt);
+    TextSlots slots(attempt, request.short_payloads);
     if (auto body = slots.splice(to_json_text(body_object(request, endpoint, slots)), placed)) {
       return std::move(*body);
     }

@@ -16,4 +16,9 @@ namespace gptq {
 // messages is escaped straight into the body, never copied into a JSON tree.
 std::string chat_completions_body(const ChatRequest& request, const Url& endpoint);
 
+// Returns `message` as the body's "messages" hold it, one line of JSON
+// without its newline, {"role":...,"content":...}, payloads whole: how a -C
+// thread keeps a turn, so that it is sent again as it was.
+std::string chat_message_json(const Message& message);
+
 } // namespace gptq

@@ -83,7 +83,24 @@ std::string_view role_name(Role role)
   return "user";
 }
 
-ChatRequest chat_request(const Options& options, std::string_view user_message, std::span<const Message> earlier)
+Message user_message(std::string_view text, std::span<const ContentPart> parts)
+{
+  if (parts.empty()) {
+    return { Role::user, text };
+  }
+  std::vector<ContentPart> all;
+  all.reserve(parts.size() + 1);
+  if (!text.empty()) {
+    all.push_back(TextPart{ text });
+  }
+  all.insert(all.end(), parts.begin(), parts.end());
+  return { Role::user, std::move(all) };
+}
+
+ChatRequest chat_request(const Options& options,
+                         std::string_view text,
+                         std::span<const Message> earlier,
+                         std::span<const ContentPart> parts)
 {
   ChatRequest request;
   request.model = options.model;
@@ -91,7 +108,8 @@ ChatRequest chat_request(const Options& options, std::string_view user_message, 
     request.messages.push_back({ Role::system, std::string_view(*options.system) });
   }
   request.messages.insert(request.messages.end(), earlier.begin(), earlier.end());
-  request.messages.push_back({ Role::user, user_message });
+  request.messages.push_back(user_message(text, parts));
+  request.short_payloads = options.dry_run && !options.dry_run_full;
   request.temperature = options.temperature;
   request.max_tokens = options.max_tokens;
   request.top_p = options.top_p;

@@ -30,21 +30,34 @@ struct TextPart {
   std::string_view text;
 };
 
+// Bytes of a file that go into the body as base64: `head` (a data: URL's
+// "data:image/png;base64,", or nothing) and then their encoding, written
+// straight into the body (an attachment may be tens of MiB: neither it nor
+// its encoding is copied on the way). The bytes are viewed, not held.
+struct Base64Bytes {
+  std::string head;
+  std::string_view bytes;
+};
+
+// What a part carries: a string as it is (an http(s) URL; a data: URL or
+// base64 that a thread file holds) or bytes to encode.
+using Payload = std::variant<std::string, Base64Bytes>;
+
 // An image, by an http(s) URL the server fetches or a data: URL.
 struct ImagePart {
-  std::string url;
+  Payload url;
   std::optional<std::string> detail; // "low", "high", "auto"; the server's default when absent
 };
 
 // A document (a PDF) sent whole, as a data: URL.
 struct FilePart {
   std::string filename;
-  std::string data_url;
+  Payload data_url;
 };
 
 // Sound, as plain base64 of a file in `format` ("wav", "mp3").
 struct AudioPart {
-  std::string data;
+  Payload data;
   std::string format;
 };
 
@@ -84,6 +97,9 @@ struct ChatRequest {
   bool stream = false;
   bool stream_usage = false; // ask for the token usage at the end of a stream
   bool reasoning = false;    // --reasoning: ask for the model's reasoning (a summary) where the API can
+  // --dry-run: each base64 payload written as its first bytes and its size,
+  // so that a terminal is not flooded (a body that cannot be sent).
+  bool short_payloads = false;
   // -o KEY=VALUE: set last, over any field of the same name, in order.
   std::vector<std::pair<std::string, boost::json::value>> extra_fields;
 };
@@ -96,6 +112,17 @@ struct ChatRequest {
 // message in `options`. `earlier` (a thread's messages, thread.hpp) go
 // between the system message and the user message, in order; the request
 // copies them, views and all.
-ChatRequest chat_request(const Options& options, std::string_view user_message, std::span<const Message> earlier = {});
+// With `parts` (the attachments of -f that are not text: attachment.hpp),
+// the user message is a list of parts, its text first (when there is any),
+// then `parts` in order; the request views them. With --dry-run (not =full)
+// payloads are shortened.
+ChatRequest chat_request(const Options& options,
+                         std::string_view user_message,
+                         std::span<const Message> earlier = {},
+                         std::span<const ContentPart> parts = {});
+
+// Returns the user message: `text` alone, or with `parts` a list of them
+// after the text (left out when empty).
+Message user_message(std::string_view text, std::span<const ContentPart> parts);
 
 } // namespace gptq

@@ -16,9 +16,13 @@ using enum ConfigUse;
 constexpr OptionSpec options[] = {
   { "system",          's', value, key,    "Prompt",     "TEXT",      "system message (the persona); none by default" },
   { "role",            'r', value, none,   "Prompt",     "NAME",      "use a role from the config file (persona, options)" },
-  { "file",            'f', list,  none,   "Prompt",     "PATH",      "add a file to the prompt (repeatable; - is stdin)" },
+  { "file",            'f', list,  none,   "Prompt",     "PATH",      "add a file to the prompt (repeatable; - is stdin):\ntext, an image, a PDF or audio (WAV, MP3), or an\nimage's http(s) URL" },
+  { "file-type",       0,   list,  none,   "Prompt",     "MIME",      "the type of the next -f, whatever its content says\n(image/png, application/pdf, audio/wav...)" },
+  { "detail",          0,   value, key,    "Prompt",     "LEVEL",     "image detail: low, high or auto" },
+  { "max-attachment",  0,   value, key,    "Prompt",     "SIZE",      "largest image, PDF or audio file (K, M, G)\n[default: 20M]" },
+  { "attachments",     0,   value, key,    "Prompt",     "KINDS",     "what the server takes: image,pdf,audio or none\n[default: all]" },
   { "no-stdin",        0,   flag,  none,   "Prompt",     "",          "do not read stdin, even when it is not a terminal" },
-  { "dry-run",         0,   flag,  none,   "Prompt",     "",          "print the JSON request body; send nothing" },
+  { "dry-run",         0,   flag,  none,   "Prompt",     "",          "print the JSON request body, attachments shortened\n(--dry-run=full: whole); send nothing" },
   { "thread",          'C', value, none,   "Prompt",     "FILE",      "continue the conversation in FILE and add this turn\nto it (created when missing)" },
   { "thread-tail",     0,   value, none,   "Prompt",     "N",         "send only the last N turns of the thread" },
 

@@ -1,6 +1,7 @@
 #include "options.hpp"
 
 #include "error.hpp"
+#include "media.hpp"
 #include "option_table.hpp"
 #include "text.hpp"
 
@@ -11,6 +12,7 @@
 #include <charconv>
 #include <cmath>
 #include <limits>
+#include <utility>
 
 namespace po = boost::program_options;
 
@@ -53,6 +55,32 @@ double parse_seconds(const std::string& option, const std::string& text)
     bad_value(option, text, "a number of seconds above 0");
   }
   return value;
+}
+
+// "20M", "512K", "1G", "300000": bytes, the suffixes binary (K = 1024),
+// an optional "iB" or "B" after them; at most 4 GiB.
+std::size_t parse_size(const std::string& option, const std::string& text)
+{
+  const std::string want = "a size such as 20M, 512K or 1G (at most 4G)";
+  unsigned long long value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  std::string_view unit(end, static_cast<std::size_t>(text.data() + text.size() - end));
+  if (text.empty() || ec != std::errc() || end == text.data()) {
+    bad_value(option, text, want);
+  }
+  int shift = 0;
+  if (!unit.empty()) {
+    const char letter = static_cast<char>(std::toupper(static_cast<unsigned char>(unit.front())));
+    shift = letter == 'K' ? 10 : letter == 'M' ? 20 : letter == 'G' ? 30 : letter == 'B' ? 0 : -1;
+    unit.remove_prefix(1);
+    if (shift > 0 && (unit == "iB" || unit == "B" || unit == "ib" || unit == "b")) {
+      unit = {};
+    }
+  }
+  if (shift < 0 || !unit.empty() || value == 0 || value > (4ULL << 30) >> shift) {
+    bad_value(option, text, want);
+  }
+  return static_cast<std::size_t>(value << shift);
 }
 
 long long parse_integer(const std::string& option, const std::string& text, long long min, long long max)
@@ -160,14 +188,50 @@ std::vector<SourcedArguments> environment_arguments(const Environment& env)
   return out;
 }
 
+namespace {
+
+// --dry-run=full, the one optional value: Boost would take the word after
+// an option with an implicit value as that value (`--dry-run hello`), so
+// the command line's "--dry-run=full" is read as --dry-run and noted here.
+std::vector<std::string> command_words(std::span<const char* const> args, bool* full = nullptr)
+{
+  std::vector<std::string> words;
+  bool options_end = false;
+  for (const char* arg : args) {
+    const std::string_view word(arg);
+    options_end = options_end || word == "--";
+    if (!options_end && word.starts_with("--dry-run=")) {
+      if (word != "--dry-run=full") {
+        throw Error(ExitStatus::usage, "--dry-run", "takes =full or nothing, not " + quoted(word.substr(10), 40));
+      }
+      if (full) {
+        *full = true;
+      }
+      words.emplace_back("--dry-run");
+      continue;
+    }
+    words.emplace_back(word);
+  }
+  return words;
+}
+
+} // namespace
+
 std::set<std::string> options_in(const std::vector<std::string>& args)
 {
   po::positional_options_description positional;
   positional.add("prompt", -1);
   std::set<std::string> names;
   try {
-    const auto parsed =
-      po::command_line_parser(args).options(all_options()).positional(positional).style(parse_style).run();
+    std::vector<const char*> pointers;
+    for (const auto& arg : args) {
+      pointers.push_back(arg.c_str());
+    }
+    const auto parsed = po::command_line_parser(command_words(pointers))
+                          .options(all_options())
+                          .positional(positional)
+                          .style(parse_style)
+                          .run();
     for (const auto& option : parsed.options) {
       names.insert(option.string_key);
     }
@@ -179,12 +243,40 @@ std::set<std::string> options_in(const std::vector<std::string>& args)
 
 namespace {
 
+// What only the order of the command line tells.
+struct CommandOrder {
+  std::vector<std::optional<std::string>> file_types; // --file-type of each -f
+  bool dry_run_full = false;
+};
+
+// The --file-type that goes with each -f of `parsed`: the one just before.
+std::vector<std::optional<std::string>> file_types_of(const po::parsed_options& parsed)
+{
+  std::vector<std::optional<std::string>> types;
+  std::optional<std::string> pending;
+  for (const auto& option : parsed.options) {
+    if (option.string_key == "file-type" && !option.value.empty()) {
+      if (pending) {
+        throw Error(ExitStatus::usage, "--file-type", "two in a row; each one is for the -f after it");
+      }
+      pending = option.value.front();
+    } else if (option.string_key == "file") {
+      types.push_back(std::exchange(pending, std::nullopt));
+    }
+  }
+  if (pending) {
+    throw Error(ExitStatus::usage, "--file-type", "no -f follows it; it gives the type of the next -f");
+  }
+  return types;
+}
+
 // Parses `args` and stores them, then each layer, into one map; later
 // stores never replace what an earlier one set: that is the precedence.
 po::variables_map parse_layers(std::span<const char* const> args,
                                const Environment& env,
                                const std::vector<std::vector<std::string>>& above_env,
-                               const std::vector<std::vector<std::string>>& below_env)
+                               const std::vector<std::vector<std::string>>& below_env,
+                               CommandOrder& order)
 {
   const po::options_description& desc = all_options();
   po::positional_options_description positional;
@@ -192,7 +284,7 @@ po::variables_map parse_layers(std::span<const char* const> args,
 
   po::variables_map vm;
   try {
-    const std::vector<std::string> words(args.begin(), args.end());
+    const std::vector<std::string> words = command_words(args, &order.dry_run_full);
     const po::parsed_options parsed =
       po::command_line_parser(words).options(desc).positional(positional).style(parse_style).run();
     // PROMPT words are stored as "prompt" and the config's switches as
@@ -204,6 +296,7 @@ po::variables_map parse_layers(std::span<const char* const> args,
         throw po::unknown_option(option.original_tokens.front());
       }
     }
+    order.file_types = file_types_of(parsed);
     po::store(parsed, vm);
     auto store_layer = [&](const std::vector<std::string>& layer) {
       po::store(po::command_line_parser(layer).options(desc).style(parse_style).run(), vm);
@@ -343,6 +436,42 @@ void read_request(const po::variables_map& vm, Options& o)
 }
 
 // The reply's format, then the connection: its limits, proxy and headers.
+void read_attachments(const po::variables_map& vm, const CommandOrder& order, Options& o)
+{
+  o.file_types = order.file_types;
+  o.file_types.resize(o.files.size());
+  for (const auto& type : o.file_types) {
+    if (type && !media_type_of_mime(*type)) {
+      bad_value("--file-type", *type, "one of " + std::string(supported_mimes()));
+    }
+  }
+  o.dry_run_full = order.dry_run_full;
+  if (auto detail = text_of(vm, "detail")) {
+    if (*detail != "low" && *detail != "high" && *detail != "auto") {
+      bad_value("--detail", *detail, "low, high or auto");
+    }
+    o.detail = *detail;
+  }
+  if (auto size = text_of(vm, "max-attachment")) {
+    o.max_attachment = parse_size("--max-attachment", *size);
+  }
+  if (auto kinds = text_of(vm, "attachments")) {
+    std::set<std::string> allowed;
+    if (*kinds != "none") {
+      for (std::size_t at = 0; at <= kinds->size();) {
+        const auto comma = std::min(kinds->find(',', at), kinds->size());
+        const std::string kind(trim(std::string_view(*kinds).substr(at, comma - at)));
+        if (kind != "image" && kind != "pdf" && kind != "audio") {
+          bad_value("--attachments", *kinds, "a list of image, pdf and audio, or none");
+        }
+        allowed.insert(kind);
+        at = comma + 1;
+      }
+    }
+    o.attachment_kinds = std::move(allowed);
+  }
+}
+
 void read_connection(const po::variables_map& vm, Options& o)
 {
   if (flag_of(vm, "stream") && flag_of(vm, "no-stream")) {
@@ -453,6 +582,9 @@ void check_batch_options(const po::variables_map& vm, const Options& o)
                   "--thread",
                   "does not work with -L (--each-line): a thread is one conversation, a batch many");
     }
+    if (std::find(o.files.begin(), o.files.end(), "-") != o.files.end()) {
+      throw Error(ExitStatus::usage, "--file", "'-' (stdin) does not work with -L: stdin holds the prompts");
+    }
     for (const auto& [option, set] : { std::pair{ "--dry-run", o.dry_run },
                                        { "--code", o.code },
                                        { "--raw", o.raw },
@@ -480,13 +612,15 @@ Command parse_command_line(std::span<const char* const> args,
                            const std::vector<std::vector<std::string>>& above_env,
                            const std::vector<std::vector<std::string>>& below_env)
 {
-  const po::variables_map vm = parse_layers(args, env, above_env, below_env);
+  CommandOrder order;
+  const po::variables_map vm = parse_layers(args, env, above_env, below_env, order);
   Command command;
   command.action = action_of(vm);
   if (command.action == Command::Action::help || command.action == Command::Action::version) {
     return command;
   }
   read_request(vm, command.options);
+  read_attachments(vm, order, command.options);
   read_connection(vm, command.options);
   read_run(vm, command.options);
   check_batch_options(vm, command.options);

@@ -20,6 +20,7 @@ inline constexpr int default_retries = 2;
 inline constexpr int max_retries = 10;
 inline constexpr int default_jobs = 4;
 inline constexpr int max_jobs = 64;
+inline constexpr std::size_t default_max_attachment = std::size_t{ 20 } << 20;
 
 // The wire format of the request and reply: OpenAI's Chat Completions
 // (POST .../chat/completions, what nearly every server speaks) or its
@@ -38,8 +39,14 @@ struct Options {
   std::optional<std::string> system;     // -s; no system message when absent
   std::vector<std::string> prompt_words; // PROMPT...
   std::vector<std::string> files;        // -f, in order; "-" is stdin
-  std::optional<std::string> thread;     // -C FILE: the conversation to continue and add to
-  std::optional<long long> thread_tail;  // --thread-tail N: only the last N turns are sent
+  // --file-type MIME of each -f (the one given just before it), or none:
+  // told by the content. As long as `files`.
+  std::vector<std::optional<std::string>> file_types;
+  std::optional<std::string> detail;                     // --detail low|high|auto, for images
+  std::size_t max_attachment = default_max_attachment;   // --max-attachment, bytes, for each binary -f
+  std::optional<std::set<std::string>> attachment_kinds; // --attachments: "image", "pdf", "audio"; all when absent
+  std::optional<std::string> thread;                     // -C FILE: the conversation to continue and add to
+  std::optional<long long> thread_tail;                  // --thread-tail N: only the last N turns are sent
   std::string model = default_model;
   std::string base_url = default_base_url;
   Api api = Api::chat; // --api
@@ -66,6 +73,7 @@ struct Options {
   std::optional<std::string> role;        // -r
   std::optional<std::string> profile;     // -P
   bool dry_run = false;
+  bool dry_run_full = false; // --dry-run=full: attachments whole, not shortened
   bool no_stdin = false;
   bool stream = true;                    // --no-stream turns it off
   bool reasoning = false;                // show reasoning text on stderr

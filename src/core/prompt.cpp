@@ -108,7 +108,9 @@ std::optional<std::string> blank_stdin_warning(std::string_view stdin_text,
   std::string warning =
     std::string("stdin") + (as_file ? " (-f -)" : "") + (stdin_text.empty() ? " was empty" : " held only white space");
   if (as_file) {
-    return warning + "; the file it adds to the prompt has no text";
+    // An empty file adds nothing; one of white space is framed as any file.
+    return warning +
+           (stdin_text.empty() ? "; it adds nothing to the prompt" : "; the file it adds to the prompt has no text");
   }
   warning += "; only the ";
   warning += have_words && have_files ? "PROMPT words and --file files are"

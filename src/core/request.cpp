@@ -15,9 +15,10 @@ bool is_openai(const Url& url)
 std::string build_request_body(const Options& options,
                                std::string_view user_message,
                                const Url& endpoint,
-                               std::span<const Message> earlier)
+                               std::span<const Message> earlier,
+                               std::span<const ContentPart> parts)
 {
-  const ChatRequest request = chat_request(options, user_message, earlier);
+  const ChatRequest request = chat_request(options, user_message, earlier, parts);
   return options.api == Api::responses ? responses_body(request) : chat_completions_body(request, endpoint);
 }
 

@@ -35,7 +35,8 @@ bool is_openai(const Url& url);
 std::string build_request_body(const Options& options,
                                std::string_view user_message,
                                const Url& endpoint,
-                               std::span<const Message> earlier = {});
+                               std::span<const Message> earlier = {},
+                               std::span<const ContentPart> parts = {});
 
 // Returns the header that carries the key for `endpoint`: `flag`
 // (--key-header) when given, "api-key" for Azure OpenAI hosts, else

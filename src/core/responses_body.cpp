@@ -28,13 +28,15 @@ json::value part_json(const ContentPart& part, Role role, TextSlots& slots)
     }
     json::value operator()(const ImagePart& p) const
     {
-      json::object image{ { "type", "input_image" }, { "image_url", p.url } };
+      json::object image{ { "type", "input_image" }, { "image_url", slots.hold(p.url) } };
       image["detail"] = p.detail.value_or("auto"); // required by the API
       return image;
     }
     json::value operator()(const FilePart& p) const
     {
-      return json::object{ { "type", "input_file" }, { "filename", p.filename }, { "file_data", p.data_url } };
+      return json::object{ { "type", "input_file" },
+                           { "filename", p.filename },
+                           { "file_data", slots.hold(p.data_url) } };
     }
     json::value operator()(const AudioPart&) const
     {
@@ -156,7 +158,7 @@ json::object body_object(const ChatRequest& request, TextSlots& slots)
 std::string responses_body(const ChatRequest& request)
 {
   for (int attempt = 0;; ++attempt) {
-    TextSlots slots(attempt);
+    TextSlots slots(attempt, request.short_payloads);
     if (auto body = slots.splice(to_json_text(body_object(request, slots)), true)) {
       return std::move(*body);
     }

@@ -125,6 +125,30 @@ void add_choices(std::vector<ShownSetting>& out, const Settings& settings)
   add(out, "role", o.role.value_or("none"), o.role ? "flag" : "default");
 }
 
+// What -f may send: the kinds the server takes, the largest, the detail.
+void add_attachments(std::vector<ShownSetting>& out, const Options& o, const Origins& origin)
+{
+  // Shown when some layer sets them, as the switches are: most runs send
+  // text only.
+  const auto set = [&](const char* name) { return origin.of(name) != "default"; };
+  std::string kinds = "image,pdf,audio";
+  if (o.attachment_kinds) {
+    kinds.clear();
+    for (const auto& kind : *o.attachment_kinds) {
+      kinds += (kinds.empty() ? "" : ",") + kind;
+    }
+  }
+  if (set("attachments")) {
+    add(out, "attachments", kinds.empty() ? "none" : kinds, origin.of("attachments"));
+  }
+  if (set("max_attachment")) {
+    add(out, "max_attachment", std::to_string(o.max_attachment) + " bytes", origin.of("max_attachment"));
+  }
+  if (set("detail")) {
+    add(out, "detail", o.detail.value_or(""), origin.of("detail"));
+  }
+}
+
 // The model, where the request goes, and what it asks for.
 void add_request(std::vector<ShownSetting>& out, const Options& o, const Url& endpoint, const Origins& origin)
 {
@@ -158,6 +182,7 @@ void add_request(std::vector<ShownSetting>& out, const Options& o, const Url& en
     add(out, "schema", *o.schema_file, origin.of("schema"));
   }
   add(out, "stream", o.stream ? "true" : "false", origin.of("stream"));
+  add_attachments(out, o, origin);
   for (const auto& [name, on] : { std::pair<const char*, bool>{ "json", o.json },
                                   { "usage", o.usage },
                                   { "reasoning", o.reasoning },
@@ -233,6 +258,11 @@ void add_key_and_headers(std::vector<ShownSetting>& out,
 }
 
 } // namespace
+
+std::string setting_origin(const Settings& settings, const std::string& setting)
+{
+  return Origins(settings.sources).of(setting);
+}
 
 std::vector<ShownSetting> shown_settings(const Settings& settings, const Environment& env)
 {

@@ -28,6 +28,11 @@ struct ShownSetting {
 // run would reject.
 std::vector<ShownSetting> shown_settings(const Settings& settings, const Environment& env);
 
+// Returns where `setting` ("attachments", "max_tokens") of a run with
+// `settings` comes from, as --show-config names it: "flag", "env NAME",
+// "config FILE:LINE [SECTION]" or "default".
+std::string setting_origin(const Settings& settings, const std::string& setting);
+
 // Returns `shown` as text, one setting per line: the name, the value and
 // "(ORIGIN)", in aligned columns separated by at least two spaces.
 std::string format_settings(const std::vector<ShownSetting>& shown);

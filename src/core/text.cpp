@@ -3,6 +3,7 @@
 #include "utf8_simd.hpp"
 
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 
 #include <algorithm>
@@ -198,6 +199,19 @@ std::string redact(std::string text, std::string_view secret)
     pos += redacted_mask.size();
   }
   return text;
+}
+
+std::string size_text(std::size_t bytes)
+{
+  char buffer[32];
+  if (bytes >= (std::size_t{ 1 } << 20)) {
+    std::snprintf(buffer, sizeof buffer, "%.1f MiB", static_cast<double>(bytes) / (1 << 20));
+  } else if (bytes >= 1024) {
+    std::snprintf(buffer, sizeof buffer, "%zu KiB", bytes / 1024);
+  } else {
+    std::snprintf(buffer, sizeof buffer, "%zu bytes", bytes);
+  }
+  return buffer;
 }
 
 std::string_view trim(std::string_view text)

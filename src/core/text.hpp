@@ -54,4 +54,7 @@ std::string redact(std::string text, std::string_view secret);
 // Returns `text` without leading and trailing ASCII white space.
 std::string_view trim(std::string_view text);
 
+// A size as messages show it: "12 bytes", "340 KiB", "1.2 MiB".
+std::string size_text(std::size_t bytes);
+
 } // namespace gptq

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "chat_request.hpp"
+
 #include <boost/json/string.hpp>
 
 #include <optional>
@@ -10,20 +12,24 @@
 namespace gptq {
 
 // The texts of messages (a piped file, perhaps hundreds of MB) are escaped
-// straight into the body by every wire writer: the JSON tree holds a
-// placeholder in the place of each, "<gptq text A:N>" for the Nth text, A
-// chosen so that no other field holds the prefix.
+// straight into the body by every wire writer, and attachments encoded
+// straight into it: the JSON tree holds a placeholder in the place of each,
+// "<gptq text A:N>" for the Nth text, A chosen so that no other field holds
+// the prefix.
 class TextSlots {
 public:
-  explicit TextSlots(int attempt)
+  // With `short_payloads` (--dry-run) each payload is written as its first
+  // bytes and its size.
+  explicit TextSlots(int attempt, bool short_payloads = false)
     : prefix_("<gptq text " + std::to_string(attempt) + ":")
+    , short_payloads_(short_payloads)
   {
   }
 
   // Returns the placeholder that stands for `text`.
   boost::json::string hold(std::string_view text)
   {
-    texts_.push_back({ text, false });
+    texts_.push_back({ text, Kind::text });
     return boost::json::string(prefix_ + std::to_string(texts_.size() - 1) + ">");
   }
 
@@ -31,9 +37,15 @@ public:
   // is `json` (checked by the caller): it goes into the body as it is.
   boost::json::string hold_escaped(std::string_view json)
   {
-    texts_.push_back({ json, true });
+    texts_.push_back({ json, Kind::escaped });
     return boost::json::string(prefix_ + std::to_string(texts_.size() - 1) + ">");
   }
+
+  // Returns the placeholder that stands for `payload`, which must outlive
+  // the splice: a string is written as JSON text, bytes as their base64.
+  // Shortened are bytes, a data: URL, and a string that is base64 itself
+  // (`base64_string`: an audio part's data).
+  boost::json::string hold(const Payload& payload, bool base64_string = false);
 
   // Returns `skeleton` with the texts in their places, or nullopt when other
   // fields hold the prefix too (another attempt picks another). `placed` is
@@ -42,11 +54,22 @@ public:
   std::optional<std::string> splice(const std::string& skeleton, bool placed) const;
 
 private:
-  std::string prefix_;
+  enum class Kind {
+    text,
+    escaped,     // already the inside of a JSON string
+    base64,      // `head`, then the base64 of `text`
+    payload,     // a string payload: text, but shortened when it is a data: URL
+    base64_text, // a string payload that is base64: text, but shortened
+  };
   struct Text {
     std::string_view text;
-    bool escaped = false; // already the inside of a JSON string
+    Kind kind = Kind::text;
+    std::string_view head = {};
   };
+  void write(std::string& body, const Text& text) const;
+
+  std::string prefix_;
+  bool short_payloads_ = false;
   std::vector<Text> texts_;
 };
 

@@ -372,7 +372,8 @@ std::vector<Message> thread_messages(const Thread& thread, bool system_given, st
 std::string thread_addition(const Thread& thread,
                             const std::optional<std::string>& system,
                             std::string_view user_message,
-                            std::string_view reply)
+                            std::string_view reply,
+                            bool user_is_line)
 {
   std::string out;
   out.reserve(user_message.size() + reply.size() + 64);
@@ -382,7 +383,12 @@ std::string thread_addition(const Thread& thread,
   if (system && thread_system(thread) != std::optional<std::string_view>(*system)) {
     append_line(out, "system", *system);
   }
-  append_line(out, "user", user_message);
+  if (user_is_line) {
+    out += user_message;
+    out += '\n';
+  } else {
+    append_line(out, "user", user_message);
+  }
   append_line(out, "assistant", reply);
   return out;
 }

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -86,10 +87,13 @@ std::optional<std::string_view> thread_system(const Thread& thread);
 // the one that holds already (it takes over from then on), then the user
 // message and the reply, a line each. Reasoning is never stored: only the
 // reply's text is given.
+// With `user_is_line`, `user_message` is the user message's whole line as
+// chat_message_json writes it (a message with attachments, kept as sent).
 std::string thread_addition(const Thread& thread,
                             const std::optional<std::string>& system,
                             std::string_view user_message,
-                            std::string_view reply);
+                            std::string_view reply,
+                            bool user_is_line = false);
 
 // True when `error_text` (an API error as gptq tells it) says the request
 // did not fit the model's context ("context_length_exceeded", "maximum

@@ -97,6 +97,16 @@ if [[ -f /usr/share/bash-completion/bash_completion ]]; then
     check "bash: -s takes free text" "" "$(cd "$tmp/files" && bash_complete gptq -s '')"
     check "bash: the word after -s is its value, not an option" "" "$(bash_complete gptq -s -)"
     check "bash: PROMPT words are free text" "" "$(cd "$tmp/files" && bash_complete gptq hello '')"
+    check "bash: --file-type completes the MIME types" $'image/gif\nimage/jpeg\nimage/png\nimage/webp' \
+        "$(bash_complete gptq --file-type image/)"
+    check "bash: --detail completes the levels" $'auto\nhigh\nlow' "$(bash_complete gptq --detail '')"
+    check "bash: --attachments completes the kinds or none" $'audio\nimage\nnone\npdf' \
+        "$(bash_complete gptq --attachments '')"
+    check "bash: --attachments completes the kinds not yet in the list" $'image,audio\nimage,pdf' \
+        "$(bash_complete gptq --attachments image,)"
+    check "bash: --max-attachment takes a size" "" "$(cd "$tmp/files" && bash_complete gptq --max-attachment '')"
+    check "bash: --dry-run= completes full" "full" "$(bash_complete gptq --dry-run = '')"
+    check "bash: the word after --dry-run is free" "" "$(cd "$tmp/files" && bash_complete gptq --dry-run '')"
 else
     echo "skip: bash-completion is not installed"
 fi
@@ -117,6 +127,13 @@ check_lines() {
         "$(cd "$tmp/files" && $complete 'gptq -f ')"
     check "$shell: -s takes free text" "" "$(cd "$tmp/files" && $complete 'gptq -s ')"
     check "$shell: PROMPT words are free text" "" "$(cd "$tmp/files" && $complete 'gptq hello ')"
+    check "$shell: --file-type completes the MIME types" $'image/gif\nimage/jpeg\nimage/png\nimage/webp' \
+        "$($complete 'gptq --file-type image/')"
+    check "$shell: --detail completes the levels" $'auto\nhigh\nlow' "$($complete 'gptq --detail ')"
+    check "$shell: --attachments completes the kinds or none" $'audio\nimage\nnone\npdf' \
+        "$($complete 'gptq --attachments ')"
+    check "$shell: --max-attachment takes a size" "" "$(cd "$tmp/files" && $complete 'gptq --max-attachment ')"
+    check "$shell: the word after --dry-run is free" "" "$(cd "$tmp/files" && $complete 'gptq --dry-run ')"
 }
 
 # --- fish ----------------------------------------------------------------
@@ -131,6 +148,7 @@ fish_complete() {
 if command -v fish > /dev/null; then
     check_lines fish fish_complete subdir/
     check "fish: --config=FILE -r uses that file" "elsewhere" "$(fish_complete "gptq --config=$tmp/other.ini -r ")"
+    check "fish: --dry-run= completes full" "--dry-run=full" "$(fish_complete 'gptq --dry-run=')"
     # (fish offers options for a word starting with "-" even where a value is
     # due: its own design, so not checked here.)
 else
@@ -153,6 +171,7 @@ if command -v zsh > /dev/null; then
     check_lines zsh zsh_complete subdir
     check "zsh: --role=s completes the roles starting with s" "shell" "$(zsh_complete 'gptq --role=s')"
     check "zsh: the word after -s is its value, not an option" "" "$(zsh_complete 'gptq -s -')"
+    check "zsh: --dry-run= completes full" "full" "$(zsh_complete 'gptq --dry-run=')"
 else
     echo "skip: zsh is not installed"
 fi

@@ -26,13 +26,17 @@
 //     a Batch API output, -f, `< FILE`, `cat FILE`; the config's
 //     system_file) are made first, unless a line before it in its block
 //     writes them: those gptq and export lines run first, quietly (run1.jsonl
-//     for --resume).
+//     for --resume). A -f file holds text whatever its name (screenshot.png,
+//     memo.mp3): the test server echoes a prompt of text only, so such an
+//     example checks its command line and files, and the attachment tests
+//     check the parts an image, a PDF or audio becomes.
 // What it checks: the line exits 0, so the command line parses and the
 // config, role and profile it names exist; gptq got an answer from the test
 // server (stdout, or the file the line writes, is not empty); --dry-run
 // prints a JSON body and --show-config names the role and profile asked
 // for; no fake key is printed. Before a line runs, every URL in it and in
-// the config (but a header's value and comments) must be on 127.0.0.1, so
+// the config (but a header's value, an image's URL given to -f, which gptq
+// only sends, and comments) must be on 127.0.0.1, so
 // no example reaches beyond loopback. --code is satisfied by its own "no
 // code block" (exit 8): the test server's reply is the prompt.
 //
@@ -101,6 +105,10 @@ const std::vector<Exception>& exceptions()
     { std::regex(R"(\|\s*sh\s*$)"),
       "a reply piped into sh",
       "runs the model's answer as a command: the test server's answer is the prompt, not a command" },
+    { std::regex(R"(^(?!.*--dry-run).*\s(-f|--file)[= ]+https?://)"),
+      "an image's URL given to -f",
+      "sends an image_url part, and the test server echoes only a prompt of text (content a string); the "
+      "example with --dry-run runs, and the attachment tests check the part" },
   };
   return table;
 }
@@ -382,13 +390,15 @@ std::string rewrite_line(const std::string& text, const std::string& mode, std::
 }
 
 // The hosts of every URL in `text` but those in a header's value (an
-// HTTP-Referer), which gptq only sends, and in comments: whatever a line
-// may connect to.
+// HTTP-Referer) and an image's URL given to -f, which gptq only sends (the
+// server fetches the image), and in comments: whatever a line may connect
+// to.
 std::set<std::string> connect_hosts(std::string text)
 {
   static const std::regex header(R"((-H|--header)(=|\s+)("[^"]*"|'[^']*'|\S+))");
+  static const std::regex image_url(R"((-f|--file)(=|\s+)['"]?https?://\S+)");
   static const std::regex comment(R"((^|\s)#.*)");
-  text = std::regex_replace(std::regex_replace(text, header, ""), comment, "");
+  text = std::regex_replace(std::regex_replace(std::regex_replace(text, header, ""), image_url, ""), comment, "");
   static const std::regex url(R"([a-z0-9]+://(?:[^@\s/'"]*@)?(\[[^\]]*\]|[^:/\s'"?]+))");
   std::set<std::string> hosts;
   for (auto it = std::sregex_iterator(text.begin(), text.end(), url); it != std::sregex_iterator(); ++it) {
@@ -447,8 +457,8 @@ std::map<std::string, std::string> read_files(const std::string& text)
     const auto& m = *it;
     const std::string option = m[1];
     const std::string path = m[2].matched ? m[2] : m[3].matched ? m[3] : m[4];
-    if (path.rfind("/dev/", 0) == 0) {
-      continue;
+    if (path.rfind("/dev/", 0) == 0 || path.rfind("http://", 0) == 0 || path.rfind("https://", 0) == 0) {
+      continue; // a device, or an image's URL (-f), which gptq sends as it is
     }
     if (option == "--cacert") {
       files[path] = read_file(cert("ca.pem")); // the test server's CA stands for the private one

@@ -118,7 +118,7 @@ BOOST_AUTO_TEST_CASE(every_config_key_stands_for_its_option)
     const std::string expected = (toggle ? "--set-" : "--") + std::string(option.name);
     BOOST_TEST((arguments[0].args == std::vector<std::string>{ expected, value }), key);
   }
-  BOOST_TEST(keys == 22);
+  BOOST_TEST(keys == 25);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -99,7 +99,7 @@ BOOST_AUTO_TEST_CASE(blank_stdin_warning_names_what_is_sent_instead)
   BOOST_TEST(blank_stdin_warning("", false, true, false).value().find("only the --file files are sent") !=
              std::string::npos);
   BOOST_TEST(blank_stdin_warning("", true, true, true).value() ==
-             "stdin (-f -) was empty; the file it adds to the prompt has no text");
+             "stdin (-f -) was empty; it adds nothing to the prompt");
   BOOST_TEST(blank_stdin_warning("\n", false, false, true).value() ==
              "stdin (-f -) held only white space; the file it adds to the prompt has no text");
 }
