@@ -305,10 +305,10 @@
 //
 // The Batch API, for gptq --batch-submit/--batch-wait: a client given the
 // base URL https://127.0.0.1:PORT/batchapi/KEY/SCENARIO/v1 uploads files and
-// runs batches there. State (files, batches, ids counting from 1: file-N,
-// batch_N, batch_req_N, req_N) is kept per KEY in memory for the server's
-// life; every request counts under KEY as in the counting modes (so
-// attempts/KEY and stats/KEY see them). The route is what follows the first
+// runs batches there. State (files, batches, ids counting from 1 for each
+// kind: file-N, batch_N, batch_req_N with req_N) is kept per KEY in memory
+// for the server's life; every request counts under KEY as in the counting
+// modes (so attempts/KEY and stats/KEY see them). The route is what follows the first
 // segment "files" or "batches" after SCENARIO; no header is required.
 //   batchapi/KEY/SCENARIO  SCENARIO is ok, errors, expire, failed, slow or
 //                    reset-upload (below). Routes:
@@ -2214,7 +2214,9 @@ struct ApiBatch {
 // Everything batchapi/KEY keeps for one KEY.
 struct ApiState {
   std::uint64_t uploads = 0;
-  std::uint64_t next_id = 0; // the N of file-N, batch_N, batch_req_N and req_N
+  std::uint64_t files_made = 0;   // the last N of file-N
+  std::uint64_t batches_made = 0; // of batch_N
+  std::uint64_t lines_made = 0;   // of batch_req_N and req_N
   std::map<std::string, ApiFile, std::less<>> files;
   std::vector<ApiBatch> batches; // oldest first
 };
@@ -2355,7 +2357,7 @@ std::optional<Reply> upload_file(ApiState& st, const std::string& scenario, cons
   if (file == nullptr || !file->filename) {
     return error_reply(400, file == nullptr ? "missing the file field" : "the file field has no filename");
   }
-  const std::string id = "file-" + std::to_string(++st.next_id);
+  const std::string id = "file-" + std::to_string(++st.files_made);
   const ApiFile& f = st.files[id] = ApiFile{ *file->filename, "batch", now_seconds(), std::string(file->data) };
   return json_reply(200, json::serialize(file_object(id, f)));
 }
@@ -2444,7 +2446,7 @@ Reply create_batch(ApiState& st, const std::string& scenario, const std::string&
     return error_reply(400, "metadata must be an object");
   }
   ApiBatch b;
-  b.id = "batch_" + std::to_string(++st.next_id);
+  b.id = "batch_" + std::to_string(++st.batches_made);
   b.scenario = scenario;
   b.request = body;
   b.endpoint = *endpoint;
@@ -2531,7 +2533,7 @@ BatchResults batch_results(ApiState& st, const ApiBatch& b, std::size_t answered
     error_code ec;
     const json::value line = json::parse(lines[i].text, ec);
     const json::value* body = ec || !line.is_object() ? nullptr : line.get_object().if_contains("body");
-    const std::string n = std::to_string(++st.next_id);
+    const std::string n = std::to_string(++st.lines_made);
     const auto custom_id = string_member(line, "custom_id");
     json::object rec{ { "id", "batch_req_" + n }, { "custom_id", custom_id ? json::value(*custom_id) : nullptr } };
     std::pair<unsigned, json::value> answer{ 400,
@@ -2571,7 +2573,7 @@ void file_results(ApiState& st, ApiBatch& b, std::string_view status, BatchResul
     if (bytes.empty()) {
       return nullptr;
     }
-    const std::string id = "file-" + std::to_string(++st.next_id);
+    const std::string id = "file-" + std::to_string(++st.files_made);
     st.files[id] = ApiFile{ b.id + std::string(suffix), "batch_output", now_seconds(), std::move(bytes) };
     return json::value(id);
   };
