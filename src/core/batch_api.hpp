@@ -2,6 +2,7 @@
 
 #include "error.hpp"
 #include "options.hpp"
+#include "secrets.hpp"
 
 #include <chrono>
 #include <cstddef>
@@ -48,17 +49,18 @@ struct BatchStatus {
 // gptq::Error (bad_response, exit 8, phase "response") when the body is not
 // JSON or not an object, or a required member is missing or of another
 // type, naming it; with the server's message (phase "api") when the body is
-// an error object.
-BatchStatus parse_batch(std::string_view body);
+// an error object. Every piece of the server's text in a message or in
+// `errors` is redacted of `secrets` and made one line.
+BatchStatus parse_batch(std::string_view body, const Secrets& secrets = {});
 
 // Returns the batches of a list object (GET /batches): its "data" array,
 // in the order given (newest first). Throws as parse_batch() does, naming
 // the index of a batch that cannot be read.
-std::vector<BatchStatus> parse_batch_list(std::string_view body);
+std::vector<BatchStatus> parse_batch_list(std::string_view body, const Secrets& secrets = {});
 
 // Returns the "id" of a File object (the reply of POST /files). Throws as
 // parse_batch() does when there is none.
-std::string parse_file_id(std::string_view body);
+std::string parse_file_id(std::string_view body, const Secrets& secrets = {});
 
 // Returns the JSON body of POST /batches: input_file_id, the endpoint of
 // `api` as the Batch API names it ("/v1/chat/completions" or
