@@ -32,8 +32,8 @@ struct BatchStatus {
   std::string endpoint; // "/v1/chat/completions", "/v1/responses"
   std::string input_file_id;
   std::optional<std::string> output_file_id, error_file_id; // absent or null until there is one
-  BatchCounts counts;                                       // zeros when the server gave none
-  long long created_at = 0;                                 // Unix seconds, 0 when not given
+  BatchCounts counts;                                       // zeros when the server gave none (or not numbers)
+  long long created_at = 0;                                 // Unix seconds, 0 when not given (or not a number)
   std::vector<std::string> errors;                          // errors.data of a failed batch: "line 2: message (code)"
   std::optional<std::string> gptq_lines;                    // metadata.gptq_lines, when gptq created the batch
 
@@ -79,10 +79,11 @@ struct Multipart {
 
 // Returns the form that uploads a file named `filename` (as the server is
 // told it; '"', CR and LF are percent-encoded as browsers do) for
-// purpose=batch, with Content-Type application/jsonl. The boundary is 40
-// characters drawn from `seed` (so it differs per seed): a streamed file
-// cannot be searched for it beforehand, so, as curl does, it relies on
-// being too long and random to occur in the file.
+// purpose=batch, with Content-Type application/jsonl. The boundary is
+// "gptq-" and 35 letters and digits drawn from `seed` (so it differs per
+// seed; the caller picks a random one): a streamed file cannot be searched
+// for it beforehand, so, as curl does, it relies on being too long and
+// random to occur in the file.
 Multipart batch_upload_form(std::string_view filename, std::uint64_t seed);
 
 // The Batch API's limits on one input file.
@@ -92,16 +93,18 @@ inline constexpr std::uint64_t batch_max_bytes = 200'000'000;
 // Checks a request file against the Batch API's limits before it is
 // uploaded: at most batch_max_lines lines and batch_max_bytes bytes.
 // Throws gptq::Error (usage, exit 2, phase "batch") saying which limit is
-// passed and suggesting `split -l 50000`.
+// passed (the lines first) and suggesting `split -l 50000`, or for the
+// size a number of lines per part that fits.
 void check_batch_limits(std::size_t lines, std::uint64_t bytes);
 
 // Returns how long to wait before poll number `poll` (from 0) of a batch:
 // 5 s, growing by half each time, at most 60 s.
 std::chrono::milliseconds batch_poll_delay(int poll);
 
-// Returns the text of a progress line for `batch`: its status, then when it
-// has a total "120/500 done", then ", 3 failed" when lines failed
-// ("in_progress 120/500 done, 3 failed"; "validating").
+// Returns the text of a progress line for `batch`: its status (made one
+// line), then when it has a total "120/500 done" (done: completed and
+// failed lines), then ", 3 failed" when lines failed ("in_progress 120/500
+// done, 3 failed"; "validating").
 std::string batch_progress_text(const BatchStatus& batch);
 
 } // namespace gptq
