@@ -88,6 +88,11 @@ struct Options {
   std::optional<std::string> resume;     // --resume FILE: a previous --jsonl output
   std::optional<std::string> emit_batch; // --emit-batch FILE: write Batch API requests there
   std::optional<std::string> from_batch; // --from-batch FILE: a Batch API output to print
+  bool batch_submit = false;             // --batch-submit (and --batch): the lines to the Batch API
+  std::optional<std::string> batch_wait; // --batch-wait ID (or --batch): wait, then print the results
+  bool batch_round_trip = false;         // --batch: submit, then wait
+  std::optional<std::string> batch_cancel; // --batch-cancel ID
+  bool batch_list = false;                 // --batch-list
 };
 
 // What the command line asks for: a run, or one of the informational
