@@ -483,7 +483,10 @@ private:
       if (batch.ended()) {
         break;
       }
-      context_.sleep(batch_poll_delay(poll));
+      // A server that says when to ask again (Retry-After, as on a 202) is
+      // asked then, within the same 60 s at most.
+      const auto asked = server_retry_wait(client.last_headers(), std::chrono::system_clock::now());
+      context_.sleep(asked ? std::min(*asked, std::chrono::milliseconds(60'000)) : batch_poll_delay(poll));
     }
     if (terminal) {
       *context_.err << "\n" << std::flush;

@@ -89,6 +89,7 @@ std::string BatchApiClient::exchange(const HttpRequest& request, const std::func
     }
     const HttpResponse& response = collector.response();
     if (!failed && response.status >= 200 && response.status < 300) {
+      last_headers_ = response.headers;
       return response.body;
     }
     if (!failed) {

@@ -39,6 +39,8 @@ public:
   std::vector<BatchStatus> list();
   // Writes the content of file `file_id` to `fd` as it arrives.
   void download(const std::string& file_id, int fd);
+  // The headers of the last reply that succeeded (a poll's Retry-After).
+  const Headers& last_headers() const { return last_headers_; }
 
 private:
   HttpRequest request(std::string method, std::string_view path, std::string body);
@@ -48,6 +50,7 @@ private:
 
   const AppContext& context_;
   Setup setup_;
+  Headers last_headers_;
 };
 
 } // namespace gptq
