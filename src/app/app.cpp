@@ -15,6 +15,7 @@
 #include "network.hpp"
 #include "options.hpp"
 #include "output.hpp"
+#include "progress_line.hpp"
 #include "prompt.hpp"
 #include "proxy.hpp"
 #include "reply_handler.hpp"
@@ -416,14 +417,8 @@ private:
                           const BatchSettings& batch,
                           const std::function<std::string(const BatchItem&)>& body_for)
   {
-    const char* tmpdir = std::getenv("TMPDIR");
-    std::string path = std::string(tmpdir && *tmpdir ? tmpdir : "/tmp") + "/gptq-batch-XXXXXX";
-    const int fd = ::mkstemp(path.data());
-    if (fd < 0) {
-      throw Error(
-        ExitStatus::internal, "batch", "cannot make a file for the requests: " + std::string(std::strerror(errno)));
-    }
-    ::close(fd);
+    std::string path;
+    ::close(temporary_file("gptq-batch", path));
     struct Remove {
       std::string path;
       ~Remove() { ::unlink(path.c_str()); }
@@ -472,13 +467,15 @@ private:
   {
     set_interrupt_note("gptq: batch " + id + " goes on at the provider: gptq --batch-wait " + id +
                        " takes it up again, gptq --batch-cancel " + id + " cancels it\n");
-    const bool terminal = ::isatty(context_.stderr_fd) == 1;
+    std::optional<ProgressLine> progress;
+    if (::isatty(context_.stderr_fd) == 1) {
+      progress.emplace(context_.stderr_fd);
+    }
     BatchStatus batch;
     for (int poll = 0;; ++poll) {
       batch = client.get(id);
-      if (terminal) {
-        *context_.err << "\r\x1b[Kgptq: batch " << id << ": " << batch_progress_text(batch) << std::flush;
-        set_progress_line_open(true);
+      if (progress) {
+        progress->draw("batch " + id + ": " + batch_progress_text(batch));
       }
       if (batch.ended()) {
         break;
@@ -488,9 +485,8 @@ private:
       const auto asked = server_retry_wait(client.last_headers(), std::chrono::system_clock::now());
       context_.sleep(asked ? std::min(*asked, std::chrono::milliseconds(60'000)) : batch_poll_delay(poll));
     }
-    if (terminal) {
-      *context_.err << "\n" << std::flush;
-      set_progress_line_open(false);
+    if (progress) {
+      progress->erase();
     }
     set_interrupt_note("");
     if (batch.status == "failed") {
@@ -521,17 +517,25 @@ private:
     return printed;
   }
 
+  // Makes a file of its own in $TMPDIR (else /tmp), mode 0600, named
+  // `prefix` and random letters, whose name it puts in `path`; returns it open.
+  static int temporary_file(const std::string& prefix, std::string& path)
+  {
+    const char* tmpdir = std::getenv("TMPDIR");
+    path = std::string(tmpdir && *tmpdir ? tmpdir : "/tmp") + "/" + prefix + "-XXXXXX";
+    const int fd = ::mkstemp(path.data());
+    if (fd < 0) {
+      throw Error(ExitStatus::internal, "batch", "cannot make a file in " + quoted(path) + ": " + std::strerror(errno));
+    }
+    return fd;
+  }
+
   // The content of the batch's file `file_id`, through a file on disk
   // (streamed down, then read back).
   std::string download_text(BatchApiClient& client, const std::string& file_id)
   {
-    const char* tmpdir = std::getenv("TMPDIR");
-    std::string path = std::string(tmpdir && *tmpdir ? tmpdir : "/tmp") + "/gptq-results-XXXXXX";
-    const int fd = ::mkstemp(path.data());
-    if (fd < 0) {
-      throw Error(
-        ExitStatus::internal, "batch", "cannot make a file for the results: " + std::string(std::strerror(errno)));
-    }
+    std::string path;
+    const int fd = temporary_file("gptq-results", path);
     ::unlink(path.c_str());
     struct Close {
       int fd;
