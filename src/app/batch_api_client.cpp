@@ -69,7 +69,9 @@ HttpRequest BatchApiClient::request(std::string method, std::string_view path, s
   return r;
 }
 
-std::string BatchApiClient::exchange(const HttpRequest& request, const std::function<void(std::string_view)>& sink)
+std::string BatchApiClient::exchange(const HttpRequest& request,
+                                     const std::function<void(std::string_view)>& sink,
+                                     bool not_twice)
 {
   std::minstd_rand random(static_cast<unsigned>(std::chrono::steady_clock::now().time_since_epoch().count()));
   std::uniform_real_distribution<double> unit(0.0, 1.0);
@@ -108,7 +110,9 @@ std::string BatchApiClient::exchange(const HttpRequest& request, const std::func
                                                 state,
                                                 std::chrono::system_clock::now(),
                                                 unit(random));
-    if (decision.action == RetryDecision::Action::give_up) {
+    const bool surely_unsent = failed->kind() == FailureKind::resolve || failed->kind() == FailureKind::connect ||
+                               (failed->kind() == FailureKind::http_status && response.status == 429);
+    if (decision.action == RetryDecision::Action::give_up || (not_twice && !surely_unsent)) {
       throw with_first_failure(with_reason(*failed, decision), *first, attempt + 1, setup_.transport.secrets);
     }
     if (setup_.transport.log) {
@@ -162,7 +166,7 @@ std::string BatchApiClient::upload(const std::string& path, std::uint64_t size, 
 
 BatchStatus BatchApiClient::create(std::string_view file_id, Api api, std::size_t lines)
 {
-  return parse_batch(exchange(request("POST", "/batches", batch_create_body(file_id, api, lines))),
+  return parse_batch(exchange(request("POST", "/batches", batch_create_body(file_id, api, lines)), {}, true),
                      setup_.transport.secrets);
 }
 

@@ -46,7 +46,12 @@ private:
   HttpRequest request(std::string method, std::string_view path, std::string body);
   // Sends `request`, retrying as retry.hpp decides; returns the body of its
   // 2xx reply, or hands the body to `sink` as it arrives (then returns "").
-  std::string exchange(const HttpRequest& request, const std::function<void(std::string_view)>& sink = {});
+  // With `not_twice` (creating a batch: a second one would cost twice)
+  // only a failure that surely kept the request from the server (no
+  // connection, or 429) is retried.
+  std::string exchange(const HttpRequest& request,
+                       const std::function<void(std::string_view)>& sink = {},
+                       bool not_twice = false);
 
   const AppContext& context_;
   Setup setup_;
