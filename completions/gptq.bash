@@ -76,7 +76,7 @@ _gptq()
         -s | --system | -m | --model | -t | --temperature | --max-tokens | --top-p | --seed | --stop | \
             -o | --option | -j | --jobs | --base-url | -H | --header | --key-header | --proxy | \
             --no-proxy | --connect-timeout | --idle-timeout | --timeout | --retries | --thread-tail | \
-            --max-attachment)
+            --max-attachment | --batch-wait | --batch-cancel)
             return
             ;;
     esac
@@ -89,6 +89,7 @@ _gptq()
             -m --model -t --temperature --max-tokens --top-p --seed --stop -o --option --json --schema
             --no-stream --stream --reasoning --usage --code --raw
             -L --each-line --input-jsonl --jsonl -j --jobs --fail-fast --resume --emit-batch --from-batch
+            --batch-submit --batch-wait --batch --batch-cancel --batch-list
             --api --base-url -H --header --key-header --proxy --no-proxy --cacert --connect-timeout
             --idle-timeout --timeout --retries -v --verbose
             --config -P --profile --list-roles --list-profiles --show-config -h --help --version' -- "$cur"))

@@ -71,6 +71,11 @@ complete -c gptq -l fail-fast -d 'stop at the first line that fails'
 complete -c gptq -l resume -r -F -d 'skip the lines FILE (a --jsonl output) has done'
 complete -c gptq -l emit-batch -r -F -d 'write OpenAI Batch API requests to FILE'
 complete -c gptq -l from-batch -r -F -d 'print the results of a Batch API output FILE'
+complete -c gptq -l batch-submit -d "send the lines to the provider's Batch API; print the batch id"
+complete -c gptq -l batch-wait -x -d 'wait for batch ID, then print its results in order'
+complete -c gptq -l batch -d 'submit to the Batch API, then wait for it, in one run'
+complete -c gptq -l batch-cancel -x -d 'cancel batch ID'
+complete -c gptq -l batch-list -d 'list recent batches with status and counts'
 
 complete -c gptq -l api -x -a 'chat responses' -d 'the API to speak: Chat Completions or Responses'
 complete -c gptq -l base-url -x -d 'API base URL'

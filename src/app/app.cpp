@@ -2,15 +2,20 @@
 
 #include "activity.hpp"
 #include "batch.hpp"
+#include "batch_api.hpp"
+#include "batch_api_client.hpp"
+#include "batch_schedule.hpp"
 #include "chat_completions.hpp"
 #include "config.hpp"
 #include "error.hpp"
 #include "file_inputs.hpp"
 #include "input.hpp"
+#include "interrupt.hpp"
 #include "key_source.hpp"
 #include "network.hpp"
 #include "options.hpp"
 #include "output.hpp"
+#include "progress_line.hpp"
 #include "prompt.hpp"
 #include "proxy.hpp"
 #include "reply_handler.hpp"
@@ -115,6 +120,9 @@ public:
 
     if (options.system) {
       require_utf8(*options.system, "--system");
+    }
+    if (options.batch_wait || options.batch_cancel || options.batch_list) {
+      return run_batch_api_command(options);
     }
     if (options.each_line) {
       return run_each_line(options, endpoint);
@@ -367,6 +375,186 @@ private:
     }
   }
 
+  // The provider's Batch API under --base-url, with the run's key, headers,
+  // proxy, trust and retries.
+  BatchApiClient batch_api(const Options& options)
+  {
+    const Url base = parse_url(options.base_url);
+    return BatchApiClient(context_,
+                          { base,
+                            key_,
+                            key_header_for(base, options.key_header),
+                            options.headers,
+                            network_options(options, base),
+                            options.retries });
+  }
+
+  // --batch-wait, --batch-cancel, --batch-list: no stdin is read.
+  ExitStatus run_batch_api_command(const Options& options)
+  {
+    BatchApiClient client = batch_api(options);
+    ReplyWriter out(context_.stdout_fd, ReplyWriter::Ending::keep_blank_lines);
+    if (options.batch_cancel) {
+      const BatchStatus batch = client.cancel(*options.batch_cancel);
+      out.write(batch.id + " " + one_line(batch.status, 40) + "\n");
+      return ExitStatus::ok;
+    }
+    if (options.batch_list) {
+      for (const BatchStatus& batch : client.list()) {
+        out.write(batch.id + "  " + batch_progress_text(batch) + "\n");
+      }
+      return ExitStatus::ok;
+    }
+    BatchSettings settings;
+    settings.jsonl_out = options.jsonl;
+    return wait_for_batch(client, *options.batch_wait, settings);
+  }
+
+  // --batch-submit (and --batch): the request lines (as --emit-batch writes
+  // them) into a file of their own, checked against the Batch API's limits,
+  // uploaded and made a batch, whose id is printed; with --batch, waited for.
+  ExitStatus submit_batch(const Options& options,
+                          const BatchSettings& batch,
+                          const std::function<std::string(const BatchItem&)>& body_for)
+  {
+    std::string path;
+    ::close(temporary_file("gptq-batch", path));
+    struct Remove {
+      std::string path;
+      ~Remove() { ::unlink(path.c_str()); }
+    } remove{ path };
+    std::ofstream file(path, std::ios::binary | std::ios::trunc);
+    const ExitStatus emitted = emit_batch(batch, context_.stdin_fd, file, *context_.err, body_for);
+    file.close();
+    if (!file) {
+      throw Error(ExitStatus::internal, "batch", "cannot write the requests to " + quoted(path));
+    }
+    if (emitted != ExitStatus::ok) {
+      return emitted; // a line that cannot make a request: nothing is sent
+    }
+    std::size_t lines = 0;
+    std::uint64_t bytes = 0;
+    {
+      std::ifstream in(path, std::ios::binary);
+      char buffer[65536];
+      while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
+        const auto got = static_cast<std::size_t>(in.gcount());
+        lines += static_cast<std::size_t>(std::count(buffer, buffer + got, '\n'));
+        bytes += got;
+      }
+    }
+    if (lines == 0) {
+      throw Error(ExitStatus::usage, "batch", "stdin held no lines to send");
+    }
+    check_batch_limits(lines, bytes);
+    BatchApiClient client = batch_api(options);
+    const std::string file_id = client.upload(path, bytes, "gptq-batch.jsonl");
+    const BatchStatus created = client.create(file_id, options.api, lines);
+    if (!options.batch_round_trip) {
+      ReplyWriter out(context_.stdout_fd, ReplyWriter::Ending::keep_blank_lines);
+      out.write(created.id + "\n");
+      return ExitStatus::ok;
+    }
+    *context_.err << "gptq: batch " << created.id << " submitted (" << lines << " lines); waiting for it\n"
+                  << std::flush;
+    return wait_for_batch(client, created.id, batch);
+  }
+
+  // Polls batch `id` until it ends, a progress line on a terminal, then
+  // prints its results in input order as --from-batch does. Ctrl-C stops
+  // the wait, not the batch, and says how to take it up again.
+  ExitStatus wait_for_batch(BatchApiClient& client, const std::string& id, const BatchSettings& settings)
+  {
+    set_interrupt_note("gptq: batch " + id + " goes on at the provider: gptq --batch-wait " + id +
+                       " takes it up again, gptq --batch-cancel " + id + " cancels it\n");
+    std::optional<ProgressLine> progress;
+    if (::isatty(context_.stderr_fd) == 1) {
+      progress.emplace(context_.stderr_fd);
+    }
+    BatchStatus batch;
+    for (int poll = 0;; ++poll) {
+      batch = client.get(id);
+      if (progress) {
+        progress->draw("batch " + id + ": " + batch_progress_text(batch));
+      }
+      if (batch.ended()) {
+        break;
+      }
+      // A server that says when to ask again (Retry-After, as on a 202) is
+      // asked then, within the same 60 s at most.
+      const auto asked = server_retry_wait(client.last_headers(), std::chrono::system_clock::now());
+      context_.sleep(asked ? std::min(*asked, std::chrono::milliseconds(60'000)) : batch_poll_delay(poll));
+    }
+    if (progress) {
+      progress->erase();
+    }
+    set_interrupt_note("");
+    if (batch.status == "failed") {
+      for (const auto& error : batch.errors) {
+        *context_.err << "gptq: batch " << id << ": " << error << "\n";
+      }
+      throw Error(ExitStatus::rejected, "batch", "batch " + id + " failed: the provider did not accept its requests");
+    }
+    std::string results;
+    for (const auto& file : { batch.output_file_id, batch.error_file_id }) {
+      if (file) {
+        results += download_text(client, *file);
+      }
+    }
+    const ExitStatus printed = from_batch(settings,
+                                          parse_batch_output(results, "batch " + id),
+                                          "batch " + id,
+                                          std::nullopt,
+                                          context_.stdout_fd,
+                                          *context_.err);
+    if (batch.status == "expired" || batch.status == "cancelled") {
+      *context_.err << "gptq: batch " << id << " " << batch.status << " with "
+                    << batch.counts.total - batch.counts.completed << " of " << batch.counts.total
+                    << " lines unanswered\n";
+      return batch_severity(printed) > batch_severity(ExitStatus::batch_unfinished) ? printed
+                                                                                    : ExitStatus::batch_unfinished;
+    }
+    return printed;
+  }
+
+  // Makes a file of its own in $TMPDIR (else /tmp), mode 0600, named
+  // `prefix` and random letters, whose name it puts in `path`; returns it open.
+  static int temporary_file(const std::string& prefix, std::string& path)
+  {
+    const char* tmpdir = std::getenv("TMPDIR");
+    path = std::string(tmpdir && *tmpdir ? tmpdir : "/tmp") + "/" + prefix + "-XXXXXX";
+    const int fd = ::mkstemp(path.data());
+    if (fd < 0) {
+      throw Error(ExitStatus::internal, "batch", "cannot make a file in " + quoted(path) + ": " + std::strerror(errno));
+    }
+    return fd;
+  }
+
+  // The content of the batch's file `file_id`, through a file on disk
+  // (streamed down, then read back).
+  std::string download_text(BatchApiClient& client, const std::string& file_id)
+  {
+    std::string path;
+    const int fd = temporary_file("gptq-results", path);
+    ::unlink(path.c_str());
+    struct Close {
+      int fd;
+      ~Close() { ::close(fd); }
+    } close{ fd };
+    client.download(file_id, fd);
+    std::string text;
+    char buffer[65536];
+    for (off_t at = 0;;) {
+      const ssize_t got = ::pread(fd, buffer, sizeof buffer, at);
+      if (got <= 0) {
+        break;
+      }
+      text.append(buffer, static_cast<std::size_t>(got));
+      at += got;
+    }
+    return text;
+  }
+
   // Batch mode: every stdin line one request (see batch.hpp).
   ExitStatus run_each_line(Options options, const Url& endpoint)
   {
@@ -414,6 +602,9 @@ private:
       return build_request_body(
         line_options, assemble_user_message(options.prompt_words, item.prompt, texts), to, {}, parts);
     };
+    if (options.batch_submit) {
+      return submit_batch(options, batch, [&](const BatchItem& item) { return body_for(item, endpoint); });
+    }
     if (options.emit_batch) {
       std::ofstream file(*options.emit_batch, std::ios::binary | std::ios::trunc);
       if (!file) {

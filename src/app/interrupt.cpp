@@ -7,6 +7,10 @@
 #include <csignal>
 #include <thread>
 
+#include <algorithm>
+#include <cstring>
+#include <string_view>
+
 #include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -20,6 +24,10 @@ std::atomic<bool> reply_line_open{ false };
 std::atomic<bool> indicator_visible{ false };
 std::atomic<bool> progress_line_open{ false };
 static_assert(std::atomic<bool>::is_always_lock_free);
+// A line to tell on stderr when interrupted (a batch that goes on); set
+// before the handler may read it, its length last.
+char note[512];
+std::atomic<std::size_t> note_length{ 0 };
 
 extern "C" void on_interrupt(int signal)
 {
@@ -34,6 +42,9 @@ extern "C" void on_interrupt(int signal)
   }
   if (reply_line_open.load()) {
     [[maybe_unused]] auto n = ::write(1, "\n", 1);
+  }
+  if (const std::size_t length = note_length.load(); length > 0) {
+    [[maybe_unused]] auto n = ::write(2, note, length);
   }
   ::_exit(static_cast<int>(signal == SIGTERM  ? ExitStatus::terminated
                            : signal == SIGHUP ? ExitStatus::hangup
@@ -101,6 +112,14 @@ void set_indicator_visible(bool visible)
 void set_progress_line_open(bool open)
 {
   progress_line_open.store(open);
+}
+
+void set_interrupt_note(std::string_view line)
+{
+  note_length.store(0);
+  const std::size_t length = std::min(line.size(), sizeof note);
+  std::memcpy(note, line.data(), length);
+  note_length.store(length);
 }
 
 } // namespace gptq

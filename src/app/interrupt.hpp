@@ -1,5 +1,7 @@
 #pragma once
 
+#include <string_view>
+
 namespace gptq {
 
 // Installs the handler of SIGINT (Ctrl-C), SIGTERM (kill, timeout) and
@@ -23,5 +25,10 @@ void set_progress_line_open(bool open);
 
 // Tells the handler whether the activity indicator is on stderr.
 void set_indicator_visible(bool visible);
+
+// A line (with its newline) the handler writes to stderr before exiting:
+// what goes on without gptq (a batch on the provider's side) and how to
+// take it up again; "" for none. At most 512 bytes are kept.
+void set_interrupt_note(std::string_view line);
 
 } // namespace gptq

@@ -20,6 +20,7 @@ int batch_severity(ExitStatus status)
     case ExitStatus::bad_response:
       return 3;
     case ExitStatus::server:
+    case ExitStatus::batch_unfinished: // the provider's batch as a whole
       return 4;
     case ExitStatus::rate_limit:
       return 5;

@@ -51,6 +51,11 @@ constexpr OptionSpec options[] = {
   { "resume",          0,   value, none,   "Batch",      "FILE",      "skip the lines FILE (a --jsonl output) has done" },
   { "emit-batch",      0,   value, none,   "Batch",      "FILE",      "write OpenAI Batch API requests to FILE instead" },
   { "from-batch",      0,   value, none,   "Batch",      "FILE",      "print the results of a Batch API output FILE" },
+  { "batch-submit",    0,   flag,  none,   "Batch",      "",          "send the lines to the provider's Batch API; print\nthe batch id" },
+  { "batch-wait",      0,   value, none,   "Batch",      "ID",        "wait for batch ID, then print its results in order" },
+  { "batch",           0,   flag,  none,   "Batch",      "",          "--batch-submit, then --batch-wait, in one run" },
+  { "batch-cancel",    0,   value, none,   "Batch",      "ID",        "cancel batch ID" },
+  { "batch-list",      0,   flag,  none,   "Batch",      "",          "list recent batches with status and counts" },
 
   { "api",             0,   value, key,    "Connection", "API",       "chat (Chat Completions) or responses (Responses)\n[default: chat]" },
   { "base-url",        0,   value, key,    "Connection", "URL",       "API base URL [$OPENAI_BASE_URL,\ndefault: https://api.openai.com/v1]" },

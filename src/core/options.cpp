@@ -538,8 +538,48 @@ void read_run(const po::variables_map& vm, Options& o)
   o.resume = text_of(vm, "resume");
   o.emit_batch = text_of(vm, "emit-batch");
   o.from_batch = text_of(vm, "from-batch");
+  o.batch_round_trip = flag_of(vm, "batch");
+  o.batch_submit = flag_of(vm, "batch-submit") || o.batch_round_trip;
+  o.batch_wait = text_of(vm, "batch-wait");
+  o.batch_cancel = text_of(vm, "batch-cancel");
+  o.batch_list = flag_of(vm, "batch-list");
   if (auto n = text_of(vm, "jobs")) {
     o.jobs = static_cast<int>(parse_integer("--jobs", *n, 1, max_jobs));
+  }
+}
+
+// Refuses the Batch API's commands where they cannot go: one at a time,
+// submitting with lines to submit, and never beside the local batch files.
+void check_batch_api_options(const Options& o)
+{
+  const int commands = int(o.batch_submit && !o.batch_round_trip) + int(o.batch_round_trip) +
+                       int(o.batch_wait.has_value()) + int(o.batch_cancel.has_value()) + int(o.batch_list);
+  if (commands > 1) {
+    throw Error(ExitStatus::usage,
+                "--batch",
+                "use one of --batch-submit, --batch-wait, --batch, --batch-cancel and --batch-list at a time");
+  }
+  if (commands == 0) {
+    return;
+  }
+  if (o.batch_submit && !o.each_line) {
+    throw Error(ExitStatus::usage,
+                o.batch_round_trip ? "--batch" : "--batch-submit",
+                "needs -L (--each-line) or --input-jsonl: every stdin line is one request");
+  }
+  for (const auto& [option, set] : { std::pair{ "--emit-batch", o.emit_batch.has_value() },
+                                     { "--from-batch", o.from_batch.has_value() },
+                                     { "--resume", o.resume.has_value() },
+                                     { "--dry-run", o.dry_run },
+                                     { "--thread", o.thread.has_value() } }) {
+    if (set) {
+      throw Error(ExitStatus::usage, option, "does not work with the Batch API's commands");
+    }
+  }
+  for (const auto* id : { &o.batch_wait, &o.batch_cancel }) {
+    if (*id && id->value().empty()) {
+      throw Error(ExitStatus::usage, id == &o.batch_wait ? "--batch-wait" : "--batch-cancel", "the batch id is empty");
+    }
   }
 }
 
@@ -623,7 +663,10 @@ Command parse_command_line(std::span<const char* const> args,
   read_attachments(vm, order, command.options);
   read_connection(vm, command.options);
   read_run(vm, command.options);
-  check_batch_options(vm, command.options);
+  check_batch_api_options(command.options);
+  if (!command.options.batch_wait) { // --batch-wait prints results as --from-batch does: --jsonl too
+    check_batch_options(vm, command.options);
+  }
   return command;
 }
 

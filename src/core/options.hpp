@@ -75,19 +75,24 @@ struct Options {
   bool dry_run = false;
   bool dry_run_full = false; // --dry-run=full: attachments whole, not shortened
   bool no_stdin = false;
-  bool stream = true;                    // --no-stream turns it off
-  bool reasoning = false;                // show reasoning text on stderr
-  bool usage = false;                    // print token usage on stderr
-  bool code = false;                     // --code: only the fenced code blocks of the reply
-  bool raw = false;                      // --raw: the server's JSON instead of the text
-  bool each_line = false;                // -L: every stdin line is one prompt (batch mode)
-  bool input_jsonl = false;              // --input-jsonl: every stdin line a JSON request (implies -L)
-  bool jsonl = false;                    // --jsonl: one JSON record per result
-  int jobs = default_jobs;               // -j: requests in flight
-  bool fail_fast = false;                // stop the batch at the first failed line
-  std::optional<std::string> resume;     // --resume FILE: a previous --jsonl output
-  std::optional<std::string> emit_batch; // --emit-batch FILE: write Batch API requests there
-  std::optional<std::string> from_batch; // --from-batch FILE: a Batch API output to print
+  bool stream = true;                      // --no-stream turns it off
+  bool reasoning = false;                  // show reasoning text on stderr
+  bool usage = false;                      // print token usage on stderr
+  bool code = false;                       // --code: only the fenced code blocks of the reply
+  bool raw = false;                        // --raw: the server's JSON instead of the text
+  bool each_line = false;                  // -L: every stdin line is one prompt (batch mode)
+  bool input_jsonl = false;                // --input-jsonl: every stdin line a JSON request (implies -L)
+  bool jsonl = false;                      // --jsonl: one JSON record per result
+  int jobs = default_jobs;                 // -j: requests in flight
+  bool fail_fast = false;                  // stop the batch at the first failed line
+  std::optional<std::string> resume;       // --resume FILE: a previous --jsonl output
+  std::optional<std::string> emit_batch;   // --emit-batch FILE: write Batch API requests there
+  std::optional<std::string> from_batch;   // --from-batch FILE: a Batch API output to print
+  bool batch_submit = false;               // --batch-submit (and --batch): the lines to the Batch API
+  std::optional<std::string> batch_wait;   // --batch-wait ID (or --batch): wait, then print the results
+  bool batch_round_trip = false;           // --batch: submit, then wait
+  std::optional<std::string> batch_cancel; // --batch-cancel ID
+  bool batch_list = false;                 // --batch-list
 };
 
 // What the command line asks for: a run, or one of the informational

@@ -5,6 +5,8 @@
 #include "options.hpp"
 #include "url.hpp"
 
+#include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -13,6 +15,15 @@
 
 namespace gptq {
 
+// A body too large to hold in memory (a Batch API upload of 200 MB): its
+// `size` bytes, read at any offset, so that a retry sends it again from the
+// start. `read_at` fills `buffer` with up to `room` bytes from `offset` and
+// returns how many; it throws gptq::Error when the bytes cannot be read.
+struct BodySource {
+  std::uint64_t size = 0;
+  std::function<std::size_t(std::uint64_t offset, char* buffer, std::size_t room)> read_at;
+};
+
 // One HTTP request as the transport sends it. Plain data: the transport adds
 // nothing but framing (Content-Length).
 struct HttpRequest {
@@ -20,6 +31,7 @@ struct HttpRequest {
   std::string method = "POST";
   Headers headers;
   std::string body;
+  std::optional<BodySource> body_source; // when set, the body, in place of `body`
 
   std::optional<std::string> header(std::string_view name) const { return find_header(headers, name); }
 };

@@ -33,6 +33,7 @@
 #include <functional>
 #include <optional>
 #include <utility>
+#include <vector>
 
 #include <poll.h>
 
@@ -228,26 +229,81 @@ private:
     const bool via_http_proxy = ctx_.proxy && ctx_.proxy->kind == Proxy::Kind::http && !request_.url.is_https();
     const std::string target =
       via_http_proxy ? "http://" + request_.url.authority() + request_.url.target() : request_.url.target();
+    if (request_.body_source) {
+      co_return co_await write_streamed(stream, target, via_http_proxy);
+    }
     http::request<http::span_body<const char>> message{ http::string_to_verb(request_.method), target, 11 };
-    for (const auto& [name, value] : request_.headers) {
-      message.set(name, value);
-    }
-    if (via_http_proxy && !ctx_.proxy->username.empty()) {
-      message.set(http::field::proxy_authorization, proxy_authorization(*ctx_.proxy));
-    }
+    set_headers(message, via_http_proxy);
     message.body() = { request_.body.data(), request_.body.size() };
     message.prepare_payload();
     http::request_serializer<http::span_body<const char>> serializer{ message };
     while (!serializer.is_done()) {
       beast::get_lowest_layer(stream).expires_at(ctx_.deadlines.idle());
       auto [ec, n] = co_await http::async_write_some(stream, serializer, use_tuple);
-      if (ec == beast::error::timeout) {
-        ctx_.deadlines.timed_out("cannot send the request to " + ctx_.where + ": no progress for " +
-                                 seconds_text(ctx_.options.idle_timeout) + " (--idle-timeout)");
+      if (auto failed = write_failed(ec)) {
+        co_return *failed;
       }
-      if (ec) {
-        ctx_.log("sending the request failed (" + ec.message() + "); reading what the server answered");
-        co_return ec;
+    }
+    co_return error_code{};
+  }
+
+  template<class Message>
+  void set_headers(Message& message, bool via_http_proxy)
+  {
+    for (const auto& [name, value] : request_.headers) {
+      message.set(name, value);
+    }
+    if (via_http_proxy && !ctx_.proxy->username.empty()) {
+      message.set(http::field::proxy_authorization, proxy_authorization(*ctx_.proxy));
+    }
+  }
+
+  // How a write ended: nothing when it went on, the error to report after
+  // reading what the server answered. Throws when the idle limit passed.
+  std::optional<error_code> write_failed(error_code ec)
+  {
+    if (ec == beast::error::timeout) {
+      ctx_.deadlines.timed_out("cannot send the request to " + ctx_.where + ": no progress for " +
+                               seconds_text(ctx_.options.idle_timeout) + " (--idle-timeout)");
+    }
+    if (ec && ec != http::error::need_buffer) {
+      ctx_.log("sending the request failed (" + ec.message() + "); reading what the server answered");
+      return ec;
+    }
+    return std::nullopt;
+  }
+
+  // Writes a body that comes from its source in pieces (BodySource): never
+  // more of it in memory than one piece.
+  template<class Stream>
+  net::awaitable<error_code> write_streamed(Stream& stream, const std::string& target, bool via_http_proxy)
+  {
+    const BodySource& source = *request_.body_source;
+    http::request<http::buffer_body> message{ http::string_to_verb(request_.method), target, 11 };
+    set_headers(message, via_http_proxy);
+    message.content_length(source.size);
+    message.body().data = nullptr;
+    message.body().more = source.size > 0;
+    http::request_serializer<http::buffer_body> serializer{ message };
+    beast::get_lowest_layer(stream).expires_at(ctx_.deadlines.idle());
+    auto [head_ec, head_n] = co_await http::async_write_header(stream, serializer, use_tuple);
+    if (auto failed = write_failed(head_ec)) {
+      co_return *failed;
+    }
+    std::vector<char> piece(256 * 1024);
+    for (std::uint64_t sent = 0; sent < source.size;) {
+      const std::size_t got = source.read_at(sent, piece.data(), piece.size());
+      if (got == 0) {
+        throw Error(FailureKind::other, ExitStatus::usage, "upload", "the file being sent ended early");
+      }
+      sent += got;
+      message.body().data = piece.data();
+      message.body().size = got;
+      message.body().more = sent < source.size;
+      beast::get_lowest_layer(stream).expires_at(ctx_.deadlines.idle());
+      auto [ec, n] = co_await http::async_write(stream, serializer, use_tuple);
+      if (auto failed = write_failed(ec)) {
+        co_return *failed;
       }
     }
     co_return error_code{};

@@ -107,6 +107,9 @@ if [[ -f /usr/share/bash-completion/bash_completion ]]; then
     check "bash: --max-attachment takes a size" "" "$(cd "$tmp/files" && bash_complete gptq --max-attachment '')"
     check "bash: --dry-run= completes full" "full" "$(bash_complete gptq --dry-run = '')"
     check "bash: the word after --dry-run is free" "" "$(cd "$tmp/files" && bash_complete gptq --dry-run '')"
+    check "bash: --batch-wait takes a batch id" "" "$(cd "$tmp/files" && bash_complete gptq --batch-wait '')"
+    check "bash: --batch-cancel takes a batch id" "" "$(cd "$tmp/files" && bash_complete gptq --batch-cancel '')"
+    check "bash: --batch-l completes --batch-list" "--batch-list" "$(bash_complete gptq --batch-l)"
 else
     echo "skip: bash-completion is not installed"
 fi
@@ -134,6 +137,9 @@ check_lines() {
         "$($complete 'gptq --attachments ')"
     check "$shell: --max-attachment takes a size" "" "$(cd "$tmp/files" && $complete 'gptq --max-attachment ')"
     check "$shell: the word after --dry-run is free" "" "$(cd "$tmp/files" && $complete 'gptq --dry-run ')"
+    check "$shell: --batch-wait takes a batch id" "" "$(cd "$tmp/files" && $complete 'gptq --batch-wait ')"
+    check "$shell: --batch-cancel takes a batch id" "" "$(cd "$tmp/files" && $complete 'gptq --batch-cancel ')"
+    check "$shell: --batch-l completes --batch-list" "--batch-list" "$($complete 'gptq --batch-l')"
 }
 
 # --- fish ----------------------------------------------------------------

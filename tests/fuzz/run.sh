@@ -5,7 +5,7 @@
 #   tests/fuzz/run.sh [SECONDS] [HARNESS...]
 #
 # SECONDS is the time per harness (default 60); HARNESS names pick some of
-# sse, chat_stream, responses_stream, json_surrogates, response, text, url, batch_format, config, socks5, thread, media (default all). Exits non-zero when a
+# sse, chat_stream, responses_stream, json_surrogates, response, text, url, batch_format, batch_api, config, socks5, thread, media (default all). Exits non-zero when a
 # harness fails to build, crashes, leaks, breaks an invariant or trips a
 # sanitizer. The input that did it is kept under tests/fuzz/crashes/<name>/
 # (not committed); replay it with build-fuzz/fuzz_<name> <file>.
@@ -20,7 +20,7 @@ seconds="${1:-60}"
 shift || true
 harnesses=("$@")
 if [ ${#harnesses[@]} -eq 0 ]; then
-  harnesses=(sse chat_stream responses_stream json_surrogates response text url batch_format config socks5 thread media)
+  harnesses=(sse chat_stream responses_stream json_surrogates response text url batch_format batch_api config socks5 thread media)
 fi
 build="${BUILD_DIR:-$root/build-fuzz}"
 cxx="${CXX:-clang++-14}"
@@ -34,7 +34,7 @@ dicts_for() {
   case "$1" in
     sse) echo sse.dict ;;
     chat_stream | responses_stream) echo sse.dict json.dict ;;
-    response | json_surrogates | batch_format | thread) echo json.dict ;;
+    response | json_surrogates | batch_format | batch_api | thread) echo json.dict ;;
     url) echo url.dict ;;
     config) echo config.dict ;;
     *) ;;

@@ -51,6 +51,19 @@ using Lines = std::vector<std::pair<std::string, std::string>>;
 
 const std::string two_lines = "{\"role\":\"user\",\"content\":\"q\"}\n{\"role\":\"assistant\",\"content\":\"a\"}\n";
 
+// Mounts a small tmpfs of its own at `dir` (the tests run as root), writes
+// two_lines to the thread `path` in it, then runs the shell words `then`.
+void mount_with_thread(const std::string& dir, const std::string& path, const std::string& then)
+{
+  const RunResult mounted = run({ "/bin/bash",
+                                  "-c",
+                                  "mkdir -p '" + dir + "' && mount -t tmpfs -o size=64k tmpfs '" + dir +
+                                    "' && printf '%s' '" + two_lines + "' > '" + path + "' && " + then },
+                                base_env(),
+                                StdinSpec::dev_null());
+  BOOST_TEST_REQUIRE(mounted.exit_code == 0, mounted.describe());
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(thread)
@@ -195,14 +208,7 @@ BOOST_AUTO_TEST_CASE(a_full_disk_cuts_the_file_back_and_exits_1)
   // filler that takes the rest of it, so the turn cannot be written.
   const std::string dir = scratch_dir() + "/full";
   const std::string path = dir + "/t.thread";
-  const RunResult mounted =
-    run({ "/bin/bash",
-          "-c",
-          "mkdir -p '" + dir + "' && mount -t tmpfs -o size=64k tmpfs '" + dir + "' && printf '%s' '" + two_lines +
-            "' > '" + path + "' && (head -c 1M /dev/zero > '" + dir + "/filler' 2>/dev/null; true)" },
-        base_env(),
-        StdinSpec::dev_null());
-  BOOST_TEST_REQUIRE(mounted.exit_code == 0, mounted.describe());
+  mount_with_thread(dir, path, "(head -c 1M /dev/zero > '" + dir + "/filler' 2>/dev/null; true)");
   const std::string prompt(20000, 'x');
   const RunResult r = run_gptq_https("echo", { "-C", path, prompt });
   const std::string after = read_file(path);
@@ -220,14 +226,7 @@ BOOST_AUTO_TEST_CASE(an_unwritable_file_stops_gptq_before_anything_is_sent)
   // is what refuses.
   const std::string dir = scratch_dir() + "/readonly";
   const std::string path = dir + "/t.thread";
-  const RunResult mounted =
-    run({ "/bin/bash",
-          "-c",
-          "mkdir -p '" + dir + "' && mount -t tmpfs -o size=64k tmpfs '" + dir + "' && printf '%s' '" + two_lines +
-            "' > '" + path + "' && mount -o remount,ro '" + dir + "'" },
-        base_env(),
-        StdinSpec::dev_null());
-  BOOST_TEST_REQUIRE(mounted.exit_code == 0, mounted.describe());
+  mount_with_thread(dir, path, "mount -o remount,ro '" + dir + "'");
   // The request mode would answer: exit 2 means nothing was sent.
   const RunResult r = run_gptq_https("request", { "-C", path, "next" });
   const std::string after = read_file(path);

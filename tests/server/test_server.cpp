@@ -303,6 +303,94 @@
 //                    v1/chat/completions." (type invalid_request_error);
 //                    at /responses: as resp-echo.
 //
+// The Batch API, for gptq --batch-submit/--batch-wait: a client given the
+// base URL https://127.0.0.1:PORT/batchapi/KEY/SCENARIO/v1 uploads files and
+// runs batches there. State (files, batches, ids counting from 1 for each
+// kind: file-N, batch_N, batch_req_N with req_N) is kept per KEY in memory
+// for the server's life; every request counts under KEY as in the counting
+// modes (so attempts/KEY and stats/KEY see them). The route is what follows the first
+// segment "files" or "batches" after SCENARIO; no header is required.
+//   batchapi/KEY/SCENARIO  SCENARIO is ok, errors, expire, failed, slow or
+//                    reset-upload (below). Routes:
+//     POST files     multipart/form-data (boundary from Content-Type), fields
+//                    "purpose" (must be "batch") and "file" (with a filename);
+//                    the body may be up to 1 GiB. 200 {"id":"file-N","object":
+//                    "file","bytes":B,"created_at":T,"filename":F,"purpose":
+//                    "batch"}. Not multipart, malformed, or a field missing
+//                    or wrong: 400 OpenAI error naming the problem.
+//     GET files/ID/content  200 application/octet-stream, the file's bytes;
+//                    unknown ID: 404 OpenAI error.
+//     POST batches   body {"input_file_id","endpoint","completion_window",
+//                    "metadata"}: 200 batch object, status "validating". 400
+//                    for a body that is not an object, an unknown input file,
+//                    an endpoint other than /v1/chat/completions and
+//                    /v1/responses, a completion_window other than "24h", a
+//                    metadata neither object nor null.
+//     GET batches/ID  moves the batch one step, then answers its batch
+//                    object: validating -> in_progress (request_counts.total
+//                    = the input's non-blank lines) -> finalizing (completed
+//                    and failed counted) -> completed (output and error
+//                    files made), which stays; with Retry-After: 0, so
+//                    that gptq polls again at once. Unknown ID: 404 OpenAI
+//                    error.
+//     GET batches/ID/request  200, the create body as it was received.
+//     POST batches/ID/cancel  status "cancelling" (a validating, in_progress
+//                    or finalizing batch), then at the next poll "cancelled"
+//                    with partial results as expire's (code
+//                    "batch_cancelled", message "This request was cancelled
+//                    before it could be executed."); a batch that has ended:
+//                    400 OpenAI error.
+//     GET batches?limit=N  200 {"object":"list","data":[batch objects,
+//                    newest first, at most N (1-100, default 20)],"first_id":
+//                    ..,"last_id":..,"has_more":B} (ids null when empty).
+//                    Other routes: 404 OpenAI error.
+//                    A batch object is {"id":"batch_N","object":"batch",
+//                    "endpoint":E,"errors":null,"input_file_id":..,
+//                    "completion_window":"24h","status":S,"output_file_id":
+//                    null,"error_file_id":null,"created_at":T,"expires_at":
+//                    T+86400, "STATUS_at":T for each status entered after
+//                    validating,"request_counts":{"total":0,"completed":0,
+//                    "failed":0},"metadata":M (null if not given)}. When it
+//                    ends, each input line (in a fixed shuffled order, not
+//                    the input's) makes one line of the output file (status
+//                    200) or the error file (others), {"id":"batch_req_N",
+//                    "custom_id":CID,"response":{"status_code":NNN,
+//                    "request_id":"req_N","body":B},"error":null}; B is what
+//                    echo (chat) or resp-echo (responses) answers to the
+//                    line's body. A file is made (purpose "batch_output",
+//                    filename batch_N_output.jsonl or batch_N_error.jsonl)
+//                    only when it has lines, else its id stays null;
+//                    completed + failed = total.
+//                    At validation, input lines that are not JSON, lack a
+//                    custom_id string or a body object, or whose url is not
+//                    the endpoint (and an empty file) fail the batch as the
+//                    failed scenario does, one "errors" entry each.
+//                    Scenarios:
+//                      ok          as above.
+//                      errors      lines whose user text (echo's C, or
+//                                  resp-echo's T) contains "FAIL" go to the
+//                                  error file with status_code 400 and body
+//                                  {"error":{"message":"bad line","type":
+//                                  "invalid_request_error","param":null,
+//                                  "code":null}}.
+//                      expire      the poll after in_progress: "expired";
+//                                  the first half (rounded down) of the
+//                                  lines in input order answered as ok, the
+//                                  others in the error file with "response":
+//                                  null, "error":{"code":"batch_expired",
+//                                  "message":"This request could not be
+//                                  executed before the completion window
+//                                  expired."}.
+//                      failed      validating -> failed, "errors":{"object":
+//                                  "list","data":[{"code":"invalid_json",
+//                                  "line":2,"message":..,"param":null}]},
+//                                  counts 0, no files.
+//                      slow        5 polls answer in_progress (completed
+//                                  growing by total/5) before finalizing.
+//                      reset-upload  the first POST files under KEY reads
+//                                  the request, then resets the connection
+//                                  as flaky's reset; later ones as ok.
+//
 // Proxy refusals, for the http listener acting as an HTTP proxy (every
 // listener does it): requests meant for a proxy whose target host is refuse-NNN.test (NNN 400-599): CONNECT
 // refuse-NNN.test:PORT, or an absolute-form target http://refuse-NNN.test...
@@ -397,7 +485,7 @@ std::map<std::string, BatchStats, std::less<>> g_batch_stats;
 // The KEY under which the counting mode of `seg` counts, if it is one.
 std::optional<std::string> counting_key(const std::vector<std::string>& seg)
 {
-  if (seg.size() >= 2 && (seg[0] == "counted" || seg[0] == "flaky" || seg[0] == "batch")) {
+  if (seg.size() >= 2 && (seg[0] == "counted" || seg[0] == "flaky" || seg[0] == "batch" || seg[0] == "batchapi")) {
     return seg[1];
   }
   return std::nullopt;
@@ -2085,6 +2173,567 @@ After serve_responses_bench(Stream& stream, const Request& req, const Segments& 
   return w.last() ? After::keep_alive : After::graceful_close;
 }
 
+// --- The Batch API ---------------------------------------------------------------
+
+// A file of batchapi/KEY: uploaded, or a batch's output or error file.
+struct ApiFile {
+  std::string filename;
+  std::string purpose;
+  std::int64_t created_at = 0;
+  std::string bytes;
+};
+
+// What a batch's lines came to: the output and error files' JSONL and the
+// request counts they make.
+struct BatchResults {
+  std::string output;
+  std::string errors;
+  std::uint64_t completed = 0;
+  std::uint64_t failed = 0;
+};
+
+// A batch of batchapi/KEY and where it stands.
+struct ApiBatch {
+  std::string id;
+  std::string scenario;
+  std::string request; // the create body as received
+  std::string endpoint;
+  std::string input_file_id;
+  json::value metadata;
+  std::int64_t created_at = 0;
+  std::string status = "validating";
+  json::object times; // "STATUS_at" of each status entered after validating
+  unsigned polls = 0; // polls answered in_progress after the first
+  std::uint64_t total = 0;
+  std::uint64_t completed = 0;
+  std::uint64_t failed = 0;
+  json::value output_file_id = nullptr;
+  json::value error_file_id = nullptr;
+  json::value errors = nullptr;
+  std::optional<BatchResults> pending; // made when finalizing, filed when completed
+};
+
+// Everything batchapi/KEY keeps for one KEY.
+struct ApiState {
+  std::uint64_t uploads = 0;
+  std::uint64_t files_made = 0;   // the last N of file-N
+  std::uint64_t batches_made = 0; // of batch_N
+  std::uint64_t lines_made = 0;   // of batch_req_N and req_N
+  std::map<std::string, ApiFile, std::less<>> files;
+  std::vector<ApiBatch> batches; // oldest first
+};
+
+// The state of batchapi per KEY, shared by all connections.
+std::mutex g_api_mutex;
+std::map<std::string, ApiState, std::less<>> g_api;
+
+std::int64_t now_seconds()
+{
+  return static_cast<std::int64_t>(std::time(nullptr));
+}
+
+std::string_view trim(std::string_view s)
+{
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
+    s.remove_prefix(1);
+  }
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+// The parameter `name` of a header value "type; a=b; c=\"d\"" (case-
+// insensitive name, quotes removed); nullopt if absent.
+std::optional<std::string> header_parameter(std::string_view value, std::string_view name)
+{
+  std::size_t at = value.find(';');
+  while (at != std::string_view::npos) {
+    const std::size_t next = value.find(';', at + 1);
+    const std::string_view param = trim(value.substr(at + 1, next == std::string_view::npos ? next : next - at - 1));
+    const std::size_t eq = param.find('=');
+    if (eq != std::string_view::npos && lower(trim(param.substr(0, eq))) == name) {
+      std::string_view v = trim(param.substr(eq + 1));
+      if (v.size() >= 2 && v.front() == '"' && v.back() == '"') {
+        v = v.substr(1, v.size() - 2);
+      }
+      return std::string(v);
+    }
+    at = next;
+  }
+  return std::nullopt;
+}
+
+// One part of a multipart/form-data body.
+struct FormPart {
+  std::optional<std::string> name;
+  std::optional<std::string> filename;
+  std::string_view data;
+};
+
+// The part whose headers are `head` (CRLF-separated) and whose content is `data`.
+FormPart form_part(std::string_view head, std::string_view data)
+{
+  FormPart part{ std::nullopt, std::nullopt, data };
+  std::size_t at = 0;
+  while (at < head.size()) {
+    const std::size_t end = std::min(head.find("\r\n", at), head.size());
+    const std::string_view line = head.substr(at, end - at);
+    if (lower(line).starts_with("content-disposition:")) {
+      part.name = header_parameter(line, "name");
+      part.filename = header_parameter(line, "filename");
+    }
+    at = end + 2;
+  }
+  return part;
+}
+
+// The parts of the multipart/form-data `body` with `boundary`; nullopt, with
+// `problem` saying why, when it is malformed.
+std::optional<std::vector<FormPart>> form_parts(std::string_view body, std::string_view boundary, std::string& problem)
+{
+  const std::string delimiter = "--" + std::string(boundary);
+  const std::string next = "\r\n" + delimiter;
+  std::size_t at = body.find(delimiter);
+  if (at == std::string_view::npos) {
+    problem = "multipart body without its boundary";
+    return std::nullopt;
+  }
+  std::vector<FormPart> parts;
+  for (;;) {
+    at += delimiter.size();
+    if (body.substr(at, 2) == "--") {
+      return parts;
+    }
+    if (body.substr(at, 2) != "\r\n") {
+      problem = "multipart boundary line not ended by CRLF";
+      return std::nullopt;
+    }
+    const std::size_t head_end = body.find("\r\n\r\n", at);
+    const std::size_t end = head_end == std::string_view::npos ? head_end : body.find(next, head_end + 4);
+    if (end == std::string_view::npos) {
+      problem = head_end == std::string_view::npos ? "multipart part without the blank line after its headers"
+                                                   : "multipart body without its closing boundary";
+      return std::nullopt;
+    }
+    parts.push_back(form_part(body.substr(at + 2, head_end - at), body.substr(head_end + 4, end - head_end - 4)));
+    at = end + 2;
+  }
+}
+
+json::object file_object(std::string_view id, const ApiFile& f)
+{
+  return json::object{ { "id", id },
+                       { "object", "file" },
+                       { "bytes", f.bytes.size() },
+                       { "created_at", f.created_at },
+                       { "filename", f.filename },
+                       { "purpose", f.purpose } };
+}
+
+// POST .../files; nullopt to reset the connection (reset-upload).
+std::optional<Reply> upload_file(ApiState& st, const std::string& scenario, const Request& req)
+{
+  if (++st.uploads == 1 && scenario == "reset-upload") {
+    return std::nullopt;
+  }
+  const std::string_view content_type = req[http::field::content_type];
+  const auto boundary = header_parameter(content_type, "boundary");
+  if (!lower(content_type).starts_with("multipart/form-data") || !boundary || boundary->empty()) {
+    return error_reply(400, "Content-Type is not multipart/form-data with a boundary");
+  }
+  std::string problem;
+  const auto parts = form_parts(req.body(), *boundary, problem);
+  if (!parts) {
+    return error_reply(400, problem);
+  }
+  const FormPart* purpose = nullptr;
+  const FormPart* file = nullptr;
+  for (const FormPart& p : *parts) {
+    purpose = p.name == "purpose" ? &p : purpose;
+    file = p.name == "file" ? &p : file;
+  }
+  if (purpose == nullptr || purpose->data != "batch") {
+    return error_reply(400, purpose == nullptr ? "missing the purpose field" : "purpose must be \"batch\"");
+  }
+  if (file == nullptr || !file->filename) {
+    return error_reply(400, file == nullptr ? "missing the file field" : "the file field has no filename");
+  }
+  const std::string id = "file-" + std::to_string(++st.files_made);
+  const ApiFile& f = st.files[id] = ApiFile{ *file->filename, "batch", now_seconds(), std::string(file->data) };
+  return json_reply(200, json::serialize(file_object(id, f)));
+}
+
+// GET .../files/ID/content.
+Reply file_content(const ApiState& st, const std::string& id)
+{
+  const auto it = st.files.find(id);
+  if (it == st.files.end()) {
+    return error_reply(404, "No such File object: " + id);
+  }
+  return Reply{ 200, "application/octet-stream", it->second.bytes, {} };
+}
+
+// A non-blank line of an input file; `number` counts from 1.
+struct InputLine {
+  std::size_t number;
+  std::string_view text;
+};
+
+std::vector<InputLine> input_lines(std::string_view bytes)
+{
+  std::vector<InputLine> lines;
+  std::size_t number = 0;
+  for (std::size_t at = 0; at < bytes.size();) {
+    const std::size_t end = std::min(bytes.find('\n', at), bytes.size());
+    ++number;
+    if (const std::string_view text = trim(bytes.substr(at, end - at)); !text.empty()) {
+      lines.push_back({ number, text });
+    }
+    at = end + 1;
+  }
+  return lines;
+}
+
+json::object batch_object(const ApiBatch& b)
+{
+  json::object o{ { "id", b.id },
+                  { "object", "batch" },
+                  { "endpoint", b.endpoint },
+                  { "errors", b.errors },
+                  { "input_file_id", b.input_file_id },
+                  { "completion_window", "24h" },
+                  { "status", b.status },
+                  { "output_file_id", b.output_file_id },
+                  { "error_file_id", b.error_file_id },
+                  { "created_at", b.created_at },
+                  { "expires_at", b.created_at + 86400 } };
+  for (const auto& [name, time] : b.times) {
+    o[name] = time;
+  }
+  o["request_counts"] = json::object{ { "total", b.total }, { "completed", b.completed }, { "failed", b.failed } };
+  o["metadata"] = b.metadata;
+  return o;
+}
+
+// A string member of `v`, if it is an object with one.
+std::optional<std::string> string_member(const json::value& v, std::string_view name)
+{
+  const auto* obj = v.if_object();
+  const auto* member = obj != nullptr ? obj->if_contains(name) : nullptr;
+  return member != nullptr && member->is_string() ? std::optional<std::string>(member->get_string()) : std::nullopt;
+}
+
+// POST .../batches.
+Reply create_batch(ApiState& st, const std::string& scenario, const std::string& body)
+{
+  error_code ec;
+  const json::value doc = json::parse(body, ec);
+  if (ec || !doc.is_object()) {
+    return error_reply(400, "request body is not a JSON object");
+  }
+  const auto input = string_member(doc, "input_file_id");
+  const auto endpoint = string_member(doc, "endpoint");
+  const json::value* metadata = doc.get_object().if_contains("metadata");
+  if (!input || st.files.find(*input) == st.files.end()) {
+    return error_reply(400, input ? "No such File object: " + *input : "missing input_file_id");
+  }
+  if (endpoint != "/v1/chat/completions" && endpoint != "/v1/responses") {
+    return error_reply(400, "endpoint must be /v1/chat/completions or /v1/responses");
+  }
+  if (string_member(doc, "completion_window") != "24h") {
+    return error_reply(400, "completion_window must be \"24h\"");
+  }
+  if (metadata != nullptr && !metadata->is_object() && !metadata->is_null()) {
+    return error_reply(400, "metadata must be an object");
+  }
+  ApiBatch b;
+  b.id = "batch_" + std::to_string(++st.batches_made);
+  b.scenario = scenario;
+  b.request = body;
+  b.endpoint = *endpoint;
+  b.input_file_id = *input;
+  b.metadata = metadata != nullptr ? *metadata : json::value(nullptr);
+  b.created_at = now_seconds();
+  st.batches.push_back(std::move(b));
+  return json_reply(200, json::serialize(batch_object(st.batches.back())));
+}
+
+// The problems of a batch's input lines, as a batch's "errors"; nullopt if none.
+std::optional<json::value> validation_errors(const ApiState& st, const ApiBatch& b)
+{
+  json::array data;
+  auto problem = [&](std::string_view code, json::value line, std::string_view message) {
+    data.push_back(
+      json::object{ { "code", code }, { "line", std::move(line) }, { "message", message }, { "param", nullptr } });
+  };
+  const auto lines = input_lines(st.files.at(b.input_file_id).bytes);
+  if (b.scenario == "failed") {
+    problem("invalid_json", 2, "This line is not parseable as valid JSON.");
+  } else if (lines.empty()) {
+    problem("empty_file", nullptr, "The input file is empty.");
+  }
+  for (std::size_t i = 0; i < lines.size() && b.scenario != "failed"; ++i) {
+    error_code ec;
+    const json::value line = json::parse(lines[i].text, ec);
+    const auto* obj = ec ? nullptr : line.if_object();
+    if (obj == nullptr) {
+      problem("invalid_json", lines[i].number, "This line is not parseable as valid JSON.");
+    } else if (!string_member(line, "custom_id") || !obj->if_contains("body") || !obj->at("body").is_object()) {
+      problem("invalid_request", lines[i].number, "This line has no custom_id string or no body object.");
+    } else if (string_member(line, "url") != b.endpoint) {
+      problem("invalid_url", lines[i].number, "The url of this line is not the batch's endpoint.");
+    }
+  }
+  if (data.empty()) {
+    return std::nullopt;
+  }
+  return json::object{ { "object", "list" }, { "data", std::move(data) } };
+}
+
+// The text of a request line's body that echo or resp-echo would answer.
+std::optional<std::string> line_user_text(const std::string& endpoint, const json::value& body)
+{
+  if (endpoint == "/v1/responses") {
+    return responses_input_text(body);
+  }
+  const json::string* content = last_user_content(body);
+  return content != nullptr ? std::optional<std::string>(*content) : std::nullopt;
+}
+
+// What echo (chat) or resp-echo (responses) answers to a request line's body.
+std::pair<unsigned, json::value> line_answer(const std::string& endpoint, const json::value& body)
+{
+  Reply r = echo_reply(json::serialize(body));
+  if (endpoint == "/v1/responses") {
+    const auto text = responses_input_text(body);
+    r = text ? responses_whole_reply(ResponsesInput{ "resp-echo", request_model(body), *text, false })
+             : error_reply(400, "no input text");
+  }
+  return { r.status, json::parse(r.body) };
+}
+
+// The order in which a batch's output lists its n lines: a fixed shuffle.
+std::vector<std::size_t> shuffled(std::size_t n)
+{
+  std::vector<std::size_t> order(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    order[i] = i;
+  }
+  auto key = [](std::size_t i) { return (i * 2654435761U + 12345U) % 4294967291U; };
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return key(a) < key(b); });
+  return order;
+}
+
+// The results of a batch's lines: the first `answered` in input order are
+// answered, the others get the error `unanswered_code` (see the modes).
+BatchResults batch_results(ApiState& st, const ApiBatch& b, std::size_t answered, std::string_view unanswered_code)
+{
+  const auto lines = input_lines(st.files.at(b.input_file_id).bytes);
+  BatchResults r;
+  for (const std::size_t i : shuffled(lines.size())) {
+    error_code ec;
+    const json::value line = json::parse(lines[i].text, ec);
+    const json::value* body = ec || !line.is_object() ? nullptr : line.get_object().if_contains("body");
+    const std::string n = std::to_string(++st.lines_made);
+    const auto custom_id = string_member(line, "custom_id");
+    json::object rec{ { "id", "batch_req_" + n }, { "custom_id", custom_id ? json::value(*custom_id) : nullptr } };
+    std::pair<unsigned, json::value> answer{ 400,
+                                             json::parse(openai_error("bad line", "invalid_request_error", nullptr)) };
+    const auto text = body != nullptr ? line_user_text(b.endpoint, *body) : std::nullopt;
+    if (i >= answered) {
+      rec["response"] = nullptr;
+      rec["error"] = json::object{ { "code", unanswered_code },
+                                   { "message",
+                                     unanswered_code == "batch_expired"
+                                       ? "This request could not be executed before the completion window expired."
+                                       : "This request was cancelled before it could be executed." } };
+      r.errors += json::serialize(rec) + "\n";
+      ++r.failed;
+      continue;
+    }
+    if (body != nullptr && !(b.scenario == "errors" && text && text->find("FAIL") != std::string::npos)) {
+      answer = line_answer(b.endpoint, *body);
+    }
+    rec["response"] = json::object{ { "status_code", answer.first },
+                                    { "request_id", "req_" + n },
+                                    { "body", std::move(answer.second) } };
+    rec["error"] = nullptr;
+    (answer.first == 200 ? r.output : r.errors) += json::serialize(rec) + "\n";
+    ++(answer.first == 200 ? r.completed : r.failed);
+  }
+  return r;
+}
+
+// Ends batch `b` with `status` and the results `r`: its counts and files.
+void file_results(ApiState& st, ApiBatch& b, std::string_view status, BatchResults r)
+{
+  b.completed = r.completed;
+  b.failed = r.failed;
+  b.total = r.completed + r.failed;
+  auto file = [&](std::string bytes, std::string_view suffix) -> json::value {
+    if (bytes.empty()) {
+      return nullptr;
+    }
+    const std::string id = "file-" + std::to_string(++st.files_made);
+    st.files[id] = ApiFile{ b.id + std::string(suffix), "batch_output", now_seconds(), std::move(bytes) };
+    return json::value(id);
+  };
+  b.output_file_id = file(std::move(r.output), "_output.jsonl");
+  b.error_file_id = file(std::move(r.errors), "_error.jsonl");
+  b.status = status;
+  b.times[std::string(status) + "_at"] = now_seconds();
+}
+
+void enter(ApiBatch& b, std::string_view status)
+{
+  b.status = status;
+  b.times[std::string(status) + "_at"] = now_seconds();
+}
+
+// Moves batch `b` one step on, as a poll does (see the modes).
+void advance(ApiState& st, ApiBatch& b)
+{
+  const std::size_t lines = input_lines(st.files.at(b.input_file_id).bytes).size();
+  if (b.status == "validating") {
+    if (auto errors = validation_errors(st, b)) {
+      b.errors = std::move(*errors);
+      enter(b, "failed");
+    } else {
+      b.total = lines;
+      enter(b, "in_progress");
+    }
+  } else if (b.status == "cancelling") {
+    file_results(st, b, "cancelled", batch_results(st, b, lines / 2, "batch_cancelled"));
+  } else if (b.status == "in_progress") {
+    ++b.polls;
+    if (b.scenario == "expire") {
+      file_results(st, b, "expired", batch_results(st, b, lines / 2, "batch_expired"));
+    } else if (b.scenario == "slow" && b.polls < 5) {
+      b.completed = b.total * b.polls / 5;
+    } else {
+      b.pending = batch_results(st, b, lines, "");
+      b.completed = b.pending->completed;
+      b.failed = b.pending->failed;
+      enter(b, "finalizing");
+    }
+  } else if (b.status == "finalizing") {
+    file_results(st, b, "completed", std::move(*b.pending));
+    b.pending.reset();
+  }
+}
+
+// POST .../batches/ID/cancel.
+Reply cancel_batch(ApiBatch& b)
+{
+  if (b.status == "validating" || b.status == "in_progress" || b.status == "finalizing") {
+    b.pending.reset();
+    enter(b, "cancelling");
+  } else if (b.status != "cancelling") {
+    return error_reply(400, "Cannot cancel a batch with status " + b.status + ".");
+  }
+  return json_reply(200, json::serialize(batch_object(b)));
+}
+
+// The value of the query parameter `name` in `target`, if given.
+std::optional<std::string> query_parameter(std::string_view target, std::string_view name)
+{
+  const std::size_t q = target.find('?');
+  std::size_t at = q == std::string_view::npos ? target.size() : q + 1;
+  while (at < target.size()) {
+    const std::size_t end = std::min(target.find('&', at), target.size());
+    const std::string_view param = target.substr(at, end - at);
+    if (param.starts_with(name) && param.substr(name.size()).starts_with("=")) {
+      return std::string(param.substr(name.size() + 1));
+    }
+    at = end + 1;
+  }
+  return std::nullopt;
+}
+
+// GET .../batches?limit=N.
+Reply list_batches(const ApiState& st, std::string_view target)
+{
+  const auto limit_text = query_parameter(target, "limit");
+  const auto limit = limit_text ? number_arg({ "", *limit_text }, 1, 1, 100) : std::optional<std::uint64_t>(20);
+  if (!limit) {
+    return error_reply(400, "limit must be 1-100");
+  }
+  json::array data;
+  for (auto it = st.batches.rbegin(); it != st.batches.rend() && data.size() < *limit; ++it) {
+    data.push_back(batch_object(*it));
+  }
+  json::value first = data.empty() ? json::value(nullptr) : data.front().at("id");
+  json::value last = data.empty() ? json::value(nullptr) : data.back().at("id");
+  return json_reply(200,
+                    json::serialize(json::object{ { "object", "list" },
+                                                  { "data", std::move(data) },
+                                                  { "first_id", std::move(first) },
+                                                  { "last_id", std::move(last) },
+                                                  { "has_more", st.batches.size() > *limit } }));
+}
+
+// The reply of batchapi/KEY/SCENARIO to `req`, whose route (the segments
+// from "files" or "batches" on) is `route`; nullopt to reset the connection.
+std::optional<Reply> batchapi_reply(const Request& req,
+                                    const std::string& key,
+                                    const std::string& scenario,
+                                    const Segments& route)
+{
+  std::lock_guard lock(g_api_mutex);
+  ApiState& st = g_api[key];
+  const bool get = req.method() == http::verb::get;
+  const bool post = req.method() == http::verb::post;
+  const std::size_t n = route.size();
+  const std::string what = n == 0 ? "" : route[0];
+  if (what == "files" && n == 1 && post) {
+    return upload_file(st, scenario, req);
+  }
+  if (what == "files" && n == 3 && route[2] == "content" && get) {
+    return file_content(st, route[1]);
+  }
+  if (what == "batches" && n == 1) {
+    return post ? create_batch(st, scenario, req.body()) : list_batches(st, req.target());
+  }
+  const bool batch_route = what == "batches" && ((n == 2 && get) || (n == 3 && get && route[2] == "request") ||
+                                                 (n == 3 && post && route[2] == "cancel"));
+  if (!batch_route) {
+    return error_reply(404,
+                       "unknown batchapi route: " + std::string(req.method_string()) + " " + std::string(req.target()));
+  }
+  const auto it =
+    std::find_if(st.batches.begin(), st.batches.end(), [&](const ApiBatch& b) { return b.id == route[1]; });
+  if (it == st.batches.end()) {
+    return error_reply(404, "No batch found with id '" + route[1] + "'.");
+  }
+  if (n == 2) {
+    advance(st, *it);
+    // Polled again at once: the tests need not wait gptq's 5 s and more.
+    Reply reply = json_reply(200, json::serialize(batch_object(*it)));
+    reply.extra_headers.emplace_back("Retry-After", "0");
+    return reply;
+  }
+  return route[2] == "cancel" ? cancel_batch(*it) : json_reply(200, it->request);
+}
+
+template<class Stream>
+After serve_batchapi(Stream& stream, const Request& req, const Segments& seg)
+{
+  static const std::vector<std::string> scenarios{ "ok", "errors", "expire", "failed", "slow", "reset-upload" };
+  if (seg.size() < 3 || std::find(scenarios.begin(), scenarios.end(), seg[2]) == scenarios.end()) {
+    return unknown_mode(
+      stream, req, mode_and_args(seg, 2, "SCENARIO must be ok, errors, expire, failed, slow or reset-upload"));
+  }
+  count_request(seg[1]);
+  auto start =
+    std::find_if(seg.begin() + 3, seg.end(), [](const std::string& s) { return s == "files" || s == "batches"; });
+  std::optional<Reply> reply = batchapi_reply(req, seg[1], seg[2], Segments(start, seg.end()));
+  if (!reply) {
+    return After::reset;
+  }
+  return send(stream, req, std::move(*reply));
+}
+
 // --- The table of modes --------------------------------------------------------
 
 // One test mode: the first segment of a target names it; the header comment
@@ -2185,6 +2834,7 @@ const std::vector<Mode<Stream>>& modes()
     { "no-close-notify", "/KEY", serve_no_close_notify<S> },
     { "batch", "/KEY", serve_batch<S> },
     { "stats", "/KEY", serve_stats<S> },
+    { "batchapi", "/KEY/SCENARIO", serve_batchapi<S> },
     { "resp-echo", "", serve_responses<S> },
     { "resp-sse", "", serve_responses<S> },
     { "resp-sse-bench", "/N/SIZE", serve_responses_bench<S> },
@@ -2246,7 +2896,7 @@ constexpr std::uint64_t kCountBodyLimit = std::uint64_t{ 1 } << 30;
 std::uint64_t mode_body_limit(std::string_view target)
 {
   const auto seg = segments(target);
-  return !seg.empty() && seg[0] == "count" ? kCountBodyLimit : kBodyLimit;
+  return !seg.empty() && (seg[0] == "count" || seg[0] == "batchapi") ? kCountBodyLimit : kBodyLimit;
 }
 
 // Reads and serves requests on `stream` until the connection ends.

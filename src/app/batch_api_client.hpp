@@ -1,0 +1,61 @@
+#pragma once
+
+#include "app.hpp"
+#include "batch_api.hpp"
+#include "request.hpp"
+#include "transport.hpp"
+#include "url.hpp"
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace gptq {
+
+// The provider's Batch API for one run (issue 19): upload a request file,
+// create a batch, poll it, fetch its files, cancel, list. Files go up and
+// come down in pieces, never whole in memory. Each call is one HTTP
+// exchange, retried as a single request is (retry.hpp): an upload only
+// while nothing of its reply came, which a retry could not repeat.
+class BatchApiClient {
+public:
+  struct Setup {
+    Url base;                       // --base-url: the Batch API's paths go under it
+    std::optional<std::string> key; // none for a server that needs none
+    std::string key_header;         // key_header_for()
+    Headers headers;                // -H
+    TransportOptions transport;
+    int retries = 0;
+  };
+  BatchApiClient(const AppContext& context, Setup setup);
+
+  // Uploads the file at `path` (`size` bytes) for purpose=batch, as
+  // `filename`; returns the file's id.
+  std::string upload(const std::string& path, std::uint64_t size, std::string_view filename);
+  BatchStatus create(std::string_view file_id, Api api, std::size_t lines);
+  BatchStatus get(const std::string& id);
+  BatchStatus cancel(const std::string& id);
+  std::vector<BatchStatus> list();
+  // Writes the content of file `file_id` to `fd` as it arrives.
+  void download(const std::string& file_id, int fd);
+  // The headers of the last reply that succeeded (a poll's Retry-After).
+  const Headers& last_headers() const { return last_headers_; }
+
+private:
+  HttpRequest request(std::string method, std::string_view path, std::string body);
+  // Sends `request`, retrying as retry.hpp decides; returns the body of its
+  // 2xx reply, or hands the body to `sink` as it arrives (then returns "").
+  // With `not_twice` (creating a batch: a second one would cost twice)
+  // only a failure that surely kept the request from the server (no
+  // connection, or 429) is retried.
+  std::string exchange(const HttpRequest& request,
+                       const std::function<void(std::string_view)>& sink = {},
+                       bool not_twice = false);
+
+  const AppContext& context_;
+  Setup setup_;
+  Headers last_headers_;
+};
+
+} // namespace gptq

@@ -1,0 +1,136 @@
+// The Batch API round trip (issue 19): --batch-submit uploads the request
+// lines and creates a batch, --batch-wait polls it and prints its results
+// in input order, --batch does both; --batch-cancel and --batch-list. The
+// test server's batchapi/KEY/SCENARIO keeps files and batches per KEY and
+// moves a batch one step per poll, saying Retry-After: 0.
+
+#include "harness.hpp"
+
+#include <boost/json.hpp>
+#include <boost/test/unit_test.hpp>
+
+namespace json = boost::json;
+using namespace gptq::it;
+
+namespace {
+
+std::string api(const std::string& key, const std::string& scenario)
+{
+  return "batchapi/" + key + "/" + scenario;
+}
+
+std::string from_server(const std::string& key, const std::string& scenario, const std::string& route)
+{
+  return http_get_body("/" + api(key, scenario) + "/v1/" + route);
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(batch_api)
+
+BOOST_AUTO_TEST_CASE(submit_uploads_the_lines_and_wait_prints_the_results_in_input_order)
+{
+  const std::string key = fresh_key("submit");
+  const RunResult submitted =
+    run_gptq_https(api(key, "ok"), { "-L", "-s", "be brief", "--batch-submit" }, StdinSpec::of("one\ntwo\nthree\n"));
+  check_success(submitted, "batch_1\n");
+  const json::value created = json::parse(from_server(key, "ok", "batches/batch_1/request"));
+  BOOST_TEST(created.at("endpoint") == "/v1/chat/completions");
+  BOOST_TEST(created.at("completion_window") == "24h");
+  BOOST_TEST(created.at("metadata").at("gptq_lines") == "3");
+  const std::vector<std::string> uploaded = split_lines(from_server(key, "ok", "files/file-1/content"));
+  BOOST_TEST_REQUIRE(uploaded.size() == 3u);
+  const json::value second = json::parse(uploaded[1]);
+  BOOST_TEST(second.at("url") == "/v1/chat/completions");
+  BOOST_TEST(second.at("body").at("messages").at(0).at("content") == "be brief");
+  BOOST_TEST(second.at("body").at("messages").at(1).at("content") == "two");
+  BOOST_TEST(!contains(from_server(key, "ok", "files/file-1/content"), fake_key));
+  // The output file holds the lines shuffled: printed in input order.
+  check_success(run_gptq_https(api(key, "ok"), { "--batch-wait", "batch_1" }), "one\ntwo\nthree\n");
+  const RunResult listed = run_gptq_https(api(key, "ok"), { "--batch-list" });
+  BOOST_TEST(listed.exit_code == 0, listed.describe());
+  BOOST_TEST(contains(listed.out, "batch_1  completed 3/3 done"), listed.describe());
+}
+
+BOOST_AUTO_TEST_CASE(batch_submits_and_waits_in_one_run_on_either_api)
+{
+  const std::string key = fresh_key("round");
+  const RunResult r = run_gptq_https(
+    api(key, "ok"), { "-L", "--batch", "--jsonl", "--api", "responses" }, StdinSpec::of("alpha\nbeta\n"));
+  BOOST_TEST(r.exit_code == 0, r.describe());
+  BOOST_TEST(r.out == "{\"line\":1,\"output\":\"alpha\"}\n{\"line\":2,\"output\":\"beta\"}\n", r.describe());
+  BOOST_TEST(contains(r.err, "gptq: batch batch_1 submitted (2 lines); waiting for it"), r.describe());
+  BOOST_TEST(json::parse(from_server(key, "ok", "batches/batch_1/request")).at("endpoint") == "/v1/responses");
+}
+
+BOOST_AUTO_TEST_CASE(failed_lines_are_reported_as_batch_mode_reports_them)
+{
+  const std::string key = fresh_key("errors");
+  const RunResult r = run_gptq_https(api(key, "errors"), { "-L", "--batch" }, StdinSpec::of("one\nFAIL two\nthree\n"));
+  BOOST_TEST(r.exit_code == 5, r.describe());
+  BOOST_TEST(r.out == "one\n\nthree\n", r.describe());
+  BOOST_TEST(contains(r.err, "gptq: line 2: HTTP 400: bad line"), r.describe());
+}
+
+BOOST_AUTO_TEST_CASE(an_expired_batch_prints_what_was_answered_and_exits_9)
+{
+  const std::string key = fresh_key("expire");
+  const RunResult r = run_gptq_https(api(key, "expire"), { "-L", "--batch" }, StdinSpec::of("a\nb\nc\nd\n"));
+  BOOST_TEST(r.exit_code == 9, r.describe());
+  BOOST_TEST(r.out == "a\nb\n\n\n", r.describe());
+  BOOST_TEST(contains(r.err, "expired with 2 of 4 lines unanswered"), r.describe());
+  BOOST_TEST(contains(r.err, "line 3: This request could not be executed"), r.describe());
+}
+
+BOOST_AUTO_TEST_CASE(a_batch_that_fails_validation_says_why)
+{
+  const std::string key = fresh_key("failed");
+  const RunResult r = run_gptq_https(api(key, "failed"), { "-L", "--batch" }, StdinSpec::of("a\nb\n"));
+  // The provider's errors, a line each, then gptq's.
+  BOOST_TEST(r.exit_code == 5, r.describe());
+  BOOST_TEST(r.out.empty(), r.describe());
+  BOOST_TEST(contains(r.err, "gptq: batch batch_1: line 2"), r.describe());
+  BOOST_TEST(contains(r.err, "gptq: batch: batch batch_1 failed"), r.describe());
+}
+
+BOOST_AUTO_TEST_CASE(a_cancelled_batch_is_cancelled_and_its_wait_exits_9)
+{
+  const std::string key = fresh_key("cancel");
+  check_success(run_gptq_https(api(key, "slow"), { "-L", "--batch-submit" }, StdinSpec::of("a\nb\nc\nd\n")),
+                "batch_1\n");
+  const RunResult cancelled = run_gptq_https(api(key, "slow"), { "--batch-cancel", "batch_1" });
+  check_success(cancelled, "batch_1 cancelling\n");
+  const RunResult waited = run_gptq_https(api(key, "slow"), { "--batch-wait", "batch_1" });
+  BOOST_TEST(waited.exit_code == 9, waited.describe());
+  BOOST_TEST(contains(waited.err, "cancelled with"), waited.describe());
+}
+
+BOOST_AUTO_TEST_CASE(an_upload_cut_off_by_a_reset_is_sent_again)
+{
+  const std::string key = fresh_key("reset");
+  check_success(run_gptq_https(api(key, "reset-upload"), { "-L", "--batch-submit" }, StdinSpec::of("a\nb\n")),
+                "batch_1\n");
+  BOOST_TEST(split_lines(from_server(key, "reset-upload", "files/file-1/content")).size() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(more_lines_than_the_batch_api_takes_are_refused_before_uploading)
+{
+  const std::string key = fresh_key("limit");
+  std::string lines;
+  for (int i = 0; i < 50'001; ++i) {
+    lines += "q\n";
+  }
+  check_failure(
+    run_gptq_https(api(key, "ok"), { "-L", "--batch-submit" }, StdinSpec::of(lines)), 2, { "50000", "split -l 50000" });
+  BOOST_TEST(json::parse(http_get_body("/attempts/" + key)).at("attempts") == 0);
+}
+
+BOOST_AUTO_TEST_CASE(the_batch_commands_are_refused_where_they_cannot_go)
+{
+  check_failure(run_gptq({ "--batch-submit", "x" }), 2, { "--batch-submit", "-L" });
+  check_failure(run_gptq({ "--batch-wait", "b1", "--batch-list" }), 2, { "one of" });
+  check_failure(run_gptq({ "-L", "--batch", "--emit-batch", "f.jsonl" }), 2, { "--emit-batch" });
+  check_failure(run_gptq({ "--batch-wait", "" }), 2, { "the batch id is empty" });
+}
+
+BOOST_AUTO_TEST_SUITE_END()
