@@ -423,8 +423,29 @@ private:
       std::string path;
       ~Remove() { ::unlink(path.c_str()); }
     } remove{ path };
+    // With --batch the input is kept (a file of its own, gone when closed)
+    // for the results to be printed beside, as -L prints them.
+    std::optional<int> kept_input;
+    struct CloseInput {
+      std::optional<int>& fd;
+      ~CloseInput()
+      {
+        if (fd) {
+          ::close(*fd);
+        }
+      }
+    } close_input{ kept_input };
+    int in_fd = context_.stdin_fd;
+    if (options.batch_round_trip) {
+      std::string input_path;
+      kept_input = temporary_file("gptq-input", input_path);
+      ::unlink(input_path.c_str());
+      copy_all(context_.stdin_fd, *kept_input);
+      ::lseek(*kept_input, 0, SEEK_SET);
+      in_fd = *kept_input;
+    }
     std::ofstream file(path, std::ios::binary | std::ios::trunc);
-    const ExitStatus emitted = emit_batch(batch, context_.stdin_fd, file, *context_.err, body_for);
+    const ExitStatus emitted = emit_batch(batch, in_fd, file, *context_.err, body_for);
     file.close();
     if (!file) {
       throw Error(ExitStatus::internal, "batch", "cannot write the requests to " + quoted(path));
@@ -457,13 +478,19 @@ private:
     }
     *context_.err << "gptq: batch " << created.id << " submitted (" << lines << " lines); waiting for it\n"
                   << std::flush;
-    return wait_for_batch(client, created.id, batch);
+    ::lseek(*kept_input, 0, SEEK_SET);
+    return wait_for_batch(client, created.id, batch, kept_input);
   }
 
   // Polls batch `id` until it ends, a progress line on a terminal, then
   // prints its results in input order as --from-batch does. Ctrl-C stops
   // the wait, not the batch, and says how to take it up again.
-  ExitStatus wait_for_batch(BatchApiClient& client, const std::string& id, const BatchSettings& settings)
+  // With `in_fd` (--batch: the input it sent), the results are printed
+  // beside their input lines as -L prints them (--jsonl with "input").
+  ExitStatus wait_for_batch(BatchApiClient& client,
+                            const std::string& id,
+                            const BatchSettings& settings,
+                            std::optional<int> in_fd = std::nullopt)
   {
     set_interrupt_note("gptq: batch " + id + " goes on at the provider: gptq --batch-wait " + id +
                        " takes it up again, gptq --batch-cancel " + id + " cancels it\n");
@@ -501,12 +528,8 @@ private:
         results += download_text(client, *file);
       }
     }
-    const ExitStatus printed = from_batch(settings,
-                                          parse_batch_output(results, "batch " + id),
-                                          "batch " + id,
-                                          std::nullopt,
-                                          context_.stdout_fd,
-                                          *context_.err);
+    const ExitStatus printed = from_batch(
+      settings, parse_batch_output(results, "batch " + id), "batch " + id, in_fd, context_.stdout_fd, *context_.err);
     if (batch.status == "expired" || batch.status == "cancelled") {
       *context_.err << "gptq: batch " << id << " " << batch.status << " with "
                     << batch.counts.total - batch.counts.completed << " of " << batch.counts.total
@@ -515,6 +538,34 @@ private:
                                                                                     : ExitStatus::batch_unfinished;
     }
     return printed;
+  }
+
+  // Copies all that `from` holds (stdin, until its end) to `to`.
+  static void copy_all(int from, int to)
+  {
+    char buffer[65536];
+    for (;;) {
+      const ssize_t got = ::read(from, buffer, sizeof buffer);
+      if (got < 0 && errno == EINTR) {
+        continue;
+      }
+      if (got < 0) {
+        throw Error(ExitStatus::usage, "stdin", std::string("cannot read: ") + std::strerror(errno));
+      }
+      if (got == 0) {
+        return;
+      }
+      for (ssize_t at = 0; at < got;) {
+        const ssize_t put = ::write(to, buffer + at, static_cast<std::size_t>(got - at));
+        if (put < 0 && errno == EINTR) {
+          continue;
+        }
+        if (put < 0) {
+          throw Error(ExitStatus::internal, "batch", std::string("cannot keep the input: ") + std::strerror(errno));
+        }
+        at += put;
+      }
+    }
   }
 
   // Makes a file of its own in $TMPDIR (else /tmp), mode 0600, named

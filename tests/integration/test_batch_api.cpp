@@ -58,7 +58,10 @@ BOOST_AUTO_TEST_CASE(batch_submits_and_waits_in_one_run_on_either_api)
   const RunResult r = run_gptq_https(
     api(key, "ok"), { "-L", "--batch", "--jsonl", "--api", "responses" }, StdinSpec::of("alpha\nbeta\n"));
   BOOST_TEST(r.exit_code == 0, r.describe());
-  BOOST_TEST(r.out == "{\"line\":1,\"output\":\"alpha\"}\n{\"line\":2,\"output\":\"beta\"}\n", r.describe());
+  // The input it sent is kept: each record has its line, as -L --jsonl writes them.
+  BOOST_TEST(r.out == "{\"line\":1,\"input\":\"alpha\",\"output\":\"alpha\"}\n"
+                      "{\"line\":2,\"input\":\"beta\",\"output\":\"beta\"}\n",
+             r.describe());
   BOOST_TEST(contains(r.err, "gptq: batch batch_1 submitted (2 lines); waiting for it"), r.describe());
   BOOST_TEST(json::parse(from_server(key, "ok", "batches/batch_1/request")).at("endpoint") == "/v1/responses");
 }
