@@ -4,6 +4,7 @@
 #include "batch.hpp"
 #include "batch_api.hpp"
 #include "batch_api_client.hpp"
+#include "batch_files.hpp"
 #include "batch_schedule.hpp"
 #include "chat_completions.hpp"
 #include "config.hpp"
@@ -129,11 +130,10 @@ public:
     }
     if (options.from_batch) {
       // Without -L there are no input lines: stdin is not read.
-      const auto results =
-        parse_batch_output(read_user_file(*options.from_batch, "--from-batch", results_limit), *options.from_batch);
       BatchSettings batch;
       batch.jsonl_out = options.jsonl;
-      return from_batch(batch, results, *options.from_batch, std::nullopt, context_.stdout_fd, *context_.err);
+      return from_batch(
+        batch, results_file(*options.from_batch), *options.from_batch, std::nullopt, context_.stdout_fd, *context_.err);
     }
     // Locked before the prompt is read and kept until the turn is added:
     // another gptq on the same file waits, then continues from this answer.
@@ -413,9 +413,12 @@ private:
   // --batch-submit (and --batch): the request lines (as --emit-batch writes
   // them) into a file of their own, checked against the Batch API's limits,
   // uploaded and made a batch, whose id is printed; with --batch, waited for.
+  // `frame` (plain lines) goes into the batch's metadata for a later
+  // --batch-wait to find each line's input in the batch's input file.
   ExitStatus submit_batch(const Options& options,
                           const BatchSettings& batch,
-                          const std::function<std::string(const BatchItem&)>& body_for)
+                          const std::function<std::string(const BatchItem&)>& body_for,
+                          std::optional<InputFrame> frame)
   {
     std::string path;
     ::close(temporary_file("gptq-batch", path));
@@ -437,10 +440,8 @@ private:
     } close_input{ kept_input };
     int in_fd = context_.stdin_fd;
     if (options.batch_round_trip) {
-      std::string input_path;
-      kept_input = temporary_file("gptq-input", input_path);
-      ::unlink(input_path.c_str());
-      copy_all(context_.stdin_fd, *kept_input);
+      kept_input = unlinked_temporary_file("gptq-input");
+      copy_all(context_.stdin_fd, *kept_input, "stdin", results_limit);
       ::lseek(*kept_input, 0, SEEK_SET);
       in_fd = *kept_input;
     }
@@ -470,7 +471,7 @@ private:
     check_batch_limits(lines, bytes);
     BatchApiClient client = batch_api(options);
     const std::string file_id = client.upload(path, bytes, "gptq-batch.jsonl");
-    const BatchStatus created = client.create(file_id, options.api, lines);
+    const BatchStatus created = client.create(file_id, options.api, lines, frame);
     if (!options.batch_round_trip) {
       ReplyWriter out(context_.stdout_fd, ReplyWriter::Ending::keep_blank_lines);
       out.write(created.id + "\n");
@@ -522,14 +523,19 @@ private:
       }
       throw Error(ExitStatus::rejected, "batch", "batch " + id + " failed: the provider did not accept its requests");
     }
-    std::string results;
+    BatchFiles files;
     for (const auto& file : { batch.output_file_id, batch.error_file_id }) {
       if (file) {
-        results += download_text(client, *file);
+        files.add_results(download(client, *file), "batch " + id + " file " + *file);
       }
     }
-    const ExitStatus printed = from_batch(
-      settings, parse_batch_output(results, "batch " + id), "batch " + id, in_fd, context_.stdout_fd, *context_.err);
+    // Without the input at hand, the input file of a batch gptq made says
+    // which lines were sent (the others were blank and keep their places)
+    // and, for plain lines, what each line was.
+    if (!in_fd && batch.gptq_lines && !batch.input_file_id.empty()) {
+      files.add_input(download(client, batch.input_file_id), "batch " + id + " input file", batch.input_frame);
+    }
+    const ExitStatus printed = from_batch(settings, files, "batch " + id, in_fd, context_.stdout_fd, *context_.err);
     if (batch.status == "expired" || batch.status == "cancelled") {
       *context_.err << "gptq: batch " << id << " " << batch.status << " with "
                     << batch.counts.total - batch.counts.completed << " of " << batch.counts.total
@@ -540,70 +546,26 @@ private:
     return printed;
   }
 
-  // Copies all that `from` holds (stdin, until its end) to `to`.
-  static void copy_all(int from, int to)
+  // The content of the batch's file `file_id`, streamed down into a file
+  // of its own (gone when closed), which it returns open.
+  static int download(BatchApiClient& client, const std::string& file_id)
   {
-    char buffer[65536];
-    for (;;) {
-      const ssize_t got = ::read(from, buffer, sizeof buffer);
-      if (got < 0 && errno == EINTR) {
-        continue;
-      }
-      if (got < 0) {
-        throw Error(ExitStatus::usage, "stdin", std::string("cannot read: ") + std::strerror(errno));
-      }
-      if (got == 0) {
-        return;
-      }
-      for (ssize_t at = 0; at < got;) {
-        const ssize_t put = ::write(to, buffer + at, static_cast<std::size_t>(got - at));
-        if (put < 0 && errno == EINTR) {
-          continue;
-        }
-        if (put < 0) {
-          throw Error(ExitStatus::internal, "batch", std::string("cannot keep the input: ") + std::strerror(errno));
-        }
-        at += put;
-      }
-    }
-  }
-
-  // Makes a file of its own in $TMPDIR (else /tmp), mode 0600, named
-  // `prefix` and random letters, whose name it puts in `path`; returns it open.
-  static int temporary_file(const std::string& prefix, std::string& path)
-  {
-    const char* tmpdir = std::getenv("TMPDIR");
-    path = std::string(tmpdir && *tmpdir ? tmpdir : "/tmp") + "/" + prefix + "-XXXXXX";
-    const int fd = ::mkstemp(path.data());
-    if (fd < 0) {
-      throw Error(ExitStatus::internal, "batch", "cannot make a file in " + quoted(path) + ": " + std::strerror(errno));
+    const int fd = unlinked_temporary_file("gptq-results");
+    try {
+      client.download(file_id, fd);
+    } catch (...) {
+      ::close(fd);
+      throw;
     }
     return fd;
   }
 
-  // The content of the batch's file `file_id`, through a file on disk
-  // (streamed down, then read back).
-  std::string download_text(BatchApiClient& client, const std::string& file_id)
+  // A --from-batch file, indexed for from_batch.
+  static BatchFiles results_file(const std::string& path)
   {
-    std::string path;
-    const int fd = temporary_file("gptq-results", path);
-    ::unlink(path.c_str());
-    struct Close {
-      int fd;
-      ~Close() { ::close(fd); }
-    } close{ fd };
-    client.download(file_id, fd);
-    std::string text;
-    char buffer[65536];
-    for (off_t at = 0;;) {
-      const ssize_t got = ::pread(fd, buffer, sizeof buffer, at);
-      if (got <= 0) {
-        break;
-      }
-      text.append(buffer, static_cast<std::size_t>(got));
-      at += got;
-    }
-    return text;
+    BatchFiles files;
+    files.add_results(open_seekable_user_file(path, "--from-batch", results_limit), path);
+    return files;
   }
 
   // Batch mode: every stdin line one request (see batch.hpp).
@@ -654,7 +616,13 @@ private:
         line_options, assemble_user_message(options.prompt_words, item.prompt, texts), to, {}, parts);
     };
     if (options.batch_submit) {
-      return submit_batch(options, batch, [&](const BatchItem& item) { return body_for(item, endpoint); });
+      std::optional<InputFrame> frame;
+      if (!options.input_jsonl) {
+        frame = find_input_frame(
+          [&](const std::string& input) { return assemble_user_message(options.prompt_words, input, files.texts); });
+      }
+      return submit_batch(
+        options, batch, [&](const BatchItem& item) { return body_for(item, endpoint); }, frame);
     }
     if (options.emit_batch) {
       std::ofstream file(*options.emit_batch, std::ios::binary | std::ios::trunc);
@@ -674,9 +642,12 @@ private:
       return status;
     }
     if (options.from_batch) {
-      const auto results =
-        parse_batch_output(read_user_file(*options.from_batch, "--from-batch", results_limit), *options.from_batch);
-      return from_batch(batch, results, *options.from_batch, context_.stdin_fd, context_.stdout_fd, *context_.err);
+      return from_batch(batch,
+                        results_file(*options.from_batch),
+                        *options.from_batch,
+                        context_.stdin_fd,
+                        context_.stdout_fd,
+                        *context_.err);
     }
     TransportOptions transport = network_options(options, endpoint);
     batch.timeout = transport.total_timeout;

@@ -16,6 +16,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -106,25 +107,36 @@ using Result = LineResult;
 // `last_line`, the input's last, if it has: they were not used. A run over
 // the first lines of the same input (head -n) is fine, so this is said, not
 // failed; every line of the input got its own answer.
-template<class Records>
-void report_past_the_end(const Records& records,
+void report_past_the_end(const std::vector<std::size_t>& lines,
                          std::size_t last_line,
                          const std::string& option,
                          const std::string& path,
                          const std::string& what,
                          std::ostream& err)
 {
-  const auto past = records.upper_bound(last_line);
-  if (past == records.end()) {
+  const auto past = std::upper_bound(lines.begin(), lines.end(), last_line);
+  if (past == lines.end()) {
     return;
   }
-  const auto count = static_cast<std::size_t>(std::distance(past, records.end()));
-  const std::size_t last = records.rbegin()->first;
+  const auto count = static_cast<std::size_t>(std::distance(past, lines.end()));
+  const std::size_t last = lines.back();
   err << "gptq: " << option << ": " << path << " has " << count << " " << what << (count == 1 ? "" : "s") << " for "
       << (count == 1 ? "line " + std::to_string(last)
-                     : "lines " + std::to_string(past->first) + " to " + std::to_string(last))
+                     : "lines " + std::to_string(*past) + " to " + std::to_string(last))
       << ", past the end of the input (" << last_line << (last_line == 1 ? " line" : " lines") << "); not used\n"
       << std::flush;
+}
+
+// The keys of `records`, in order.
+template<class Records>
+std::vector<std::size_t> keys_of(const Records& records)
+{
+  std::vector<std::size_t> keys;
+  keys.reserve(records.size());
+  for (const auto& record : records) {
+    keys.push_back(record.first);
+  }
+  return keys;
 }
 
 // The driving of run_batch on Asio: stdin read as it arrives, one
@@ -323,7 +335,7 @@ private:
     }
     erase_progress();
     std::ostringstream said;
-    report_past_the_end(settings_.resumed, last_line_, "--resume", settings_.resume_path, "record", said);
+    report_past_the_end(keys_of(settings_.resumed), last_line_, "--resume", settings_.resume_path, "record", said);
     *context_.err << context_.secrets.redact(said.str()) << std::flush;
   }
 
@@ -597,39 +609,120 @@ ExitStatus emit_batch(const BatchSettings& settings,
   return worst;
 }
 
+BatchResultMap::BatchResultMap(std::map<std::size_t, BatchResult> results)
+  : results_(std::move(results))
+  , lines_(keys_of(results_))
+{
+}
+
+namespace {
+
+// from_batch's writing of results: the output, stderr, and the most severe
+// status seen.
+class ResultWriter {
+public:
+  ResultWriter(const BatchSettings& settings, int out_fd, std::ostream& err)
+    : settings_(settings)
+    , out_(out_fd)
+    , err_(err)
+  {
+  }
+
+  void write(const LineResult& result)
+  {
+    out_.write(result.out);
+    if (!result.err.empty()) {
+      err_ << result.err << std::flush;
+    }
+    if (batch_severity(result.status) > batch_severity(worst_)) {
+      worst_ = result.status;
+    }
+  }
+
+  void fail(std::size_t line, std::optional<std::string_view> input, ExitStatus status, const std::string& message)
+  {
+    write(failed_line(line, input, Error(status, "", message), settings_.jsonl_out));
+  }
+
+  // The result of `line` (nullopt: none came back, from `path`).
+  void put(std::size_t line,
+           std::optional<std::string_view> input,
+           const std::optional<BatchResult>& result,
+           const std::string& path)
+  {
+    if (!result) {
+      fail(line, input, ExitStatus::bad_response, "no result for this line in " + path);
+    } else if (!result->output) {
+      fail(line, input, static_cast<ExitStatus>(result->status), result->message);
+    } else {
+      write(answered_line(line, input, *result->output, settings_.jsonl_out));
+    }
+  }
+
+  // A blank input line: as run_batch does, it keeps its place.
+  void blank()
+  {
+    if (!settings_.jsonl_out) {
+      out_.write("\n");
+    }
+  }
+
+  ExitStatus worst() const { return worst_; }
+
+private:
+  const BatchSettings& settings_;
+  ReplyWriter out_;
+  std::ostream& err_;
+  ExitStatus worst_ = ExitStatus::ok;
+};
+
+bool holds(const std::vector<std::size_t>& sorted, std::size_t line)
+{
+  return std::binary_search(sorted.begin(), sorted.end(), line);
+}
+
+// from_batch without the input: the results in line order, beside the lines
+// sent when they are known.
+ExitStatus results_alone(const BatchResults& results, const std::string& path, ResultWriter& out)
+{
+  const auto& answered = results.lines();
+  const auto& sent = results.sent();
+  if (sent.empty()) {
+    for (const std::size_t line : answered) {
+      out.put(line, std::nullopt, results.result(line), path);
+    }
+    return out.worst();
+  }
+  std::vector<std::size_t> all;
+  all.reserve(sent.size());
+  std::set_union(sent.begin(), sent.end(), answered.begin(), answered.end(), std::back_inserter(all));
+  std::size_t previous = 0;
+  for (const std::size_t line : all) {
+    for (std::size_t blank = previous + 1; blank < line; ++blank) {
+      out.blank(); // not sent: a blank line
+    }
+    previous = line;
+    const auto input = holds(sent, line) ? results.input(line) : std::nullopt;
+    const auto result = holds(answered, line) ? std::optional(results.result(line)) : std::nullopt;
+    out.put(line, input ? std::optional<std::string_view>(*input) : std::nullopt, result, path);
+  }
+  return out.worst();
+}
+
+} // namespace
+
 ExitStatus from_batch(const BatchSettings& settings,
-                      const std::map<std::size_t, BatchResult>& results,
+                      const BatchResults& results,
                       const std::string& path,
                       std::optional<int> in_fd,
                       int out_fd,
                       std::ostream& err)
 {
-  ReplyWriter out(out_fd);
-  ExitStatus worst = ExitStatus::ok;
-  auto write = [&](const LineResult& result) {
-    out.write(result.out);
-    if (!result.err.empty()) {
-      err << result.err << std::flush;
-    }
-    if (batch_severity(result.status) > batch_severity(worst)) {
-      worst = result.status;
-    }
-  };
-  auto fail =
-    [&](std::size_t line, std::optional<std::string_view> input, ExitStatus status, const std::string& message) {
-      write(failed_line(line, input, Error(status, "", message), settings.jsonl_out));
-    };
+  ResultWriter out(settings, out_fd, err);
   if (!in_fd) {
-    // The map is ordered by line number, as the input was.
-    for (const auto& [line, result] : results) {
-      if (!result.output) {
-        fail(line, std::nullopt, static_cast<ExitStatus>(result.status), result.message);
-      } else {
-        write(answered_line(line, std::nullopt, *result.output, settings.jsonl_out));
-      }
-    }
-    return worst;
+    return results_alone(results, path, out);
   }
+  const auto& answered = results.lines();
   std::size_t last_line = 0;
   for_each_line(*in_fd, [&](std::size_t line, std::string_view text) {
     last_line = line;
@@ -638,26 +731,17 @@ ExitStatus from_batch(const BatchSettings& settings,
       item = settings.jsonl_in ? parse_jsonl_line(line, text) : parse_plain_line(line, text);
     } catch (const Error& e) {
       // As run_batch does: the line keeps its place in the output.
-      fail(line, text, e.status(), e.what());
+      out.fail(line, text, e.status(), e.what());
       return;
     }
     if (!item) {
-      if (!settings.jsonl_out) {
-        out.write("\n"); // as run_batch does: the blank line keeps its place
-      }
+      out.blank();
       return;
     }
-    const auto found = results.find(line);
-    if (found == results.end()) {
-      fail(line, item->input, ExitStatus::bad_response, "no result for this line in " + path);
-    } else if (!found->second.output) {
-      fail(line, item->input, static_cast<ExitStatus>(found->second.status), found->second.message);
-    } else {
-      write(answered_line(line, item->input, *found->second.output, settings.jsonl_out));
-    }
+    out.put(line, item->input, holds(answered, line) ? std::optional(results.result(line)) : std::nullopt, path);
   });
-  report_past_the_end(results, last_line, "--from-batch", path, "result", err);
-  return worst;
+  report_past_the_end(answered, last_line, "--from-batch", path, "result", err);
+  return out.worst();
 }
 
 ExitStatus run_batch(const BatchSettings& settings, const BatchContext& context)

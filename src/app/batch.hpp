@@ -14,6 +14,7 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <vector>
 
 namespace gptq {
 
@@ -79,15 +80,51 @@ ExitStatus emit_batch(const BatchSettings& settings,
                       std::ostream& err,
                       const std::function<std::string(const BatchItem&)>& body_for);
 
+// The results of a batch by input line, as --from-batch and --batch-wait
+// print them: read one at a time from where they are kept (a file of any
+// size is never held whole), and, without the input at hand, the lines
+// that were sent and their inputs when they can be recovered.
+class BatchResults {
+public:
+  virtual ~BatchResults() = default;
+  // The input lines that have a result, in order.
+  virtual const std::vector<std::size_t>& lines() const = 0;
+  // The result of `line`, one of lines().
+  virtual BatchResult result(std::size_t line) const = 0;
+  // The input lines that were sent, in order, when known apart from the
+  // input (a batch's input file); empty when not known.
+  virtual const std::vector<std::size_t>& sent() const { return none_; }
+  // The input of `line`, one of sent(), when it can be recovered.
+  virtual std::optional<std::string> input(std::size_t) const { return std::nullopt; }
+
+private:
+  std::vector<std::size_t> none_;
+};
+
+// The results of parse_batch_output, held in memory.
+class BatchResultMap : public BatchResults {
+public:
+  explicit BatchResultMap(std::map<std::size_t, BatchResult> results);
+  const std::vector<std::size_t>& lines() const override { return lines_; }
+  BatchResult result(std::size_t line) const override { return results_.at(line); }
+
+private:
+  std::map<std::size_t, BatchResult> results_;
+  std::vector<std::size_t> lines_;
+};
+
 // --from-batch: writes the result of every input line (read from `in_fd`
-// again, for the inputs and the order) from `results`, a Batch API output
-// file read with parse_batch_output, as run_batch would have written it. A
-// line with no result in the file (`path`) is a failure. Without `in_fd`
-// (no -L: no input to read), writes the results alone in line order: a
-// line without a result (blank, or missing from the file) has no place, and
-// --jsonl records have no "input". Returns the most severe status seen.
+// again, for the inputs and the order) from `results`, as run_batch would
+// have written it. A line with no result (in `path`) is a failure. Without
+// `in_fd` (no -L: no input to read), writes the results in line order; when
+// `results` knows the lines sent (--batch-wait of a batch gptq made), a line
+// between them that was not sent was blank and keeps its place in plain
+// output, a line sent without a result is a failure, and --jsonl records
+// have the inputs that can be recovered; else a line without a result has
+// no place and --jsonl records have no "input". Returns the most severe
+// status seen.
 ExitStatus from_batch(const BatchSettings& settings,
-                      const std::map<std::size_t, BatchResult>& results,
+                      const BatchResults& results,
                       const std::string& path,
                       std::optional<int> in_fd,
                       int out_fd,

@@ -164,9 +164,12 @@ std::string BatchApiClient::upload(const std::string& path, std::uint64_t size, 
   return parse_file_id(exchange(r), setup_.transport.secrets);
 }
 
-BatchStatus BatchApiClient::create(std::string_view file_id, Api api, std::size_t lines)
+BatchStatus BatchApiClient::create(std::string_view file_id,
+                                   Api api,
+                                   std::size_t lines,
+                                   std::optional<InputFrame> frame)
 {
-  return parse_batch(exchange(request("POST", "/batches", batch_create_body(file_id, api, lines)), {}, true),
+  return parse_batch(exchange(request("POST", "/batches", batch_create_body(file_id, api, lines, frame)), {}, true),
                      setup_.transport.secrets);
 }
 

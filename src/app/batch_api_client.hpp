@@ -33,7 +33,8 @@ public:
   // Uploads the file at `path` (`size` bytes) for purpose=batch, as
   // `filename`; returns the file's id.
   std::string upload(const std::string& path, std::uint64_t size, std::string_view filename);
-  BatchStatus create(std::string_view file_id, Api api, std::size_t lines);
+  // With `frame`, the batch's metadata says where each line's input is.
+  BatchStatus create(std::string_view file_id, Api api, std::size_t lines, std::optional<InputFrame> frame);
   BatchStatus get(const std::string& id);
   BatchStatus cancel(const std::string& id);
   std::vector<BatchStatus> list();

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <utility>
 
@@ -304,7 +305,12 @@ int open_user_file(const std::string& path, const std::string& what, struct stat
 
 struct FdCloser {
   int fd;
-  ~FdCloser() { ::close(fd); }
+  ~FdCloser()
+  {
+    if (fd >= 0) {
+      ::close(fd);
+    }
+  }
 };
 
 } // namespace
@@ -356,6 +362,71 @@ std::string read_user_file(const std::string& path, const std::string& what, con
       throw Error(ExitStatus::usage, what, "cannot read " + quoted(path) + ": " + std::strerror(errno));
     }
   }
+}
+
+int temporary_file(const std::string& prefix, std::string& path)
+{
+  const char* tmpdir = std::getenv("TMPDIR");
+  path = std::string(tmpdir && *tmpdir ? tmpdir : "/tmp") + "/" + prefix + "-XXXXXX";
+  const int fd = ::mkostemp(path.data(), O_CLOEXEC);
+  if (fd < 0) {
+    throw Error(ExitStatus::internal, "batch", "cannot make a file in " + quoted(path) + ": " + std::strerror(errno));
+  }
+  return fd;
+}
+
+int unlinked_temporary_file(const std::string& prefix)
+{
+  std::string path;
+  const int fd = temporary_file(prefix, path);
+  ::unlink(path.c_str());
+  return fd;
+}
+
+void copy_all(int from, int to, const std::string& what, const InputLimit& limit)
+{
+  char buffer[65536];
+  for (std::size_t copied = 0;;) {
+    const ssize_t got = ::read(from, buffer, sizeof buffer);
+    if (got < 0 && errno == EINTR) {
+      continue;
+    }
+    if (got < 0) {
+      throw Error(ExitStatus::usage, what, std::string("cannot read: ") + std::strerror(errno));
+    }
+    if (got == 0) {
+      return;
+    }
+    copied += static_cast<std::size_t>(got);
+    if (copied > limit.bytes) {
+      throw Error(ExitStatus::usage, what, std::string("did not end within the limit of ") + limit.text);
+    }
+    for (ssize_t at = 0; at < got;) {
+      const ssize_t put = ::write(to, buffer + at, static_cast<std::size_t>(got - at));
+      if (put < 0 && errno == EINTR) {
+        continue;
+      }
+      if (put < 0) {
+        throw Error(ExitStatus::internal, what, std::string("cannot keep a copy: ") + std::strerror(errno));
+      }
+      at += put;
+    }
+  }
+}
+
+int open_seekable_user_file(const std::string& path, const std::string& what, const InputLimit& limit)
+{
+  struct stat st;
+  FdCloser file{ open_user_file(path, what, st) };
+  if (S_ISREG(st.st_mode)) {
+    if (static_cast<std::uintmax_t>(st.st_size) > limit.bytes) {
+      throw Error(ExitStatus::usage, what, quoted(path) + " is larger than the limit of " + std::string(limit.text));
+    }
+    return std::exchange(file.fd, -1);
+  }
+  FdCloser copy{ unlinked_temporary_file("gptq-copy") };
+  copy_all(file.fd, copy.fd, what + " " + quoted(path), limit);
+  return std::exchange(copy.fd, -1);
 }
 
 } // namespace gptq

@@ -80,6 +80,25 @@ InputText read_all_input(int fd,
 // reading passes the limit.
 std::string read_user_file(const std::string& path, const std::string& what, const InputLimit& limit);
 
+// Makes a file of its own in $TMPDIR (else /tmp), mode 0600, named
+// `prefix` and random letters, whose name it puts in `path`; returns it
+// open. Throws gptq::Error (internal, phase "batch") when it cannot.
+int temporary_file(const std::string& prefix, std::string& path);
+
+// As temporary_file, already unlinked: gone when closed.
+int unlinked_temporary_file(const std::string& prefix);
+
+// Copies all that `from` holds, from where it is to its end, to `to`, at
+// most `limit` (else throws gptq::Error usage naming `what`): stdin kept for
+// later, a pipe made seekable.
+void copy_all(int from, int to, const std::string& what, const InputLimit& limit);
+
+// Opens the file at `path` as read_user_file does, with its checks and
+// limit, for reading at any offset: a regular file as it is, anything else
+// (a pipe, a FIFO) copied into an unlinked temporary file first. The caller
+// closes the descriptor.
+int open_seekable_user_file(const std::string& path, const std::string& what, const InputLimit& limit);
+
 // As read_user_file, as an InputText (a regular file of 1 MiB or more is
 // mapped, as read_all_input maps it), calling `before_reading` (when set)
 // with the open file and its status before reading it: a caller that can

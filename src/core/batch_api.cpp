@@ -187,6 +187,8 @@ BatchStatus batch_of(const json::value& batch, std::string_view what, const Secr
   status.errors = batch_errors(batch, secrets);
   if (const auto* metadata = json_member(batch, "metadata")) {
     status.gptq_lines = json_string(*metadata, "gptq_lines");
+    const auto frame = json_string(*metadata, "gptq_input");
+    status.input_frame = frame ? parse_input_frame(*frame) : std::nullopt;
   }
   return status;
 }
@@ -223,7 +225,10 @@ std::string parse_file_id(std::string_view body, const Secrets& secrets)
   return *string_member(parse_object(body, "the file object", secrets), "the file object", "id", true);
 }
 
-std::string batch_create_body(std::string_view input_file_id, Api api, std::size_t lines)
+std::string batch_create_body(std::string_view input_file_id,
+                              Api api,
+                              std::size_t lines,
+                              std::optional<InputFrame> frame)
 {
   json::object body;
   body["input_file_id"] = input_file_id;
@@ -232,6 +237,9 @@ std::string batch_create_body(std::string_view input_file_id, Api api, std::size
   json::object metadata;
   metadata["created_by"] = "gptq";
   metadata["gptq_lines"] = std::to_string(lines);
+  if (frame) {
+    metadata["gptq_input"] = input_frame_text(*frame);
+  }
   body["metadata"] = std::move(metadata);
   return json::serialize(body);
 }

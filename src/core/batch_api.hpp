@@ -1,5 +1,6 @@
 #pragma once
 
+#include "batch_format.hpp"
 #include "error.hpp"
 #include "options.hpp"
 #include "secrets.hpp"
@@ -36,6 +37,7 @@ struct BatchStatus {
   long long created_at = 0;                                 // Unix seconds, 0 when not given (or not a number)
   std::vector<std::string> errors;                          // errors.data of a failed batch: "line 2: message (code)"
   std::optional<std::string> gptq_lines;                    // metadata.gptq_lines, when gptq created the batch
+  std::optional<InputFrame> input_frame;                    // metadata.gptq_input: where each line's input is
 
   // True when the batch will not change any more: completed, failed,
   // expired or cancelled.
@@ -66,8 +68,12 @@ std::string parse_file_id(std::string_view body, const Secrets& secrets = {});
 // `api` as the Batch API names it ("/v1/chat/completions" or
 // "/v1/responses", whatever the base URL), completion_window "24h" and
 // metadata {"created_by":"gptq","gptq_lines":"N"} (metadata values must be
-// strings).
-std::string batch_create_body(std::string_view input_file_id, Api api, std::size_t lines);
+// strings), and with `frame` (plain -L lines) "gptq_input":"PREFIX,SUFFIX",
+// which lets another run recover each line's input from the input file.
+std::string batch_create_body(std::string_view input_file_id,
+                              Api api,
+                              std::size_t lines,
+                              std::optional<InputFrame> frame = std::nullopt);
 
 // A multipart/form-data body for POST /files, around the file's bytes: the
 // app sends head, the file, then tail, with Content-Length their sum.

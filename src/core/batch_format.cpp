@@ -463,76 +463,214 @@ std::string batch_request_line(std::size_t line, std::string_view body_json, Api
   return out;
 }
 
+std::optional<std::pair<std::size_t, BatchResult>> parse_batch_record(std::string_view record_text,
+                                                                      const std::string& path,
+                                                                      std::size_t number)
+{
+  if (trim(record_text).empty()) {
+    return std::nullopt;
+  }
+  const auto bad = [&](const std::string& what) {
+    return Error(ExitStatus::usage,
+                 file_phase(path, number),
+                 what + "; --from-batch expects a Batch API output or error file of requests made with "
+                        "--emit-batch, one {\"custom_id\": \"line-N\", \"response\": ..., \"error\": ...} per line");
+  };
+  std::string problem;
+  const auto record = parse_json_line(record_text, problem);
+  if (!record) {
+    throw bad(problem);
+  }
+  if (!record->is_object()) {
+    throw bad("not a JSON object");
+  }
+  const auto id = json_string(*record, "custom_id");
+  if (!id) {
+    throw bad("no \"custom_id\" string");
+  }
+  const auto line = line_of_custom_id(*id);
+  if (!line) {
+    throw bad("custom_id \"" + one_line(*id, 80) + "\" is not one gptq wrote (\"line-N\")");
+  }
+  const auto* error = json_member(*record, "error");
+  const auto* response = json_member(*record, "response");
+  BatchResult result;
+  if (error && !error->is_null()) {
+    // A request the batch did not run (expired, cancelled, ...): not a
+    // server's answer, so no HTTP status maps it; like a refused request.
+    result.status = static_cast<int>(ExitStatus::rejected);
+    result.message =
+      one_line(describe_json_error(json::object{ { "error", *error } }).value_or(to_json_text(*error)), 500);
+  } else if (response && response->is_object()) {
+    const auto status_code = json_integer(*response, "status_code");
+    if (!status_code || *status_code < 100 || *status_code > 999) {
+      throw bad("the response has no HTTP \"status_code\"");
+    }
+    const auto* body = json_member(*response, "body");
+    if (*status_code >= 200 && *status_code < 300) {
+      result = success_result(body);
+    } else {
+      const int code = static_cast<int>(*status_code);
+      HttpResponse http;
+      http.status = code;
+      if (body && !body->is_null()) {
+        http.body = body->is_string() ? std::string(body->get_string()) : to_json_text(*body);
+      }
+      result.status = static_cast<int>(exit_status_for_http(code));
+      result.message = describe_error_response(http);
+    }
+  } else {
+    throw bad("neither a \"response\" nor an \"error\" object");
+  }
+  return std::pair{ *line, std::move(result) };
+}
+
+Error batch_duplicate_error(const std::string& first_path,
+                            std::size_t first,
+                            const std::string& path,
+                            std::size_t again,
+                            std::size_t line)
+{
+  const std::string where =
+    first_path == path ? "on line " + std::to_string(first) : "in " + file_phase(first_path, first);
+  return Error(ExitStatus::usage,
+               file_phase(path, again),
+               "custom_id \"line-" + std::to_string(line) + "\" is " + where +
+                 " too; a batch gives each request one result, so this file joins two batches' results");
+}
+
 std::map<std::size_t, BatchResult> parse_batch_output(std::string_view text, const std::string& path)
 {
   std::map<std::size_t, BatchResult> results;
   std::map<std::size_t, std::size_t> seen; // input line -> the file's line with its result
   for_each_line(text, [&](std::size_t number, std::string_view record_text) {
-    if (trim(record_text).empty()) {
+    auto record = parse_batch_record(record_text, path, number);
+    if (!record) {
       return;
     }
-    const auto bad = [&](const std::string& what) {
-      return Error(ExitStatus::usage,
-                   file_phase(path, number),
-                   what + "; --from-batch expects a Batch API output or error file of requests made with "
-                          "--emit-batch, one {\"custom_id\": \"line-N\", \"response\": ..., \"error\": ...} per line");
-    };
-    std::string problem;
-    const auto record = parse_json_line(record_text, problem);
-    if (!record) {
-      throw bad(problem);
-    }
-    if (!record->is_object()) {
-      throw bad("not a JSON object");
-    }
-    const auto id = json_string(*record, "custom_id");
-    if (!id) {
-      throw bad("no \"custom_id\" string");
-    }
-    const auto line = line_of_custom_id(*id);
-    if (!line) {
-      throw bad("custom_id \"" + one_line(*id, 80) + "\" is not one gptq wrote (\"line-N\")");
-    }
-    const auto* error = json_member(*record, "error");
-    const auto* response = json_member(*record, "response");
-    BatchResult result;
-    if (error && !error->is_null()) {
-      // A request the batch did not run (expired, cancelled, ...): not a
-      // server's answer, so no HTTP status maps it; like a refused request.
-      result.status = static_cast<int>(ExitStatus::rejected);
-      result.message =
-        one_line(describe_json_error(json::object{ { "error", *error } }).value_or(to_json_text(*error)), 500);
-    } else if (response && response->is_object()) {
-      const auto status_code = json_integer(*response, "status_code");
-      if (!status_code || *status_code < 100 || *status_code > 999) {
-        throw bad("the response has no HTTP \"status_code\"");
-      }
-      const auto* body = json_member(*response, "body");
-      if (*status_code >= 200 && *status_code < 300) {
-        result = success_result(body);
-      } else {
-        const int code = static_cast<int>(*status_code);
-        HttpResponse http;
-        http.status = code;
-        if (body && !body->is_null()) {
-          http.body = body->is_string() ? std::string(body->get_string()) : to_json_text(*body);
-        }
-        result.status = static_cast<int>(exit_status_for_http(code));
-        result.message = describe_error_response(http);
-      }
-    } else {
-      throw bad("neither a \"response\" nor an \"error\" object");
-    }
-    const auto [at, added] = seen.try_emplace(*line, number);
+    const auto [at, added] = seen.try_emplace(record->first, number);
     if (!added) {
-      throw Error(ExitStatus::usage,
-                  file_phase(path, number),
-                  "custom_id \"line-" + std::to_string(*line) + "\" is on line " + std::to_string(at->second) +
-                    " too; a batch gives each request one result, so this file joins two batches' results");
+      throw batch_duplicate_error(path, at->second, path, number, record->first);
     }
-    results.emplace(*line, std::move(result));
+    results.emplace(record->first, std::move(record->second));
   });
   return results;
+}
+
+std::optional<InputFrame> find_input_frame(const std::function<std::string(const std::string&)>& message_for)
+{
+  const std::string one = message_for("x");
+  const std::string two = message_for("yy");
+  const auto prefix =
+    static_cast<std::size_t>(std::mismatch(one.begin(), one.end(), two.begin(), two.end()).first - one.begin());
+  if (two.size() != one.size() + 1 || prefix >= one.size() ||
+      std::string_view(one).substr(prefix + 1) != std::string_view(two).substr(prefix + 2)) {
+    return std::nullopt;
+  }
+  return InputFrame{ prefix, one.size() - prefix - 1 };
+}
+
+std::string input_frame_text(InputFrame frame)
+{
+  return std::to_string(frame.prefix) + "," + std::to_string(frame.suffix);
+}
+
+std::optional<InputFrame> parse_input_frame(std::string_view text)
+{
+  const auto number = [](std::string_view digits) -> std::optional<std::size_t> {
+    std::size_t n = 0;
+    const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
+    if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size()) {
+      return std::nullopt;
+    }
+    return n;
+  };
+  const auto comma = text.find(',');
+  if (comma == std::string_view::npos) {
+    return std::nullopt;
+  }
+  const auto prefix = number(text.substr(0, comma));
+  const auto suffix = number(text.substr(comma + 1));
+  if (!prefix || !suffix) {
+    return std::nullopt;
+  }
+  return InputFrame{ *prefix, *suffix };
+}
+
+std::optional<std::size_t> batch_request_line_number(std::string_view request_line)
+{
+  std::string problem;
+  const auto request = parse_json_line(request_line, problem);
+  if (!request || !request->is_object()) {
+    return std::nullopt;
+  }
+  const auto id = json_string(*request, "custom_id");
+  return id ? line_of_custom_id(*id) : std::nullopt;
+}
+
+namespace {
+
+// The text of a message's content: the string, or its first text part
+// (chat's "text", the Responses API's "input_text").
+std::optional<std::string_view> content_text(const json::value* content)
+{
+  if (!content) {
+    return std::nullopt;
+  }
+  if (content->is_string()) {
+    return std::string_view(content->get_string());
+  }
+  if (!content->is_array()) {
+    return std::nullopt;
+  }
+  for (const auto& part : content->get_array()) {
+    const auto type = json_string(part, "type");
+    const auto* text = json_member(part, "text");
+    if (type && (*type == "text" || *type == "input_text") && text && text->is_string()) {
+      return std::string_view(text->get_string());
+    }
+  }
+  return std::nullopt;
+}
+
+// The text of the last user message of a request body: chat's "messages",
+// or the Responses API's "input" (a string, or a list of messages).
+std::optional<std::string_view> last_user_text(const json::value& body)
+{
+  const auto* input = json_member(body, "input");
+  if (input && input->is_string()) {
+    return std::string_view(input->get_string());
+  }
+  const auto* messages = json_member(body, "messages");
+  const auto* list = messages && messages->is_array() ? messages : input;
+  if (!list || !list->is_array()) {
+    return std::nullopt;
+  }
+  const auto& items = list->get_array();
+  for (auto it = items.rbegin(); it != items.rend(); ++it) {
+    const auto role = json_string(*it, "role");
+    if (role && *role == "user") {
+      return content_text(json_member(*it, "content"));
+    }
+  }
+  return std::nullopt;
+}
+
+} // namespace
+
+std::optional<std::string> batch_request_input(std::string_view request_line, InputFrame frame)
+{
+  std::string problem;
+  const auto request = parse_json_line(request_line, problem);
+  if (!request || !request->is_object()) {
+    return std::nullopt;
+  }
+  const auto* body = json_member(*request, "body");
+  const auto text = body && body->is_object() ? last_user_text(*body) : std::nullopt;
+  if (!text || text->size() < frame.prefix || text->size() - frame.prefix < frame.suffix) {
+    return std::nullopt;
+  }
+  return std::string(text->substr(frame.prefix, text->size() - frame.prefix - frame.suffix));
 }
 
 } // namespace gptq

@@ -5,6 +5,7 @@
 #include "secrets.hpp"
 
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -154,5 +155,53 @@ BatchResult completion_result(std::string_view body, const Secrets& secrets = {}
 // either could be the answer), has neither a response nor an error, or a
 // response without an HTTP status_code (a whole number from 100 to 999).
 std::map<std::size_t, BatchResult> parse_batch_output(std::string_view text, const std::string& path);
+
+// Returns the input line and result of `record_text`, line `number` of a
+// Batch API output or error file `path`, read as parse_batch_output reads
+// each line; nullopt for a blank line. Throws as parse_batch_output does,
+// but knows nothing of the other lines (the caller looks for a second
+// result of the same input line: batch_duplicate_error).
+std::optional<std::pair<std::size_t, BatchResult>> parse_batch_record(std::string_view record_text,
+                                                                      const std::string& path,
+                                                                      std::size_t number);
+
+// The error for a second result of input `line`, on line `again` of `path`,
+// the first being on line `first` (of `first_path`): the API gives each
+// request one result, so two are two batches' files joined.
+Error batch_duplicate_error(const std::string& first_path,
+                            std::size_t first,
+                            const std::string& path,
+                            std::size_t again,
+                            std::size_t line);
+
+// Where each line's input sits in the text of the user message gptq sends
+// for it (-L, plain lines): after `prefix` bytes (the PROMPT words and the
+// blank line after them) and before `suffix` bytes (the text of -f files).
+// The same for every line of a batch, so a batch's metadata can carry it
+// and another run recover each line's input from the batch's input file.
+struct InputFrame {
+  std::size_t prefix = 0, suffix = 0;
+  bool operator==(const InputFrame&) const = default;
+};
+
+// Returns the frame of the user messages that `message_for` makes around
+// an input, found by making two around different inputs; nullopt when the
+// input is not whole in one place between the same bytes.
+std::optional<InputFrame> find_input_frame(const std::function<std::string(const std::string&)>& message_for);
+
+// "PREFIX,SUFFIX", and back; nullopt for any other text.
+std::string input_frame_text(InputFrame frame);
+std::optional<InputFrame> parse_input_frame(std::string_view text);
+
+// Returns the input line N of `request_line`, a line of a Batch API input
+// file, from its custom_id "line-N" as batch_request_line writes it;
+// nullopt for a line that is not JSON or has no such custom_id.
+std::optional<std::size_t> batch_request_line_number(std::string_view request_line);
+
+// Returns the input of `request_line` (a line of an input file gptq wrote,
+// for /v1/chat/completions or /v1/responses): the text of its last user
+// message (the string, or its first text part) less `frame`; nullopt when
+// the line has no such text or it is shorter than the frame.
+std::optional<std::string> batch_request_input(std::string_view request_line, InputFrame frame);
 
 } // namespace gptq

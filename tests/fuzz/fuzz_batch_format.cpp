@@ -1,9 +1,12 @@
 // Fuzzes batch mode's file formats: gptq::resumed_records (a --resume file)
 // and gptq::parse_batch_output (a Batch API output file) on any text, which
-// must return or throw gptq::Error with a one-line message; and the round
-// trip that --resume's input check rests on: whatever a line holds, the
-// record gptq writes for it (an output, or an error for a line that failed)
-// is read back as a record of that very line, and of no other line.
+// must return or throw gptq::Error with a one-line message, and the readers
+// of a batch's input file and metadata (batch_request_input,
+// parse_input_frame), which must not fail; and two round trips: whatever a
+// line holds, the record gptq writes for it (an output, or an error for a
+// line that failed) is read back as a record of that very line, and of no
+// other line (--resume's input check), and its input is found again in the
+// request line gptq writes for it (--batch-wait without the input).
 //
 // Input: byte 0 picks what is fuzzed (even: the two parsers on the rest;
 // odd: the rest is one input line, before its first '\n', and byte 0's
@@ -12,11 +15,17 @@
 
 #include "error.hpp"
 #include "fuzz_check.hpp"
+#include "prompt.hpp"
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
 
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 using gptq::fuzz::check;
 
@@ -39,6 +48,31 @@ void parse_files(std::string_view text)
     check(e.status() == gptq::ExitStatus::usage, "parse_batch_output failed with another status than usage");
     check(gptq::fuzz::is_one_line(e.what()), "a parse_batch_output error is not one line");
   }
+  const auto frame = gptq::parse_input_frame(text.substr(0, text.find('\n')));
+  if (frame) {
+    check(gptq::parse_input_frame(gptq::input_frame_text(*frame)) == frame, "an input frame does not read back");
+  }
+  (void)gptq::batch_request_line_number(text);
+  const auto input = gptq::batch_request_input(text, gptq::InputFrame{ text.size() % 7, text.size() % 3 });
+  check(!input || input->size() <= text.size(), "an input longer than its request line");
+}
+
+// The input of `item` is found again in the request line gptq writes for it,
+// whatever words come before it.
+void check_input_found(const gptq::BatchItem& item)
+{
+  const std::vector<std::string> words{ "Say", "\"x\"\n:" };
+  const std::string message = gptq::assemble_user_message(words, item.prompt);
+  const auto frame =
+    gptq::find_input_frame([&](const std::string& input) { return gptq::assemble_user_message(words, input); });
+  check(frame.has_value(), "no input frame for the PROMPT words");
+  const boost::json::object body{
+    { "messages", boost::json::array{ boost::json::object{ { "role", "user" }, { "content", message } } } }
+  };
+  const std::string line = gptq::batch_request_line(7, boost::json::serialize(body));
+  check(gptq::batch_request_line_number(line) == std::optional<std::size_t>(7), "a request line's number is lost");
+  check(gptq::batch_request_input(line, *frame) == std::optional<std::string>(item.prompt),
+        "a line's input is not found again in its request");
 }
 
 // The record `written` is read back whole, for line 7, as a record of `text`.
@@ -64,6 +98,7 @@ void round_trip(std::string_view line, bool jsonl)
   }
   if (item) {
     check_round_trip(gptq::jsonl_result(7, item->input, "out"), line);
+    check_input_found(*item);
   }
 }
 

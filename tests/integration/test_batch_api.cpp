@@ -52,6 +52,55 @@ BOOST_AUTO_TEST_CASE(submit_uploads_the_lines_and_wait_prints_the_results_in_inp
   BOOST_TEST(contains(listed.out, "batch_1  completed 3/3 done"), listed.describe());
 }
 
+// Another run has no input at hand: the batch's input file (downloaded
+// again) says which lines were sent, and the frame in the batch's metadata
+// where each line's input sits in its user message.
+BOOST_AUTO_TEST_CASE(wait_recovers_each_lines_input_and_place_from_the_input_file)
+{
+  const std::string key = fresh_key("recover");
+  const std::string notes = scratch_file("recover-notes.txt", "x and yy\n");
+  check_success(run_gptq_https(api(key, "ok"),
+                               { "-L", "-s", "sys", "--batch-submit", "--api", "responses", "-f", notes, "Say", "x:" },
+                               StdinSpec::of("one\n\n  two \"2\"\r\n\nthree")),
+                "batch_1\n");
+  const json::value created = json::parse(from_server(key, "ok", "batches/batch_1/request"));
+  BOOST_TEST(created.at("metadata").at("gptq_input").as_string().starts_with("8,"));
+  const RunResult jsonl = run_gptq_https(api(key, "ok"), { "--batch-wait", "batch_1", "--jsonl" });
+  BOOST_TEST(jsonl.exit_code == 0, jsonl.describe());
+  const std::vector<std::string> records = split_lines(jsonl.out);
+  BOOST_TEST_REQUIRE(records.size() == 3u, jsonl.describe());
+  const std::vector<std::pair<int, std::string>> expected{ { 1, "one" }, { 3, "  two \"2\"" }, { 5, "three" } };
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    const json::value record = json::parse(records[i]);
+    BOOST_TEST(record.at("line").as_int64() == expected[i].first);
+    BOOST_TEST(record.at("input").as_string() == expected[i].second, records[i]);
+    BOOST_TEST(contains(json::value_to<std::string>(record.at("output")), expected[i].second), records[i]);
+  }
+  // Plain output lines up with the input: the blank lines keep their places.
+  const RunResult plain = run_gptq_https(api(key, "ok"), { "--batch-wait", "batch_1" });
+  BOOST_TEST(plain.exit_code == 0, plain.describe());
+  const std::vector<std::string> lines = split_lines(plain.out);
+  BOOST_TEST_REQUIRE(lines.size() == 5u, plain.describe());
+  BOOST_TEST(lines[1].empty());
+  BOOST_TEST(lines[3].empty());
+  BOOST_TEST(contains(lines[4], "three"), plain.describe());
+
+  // --input-jsonl lines are JSON of their own: places, but no inputs.
+  const std::string other = fresh_key("recover-jsonl");
+  check_success(run_gptq_https(api(other, "ok"),
+                               { "-L", "--input-jsonl", "--batch-submit" },
+                               StdinSpec::of("{\"prompt\":\"a\"}\n\n{\"prompt\":\"b\"}\n")),
+                "batch_1\n");
+  BOOST_TEST(!json::parse(from_server(other, "ok", "batches/batch_1/request"))
+                .at("metadata")
+                .as_object()
+                .contains("gptq_input"));
+  const RunResult unframed = run_gptq_https(api(other, "ok"), { "--batch-wait", "batch_1", "--jsonl" });
+  BOOST_TEST(unframed.out == "{\"line\":1,\"output\":\"a\"}\n{\"line\":3,\"output\":\"b\"}\n", unframed.describe());
+  const RunResult unframed_plain = run_gptq_https(api(other, "ok"), { "--batch-wait", "batch_1" });
+  BOOST_TEST(unframed_plain.out == "a\n\nb\n", unframed_plain.describe());
+}
+
 BOOST_AUTO_TEST_CASE(batch_submits_and_waits_in_one_run_on_either_api)
 {
   const std::string key = fresh_key("round");

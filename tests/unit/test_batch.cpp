@@ -585,7 +585,7 @@ BOOST_AUTO_TEST_CASE(from_batch_writes_results_in_input_order_and_fails_missing_
   TempFile out;
   std::ostringstream err;
   BatchSettings settings;
-  const ExitStatus status = from_batch(settings, results, "out.jsonl", in.fd(), out.fd(), err);
+  const ExitStatus status = from_batch(settings, BatchResultMap(results), "out.jsonl", in.fd(), out.fd(), err);
   BOOST_TEST(out.contents() == "one\n\nthree lines\n\n");
   BOOST_TEST(err.str() == "gptq: line 2: no result for this line in out.jsonl\ngptq: line 4: HTTP 500: broke\n");
   BOOST_TEST(static_cast<int>(status) == static_cast<int>(ExitStatus::server));
@@ -604,7 +604,7 @@ BOOST_AUTO_TEST_CASE(from_batch_reports_results_past_the_end_of_the_input)
   TempFile out;
   std::ostringstream err;
   BatchSettings settings;
-  const ExitStatus status = from_batch(settings, results, "out.jsonl", in.fd(), out.fd(), err);
+  const ExitStatus status = from_batch(settings, BatchResultMap(results), "out.jsonl", in.fd(), out.fd(), err);
   BOOST_TEST(out.contents() == "one\ntwo\n");
   BOOST_TEST(
     err.str() ==
@@ -624,15 +624,16 @@ BOOST_AUTO_TEST_CASE(from_batch_without_input_writes_the_results_in_line_order)
   TempFile out;
   std::ostringstream err;
   BatchSettings settings;
-  BOOST_TEST(static_cast<int>(from_batch(settings, results, "out.jsonl", std::nullopt, out.fd(), err)) ==
-             static_cast<int>(ExitStatus::server));
+  BOOST_TEST(
+    static_cast<int>(from_batch(settings, BatchResultMap(results), "out.jsonl", std::nullopt, out.fd(), err)) ==
+    static_cast<int>(ExitStatus::server));
   BOOST_TEST(out.contents() == "one\nthree lines\n\nten\n");
   BOOST_TEST(err.str() == "gptq: line 4: HTTP 500: broke\n");
 
   TempFile jsonl;
   std::ostringstream jsonl_err;
   settings.jsonl_out = true;
-  from_batch(settings, results, "out.jsonl", std::nullopt, jsonl.fd(), jsonl_err);
+  from_batch(settings, BatchResultMap(results), "out.jsonl", std::nullopt, jsonl.fd(), jsonl_err);
   BOOST_TEST(jsonl.contents() == "{\"line\":1,\"output\":\"one\"}\n"
                                  "{\"line\":3,\"output\":\"three\\nlines\"}\n"
                                  "{\"line\":4,\"error\":{\"status\":7,\"message\":\"HTTP 500: broke\"}}\n"

@@ -6,6 +6,7 @@
 #include "testkit.hpp"
 
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <boost/test/unit_test.hpp>
 
@@ -318,6 +319,24 @@ BOOST_AUTO_TEST_CASE(the_create_body_names_the_v1_endpoint_of_each_api)
   BOOST_TEST(batch_create_body("file-1", Api::chat, 3) ==
              R"({"input_file_id":"file-1","endpoint":"/v1/chat/completions","completion_window":"24h",)"
              R"("metadata":{"created_by":"gptq","gptq_lines":"3"}})");
+}
+
+// The frame of plain lines goes into the metadata and comes back from it.
+BOOST_AUTO_TEST_CASE(the_input_frame_goes_round_through_the_metadata)
+{
+  const std::string body = batch_create_body("file-1", Api::chat, 3, InputFrame{ 12, 40 });
+  const auto metadata = boost::json::parse(body).at("metadata");
+  BOOST_TEST(metadata.at("gptq_input").as_string() == "12,40");
+  const BatchStatus batch =
+    parse_batch(R"({"id":"batch_1","status":"completed","metadata":)" + boost::json::serialize(metadata) + "}");
+  BOOST_TEST_REQUIRE(batch.input_frame.has_value());
+  BOOST_TEST(batch.input_frame->prefix == 12u);
+  BOOST_TEST(batch.input_frame->suffix == 40u);
+  for (const char* odd : { R"("x")", R"("1,")", R"("-1,2")", "7", "null" }) {
+    const BatchStatus other =
+      parse_batch(std::string(R"({"id":"b","status":"completed","metadata":{"gptq_input":)") + odd + "}}");
+    BOOST_TEST(!other.input_frame.has_value(), odd);
+  }
 }
 
 BOOST_AUTO_TEST_CASE(the_upload_form_is_exact)

@@ -1,6 +1,7 @@
 #include "batch_format.hpp"
 
 #include "error.hpp"
+#include "prompt.hpp"
 #include "request.hpp"
 #include "testkit.hpp"
 
@@ -588,6 +589,61 @@ BOOST_AUTO_TEST_CASE(failed_line_redacts_secrets)
   const LineResult r = failed_line(1, "in", e, true, secrets);
   BOOST_TEST(r.err.find("sk-secret") == std::string::npos, r.err);
   BOOST_TEST(r.out.find("sk-secret") == std::string::npos, r.out);
+}
+
+// --batch-wait finds each plain line's input in the batch's input file by
+// where it sits in the user message: between the PROMPT words and the text
+// of -f files.
+BOOST_AUTO_TEST_CASE(the_input_frame_is_where_the_line_sits_in_the_message)
+{
+  const std::vector<Attachment> notes{ { "notes.txt", "yy and x" } };
+  for (const auto& words : { std::vector<std::string>{}, std::vector<std::string>{ "fix", "x", "y" } }) {
+    for (const auto* files : { &notes, static_cast<const std::vector<Attachment>*>(nullptr) }) {
+      const auto message_for = [&](const std::string& input) {
+        return assemble_user_message(words, input, files ? *files : std::vector<Attachment>{});
+      };
+      const auto frame = find_input_frame(message_for);
+      BOOST_TEST_REQUIRE(frame.has_value());
+      const std::string line = "a line, with \"quotes\"";
+      const std::string message = message_for(line);
+      BOOST_TEST(message.substr(frame->prefix, message.size() - frame->prefix - frame->suffix) == line);
+      BOOST_TEST((parse_input_frame(input_frame_text(*frame)) == frame));
+    }
+  }
+  // A message that does not hold the input whole in one place has none.
+  BOOST_TEST(!find_input_frame([](const std::string& input) { return input + input; }).has_value());
+  BOOST_TEST(!find_input_frame([](const std::string&) { return std::string("same"); }).has_value());
+  for (const char* odd : { "", ",", "1", "1,", ",2", "1,2,3", "a,1", "1, 2", "-1,0", "99999999999999999999,0" }) {
+    BOOST_TEST(!parse_input_frame(odd).has_value(), odd);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_request_line_gives_back_its_line_and_input)
+{
+  const InputFrame frame{ 6, 2 }; // "Fix:\n\n" before, "\n\n" after
+  const std::string chat =
+    R"({"custom_id":"line-7","method":"POST","url":"/v1/chat/completions","body":{"messages":[)"
+    R"({"role":"system","content":"s"},{"role":"user","content":"old"},{"role":"assistant","content":"a"},)"
+    R"({"role":"user","content":"Fix:\n\ncaf\u00e9 \"x\"\n\n"}]}})";
+  BOOST_TEST(batch_request_line_number(chat).value_or(0) == 7u);
+  BOOST_TEST(batch_request_input(chat, frame).value_or("?") == "caf\xC3\xA9 \"x\"");
+  const std::string parts =
+    R"({"custom_id":"line-2","body":{"messages":[{"role":"user","content":[{"type":"image_url","image_url":)"
+    R"({"url":"data:..."}},{"type":"text","text":"Fix:\n\nhello\n\n"}]}]}})";
+  BOOST_TEST(batch_request_input(parts, frame).value_or("?") == "hello");
+  const std::string responses_text = R"({"custom_id":"line-3","body":{"input":"Fix:\n\nbonjour\n\n"}})";
+  BOOST_TEST(batch_request_input(responses_text, frame).value_or("?") == "bonjour");
+  const std::string responses_items =
+    R"({"custom_id":"line-4","body":{"input":[{"role":"user","content":[{"type":"input_text","text":"Fix:\n\nhi\n\n"}]}]}})";
+  BOOST_TEST(batch_request_input(responses_items, frame).value_or("?") == "hi");
+  BOOST_TEST(batch_request_input(responses_items, InputFrame{}).value_or("?") == "Fix:\n\nhi\n\n");
+  // Shorter than the frame, no user text, not JSON, not gptq's custom_id.
+  BOOST_TEST(!batch_request_input(R"({"body":{"input":"Fix"}})", frame).has_value());
+  BOOST_TEST(
+    !batch_request_input(R"({"body":{"messages":[{"role":"system","content":"Fix:\n\nx\n\n"}]}})", frame).has_value());
+  BOOST_TEST(!batch_request_input("{", frame).has_value());
+  BOOST_TEST(!batch_request_line_number(R"({"custom_id":"row-1"})").has_value());
+  BOOST_TEST(!batch_request_line_number("not json").has_value());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
