@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
 #include <random>
@@ -38,6 +39,11 @@ private:
   const std::function<void(std::string_view)>& sink_;
   HttpResponse response_;
 };
+
+// Why creating a batch is not tried again after a failure that may have
+// come after the server took the request.
+constexpr const char* not_retried_reason =
+  "not retried: the batch may have been created, and another try could create a second one (see --batch-list)";
 
 // Where the file stands for an upload: opened once, read at any offset.
 struct UploadFile {
@@ -78,15 +84,26 @@ std::string BatchApiClient::exchange(const HttpRequest& request,
   std::optional<Error> first;
   for (int attempt = 0;; ++attempt) {
     bool got_body = false;
+    // The sink's own failure (a full disk, a file too large) is not the
+    // exchange's: it must not read as a network failure, nor be retried.
+    std::optional<Error> sink_failed;
     const std::function<void(std::string_view)> counting = [&](std::string_view piece) {
       got_body = true;
-      sink(piece);
+      try {
+        sink(piece);
+      } catch (const Error& e) {
+        sink_failed = e;
+        throw;
+      }
     };
     Collector collector(sink ? counting : sink);
     std::optional<Error> failed;
     try {
       context_.make_transport(setup_.transport)->send(request, collector);
     } catch (const Error& e) {
+      if (sink_failed) {
+        throw *sink_failed;
+      }
       failed = e;
     }
     const HttpResponse& response = collector.response();
@@ -97,7 +114,7 @@ std::string BatchApiClient::exchange(const HttpRequest& request,
     if (!failed) {
       failed = Error(FailureKind::http_status,
                      exit_status_for_http(response.status),
-                     "",
+                     "api",
                      describe_error_response(response, setup_.transport.secrets, request.url.text()));
     }
     if (!first) {
@@ -112,8 +129,15 @@ std::string BatchApiClient::exchange(const HttpRequest& request,
                                                 unit(random));
     const bool surely_unsent = failed->kind() == FailureKind::resolve || failed->kind() == FailureKind::connect ||
                                (failed->kind() == FailureKind::http_status && response.status == 429);
-    if (decision.action == RetryDecision::Action::give_up || (not_twice && !surely_unsent)) {
+    if (decision.action == RetryDecision::Action::give_up) {
       throw with_first_failure(with_reason(*failed, decision), *first, attempt + 1, setup_.transport.secrets);
+    }
+    if (not_twice && !surely_unsent) {
+      // The retry decision's reason would tell of a retry that is not made.
+      throw with_first_failure(failed->with_message(std::string(failed->what()) + "; " + not_retried_reason),
+                               *first,
+                               attempt + 1,
+                               setup_.transport.secrets);
     }
     if (setup_.transport.log) {
       setup_.transport.log("attempt " + std::to_string(attempt + 1) + " failed: " + failed->what() + "; " +
@@ -188,18 +212,32 @@ std::vector<BatchStatus> BatchApiClient::list()
   return parse_batch_list(exchange(request("GET", "/batches", "")), setup_.transport.secrets);
 }
 
-void BatchApiClient::download(const std::string& file_id, int fd)
+void BatchApiClient::download(const std::string& file_id, int fd, const InputLimit& limit)
 {
   HttpRequest r = request("GET", "/files/" + file_id + "/content", "");
+  std::uint64_t got = 0;
   exchange(r, [&](std::string_view piece) {
+    got += piece.size();
+    if (got > limit.bytes) {
+      throw Error(FailureKind::bad_response,
+                  ExitStatus::bad_response,
+                  "response",
+                  "file " + file_id + " is larger than " + limit.text + ", the most gptq takes of a batch's results");
+    }
     while (!piece.empty()) {
       const ssize_t put = ::write(fd, piece.data(), piece.size());
       if (put < 0 && errno == EINTR) {
         continue;
       }
       if (put < 0) {
+        const int error = errno;
+        const char* tmpdir = std::getenv("TMPDIR");
+        const std::string where = tmpdir && *tmpdir ? "$TMPDIR (" + quoted(tmpdir) + ")" : "/tmp ($TMPDIR is not set)";
         throw Error(
-          ExitStatus::internal, "batch", std::string("cannot keep the batch's results: ") + std::strerror(errno));
+          ExitStatus::internal,
+          "batch",
+          "cannot write file " + file_id + " to a temporary file in " + where + ": " + std::strerror(error) +
+            (error == ENOSPC || error == EDQUOT ? "; free some space there or set TMPDIR to a roomier place" : ""));
       }
       piece.remove_prefix(static_cast<std::size_t>(put));
     }

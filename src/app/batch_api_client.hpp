@@ -2,6 +2,7 @@
 
 #include "app.hpp"
 #include "batch_api.hpp"
+#include "input.hpp"
 #include "request.hpp"
 #include "transport.hpp"
 #include "url.hpp"
@@ -38,8 +39,12 @@ public:
   BatchStatus get(const std::string& id);
   BatchStatus cancel(const std::string& id);
   std::vector<BatchStatus> list();
-  // Writes the content of file `file_id` to `fd` as it arrives.
-  void download(const std::string& file_id, int fd);
+  // Writes the content of file `file_id` to `fd`, a temporary file in
+  // $TMPDIR (else /tmp), as it arrives. Throws gptq::Error, not retried:
+  // bad_response (exit 8, phase "response") naming the file and `limit`
+  // when the content is larger (a server could fill the disk); internal
+  // (exit 1, phase "batch") naming $TMPDIR when writing fails (a full disk).
+  void download(const std::string& file_id, int fd, const InputLimit& limit = results_limit);
   // The headers of the last reply that succeeded (a poll's Retry-After).
   const Headers& last_headers() const { return last_headers_; }
 
@@ -49,7 +54,8 @@ private:
   // 2xx reply, or hands the body to `sink` as it arrives (then returns "").
   // With `not_twice` (creating a batch: a second one would cost twice)
   // only a failure that surely kept the request from the server (no
-  // connection, or 429) is retried.
+  // connection, or 429) is retried. A gptq::Error `sink` throws ends the
+  // exchange as it is, never retried.
   std::string exchange(const HttpRequest& request,
                        const std::function<void(std::string_view)>& sink = {},
                        bool not_twice = false);

@@ -117,6 +117,31 @@ std::optional<std::string> string_member(const json::value& object,
   return std::string(member->get_string());
 }
 
+// Returns the member `key` of `object`, an id the app puts into URL paths
+// and prints, as string_member() does; an optional one that is empty reads
+// as absent. Throws naming `what` and `key`, and showing the id redacted,
+// escaped and cut, when it is not an id or holds a secret.
+std::optional<std::string> id_member(const json::value& object,
+                                     std::string_view what,
+                                     std::string_view key,
+                                     bool required,
+                                     const Secrets& secrets)
+{
+  auto id = string_member(object, what, key, required);
+  if (!id || id->empty()) {
+    return std::nullopt;
+  }
+  const std::string shown = secrets.redact(*id);
+  const auto start = std::string(what) + " has \"" + std::string(key) + "\" " + quoted(shown, 80);
+  if (!is_batch_api_id(*id)) {
+    throw_bad(start + ", which is not an id (" + std::string(batch_api_id_shape) + ")");
+  }
+  if (shown != *id) {
+    throw_bad(start + ", which holds a secret");
+  }
+  return id;
+}
+
 // The member `key` of `object` when it is a whole number (negative ones as
 // 0, huge ones as 2^52), else 0: the counts and times only inform the
 // user, so an odd one is not worth a failure.
@@ -175,12 +200,12 @@ BatchStatus batch_of(const json::value& batch, std::string_view what, const Secr
     throw_bad(std::string(what) + " is " + std::string(kind_name(batch)) + ", not an object");
   }
   BatchStatus status;
-  status.id = *string_member(batch, what, "id", true);
+  status.id = *id_member(batch, what, "id", true, secrets);
   status.status = *string_member(batch, what, "status", true);
   status.endpoint = string_member(batch, what, "endpoint", false).value_or("");
-  status.input_file_id = string_member(batch, what, "input_file_id", false).value_or("");
-  status.output_file_id = string_member(batch, what, "output_file_id", false);
-  status.error_file_id = string_member(batch, what, "error_file_id", false);
+  status.input_file_id = id_member(batch, what, "input_file_id", false, secrets).value_or("");
+  status.output_file_id = id_member(batch, what, "output_file_id", false, secrets);
+  status.error_file_id = id_member(batch, what, "error_file_id", false, secrets);
   const auto* counts = json_member(batch, "request_counts");
   status.counts = { count_member(counts, "total"), count_member(counts, "completed"), count_member(counts, "failed") };
   status.created_at = count_member(&batch, "created_at");
@@ -194,6 +219,31 @@ BatchStatus batch_of(const json::value& batch, std::string_view what, const Secr
 }
 
 } // namespace
+
+bool is_batch_api_id(std::string_view id)
+{
+  if (id.empty() || id.size() > 256) {
+    return false;
+  }
+  for (std::size_t start = 0;;) {
+    const std::size_t slash = id.find('/', start);
+    const std::string_view segment = id.substr(start, slash == std::string_view::npos ? slash : slash - start);
+    if (segment.empty() || segment == "." || segment == "..") {
+      return false;
+    }
+    for (const char c : segment) {
+      const bool allowed = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                           c == '_' || c == ':' || c == '-';
+      if (!allowed) {
+        return false;
+      }
+    }
+    if (slash == std::string_view::npos) {
+      return true;
+    }
+    start = slash + 1;
+  }
+}
 
 bool BatchStatus::ended() const
 {
@@ -222,7 +272,7 @@ std::vector<BatchStatus> parse_batch_list(std::string_view body, const Secrets& 
 
 std::string parse_file_id(std::string_view body, const Secrets& secrets)
 {
-  return *string_member(parse_object(body, "the file object", secrets), "the file object", "id", true);
+  return *id_member(parse_object(body, "the file object", secrets), "the file object", "id", true, secrets);
 }
 
 std::string batch_create_body(std::string_view input_file_id,

@@ -44,15 +44,28 @@ struct BatchStatus {
   bool ended() const;
 };
 
+// How messages describe a batch or file id.
+inline constexpr std::string_view batch_api_id_shape = "1 to 256 letters, digits, '.', '_', ':', '-' and '/'";
+
+// True when `id` may be a batch or file id: 1 to 256 bytes of A-Z, a-z,
+// 0-9, '.', '_', ':', '-' and '/', where no '/'-separated segment is empty
+// (no leading, trailing or double '/'), "." or "..". Ids go into URL paths
+// (batches/ID, files/ID/content) as they are and are printed, so one that
+// passes can neither leave its path nor break a line or a terminal.
+bool is_batch_api_id(std::string_view id);
+
 // Returns the Batch object in `body` (the reply of POST /batches, GET
 // /batches/ID and POST /batches/ID/cancel). "id" and "status" are required
 // strings; "endpoint" and "input_file_id" strings when present; the rest
-// may be missing or null, and unknown members are ignored. Throws
-// gptq::Error (bad_response, exit 8, phase "response") when the body is not
-// JSON or not an object, or a required member is missing or of another
-// type, naming it; with the server's message (phase "api") when the body is
-// an error object. Every piece of the server's text in a message or in
-// `errors` is redacted of `secrets` and made one line.
+// may be missing or null, and unknown members are ignored. "id",
+// "input_file_id", "output_file_id" and "error_file_id" must pass
+// is_batch_api_id() and hold none of `secrets` (they are printed); the
+// optional ones read as absent when empty. Throws gptq::Error
+// (bad_response, exit 8, phase "response") when the body is not JSON or not
+// an object, or a required member is missing or of another type, or an id
+// is not one, naming it; with the server's message (phase "api") when the
+// body is an error object. Every piece of the server's text in a message or
+// in `errors` is redacted of `secrets` and made one line.
 BatchStatus parse_batch(std::string_view body, const Secrets& secrets = {});
 
 // Returns the batches of a list object (GET /batches): its "data" array,
@@ -61,7 +74,7 @@ BatchStatus parse_batch(std::string_view body, const Secrets& secrets = {});
 std::vector<BatchStatus> parse_batch_list(std::string_view body, const Secrets& secrets = {});
 
 // Returns the "id" of a File object (the reply of POST /files). Throws as
-// parse_batch() does when there is none.
+// parse_batch() does when there is none or it is not an id.
 std::string parse_file_id(std::string_view body, const Secrets& secrets = {});
 
 // Returns the JSON body of POST /batches: input_file_id, the endpoint of

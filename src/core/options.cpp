@@ -1,5 +1,6 @@
 #include "options.hpp"
 
+#include "batch_api.hpp"
 #include "error.hpp"
 #include "media.hpp"
 #include "option_table.hpp"
@@ -576,9 +577,17 @@ void check_batch_api_options(const Options& o)
       throw Error(ExitStatus::usage, option, "does not work with the Batch API's commands");
     }
   }
+  // The id goes into a URL path and messages as it is.
   for (const auto* id : { &o.batch_wait, &o.batch_cancel }) {
+    const char* option = id == &o.batch_wait ? "--batch-wait" : "--batch-cancel";
     if (*id && id->value().empty()) {
-      throw Error(ExitStatus::usage, id == &o.batch_wait ? "--batch-wait" : "--batch-cancel", "the batch id is empty");
+      throw Error(ExitStatus::usage, option, "the batch id is empty");
+    }
+    if (*id && !is_batch_api_id(**id)) {
+      throw Error(ExitStatus::usage,
+                  option,
+                  quoted(**id, 80) + " is not a batch id: one is " + std::string(batch_api_id_shape) +
+                    ", as batch_abc123");
     }
   }
 }

@@ -1,7 +1,8 @@
 // Fuzzes the Batch API's objects: gptq::parse_batch, gptq::parse_batch_list
 // and gptq::parse_file_id on any bytes must return or throw gptq::Error
 // (bad response, exit 8) with a one-line message that never shows the run's
-// secret; what they return is one line where a terminal shows it. And the
+// secret; what they return is one line where a terminal shows it, and its
+// ids are ids (is_batch_api_id) without the secret. And the
 // bodies gptq sends, from the same bytes: the upload form's filename cannot
 // add a line to its head, and the create body is JSON that gives back the
 // file id it was made with.
@@ -43,9 +44,18 @@ void check_error(const gptq::Error& e, const char* what)
   check(!shows_secret(e.what()), what);
 }
 
+// An id goes into URL paths and is printed as it is.
+bool is_safe_id(std::string_view id)
+{
+  return gptq::is_batch_api_id(id) && !shows_secret(id);
+}
+
 void check_batch(const gptq::BatchStatus& batch)
 {
   check(!batch.id.empty() && !batch.status.empty(), "a batch without an id or a status");
+  check(is_safe_id(batch.id) && (batch.input_file_id.empty() || is_safe_id(batch.input_file_id)) &&
+          is_safe_id(batch.output_file_id.value_or("f")) && is_safe_id(batch.error_file_id.value_or("f")),
+        "a batch's id or file id that is not an id, or shows the secret");
   check(batch.counts.total >= 0 && batch.counts.completed >= 0 && batch.counts.failed >= 0, "a negative count");
   for (const auto& error : batch.errors) {
     check(gptq::fuzz::is_one_line(error) && !shows_secret(error), "a batch error is not one redacted line");
@@ -68,7 +78,7 @@ void parse_all(std::string_view body, const gptq::Secrets& secrets)
     check_error(e, "a parse_batch_list error is not one redacted bad-response line");
   }
   try {
-    check(!gptq::parse_file_id(body, secrets).empty(), "an empty file id");
+    check(is_safe_id(gptq::parse_file_id(body, secrets)), "a file id that is not an id, or shows the secret");
   } catch (const gptq::Error& e) {
     check_error(e, "a parse_file_id error is not one redacted bad-response line");
   }

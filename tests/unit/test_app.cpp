@@ -1,6 +1,8 @@
 #include "app.hpp"
 
+#include "batch_api_client.hpp"
 #include "error.hpp"
+#include "testkit.hpp"
 
 #include <boost/test/unit_test.hpp>
 
@@ -15,6 +17,10 @@
 using namespace gptq;
 
 namespace {
+
+// The status of a canned response that stands for a connection reset
+// after the request went out (0 stands for no connection at all).
+constexpr int reset = -1;
 
 // Replays a canned response, handing the body over in pieces of `piece_size`
 // bytes, and remembers the request it was given.
@@ -33,6 +39,10 @@ public:
     if (response_.status == 0) {
       throw Error(
         FailureKind::connect, ExitStatus::network, "connect", "cannot connect to fake:443: Connection refused");
+    }
+    if (response_.status == reset) {
+      throw Error(
+        FailureKind::network, ExitStatus::network, "network", "fake:443 closed the connection without a response");
     }
     HttpResponse head = response_;
     head.body.clear();
@@ -61,6 +71,9 @@ struct Harness {
   std::string out;
   std::string err;
   int stdin_fd = -1;
+  // Batch mode's connections, for a run that must not use them
+  // (--batch-submit): making one fails.
+  bool unused_connections = false;
 
   int run(std::vector<const char*> args, const std::string& input = "")
   {
@@ -87,6 +100,11 @@ struct Harness {
       }
       return std::make_unique<FakeTransport>(next, piece_size, sent);
     };
+    if (unused_connections) {
+      context.make_connection = [](const auto&, const auto&) -> std::unique_ptr<Connection> {
+        throw Error(ExitStatus::internal, "", "the test made a connection");
+      };
+    }
     const int status = run_app(args, context);
     std::rewind(stdout_file);
     out.clear();
@@ -491,6 +509,67 @@ BOOST_AUTO_TEST_CASE(azure_hosts_get_the_api_key_header)
   BOOST_TEST(h.sent.back().url.target() == "/openai/deployments/gpt4o/chat/completions?api-version=2024-10-21");
 }
 
+// A File object the fake's POST /files answers with.
+HttpResponse file_object()
+{
+  HttpResponse r;
+  r.status = 200;
+  r.reason = "OK";
+  r.body = R"({"id":"file-1","object":"file","purpose":"batch"})";
+  return r;
+}
+
+BOOST_AUTO_TEST_CASE(a_batch_that_may_have_been_created_is_not_created_again)
+{
+  for (const int status : { 500, 503, reset }) {
+    Harness h;
+    h.unused_connections = true;
+    h.first_responses = { file_object() };
+    h.response = status == reset ? HttpResponse{} : failure(status);
+    h.response.status = status;
+    const int exit = h.run({ "-L", "--batch-submit", "--retries", "3" }, "one\ntwo\n");
+    BOOST_TEST(exit == (status == reset ? 4 : 7), status);
+    BOOST_TEST_REQUIRE(h.sent.size() == 2u, status);
+    BOOST_TEST(h.sent[1].method == "POST");
+    BOOST_TEST(h.sent[1].url.target() == "/v1/batches");
+    BOOST_TEST(h.waits.empty());
+    BOOST_TEST(h.out.empty());
+    BOOST_TEST(h.err.ends_with("; not retried: the batch may have been created, and another try could create a "
+                               "second one (see --batch-list)\n"),
+               h.err);
+    BOOST_TEST(h.err.starts_with(status == reset ? "gptq: network: fake:443 closed" : "gptq: api: HTTP "), h.err);
+    BOOST_TEST(h.err.find("retry") == std::string::npos, h.err); // nor of a retry, nor of tries
+    BOOST_TEST(h.err.find("tries") == std::string::npos, h.err);
+    BOOST_TEST(h.err.find('\n') == h.err.size() - 1);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(creating_a_batch_is_retried_when_it_surely_did_not_reach_the_server)
+{
+  for (const int status : { 0, 429 }) {
+    Harness h;
+    h.unused_connections = true;
+    h.first_responses = { file_object() };
+    h.response = failure(status);
+    BOOST_TEST(h.run({ "-L", "--batch-submit", "--retries", "2" }, "one\n") == (status == 0 ? 4 : 6), status);
+    BOOST_TEST(h.sent.size() == 4u, status); // the upload, then three tries
+    BOOST_TEST(h.waits.size() == 2u, status);
+    BOOST_TEST(h.err.find("not retried") == std::string::npos, h.err);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_request_the_server_refused_is_not_said_to_be_maybe_created)
+{
+  Harness h;
+  h.unused_connections = true;
+  h.first_responses = { file_object() };
+  h.response = failure(400, {}, R"({"error":{"message":"bad endpoint"}})");
+  BOOST_TEST(h.run({ "-L", "--batch-submit" }, "one\n") == 5);
+  BOOST_TEST(h.sent.size() == 2u);
+  BOOST_TEST(h.err.find("bad endpoint") != std::string::npos, h.err);
+  BOOST_TEST(h.err.find("retr") == std::string::npos, h.err);
+}
+
 BOOST_AUTO_TEST_CASE(help_and_version_go_to_stdout)
 {
   Harness h;
@@ -499,6 +578,103 @@ BOOST_AUTO_TEST_CASE(help_and_version_go_to_stdout)
   BOOST_TEST(h.run({ "--version" }) == 0);
   BOOST_TEST(h.out.starts_with(std::string("gptq ") + GPTQ_VERSION + "\n"));
   BOOST_TEST(h.sent.empty());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+namespace {
+
+// A BatchApiClient whose every exchange gets `response` from the fake
+// transport, in pieces of 4 bytes, and records what it sent.
+struct ClientHarness {
+  HttpResponse response;
+  std::vector<HttpRequest> sent;
+  std::vector<std::chrono::milliseconds> waits;
+  AppContext context;
+  std::optional<BatchApiClient> client;
+
+  explicit ClientHarness(std::string body)
+  {
+    response.status = 200;
+    response.reason = "OK";
+    response.body = std::move(body);
+    context.sleep = [this](std::chrono::milliseconds ms) { waits.push_back(ms); };
+    context.make_transport = [this](const TransportOptions&) {
+      return std::make_unique<FakeTransport>(response, 4, sent);
+    };
+    client.emplace(context,
+                   BatchApiClient::Setup{ parse_url("https://fake.example/v1"), {}, "Authorization", {}, {}, 2 });
+  }
+};
+
+// The bytes of the file open at `fd`, from its start.
+std::string contents(int fd)
+{
+  std::string text;
+  char buffer[4096];
+  for (off_t at = 0;;) {
+    const ssize_t got = pread(fd, buffer, sizeof buffer, at);
+    if (got <= 0) {
+      return text;
+    }
+    text.append(buffer, static_cast<std::size_t>(got));
+    at += got;
+  }
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(batch_api_client)
+
+BOOST_AUTO_TEST_CASE(a_download_up_to_its_limit_is_written_whole)
+{
+  ClientHarness h("0123456789");
+  std::FILE* file = std::tmpfile();
+  h.client->download("file-1", fileno(file), InputLimit{ 10, "10 bytes" });
+  BOOST_TEST(contents(fileno(file)) == "0123456789");
+  BOOST_TEST(h.sent.size() == 1u);
+  BOOST_TEST(h.sent[0].method == "GET");
+  BOOST_TEST(h.sent[0].url.target() == "/v1/files/file-1/content");
+  std::fclose(file);
+}
+
+BOOST_AUTO_TEST_CASE(a_download_over_its_limit_stops_there_and_is_not_retried)
+{
+  ClientHarness h("0123456789A");
+  std::FILE* file = std::tmpfile();
+  const auto line = gptq::test::error_line(
+    [&] {
+      h.client->download("file-1", fileno(file), InputLimit{ 10, "10 bytes" });
+    },
+    8);
+  BOOST_TEST(line == "response: file file-1 is larger than 10 bytes, the most gptq takes of a batch's results");
+  BOOST_TEST(contents(fileno(file)).size() <= 10u);
+  BOOST_TEST(h.sent.size() == 1u);
+  BOOST_TEST(h.waits.empty());
+  std::fclose(file);
+}
+
+BOOST_AUTO_TEST_CASE(a_full_disk_names_tmpdir_and_is_not_retried)
+{
+  ClientHarness h("0123456789");
+  const int full = open("/dev/full", O_WRONLY | O_CLOEXEC);
+  BOOST_TEST_REQUIRE(full >= 0);
+  const char* before = std::getenv("TMPDIR");
+  const std::optional<std::string> saved = before ? std::optional<std::string>(before) : std::nullopt;
+  setenv("TMPDIR", "/var/tmp/gptq test", 1);
+  const auto line = gptq::test::error_line([&] { h.client->download("file-1", full); }, 1);
+  BOOST_TEST(line == "batch: cannot write file file-1 to a temporary file in $TMPDIR ('/var/tmp/gptq test'): No space "
+                     "left on device; free some space there or set TMPDIR to a roomier place");
+  unsetenv("TMPDIR");
+  const auto unset = gptq::test::error_line([&] { h.client->download("file-1", full); }, 1);
+  BOOST_TEST(unset.starts_with("batch: cannot write file file-1 to a temporary file in /tmp ($TMPDIR is not set): "),
+             unset);
+  if (saved) {
+    setenv("TMPDIR", saved->c_str(), 1);
+  }
+  BOOST_TEST(h.sent.size() == 2u);
+  BOOST_TEST(h.waits.empty());
+  close(full);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

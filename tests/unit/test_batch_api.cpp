@@ -234,6 +234,79 @@ BOOST_AUTO_TEST_CASE(malformed_batches_are_named)
              "response: the batch has \"input_file_id\" as a number, not a string");
 }
 
+BOOST_AUTO_TEST_CASE(ids_are_letters_digits_and_a_few_marks_in_segments)
+{
+  for (const std::string_view id :
+       { "batch_abc123", "file-abc123", "batches/abc", "files/a/b", "a", "x.y:z-1_2", "..a", "a../.b", "..." }) {
+    BOOST_TEST(is_batch_api_id(id), id);
+  }
+  BOOST_TEST(is_batch_api_id(std::string(256, 'a')));
+  for (const std::string_view id : { "",
+                                     "/abc",
+                                     "abc/",
+                                     "a//b",
+                                     ".",
+                                     "..",
+                                     "a/./b",
+                                     "a/..",
+                                     "../a",
+                                     "a b",
+                                     "a?b",
+                                     "a#b",
+                                     "a%2Fb",
+                                     "a\\b",
+                                     "a\nb",
+                                     "a\x1b",
+                                     "caf\xC3\xA9" }) {
+    BOOST_TEST(!is_batch_api_id(id), id);
+  }
+  BOOST_TEST(!is_batch_api_id(std::string(257, 'a')));
+  BOOST_TEST(!is_batch_api_id(std::string_view("a\0b", 3)));
+}
+
+BOOST_AUTO_TEST_CASE(a_servers_id_that_is_not_one_is_refused_shown_on_one_line)
+{
+  BOOST_TEST(batch_failure(R"({"id":"../files/x","status":"completed"})") ==
+             "response: the batch has \"id\" '../files/x', which is not an id (1 to 256 letters, digits, '.', '_', "
+             "':', '-' and '/')");
+  BOOST_TEST(batch_failure(R"({"id":"b","status":"completed","input_file_id":"f x"})")
+               .starts_with("response: the batch has \"input_file_id\" 'f x', which is not an id"));
+  BOOST_TEST(batch_failure(R"({"id":"b","status":"completed","output_file_id":"f\n\u001b[2J"})")
+               .starts_with("response: the batch has \"output_file_id\" 'f\\n\\x1B[2J', which is not an id"));
+  BOOST_TEST(batch_failure(R"({"id":"b","status":"completed","error_file_id":"/etc/passwd"})")
+               .starts_with("response: the batch has \"error_file_id\" '/etc/passwd', which is not an id"));
+  const std::string long_id = R"({"id":")" + std::string(300, 'a') + R"(","status":"completed"})";
+  BOOST_TEST(batch_failure(long_id) ==
+             "response: the batch has \"id\" '" + std::string(80, 'a') +
+               "...', which is not an id (1 to 256 letters, digits, '.', '_', ':', '-' and '/')");
+  const auto list_failure = [](std::string_view body) { return error_line([&] { parse_batch_list(body); }, 8, body); };
+  BOOST_TEST(list_failure(R"({"data":[{"id":"a","status":"completed"},{"id":"b?c","status":"completed"}]})")
+               .starts_with("response: batch 2 of the list has \"id\" 'b?c', which is not an id"));
+  BOOST_TEST(error_line([] { parse_file_id(R"({"id":"file 1"})"); }, 8) ==
+             "response: the file object has \"id\" 'file 1', which is not an id (1 to 256 letters, digits, '.', '_', "
+             "':', '-' and '/')");
+}
+
+BOOST_AUTO_TEST_CASE(an_empty_file_id_reads_as_none)
+{
+  const BatchStatus batch =
+    parse_batch(R"({"id":"b","status":"completed","input_file_id":"","output_file_id":"","error_file_id":""})");
+  BOOST_TEST(batch.input_file_id == "");
+  BOOST_TEST(!batch.output_file_id);
+  BOOST_TEST(!batch.error_file_id);
+}
+
+BOOST_AUTO_TEST_CASE(an_id_that_holds_a_secret_is_refused_and_not_shown)
+{
+  Secrets secrets;
+  secrets.add("sk-secret-key-123");
+  const std::string line =
+    error_line([&] { parse_batch(R"({"id":"batch_sk-secret-key-123","status":"completed"})", secrets); }, 8);
+  BOOST_TEST(line == "response: the batch has \"id\" 'batch_[REDACTED]', which holds a secret");
+  const std::string bad = error_line([&] { parse_file_id(R"({"id":"file sk-secret-key-123"})", secrets); }, 8);
+  BOOST_TEST(bad.starts_with("response: the file object has \"id\" 'file [REDACTED]', which is not an id"), bad);
+}
+
 BOOST_AUTO_TEST_CASE(an_error_object_gives_the_servers_message)
 {
   Secrets secrets;

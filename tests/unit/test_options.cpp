@@ -224,6 +224,22 @@ BOOST_AUTO_TEST_CASE(abbreviated_long_options_are_refused)
   BOOST_TEST(usage_error({ "--mod", "m" }).find("mod") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(a_batch_id_to_wait_for_or_cancel_must_be_one)
+{
+  BOOST_TEST(parse({ "--batch-wait", "batch_abc123" }).options.batch_wait.value_or("") == "batch_abc123");
+  BOOST_TEST(parse({ "--batch-cancel", "batches/abc-1.2:x" }).options.batch_cancel.value_or("") == "batches/abc-1.2:x");
+  BOOST_TEST(usage_error({ "--batch-wait", "" }) == "--batch-wait: the batch id is empty");
+  BOOST_TEST(usage_error({ "--batch-wait", "../files" }) ==
+             "--batch-wait: '../files' is not a batch id: one is 1 to 256 letters, digits, '.', '_', ':', '-' and "
+             "'/', as batch_abc123");
+  BOOST_TEST(usage_error({ "--batch-cancel", "b?x=1" }).starts_with("--batch-cancel: 'b?x=1' is not a batch id"));
+  // What a terminal would act on is shown, not sent, and a long id is cut.
+  BOOST_TEST(usage_error({ "--batch-cancel", "b\x1b[2J\nx" }).starts_with("--batch-cancel: 'b\\x1B[2J\\nx' is not"));
+  const std::string long_id(300, 'a');
+  BOOST_TEST(
+    usage_error({ "--batch-wait", long_id.c_str() }).starts_with("--batch-wait: '" + std::string(80, 'a') + "...'"));
+}
+
 BOOST_AUTO_TEST_CASE(help_text_fits_80_columns_and_lists_every_option)
 {
   std::istringstream lines(help_text());
