@@ -421,11 +421,18 @@ private:
                           std::optional<InputFrame> frame)
   {
     std::string path;
-    ::close(temporary_file("gptq-batch", path));
-    struct Remove {
-      std::string path;
-      ~Remove() { ::unlink(path.c_str()); }
-    } remove{ path };
+    struct Close {
+      int fd;
+      ~Close() { ::close(fd); }
+    } requests{ temporary_file("gptq-batch", path) };
+    // Written through its name, read through `requests`, and unlinked at
+    // once: a run cut short (Ctrl-C ends gptq with _exit) leaves no file of
+    // prompts behind.
+    std::ofstream file(path, std::ios::binary | std::ios::trunc);
+    ::unlink(path.c_str());
+    if (!file.is_open()) {
+      throw Error(ExitStatus::internal, "batch", "cannot write the requests to " + quoted(path));
+    }
     // With --batch the input is kept (a file of its own, gone when closed)
     // for the results to be printed beside, as -L prints them.
     std::optional<int> kept_input;
@@ -445,7 +452,6 @@ private:
       ::lseek(*kept_input, 0, SEEK_SET);
       in_fd = *kept_input;
     }
-    std::ofstream file(path, std::ios::binary | std::ios::trunc);
     const ExitStatus emitted = emit_batch(batch, in_fd, file, *context_.err, body_for);
     file.close();
     if (!file) {
@@ -456,21 +462,24 @@ private:
     }
     std::size_t lines = 0;
     std::uint64_t bytes = 0;
-    {
-      std::ifstream in(path, std::ios::binary);
-      char buffer[65536];
-      while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
-        const auto got = static_cast<std::size_t>(in.gcount());
-        lines += static_cast<std::size_t>(std::count(buffer, buffer + got, '\n'));
-        bytes += got;
+    char buffer[65536];
+    for (ssize_t got; (got = ::pread(requests.fd, buffer, sizeof buffer, static_cast<off_t>(bytes))) != 0;) {
+      if (got < 0 && errno == EINTR) {
+        continue;
       }
+      if (got < 0) {
+        throw Error(
+          ExitStatus::internal, "batch", std::string("cannot read the requests back: ") + std::strerror(errno));
+      }
+      lines += static_cast<std::size_t>(std::count(buffer, buffer + got, '\n'));
+      bytes += static_cast<std::uint64_t>(got);
     }
     if (lines == 0) {
       throw Error(ExitStatus::usage, "batch", "stdin held no lines to send");
     }
     check_batch_limits(lines, bytes);
     BatchApiClient client = batch_api(options);
-    const std::string file_id = client.upload(path, bytes, "gptq-batch.jsonl");
+    const std::string file_id = client.upload(requests.fd, bytes, "gptq-batch.jsonl");
     const BatchStatus created = client.create(file_id, options.api, lines, frame);
     if (!options.batch_round_trip) {
       ReplyWriter out(context_.stdout_fd, ReplyWriter::Ending::keep_blank_lines);

@@ -45,17 +45,6 @@ private:
 constexpr const char* not_retried_reason =
   "not retried: the batch may have been created, and another try could create a second one (see --batch-list)";
 
-// Where the file stands for an upload: opened once, read at any offset.
-struct UploadFile {
-  int fd = -1;
-  ~UploadFile()
-  {
-    if (fd >= 0) {
-      ::close(fd);
-    }
-  }
-};
-
 } // namespace
 
 BatchApiClient::BatchApiClient(const AppContext& context, Setup setup)
@@ -147,12 +136,8 @@ std::string BatchApiClient::exchange(const HttpRequest& request,
   }
 }
 
-std::string BatchApiClient::upload(const std::string& path, std::uint64_t size, std::string_view filename)
+std::string BatchApiClient::upload(int fd, std::uint64_t size, std::string_view filename)
 {
-  UploadFile file{ ::open(path.c_str(), O_RDONLY | O_CLOEXEC) };
-  if (file.fd < 0) {
-    throw Error(ExitStatus::usage, "batch", "cannot read " + quoted(path) + ": " + std::strerror(errno));
-  }
   std::random_device seed;
   const Multipart form = batch_upload_form(filename, (std::uint64_t{ seed() } << 32) | seed());
   HttpRequest r = request("POST", "/files", "");
@@ -163,28 +148,32 @@ std::string BatchApiClient::upload(const std::string& path, std::uint64_t size, 
   }
   // head, the file, tail: read at any offset, so that a retry starts over.
   const std::uint64_t head = form.head.size();
-  r.body_source = BodySource{ head + size + form.tail.size(),
-                              [&](std::uint64_t offset, char* buffer, std::size_t room) -> std::size_t {
-                                if (offset < head) {
-                                  const std::size_t n = std::min<std::uint64_t>(room, head - offset);
-                                  std::memcpy(buffer, form.head.data() + offset, n);
-                                  return n;
-                                }
-                                if (offset < head + size) {
-                                  const std::size_t n = std::min<std::uint64_t>(room, head + size - offset);
-                                  const ssize_t got = ::pread(file.fd, buffer, n, static_cast<off_t>(offset - head));
-                                  if (got < 0) {
-                                    throw Error(ExitStatus::usage,
-                                                "batch",
-                                                "cannot read " + quoted(path) + ": " + std::strerror(errno));
-                                  }
-                                  return static_cast<std::size_t>(got);
-                                }
-                                const std::uint64_t at = offset - head - size;
-                                const std::size_t n = std::min<std::uint64_t>(room, form.tail.size() - at);
-                                std::memcpy(buffer, form.tail.data() + at, n);
-                                return n;
-                              } };
+  r.body_source =
+    BodySource{ head + size + form.tail.size(),
+                [&](std::uint64_t offset, char* buffer, std::size_t room) -> std::size_t {
+                  if (offset < head) {
+                    const std::size_t n = std::min<std::uint64_t>(room, head - offset);
+                    std::memcpy(buffer, form.head.data() + offset, n);
+                    return n;
+                  }
+                  if (offset < head + size) {
+                    const std::size_t n = std::min<std::uint64_t>(room, head + size - offset);
+                    ssize_t got;
+                    while ((got = ::pread(fd, buffer, n, static_cast<off_t>(offset - head))) < 0 && errno == EINTR) {
+                    }
+                    if (got <= 0) {
+                      throw Error(ExitStatus::internal,
+                                  "batch",
+                                  got < 0 ? std::string("cannot read the requests to upload: ") + std::strerror(errno)
+                                          : std::string("the requests to upload ended early"));
+                    }
+                    return static_cast<std::size_t>(got);
+                  }
+                  const std::uint64_t at = offset - head - size;
+                  const std::size_t n = std::min<std::uint64_t>(room, form.tail.size() - at);
+                  std::memcpy(buffer, form.tail.data() + at, n);
+                  return n;
+                } };
   return parse_file_id(exchange(r), setup_.transport.secrets);
 }
 

@@ -31,9 +31,10 @@ public:
   };
   BatchApiClient(const AppContext& context, Setup setup);
 
-  // Uploads the file at `path` (`size` bytes) for purpose=batch, as
-  // `filename`; returns the file's id.
-  std::string upload(const std::string& path, std::uint64_t size, std::string_view filename);
+  // Uploads the `size` bytes of file `fd` (read at any offset from 0, so
+  // that a retry starts over) for purpose=batch, as `filename`; returns the
+  // file's id.
+  std::string upload(int fd, std::uint64_t size, std::string_view filename);
   // With `frame`, the batch's metadata says where each line's input is.
   BatchStatus create(std::string_view file_id, Api api, std::size_t lines, std::optional<InputFrame> frame);
   BatchStatus get(const std::string& id);

@@ -5,6 +5,7 @@
 // moves a batch one step per poll, saying Retry-After: 0.
 
 #include "harness.hpp"
+#include "proxy.hpp"
 
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
@@ -99,6 +100,24 @@ BOOST_AUTO_TEST_CASE(wait_recovers_each_lines_input_and_place_from_the_input_fil
   BOOST_TEST(unframed.out == "{\"line\":1,\"output\":\"a\"}\n{\"line\":3,\"output\":\"b\"}\n", unframed.describe());
   const RunResult unframed_plain = run_gptq_https(api(other, "ok"), { "--batch-wait", "batch_1" });
   BOOST_TEST(unframed_plain.out == "a\n\nb\n", unframed_plain.describe());
+}
+
+// Every exchange of the round trip (upload, create, polls, downloads) goes
+// through the user's proxy, as a single request does.
+BOOST_AUTO_TEST_CASE(the_round_trip_goes_through_the_proxy)
+{
+  const std::string key = fresh_key("proxied");
+  const Proxy proxy = Proxy::tinyproxy();
+  const RunResult r =
+    run_gptq_https(api(key, "ok"), { "-L", "--batch", "--proxy", proxy.url("http") }, StdinSpec::of("one\ntwo\n"));
+  BOOST_TEST(r.exit_code == 0, r.describe());
+  BOOST_TEST(r.out == "one\ntwo\n", r.describe());
+  const auto requests = proxy.requests();
+  BOOST_TEST(!requests.empty(), proxy.log());
+  for (const auto& request : requests) {
+    BOOST_TEST(request.starts_with("CONNECT 127.0.0.1:"), proxy.log());
+  }
+  BOOST_TEST(json::parse(from_server(key, "ok", "batches/batch_1")).at("status") == "completed");
 }
 
 BOOST_AUTO_TEST_CASE(batch_submits_and_waits_in_one_run_on_either_api)
