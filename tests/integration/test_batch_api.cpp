@@ -10,6 +10,14 @@
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <chrono>
+#include <csignal>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <vector>
+
 namespace json = boost::json;
 using namespace gptq::it;
 
@@ -202,6 +210,182 @@ BOOST_AUTO_TEST_CASE(the_batch_commands_are_refused_where_they_cannot_go)
   check_failure(run_gptq({ "--batch-wait", "b1", "--batch-list" }), 2, { "one of" });
   check_failure(run_gptq({ "-L", "--batch", "--emit-batch", "f.jsonl" }), 2, { "--emit-batch" });
   check_failure(run_gptq({ "--batch-wait", "" }), 2, { "the batch id is empty" });
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// The wait interrupted and taken up again, the limits checked before any
+// upload, and Azure's base URL and key header.
+BOOST_AUTO_TEST_SUITE(batch_api_round_trip)
+
+namespace {
+
+// Runs gptq with `args` (after its path), its stderr going to the pipe that
+// `at_stderr` watches and its stdout to the file `out_path`: a run whose
+// stdout stays empty can still be acted on as its stderr grows. The pid
+// given to `at_stderr` is gptq's (the shell execs it).
+RunResult run_stderr_watched(const std::vector<std::string>& args,
+                             const std::string& out_path,
+                             const StdinSpec& in,
+                             const StdoutWatcher& at_stderr)
+{
+  std::vector<std::string> argv{ "/bin/bash", "-c", "exec \"$@\" 2>&1 >\"$0\"", out_path, GPTQ_BIN };
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run(argv, key_env(), in, default_run_limit, {}, at_stderr);
+}
+
+std::int64_t attempts(const std::string& key)
+{
+  return json::parse(http_get_body("/attempts/" + key)).at("attempts").to_number<std::int64_t>();
+}
+
+// Whether the server has counted `n` requests under `key`, asked until it
+// has or for 20 s at most: a bound for what hangs, not a timed assertion.
+bool reached_attempts(const std::string& key, std::int64_t n)
+{
+  for (int i = 0; i < 1000; ++i) {
+    if (attempts(key) >= n) {
+      return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
+}
+
+// A directory of its own for TMPDIR, empty.
+std::string fresh_tmpdir(const std::string& key)
+{
+  const std::string dir = scratch_dir() + "/tmpdir-" + key;
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+// The names in `dir`, for a failure message.
+std::string listing(const std::string& dir)
+{
+  std::string names;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    names += entry.path().filename().string() + " ";
+  }
+  return names;
+}
+
+// Checks that `input` on stdin of gptq -L --batch-submit is refused with
+// exit 2 before anything is sent, with each of `mentions`, and that no file
+// of gptq's is left in $TMPDIR.
+void check_refused_before_uploading(const std::string& label,
+                                    const std::string& input,
+                                    const std::vector<std::string>& mentions)
+{
+  const std::string key = fresh_key(label);
+  const std::string tmpdir = fresh_tmpdir(key);
+  Env env = key_env();
+  env["TMPDIR"] = tmpdir;
+  check_failure(run_gptq_https(api(key, "ok"), { "-L", "--batch-submit" }, StdinSpec::of(input), env), 2, mentions);
+  BOOST_TEST(attempts(key) == 0);
+  BOOST_TEST(std::filesystem::is_empty(tmpdir), "left in TMPDIR: " << listing(tmpdir));
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(an_interrupted_wait_says_how_to_take_it_up_and_the_batch_goes_on)
+{
+  const std::string key = fresh_key("hold");
+  const std::string out_path = scratch_dir() + "/" + key + ".out";
+  bool sent = false;
+  // Upload, create, then the first poll: gptq is waiting from then on.
+  const RunResult r =
+    run_stderr_watched({ "--base-url", https_url(api(key, "hold")), "--cacert", cert("ca.pem"), "-L", "--batch" },
+                       out_path,
+                       StdinSpec::of("one\ntwo\nthree\n"),
+                       [&](const std::string& err, int pid) {
+                         if (!sent && contains(err, "submitted") && reached_attempts(key, 3)) {
+                           sent = true;
+                           kill(pid, SIGINT);
+                         }
+                       });
+  BOOST_TEST_REQUIRE(sent, r.describe());
+  BOOST_TEST(r.exit_code == 130, r.describe());
+  BOOST_TEST(read_file(out_path).empty());
+  BOOST_TEST(r.err.empty(), r.describe());
+  // r.out is gptq's stderr: the submission, then the note at Ctrl-C.
+  const std::vector<std::string> told = split_lines(r.out);
+  BOOST_TEST_REQUIRE(told.size() == 2u, r.describe());
+  BOOST_TEST(told[0] == "gptq: batch batch_1 submitted (3 lines); waiting for it", r.describe());
+  BOOST_TEST(starts_with(told[1], "gptq: "), r.describe());
+  BOOST_TEST(contains(told[1], "gptq --batch-wait batch_1"), r.describe());
+  BOOST_TEST(contains(told[1], "--batch-cancel batch_1"), r.describe());
+  BOOST_TEST(!contains(r.out, fake_key));
+  // Not cancelled: the batch is still running (the list does not move it).
+  const json::value listed = json::parse(from_server(key, "hold", "batches?limit=1"));
+  BOOST_TEST(listed.at("data").at(0).at("status") == "in_progress", listed);
+
+  // Taken up through the ok scenario, where it moves on: the results in input order.
+  check_success(run_gptq_https(api(key, "ok"), { "--batch-wait", "batch_1" }), "one\ntwo\nthree\n");
+}
+
+BOOST_AUTO_TEST_CASE(a_request_file_over_200_mb_is_refused_before_uploading)
+{
+  // 2 500 lines of about 90 KB: some 225 MB of request lines.
+  std::string input;
+  const std::string filler(90'000, 'x');
+  for (int i = 0; i < 2'500; ++i) {
+    input += std::to_string(i) + " " + filler + "\n";
+  }
+  check_refused_before_uploading("bytes", input, { "limit of 200 MB", "split -l" });
+}
+
+BOOST_AUTO_TEST_CASE(more_than_50000_lines_are_refused_before_uploading_and_leave_no_file)
+{
+  std::string input;
+  for (int i = 0; i < 50'001; ++i) {
+    input += "q\n";
+  }
+  check_refused_before_uploading("lines", input, { "50000", "split -l 50000" });
+}
+
+BOOST_AUTO_TEST_CASE(azure_base_url_gets_the_files_and_batches_with_its_api_key_header)
+{
+  const std::string key = fresh_key("azure");
+  // A profile as an Azure OpenAI user writes one: the v1 base URL under
+  // /openai and the key in api-key (which gptq picks by itself only for a
+  // *.openai.azure.com host, which the test certificate cannot be).
+  const std::string config_home = scratch_dir() + "/config-" + key;
+  write_file(config_home + "/gptq/config",
+             "[profile.azure]\nbase_url = " + base_url("https", ports().https, api(key, "ok") + "/openai") +
+               "\nkey_header = api-key\ncacert = " + cert("ca.pem") + "\n",
+             std::filesystem::perms(0600));
+  Env env = key_env();
+  env["XDG_CONFIG_HOME"] = config_home;
+  env["HOME"] = config_home;
+  const RunResult r = run_gptq({ "-P", "azure", "-L", "--batch" }, env, StdinSpec::of("one\ntwo\n"));
+  BOOST_TEST(r.exit_code == 0, r.describe());
+  BOOST_TEST(r.out == "one\ntwo\n", r.describe());
+
+  const json::value seen = json::parse(from_server(key, "ok", "requests"));
+  const std::string base = "/" + api(key, "ok") + "/openai/v1/";
+  std::vector<std::string> asked;
+  for (const json::value& request : seen.at("data").as_array()) {
+    const std::string target(request.at("target").as_string());
+    const std::string method(request.at("method").as_string());
+    BOOST_TEST_CONTEXT(method << " " << target)
+    {
+      const json::object& headers = request.at("headers").as_object();
+      BOOST_TEST(starts_with(target, base));
+      const json::value* api_key = headers.if_contains("api-key");
+      BOOST_TEST((api_key != nullptr && api_key->is_string() && api_key->get_string() == fake_key));
+      BOOST_TEST(!headers.if_contains("authorization"));
+    }
+    // Polls repeat; each kind of request is noted once.
+    if (asked.empty() || asked.back() != method + " " + target) {
+      asked.push_back(method + " " + target);
+    }
+  }
+  const std::vector<std::string> expected{ "POST " + base + "files",
+                                           "POST " + base + "batches",
+                                           "GET " + base + "batches/batch_1",
+                                           "GET " + base + "files/file-2/content" };
+  BOOST_TEST(asked == expected, boost::test_tools::per_element());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

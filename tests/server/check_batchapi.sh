@@ -129,6 +129,23 @@ expect "upload after reset" 200 '"id":"file-1"'
 request GET /attempts/k-reset
 expect "attempts" 200 '"attempts":2'
 
+start hold k-hold
+for _ in 1 2 3; do request GET "$base/batches/batch_1"; done
+expect "hold" 200 '"status":"in_progress".*"completed":0,"failed":0'
+if ! grep -qi '^Retry-After: 1' "$tmp/reply"; then
+    fail "hold: expected Retry-After: 1"
+fi
+base=/batchapi/k-hold/ok/openai/v1
+for _ in 1 2; do request GET "$base/batches/batch_1"; done
+expect "hold, polled through ok" 200 '"status":"completed".*"completed":4,"failed":0'
+request GET "$base/requests"
+expect "requests" 200 '^\{"object":"list","data":\[\{"method":"POST","target":"/batchapi/k-hold/hold/v1/files","headers":\{"host":"127.0.0.1".*"target":"/batchapi/k-hold/ok/openai/v1/batches/batch_1",'
+if printf '%s' "$body" | grep -q '/requests"'; then
+    fail "requests: lists itself: $body"
+fi
+request GET /attempts/k-hold
+expect "hold attempts" 200 '"attempts":7'
+
 printf 'not a form' > "$tmp/bad"
 request POST /batchapi/k-bad/ok/v1/files "multipart/form-data; boundary=XyZ" "$tmp/bad"
 expect "malformed upload" 400 'multipart'

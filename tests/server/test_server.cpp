@@ -307,11 +307,13 @@
 // base URL https://127.0.0.1:PORT/batchapi/KEY/SCENARIO/v1 uploads files and
 // runs batches there. State (files, batches, ids counting from 1 for each
 // kind: file-N, batch_N, batch_req_N with req_N) is kept per KEY in memory
-// for the server's life; every request counts under KEY as in the counting
-// modes (so attempts/KEY and stats/KEY see them). The route is what follows the first
-// segment "files" or "batches" after SCENARIO; no header is required.
-//   batchapi/KEY/SCENARIO  SCENARIO is ok, errors, expire, failed, slow or
-//                    reset-upload (below). Routes:
+// for the server's life; every request but GET requests counts under KEY as
+// in the counting modes (so attempts/KEY and stats/KEY see them). The route
+// is what follows the first segment "files", "batches" or "requests" after
+// SCENARIO (so .../SCENARIO/v1/files and .../SCENARIO/openai/v1/files are
+// one route); no header is required.
+//   batchapi/KEY/SCENARIO  SCENARIO is ok, errors, expire, failed, slow,
+//                    reset-upload or hold (below). Routes:
 //     POST files     multipart/form-data (boundary from Content-Type), fields
 //                    "purpose" (must be "batch") and "file" (with a filename);
 //                    the body may be up to 1 GiB. 200 {"id":"file-N","object":
@@ -343,6 +345,10 @@
 //     GET batches?limit=N  200 {"object":"list","data":[batch objects,
 //                    newest first, at most N (1-100, default 20)],"first_id":
 //                    ..,"last_id":..,"has_more":B} (ids null when empty).
+//     GET requests   200 {"object":"list","data":[{"method":..,"target":..,
+//                    "headers":{..}} as request describes them, for every
+//                    request under KEY before this one, oldest first]}; not
+//                    itself counted nor listed (for tests of the key header).
 //                    Other routes: 404 OpenAI error.
 //                    A batch object is {"id":"batch_N","object":"batch",
 //                    "endpoint":E,"errors":null,"input_file_id":..,
@@ -390,6 +396,12 @@
 //                      reset-upload  the first POST files under KEY reads
 //                                  the request, then resets the connection
 //                                  as flaky's reset; later ones as ok.
+//                      hold        as ok, but a poll through a hold URL
+//                                  leaves an in_progress batch as it is
+//                                  (Retry-After: 1), for a wait that is
+//                                  interrupted: polled through another
+//                                  SCENARIO's URL of the same KEY, the
+//                                  batch moves on as ok.
 //
 // Proxy refusals, for the http listener acting as an HTTP proxy (every
 // listener does it): requests meant for a proxy whose target host is refuse-NNN.test (NNN 400-599): CONNECT
@@ -712,9 +724,10 @@ Reply echo_reply(const std::string& body)
   return Reply{ 200, "application/json", json::serialize(completion(request_model(doc), *content)), {} };
 }
 
-// The request reply: a completion whose content describes the request.
+// The headers of `req` as {<lower-case name>: value}, repeated headers
+// joined with ", ".
 template<class Request>
-Reply request_reply(const Request& req)
+json::object header_object(const Request& req)
 {
   json::object headers;
   for (const auto& field : req) {
@@ -728,10 +741,17 @@ Reply request_reply(const Request& req)
       headers[name] = value;
     }
   }
+  return headers;
+}
+
+// The request reply: a completion whose content describes the request.
+template<class Request>
+Reply request_reply(const Request& req)
+{
   json::object described{
     { "method", std::string_view(req.method_string()) },
     { "target", std::string_view(req.target()) },
-    { "headers", std::move(headers) },
+    { "headers", header_object(req) },
     { "body", req.body() },
   };
   error_code ec;
@@ -2221,6 +2241,7 @@ struct ApiState {
   std::uint64_t lines_made = 0;   // of batch_req_N and req_N
   std::map<std::string, ApiFile, std::less<>> files;
   std::vector<ApiBatch> batches; // oldest first
+  json::array seen;              // each request's method, target and headers, oldest first
 };
 
 // The state of batchapi per KEY, shared by all connections.
@@ -2686,6 +2707,12 @@ std::optional<Reply> batchapi_reply(const Request& req,
   const bool post = req.method() == http::verb::post;
   const std::size_t n = route.size();
   const std::string what = n == 0 ? "" : route[0];
+  if (what == "requests" && n == 1 && get) {
+    return json_reply(200, json::serialize(json::object{ { "object", "list" }, { "data", st.seen } }));
+  }
+  st.seen.push_back(json::object{ { "method", std::string_view(req.method_string()) },
+                                  { "target", std::string_view(req.target()) },
+                                  { "headers", header_object(req) } });
   if (what == "files" && n == 1 && post) {
     return upload_file(st, scenario, req);
   }
@@ -2707,10 +2734,14 @@ std::optional<Reply> batchapi_reply(const Request& req,
     return error_reply(404, "No batch found with id '" + route[1] + "'.");
   }
   if (n == 2) {
-    advance(st, *it);
+    const bool held = scenario == "hold" && it->status == "in_progress";
+    if (!held) {
+      advance(st, *it);
+    }
     // Polled again at once: the tests need not wait gptq's 5 s and more.
+    // A held batch is polled once a second, not in a busy loop.
     Reply reply = json_reply(200, json::serialize(batch_object(*it)));
-    reply.extra_headers.emplace_back("Retry-After", "0");
+    reply.extra_headers.emplace_back("Retry-After", held ? "1" : "0");
     return reply;
   }
   return route[2] == "cancel" ? cancel_batch(*it) : json_reply(200, it->request);
@@ -2719,14 +2750,16 @@ std::optional<Reply> batchapi_reply(const Request& req,
 template<class Stream>
 After serve_batchapi(Stream& stream, const Request& req, const Segments& seg)
 {
-  static const std::vector<std::string> scenarios{ "ok", "errors", "expire", "failed", "slow", "reset-upload" };
+  static const std::vector<std::string> scenarios{ "ok", "errors", "expire", "failed", "slow", "reset-upload", "hold" };
   if (seg.size() < 3 || std::find(scenarios.begin(), scenarios.end(), seg[2]) == scenarios.end()) {
     return unknown_mode(
-      stream, req, mode_and_args(seg, 2, "SCENARIO must be ok, errors, expire, failed, slow or reset-upload"));
+      stream, req, mode_and_args(seg, 2, "SCENARIO must be ok, errors, expire, failed, slow, reset-upload or hold"));
   }
-  count_request(seg[1]);
-  auto start =
-    std::find_if(seg.begin() + 3, seg.end(), [](const std::string& s) { return s == "files" || s == "batches"; });
+  auto start = std::find_if(
+    seg.begin() + 3, seg.end(), [](const std::string& s) { return s == "files" || s == "batches" || s == "requests"; });
+  if (start == seg.end() || *start != "requests") {
+    count_request(seg[1]);
+  }
   std::optional<Reply> reply = batchapi_reply(req, seg[1], seg[2], Segments(start, seg.end()));
   if (!reply) {
     return After::reset;
