@@ -227,11 +227,12 @@ namespace {
 RunResult run_stderr_watched(const std::vector<std::string>& args,
                              const std::string& out_path,
                              const StdinSpec& in,
-                             const StdoutWatcher& at_stderr)
+                             const StdoutWatcher& at_stderr,
+                             const Env& env = key_env())
 {
   std::vector<std::string> argv{ "/bin/bash", "-c", "exec \"$@\" 2>&1 >\"$0\"", out_path, GPTQ_BIN };
   argv.insert(argv.end(), args.begin(), args.end());
-  return run(argv, key_env(), in, default_run_limit, {}, at_stderr);
+  return run(argv, env, in, default_run_limit, {}, at_stderr);
 }
 
 std::int64_t attempts(const std::string& key)
@@ -293,17 +294,21 @@ BOOST_AUTO_TEST_CASE(an_interrupted_wait_says_how_to_take_it_up_and_the_batch_go
   const std::string key = fresh_key("hold");
   const std::string out_path = scratch_dir() + "/" + key + ".out";
   bool sent = false;
+  Env env = key_env();
+  const std::string tmpdir = fresh_tmpdir(key);
+  env["TMPDIR"] = tmpdir;
   // Upload, create, then the first poll: gptq is waiting from then on.
-  const RunResult r =
-    run_stderr_watched({ "--base-url", https_url(api(key, "hold")), "--cacert", cert("ca.pem"), "-L", "--batch" },
-                       out_path,
-                       StdinSpec::of("one\ntwo\nthree\n"),
-                       [&](const std::string& err, int pid) {
-                         if (!sent && contains(err, "submitted") && reached_attempts(key, 3)) {
-                           sent = true;
-                           kill(pid, SIGINT);
-                         }
-                       });
+  const RunResult r = run_stderr_watched(
+    { "--base-url", https_url(api(key, "hold")), "--cacert", cert("ca.pem"), "-L", "--batch" },
+    out_path,
+    StdinSpec::of("one\ntwo\nthree\n"),
+    [&](const std::string& err, int pid) {
+      if (!sent && contains(err, "submitted") && reached_attempts(key, 3)) {
+        sent = true;
+        kill(pid, SIGINT);
+      }
+    },
+    env);
   BOOST_TEST_REQUIRE(sent, r.describe());
   BOOST_TEST(r.exit_code == 130, r.describe());
   BOOST_TEST(read_file(out_path).empty());
@@ -316,6 +321,8 @@ BOOST_AUTO_TEST_CASE(an_interrupted_wait_says_how_to_take_it_up_and_the_batch_go
   BOOST_TEST(contains(told[1], "gptq --batch-wait batch_1"), r.describe());
   BOOST_TEST(contains(told[1], "--batch-cancel batch_1"), r.describe());
   BOOST_TEST(!contains(r.out, fake_key));
+  // Ended by the signal, gptq left no file behind (the requests, the input).
+  BOOST_TEST(std::filesystem::is_empty(tmpdir), "left in TMPDIR: " << listing(tmpdir));
   // Not cancelled: the batch is still running (the list does not move it).
   const json::value listed = json::parse(from_server(key, "hold", "batches?limit=1"));
   BOOST_TEST(listed.at("data").at(0).at("status") == "in_progress", listed);
