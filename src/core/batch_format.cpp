@@ -599,6 +599,18 @@ std::optional<InputFrame> parse_input_frame(std::string_view text)
 
 std::optional<std::size_t> batch_request_line_number(std::string_view request_line)
 {
+  // A line as batch_request_line writes it begins with its custom_id: read
+  // there, a 100 MB input file is indexed without parsing every body.
+  constexpr std::string_view written = R"({"custom_id":")";
+  if (request_line.starts_with(written)) {
+    const auto end = request_line.find('"', written.size());
+    const auto line = end == std::string_view::npos || !request_line.substr(end + 1).starts_with(",")
+                        ? std::nullopt
+                        : line_of_custom_id(request_line.substr(written.size(), end - written.size()));
+    if (line) {
+      return line;
+    }
+  }
   std::string problem;
   const auto request = parse_json_line(request_line, problem);
   if (!request || !request->is_object()) {

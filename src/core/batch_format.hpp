@@ -195,7 +195,8 @@ std::optional<InputFrame> parse_input_frame(std::string_view text);
 
 // Returns the input line N of `request_line`, a line of a Batch API input
 // file, from its custom_id "line-N" as batch_request_line writes it;
-// nullopt for a line that is not JSON or has no such custom_id.
+// nullopt for a line that is not JSON or has no such custom_id. A line that
+// begins as batch_request_line writes it is read there, the rest unparsed.
 std::optional<std::size_t> batch_request_line_number(std::string_view request_line);
 
 // Returns the input of `request_line` (a line of an input file gptq wrote,

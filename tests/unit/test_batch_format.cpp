@@ -643,6 +643,10 @@ BOOST_AUTO_TEST_CASE(a_request_line_gives_back_its_line_and_input)
     !batch_request_input(R"({"body":{"messages":[{"role":"system","content":"Fix:\n\nx\n\n"}]}})", frame).has_value());
   BOOST_TEST(!batch_request_input("{", frame).has_value());
   BOOST_TEST(!batch_request_line_number(R"({"custom_id":"row-1"})").has_value());
+  BOOST_TEST(!batch_request_line_number(R"({"custom_id":"row-1","body":{}})").has_value());
+  BOOST_TEST(batch_request_line_number(R"({"custom_id":"line-12","body":{}})").value_or(0) == 12u);
+  BOOST_TEST(batch_request_line_number(R"({"custom_id":"\u006cine-3","body":{}})").value_or(0) == 3u);
+  BOOST_TEST(batch_request_line_number(R"( {"body":{},"custom_id":"line-4"})").value_or(0) == 4u);
   BOOST_TEST(!batch_request_line_number("not json").has_value());
 }
 
