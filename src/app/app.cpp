@@ -535,7 +535,7 @@ private:
     BatchFiles files;
     for (const auto& file : { batch.output_file_id, batch.error_file_id }) {
       if (file) {
-        files.add_results(download(client, *file), "batch " + id + " file " + *file);
+        files.add_results(download(client, *file), "batch " + id + " file " + *file, ResultsFrom::provider);
       }
     }
     // Without the input at hand, the input file of a batch gptq made says
@@ -573,7 +573,7 @@ private:
   static BatchFiles results_file(const std::string& path)
   {
     BatchFiles files;
-    files.add_results(open_seekable_user_file(path, "--from-batch", results_limit), path);
+    files.add_results(open_seekable_user_file(path, "--from-batch", results_limit), path, ResultsFrom::user);
     return files;
   }
 

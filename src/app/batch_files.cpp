@@ -11,18 +11,19 @@ BatchFiles::~BatchFiles()
   }
 }
 
-void BatchFiles::add_results(int fd, const std::string& name)
+void BatchFiles::add_results(int fd, const std::string& name, ResultsFrom from)
 {
   fds_.push_back(fd);
+  from_ = from;
   results_.add(
     fd,
     name,
     [&](std::string_view text, std::size_t number) -> std::optional<std::size_t> {
-      const auto record = parse_batch_record(text, name, number);
+      const auto record = parse_batch_record(text, name, number, from);
       return record ? std::optional(record->first) : std::nullopt;
     },
     [&](std::size_t line, const RecordIndex::Where& first, const RecordIndex::Where& again) {
-      throw batch_duplicate_error(results_.name(first.file), first.number, name, again.number, line);
+      throw batch_duplicate_error(results_.name(first.file), first.number, name, again.number, line, from);
     });
   lines_ = results_.keys();
 }
@@ -40,7 +41,7 @@ void BatchFiles::add_input(int fd, const std::string& name, std::optional<InputF
 BatchResult BatchFiles::result(std::size_t line) const
 {
   const RecordIndex::Where& where = results_.entries().at(line);
-  auto record = parse_batch_record(results_.read(where), results_.name(where.file), where.number);
+  auto record = parse_batch_record(results_.read(where), results_.name(where.file), where.number, from_);
   if (!record) {
     // It was a result when indexed: the file changed under gptq.
     BatchResult changed;

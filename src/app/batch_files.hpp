@@ -23,10 +23,10 @@ public:
   BatchFiles(BatchFiles&&) = default;
   ~BatchFiles() override;
 
-  // Adds a Batch API output or error file, checked whole as
-  // parse_batch_output checks it (throwing the same errors, a result of the
-  // same line in an earlier file too) before anything is printed.
-  void add_results(int fd, const std::string& name);
+  // Adds a Batch API output or error file written by `from`, checked
+  // whole as parse_batch_record checks each line (a result of the same line
+  // in an earlier file too) before anything is printed.
+  void add_results(int fd, const std::string& name, ResultsFrom from);
   // Adds the batch's input file: the lines it sent, and with `frame` their
   // inputs (batch_request_input).
   void add_input(int fd, const std::string& name, std::optional<InputFrame> frame);
@@ -41,6 +41,7 @@ private:
   RecordIndex results_, inputs_;
   std::vector<std::size_t> lines_, sent_;
   std::optional<InputFrame> frame_;
+  ResultsFrom from_ = ResultsFrom::user;
 };
 
 } // namespace gptq

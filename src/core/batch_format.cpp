@@ -465,12 +465,19 @@ std::string batch_request_line(std::size_t line, std::string_view body_json, Api
 
 std::optional<std::pair<std::size_t, BatchResult>> parse_batch_record(std::string_view record_text,
                                                                       const std::string& path,
-                                                                      std::size_t number)
+                                                                      std::size_t number,
+                                                                      ResultsFrom from)
 {
   if (trim(record_text).empty()) {
     return std::nullopt;
   }
   const auto bad = [&](const std::string& what) {
+    if (from == ResultsFrom::provider) {
+      return Error(FailureKind::bad_response,
+                   ExitStatus::bad_response,
+                   file_phase(path, number),
+                   what + "; not a line of a Batch API output file for gptq's requests");
+    }
     return Error(ExitStatus::usage,
                  file_phase(path, number),
                  what + "; --from-batch expects a Batch API output or error file of requests made with "
@@ -529,14 +536,21 @@ Error batch_duplicate_error(const std::string& first_path,
                             std::size_t first,
                             const std::string& path,
                             std::size_t again,
-                            std::size_t line)
+                            std::size_t line,
+                            ResultsFrom from)
 {
   const std::string where =
     first_path == path ? "on line " + std::to_string(first) : "in " + file_phase(first_path, first);
+  const std::string twice = "custom_id \"line-" + std::to_string(line) + "\" is " + where + " too";
+  if (from == ResultsFrom::provider) {
+    return Error(FailureKind::bad_response,
+                 ExitStatus::bad_response,
+                 file_phase(path, again),
+                 twice + "; the Batch API gives each request one result");
+  }
   return Error(ExitStatus::usage,
                file_phase(path, again),
-               "custom_id \"line-" + std::to_string(line) + "\" is " + where +
-                 " too; a batch gives each request one result, so this file joins two batches' results");
+               twice + "; a batch gives each request one result, so this file joins two batches' results");
 }
 
 std::map<std::size_t, BatchResult> parse_batch_output(std::string_view text, const std::string& path)

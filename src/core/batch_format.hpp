@@ -156,23 +156,32 @@ BatchResult completion_result(std::string_view body, const Secrets& secrets = {}
 // response without an HTTP status_code (a whole number from 100 to 999).
 std::map<std::size_t, BatchResult> parse_batch_output(std::string_view text, const std::string& path);
 
+// Who wrote a Batch API output or error file: the user, as a --from-batch
+// file (one that is not such a file is a usage error, exit 2), or the
+// provider, downloaded by --batch-wait (a bad response, exit 8).
+enum class ResultsFrom { user, provider };
+
 // Returns the input line and result of `record_text`, line `number` of a
 // Batch API output or error file `path`, read as parse_batch_output reads
-// each line; nullopt for a blank line. Throws as parse_batch_output does,
-// but knows nothing of the other lines (the caller looks for a second
-// result of the same input line: batch_duplicate_error).
+// each line; nullopt for a blank line. Throws as parse_batch_output does
+// (for the provider's file: bad_response, saying so), but knows nothing of
+// the other lines (the caller looks for a second result of the same input
+// line: batch_duplicate_error).
 std::optional<std::pair<std::size_t, BatchResult>> parse_batch_record(std::string_view record_text,
                                                                       const std::string& path,
-                                                                      std::size_t number);
+                                                                      std::size_t number,
+                                                                      ResultsFrom from = ResultsFrom::user);
 
 // The error for a second result of input `line`, on line `again` of `path`,
 // the first being on line `first` (of `first_path`): the API gives each
-// request one result, so two are two batches' files joined.
+// request one result, so two are two batches' files joined (or, from the
+// provider, a bad response).
 Error batch_duplicate_error(const std::string& first_path,
                             std::size_t first,
                             const std::string& path,
                             std::size_t again,
-                            std::size_t line);
+                            std::size_t line,
+                            ResultsFrom from = ResultsFrom::user);
 
 // Where each line's input sits in the text of the user message gptq sends
 // for it (-L, plain lines): after `prefix` bytes (the PROMPT words and the

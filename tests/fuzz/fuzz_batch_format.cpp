@@ -48,6 +48,12 @@ void parse_files(std::string_view text)
     check(e.status() == gptq::ExitStatus::usage, "parse_batch_output failed with another status than usage");
     check(gptq::fuzz::is_one_line(e.what()), "a parse_batch_output error is not one line");
   }
+  try {
+    (void)gptq::parse_batch_record(text.substr(0, text.find('\n')), "batch b file f", 1, gptq::ResultsFrom::provider);
+  } catch (const gptq::Error& e) {
+    check(e.status() == gptq::ExitStatus::bad_response, "a provider's bad result line is not a bad response");
+    check(gptq::fuzz::is_one_line(e.what()), "a parse_batch_record error is not one line");
+  }
   const auto frame = gptq::parse_input_frame(text.substr(0, text.find('\n')));
   if (frame) {
     check(gptq::parse_input_frame(gptq::input_frame_text(*frame)) == frame, "an input frame does not read back");

@@ -128,6 +128,20 @@ BOOST_AUTO_TEST_CASE(the_round_trip_goes_through_the_proxy)
   BOOST_TEST(json::parse(from_server(key, "ok", "batches/batch_1")).at("status") == "completed");
 }
 
+// An output file that is not one is the provider's fault: exit 8, one
+// line naming the file and its line, nothing printed of the results.
+BOOST_AUTO_TEST_CASE(a_garbled_output_file_is_a_bad_response)
+{
+  const std::string key = fresh_key("garbled");
+  const RunResult r = run_gptq_https(api(key, "garbled"), { "-L", "--batch" }, StdinSpec::of("one\ntwo\n"));
+  BOOST_TEST(r.exit_code == 8, r.describe());
+  BOOST_TEST(r.out.empty(), r.describe());
+  const std::vector<std::string> told = split_lines(r.err);
+  BOOST_TEST_REQUIRE(told.size() == 2u, r.describe());
+  BOOST_TEST(starts_with(told[1], "gptq: batch batch_1 file file-2:3: not valid JSON"), r.describe());
+  BOOST_TEST(!contains(r.err, "--from-batch"), r.describe());
+}
+
 BOOST_AUTO_TEST_CASE(batch_submits_and_waits_in_one_run_on_either_api)
 {
   const std::string key = fresh_key("round");

@@ -313,7 +313,7 @@
 // SCENARIO (so .../SCENARIO/v1/files and .../SCENARIO/openai/v1/files are
 // one route); no header is required.
 //   batchapi/KEY/SCENARIO  SCENARIO is ok, errors, expire, failed, slow,
-//                    reset-upload or hold (below). Routes:
+//                    reset-upload, hold or garbled (below). Routes:
 //     POST files     multipart/form-data (boundary from Content-Type), fields
 //                    "purpose" (must be "batch") and "file" (with a filename);
 //                    the body may be up to 1 GiB. 200 {"id":"file-N","object":
@@ -402,6 +402,8 @@
 //                                  interrupted: polled through another
 //                                  SCENARIO's URL of the same KEY, the
 //                                  batch moves on as ok.
+//                      garbled     as ok, but the output file ends with
+//                                  the line "<html>502 Bad Gateway</html>".
 //
 // Proxy refusals, for the http listener acting as an HTTP proxy (every
 // listener does it): requests meant for a proxy whose target host is refuse-NNN.test (NNN 400-599): CONNECT
@@ -2600,6 +2602,9 @@ void file_results(ApiState& st, ApiBatch& b, std::string_view status, BatchResul
     st.files[id] = ApiFile{ b.id + std::string(suffix), "batch_output", now_seconds(), std::move(bytes) };
     return json::value(id);
   };
+  if (b.scenario == "garbled") {
+    r.output += "<html>502 Bad Gateway</html>\n"; // a proxy's page where a result should be
+  }
   b.output_file_id = file(std::move(r.output), "_output.jsonl");
   b.error_file_id = file(std::move(r.errors), "_error.jsonl");
   b.status = status;
@@ -2750,7 +2755,8 @@ std::optional<Reply> batchapi_reply(const Request& req,
 template<class Stream>
 After serve_batchapi(Stream& stream, const Request& req, const Segments& seg)
 {
-  static const std::vector<std::string> scenarios{ "ok", "errors", "expire", "failed", "slow", "reset-upload", "hold" };
+  static const std::vector<std::string> scenarios{ "ok",   "errors",       "expire", "failed",
+                                                   "slow", "reset-upload", "hold",   "garbled" };
   if (seg.size() < 3 || std::find(scenarios.begin(), scenarios.end(), seg[2]) == scenarios.end()) {
     return unknown_mode(
       stream, req, mode_and_args(seg, 2, "SCENARIO must be ok, errors, expire, failed, slow, reset-upload or hold"));

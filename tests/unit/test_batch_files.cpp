@@ -134,8 +134,8 @@ BOOST_AUTO_TEST_CASE(results_from_files_print_as_from_memory)
     R"({"id":"x","custom_id":"line-4","response":null,"error":{"code":"batch_expired","message":"too late"}})";
   BatchFiles files;
   TempFile out_file(output), err_file(errors);
-  files.add_results(::dup(out_file.fd()), "out");
-  files.add_results(::dup(err_file.fd()), "err");
+  files.add_results(::dup(out_file.fd()), "out", ResultsFrom::user);
+  files.add_results(::dup(err_file.fd()), "err", ResultsFrom::user);
   const BatchResultMap map(parse_batch_output(output + errors, "out"));
   for (const bool jsonl : { false, true }) {
     TempFile in("a\nb\nc\nd\n\n");
@@ -157,12 +157,32 @@ BOOST_AUTO_TEST_CASE(a_line_answered_in_two_files_is_refused_naming_both)
   TempFile out_file(answer(1, "one") + "\n" + answer(2, "two") + "\n");
   TempFile err_file("\n" + answer(2, "again") + "\n");
   BatchFiles files;
-  files.add_results(::dup(out_file.fd()), "out");
-  const auto failure = failure_of([&] { files.add_results(::dup(err_file.fd()), "err"); });
+  files.add_results(::dup(out_file.fd()), "out", ResultsFrom::user);
+  const auto failure = failure_of([&] { files.add_results(::dup(err_file.fd()), "err", ResultsFrom::user); });
   BOOST_TEST(failure.status == static_cast<int>(ExitStatus::usage));
   BOOST_TEST(failure.line() == "err:2: custom_id \"line-2\" is in out:2 too; a batch gives each request one result, "
                                "so this file joins two batches' results",
              failure.message);
+}
+
+// A file the provider wrote that is not a Batch API output file, or
+// answers a line twice, is the server's fault: a bad response, not a
+// usage error, and no word of --from-batch.
+BOOST_AUTO_TEST_CASE(the_providers_bad_file_is_a_bad_response)
+{
+  TempFile garbled(answer(1, "one") + "\n<html>oops</html>\n");
+  BatchFiles files;
+  const auto bad = failure_of([&] { files.add_results(::dup(garbled.fd()), "batch b file f", ResultsFrom::provider); });
+  BOOST_TEST(bad.status == static_cast<int>(ExitStatus::bad_response));
+  BOOST_TEST(bad.phase == "batch b file f:2");
+  BOOST_TEST(bad.message.ends_with("; not a line of a Batch API output file for gptq's requests"), bad.message);
+  BOOST_TEST(bad.message.find("--from-batch") == std::string::npos, bad.message);
+
+  TempFile twice(answer(1, "one") + "\n" + answer(1, "again") + "\n");
+  BatchFiles other;
+  const auto dup = failure_of([&] { other.add_results(::dup(twice.fd()), "out", ResultsFrom::provider); });
+  BOOST_TEST(dup.status == static_cast<int>(ExitStatus::bad_response));
+  BOOST_TEST(dup.line() == "out:2: custom_id \"line-1\" is on line 1 too; the Batch API gives each request one result");
 }
 
 BOOST_AUTO_TEST_CASE(a_bad_result_line_refuses_the_file_as_parse_batch_output_does)
@@ -170,7 +190,7 @@ BOOST_AUTO_TEST_CASE(a_bad_result_line_refuses_the_file_as_parse_batch_output_do
   const std::string text = answer(1, "one") + "\n{\"custom_id\":\"line-2\"}\n";
   TempFile file(text);
   BatchFiles files;
-  const auto from_file = failure_of([&] { files.add_results(::dup(file.fd()), "out"); });
+  const auto from_file = failure_of([&] { files.add_results(::dup(file.fd()), "out", ResultsFrom::user); });
   const auto from_text = failure_of([&] { parse_batch_output(text, "out"); });
   BOOST_TEST(from_file.line() == from_text.line());
   BOOST_TEST(from_file.status == from_text.status);
@@ -185,7 +205,7 @@ BOOST_AUTO_TEST_CASE(the_input_file_gives_places_and_inputs)
                  request(5, "Translate: five") + "\n" + request(6, "Translate: six") + "\n");
   TempFile output(answer(5, "cinq") + "\n" + answer(1, "bonjour") + "\n" + answer(2, "deux") + "\n");
   BatchFiles files;
-  files.add_results(::dup(output.fd()), "out");
+  files.add_results(::dup(output.fd()), "out", ResultsFrom::user);
   files.add_input(::dup(input.fd()), "input", frame);
   BOOST_TEST(files.input(2).value_or("?") == "a \"b\"\nc");
   const Printed plain = print(files, false);
@@ -201,7 +221,7 @@ BOOST_AUTO_TEST_CASE(the_input_file_gives_places_and_inputs)
   // Without a frame (a batch of --input-jsonl lines): places, no inputs.
   BatchFiles unframed;
   TempFile output2(answer(1, "bonjour") + "\n");
-  unframed.add_results(::dup(output2.fd()), "out");
+  unframed.add_results(::dup(output2.fd()), "out", ResultsFrom::user);
   unframed.add_input(::dup(input.fd()), "input", std::nullopt);
   BOOST_TEST(print(unframed, true).out.starts_with("{\"line\":1,\"output\":\"bonjour\"}\n{\"line\":2,\"error\""));
 }
