@@ -542,7 +542,18 @@ private:
     // which lines were sent (the others were blank and keep their places)
     // and, for plain lines, what each line was.
     if (!in_fd && batch.gptq_lines && !batch.input_file_id.empty()) {
-      files.add_input(download(client, batch.input_file_id), "batch " + id + " input file", batch.input_frame);
+      try {
+        files.add_input(download(client, batch.input_file_id), "batch " + id + " input file", batch.input_frame);
+      } catch (const Error& e) {
+        if (e.kind() != FailureKind::http_status) {
+          throw;
+        }
+        // Deleted at the provider, say: the results matter more than their
+        // places and inputs.
+        *context_.err << "gptq: warning: cannot download batch " << id << "'s input file " << batch.input_file_id
+                      << " (" << e.what() << "): its results are printed without their inputs, blank lines left out\n"
+                      << std::flush;
+      }
     }
     const ExitStatus printed = from_batch(settings, files, "batch " + id, in_fd, context_.stdout_fd, *context_.err);
     if (batch.status == "expired" || batch.status == "cancelled") {

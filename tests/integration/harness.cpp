@@ -204,6 +204,11 @@ Env system_store_env()
 
 std::string http_get_body(const std::string& target)
 {
+  return http_request_body("GET", target);
+}
+
+std::string http_request_body(const std::string& method, const std::string& target)
+{
   const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   BOOST_TEST_REQUIRE(fd != -1);
   timeval limit{ 5, 0 };
@@ -215,7 +220,7 @@ std::string http_get_body(const std::string& target)
   addr.sin_port = htons(static_cast<std::uint16_t>(ports().http));
   std::string text;
   if (connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0) {
-    const std::string request = "GET " + target + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+    const std::string request = method + " " + target + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
     if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(request.size())) {
       char buffer[4096];
       ssize_t n = 0;
@@ -227,7 +232,7 @@ std::string http_get_body(const std::string& target)
   close(fd);
   const auto body = text.find("\r\n\r\n");
   BOOST_TEST_REQUIRE(body != std::string::npos,
-                     "no reply from the test server to GET " << target << ": '" << text << "'");
+                     "no reply from the test server to " << method << " " << target << ": '" << text << "'");
   return text.substr(body + 4);
 }
 

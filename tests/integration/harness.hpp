@@ -70,6 +70,8 @@ Env system_store_env();
 // The body of the test server's reply to GET `target` on its http listener
 // (HTTP/1.0: the server closes after it); fails the test when none comes.
 std::string http_get_body(const std::string& target);
+// As http_get_body, with another method (DELETE) and no body.
+std::string http_request_body(const std::string& method, const std::string& target);
 
 // Runs the built gptq with `args` (argv without argv[0]).
 RunResult run_gptq(const std::vector<std::string>& args,

@@ -142,6 +142,21 @@ BOOST_AUTO_TEST_CASE(a_garbled_output_file_is_a_bad_response)
   BOOST_TEST(!contains(r.err, "--from-batch"), r.describe());
 }
 
+// An input file deleted at the provider costs the inputs and the places,
+// not the results.
+BOOST_AUTO_TEST_CASE(a_deleted_input_file_leaves_the_results)
+{
+  const std::string key = fresh_key("gone");
+  check_success(run_gptq_https(api(key, "ok"), { "-L", "--batch-submit" }, StdinSpec::of("one\n\ntwo\n")), "batch_1\n");
+  check_success(run_gptq_https(api(key, "ok"), { "--batch-wait", "batch_1" }), "one\n\ntwo\n");
+  BOOST_TEST(contains(http_request_body("DELETE", "/" + api(key, "ok") + "/v1/files/file-1"), "\"deleted\":true"));
+  const RunResult r = run_gptq_https(api(key, "ok"), { "--batch-wait", "batch_1", "--jsonl" });
+  BOOST_TEST(r.exit_code == 0, r.describe());
+  BOOST_TEST(r.out == "{\"line\":1,\"output\":\"one\"}\n{\"line\":3,\"output\":\"two\"}\n", r.describe());
+  BOOST_TEST(starts_with(r.err, "gptq: warning: cannot download batch batch_1's input file file-1 ("), r.describe());
+  BOOST_TEST(split_lines(r.err).size() == 1u, r.describe());
+}
+
 BOOST_AUTO_TEST_CASE(batch_submits_and_waits_in_one_run_on_either_api)
 {
   const std::string key = fresh_key("round");

@@ -322,6 +322,9 @@
 //                    or wrong: 400 OpenAI error naming the problem.
 //     GET files/ID/content  200 application/octet-stream, the file's bytes;
 //                    unknown ID: 404 OpenAI error.
+//     DELETE files/ID  200 {"id":ID,"object":"file","deleted":true}, the
+//                    file gone (a batch whose input file is gone no longer
+//                    moves); unknown ID: 404 OpenAI error.
 //     POST batches   body {"input_file_id","endpoint","completion_window",
 //                    "metadata"}: 200 batch object, status "validating". 400
 //                    for a body that is not an object, an unknown input file,
@@ -2620,7 +2623,11 @@ void enter(ApiBatch& b, std::string_view status)
 // Moves batch `b` one step on, as a poll does (see the modes).
 void advance(ApiState& st, ApiBatch& b)
 {
-  const std::size_t lines = input_lines(st.files.at(b.input_file_id).bytes).size();
+  const auto input = st.files.find(b.input_file_id);
+  if (input == st.files.end()) {
+    return; // deleted (DELETE files/ID): the batch stays as it is
+  }
+  const std::size_t lines = input_lines(input->second.bytes).size();
   if (b.status == "validating") {
     if (auto errors = validation_errors(st, b)) {
       b.errors = std::move(*errors);
@@ -2723,6 +2730,13 @@ std::optional<Reply> batchapi_reply(const Request& req,
   }
   if (what == "files" && n == 3 && route[2] == "content" && get) {
     return file_content(st, route[1]);
+  }
+  if (what == "files" && n == 2 && req.method() == http::verb::delete_) {
+    if (st.files.erase(route[1]) == 0) {
+      return error_reply(404, "No such File object: " + route[1]);
+    }
+    return json_reply(200,
+                      json::serialize(json::object{ { "id", route[1] }, { "object", "file" }, { "deleted", true } }));
   }
   if (what == "batches" && n == 1) {
     return post ? create_batch(st, scenario, req.body()) : list_batches(st, req.target());
