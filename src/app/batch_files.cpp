@@ -19,8 +19,7 @@ void BatchFiles::add_results(int fd, const std::string& name, ResultsFrom from)
     fd,
     name,
     [&](std::string_view text, std::size_t number) -> std::optional<std::size_t> {
-      const auto record = parse_batch_record(text, name, number, from);
-      return record ? std::optional(record->first) : std::nullopt;
+      return batch_record_line(text, name, number, from);
     },
     [&](std::size_t line, const RecordIndex::Where& first, const RecordIndex::Where& again) {
       throw batch_duplicate_error(results_.name(first.file), first.number, name, again.number, line, from);

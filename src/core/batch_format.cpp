@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <functional>
 
 namespace gptq {
 
@@ -144,15 +145,40 @@ std::optional<std::size_t> positive_line(const json::value& record)
   return std::nullopt;
 }
 
+// The result of the reply `decode` makes (or the failure it throws).
+BatchResult completion_result_of(const std::function<Reply(const Secrets&)>& decode, const Secrets& secrets)
+{
+  BatchResult result;
+  Reply reply;
+  try {
+    reply = decode(secrets);
+  } catch (const Error& e) {
+    result.status = static_cast<int>(e.status());
+    result.message = e.what();
+    return result;
+  }
+  result.finish_reason = reply.finish_reason;
+  if (const auto problem = unusable_reply(reply.refusal, !reply.content.empty(), reply.finish_reason, secrets)) {
+    result.status = static_cast<int>(problem->status());
+    // A line's message has no phase to say what "refusal" means.
+    result.message =
+      (problem->kind() == FailureKind::refusal ? "the model refused: " : "") + std::string(problem->what());
+  } else {
+    result.output = std::move(reply.content);
+  }
+  return result;
+}
+
 // The result of a response with a 2xx status: the reply, checked as
 // ReplyHandler checks a whole reply (a refusal or no text is a failure).
 BatchResult success_result(const json::value* body)
 {
-  // The documented body is the completion object; a body given as a string
-  // holding the JSON text is decoded the same way.
-  return completion_result(!body               ? std::string()
-                           : body->is_string() ? std::string(body->get_string())
-                                               : to_json_text(*body));
+  // The documented body is the completion object, decoded as it is; a body
+  // given as a string holding the JSON text is decoded the same way.
+  if (body && !body->is_string()) {
+    return completion_result_of([&](const Secrets& secrets) { return decode_reply_object(*body, secrets); }, {});
+  }
+  return completion_result(body ? std::string_view(body->get_string()) : std::string_view());
 }
 
 } // namespace
@@ -177,25 +203,7 @@ LineResult failed_line(std::size_t line,
 
 BatchResult completion_result(std::string_view text, const Secrets& secrets)
 {
-  BatchResult result;
-  Reply reply;
-  try {
-    reply = decode_reply(text, secrets);
-  } catch (const Error& e) {
-    result.status = static_cast<int>(e.status());
-    result.message = e.what();
-    return result;
-  }
-  result.finish_reason = reply.finish_reason;
-  if (const auto problem = unusable_reply(reply.refusal, !reply.content.empty(), reply.finish_reason, secrets)) {
-    result.status = static_cast<int>(problem->status());
-    // A line's message has no phase to say what "refusal" means.
-    result.message =
-      (problem->kind() == FailureKind::refusal ? "the model refused: " : "") + std::string(problem->what());
-  } else {
-    result.output = std::move(reply.content);
-  }
-  return result;
+  return completion_result_of([&](const Secrets& redacted) { return decode_reply(text, redacted); }, secrets);
 }
 
 // The item of a line that is not blank, with its number and input (valid
@@ -463,10 +471,20 @@ std::string batch_request_line(std::size_t line, std::string_view body_json, Api
   return out;
 }
 
-std::optional<std::pair<std::size_t, BatchResult>> parse_batch_record(std::string_view record_text,
-                                                                      const std::string& path,
-                                                                      std::size_t number,
-                                                                      ResultsFrom from)
+namespace {
+
+// A line of a Batch API output or error file, checked as parse_batch_record
+// says: its input line and the record, whose "error" is a non-null object or
+// whose "response" is an object with an HTTP status_code.
+struct CheckedRecord {
+  std::size_t line = 0;
+  json::value record;
+};
+
+std::optional<CheckedRecord> check_batch_record(std::string_view record_text,
+                                                const std::string& path,
+                                                std::size_t number,
+                                                ResultsFrom from)
 {
   if (trim(record_text).empty()) {
     return std::nullopt;
@@ -484,23 +502,39 @@ std::optional<std::pair<std::size_t, BatchResult>> parse_batch_record(std::strin
                         "--emit-batch, one {\"custom_id\": \"line-N\", \"response\": ..., \"error\": ...} per line");
   };
   std::string problem;
-  const auto record = parse_json_line(record_text, problem);
+  auto record = parse_json_line(record_text, problem);
   if (!record) {
     throw bad(problem);
   }
   if (!record->is_object()) {
     throw bad("not a JSON object");
   }
-  const auto id = json_string(*record, "custom_id");
-  if (!id) {
+  const auto* id = json_member(*record, "custom_id");
+  if (!id || !id->is_string()) {
     throw bad("no \"custom_id\" string");
   }
-  const auto line = line_of_custom_id(*id);
+  const auto line = line_of_custom_id(id->get_string());
   if (!line) {
-    throw bad("custom_id \"" + one_line(*id, 80) + "\" is not one gptq wrote (\"line-N\")");
+    throw bad("custom_id \"" + one_line(id->get_string(), 80) + "\" is not one gptq wrote (\"line-N\")");
   }
   const auto* error = json_member(*record, "error");
   const auto* response = json_member(*record, "response");
+  if (!(error && !error->is_null())) {
+    if (!response || !response->is_object()) {
+      throw bad("neither a \"response\" nor an \"error\" object");
+    }
+    const auto status_code = json_integer(*response, "status_code");
+    if (!status_code || *status_code < 100 || *status_code > 999) {
+      throw bad("the response has no HTTP \"status_code\"");
+    }
+  }
+  return CheckedRecord{ *line, std::move(*record) };
+}
+
+// The result of a checked record.
+BatchResult result_of(const json::value& record)
+{
+  const auto* error = json_member(record, "error");
   BatchResult result;
   if (error && !error->is_null()) {
     // A request the batch did not run (expired, cancelled, ...): not a
@@ -508,28 +542,45 @@ std::optional<std::pair<std::size_t, BatchResult>> parse_batch_record(std::strin
     result.status = static_cast<int>(ExitStatus::rejected);
     result.message =
       one_line(describe_json_error(json::object{ { "error", *error } }).value_or(to_json_text(*error)), 500);
-  } else if (response && response->is_object()) {
-    const auto status_code = json_integer(*response, "status_code");
-    if (!status_code || *status_code < 100 || *status_code > 999) {
-      throw bad("the response has no HTTP \"status_code\"");
-    }
-    const auto* body = json_member(*response, "body");
-    if (*status_code >= 200 && *status_code < 300) {
-      result = success_result(body);
-    } else {
-      const int code = static_cast<int>(*status_code);
-      HttpResponse http;
-      http.status = code;
-      if (body && !body->is_null()) {
-        http.body = body->is_string() ? std::string(body->get_string()) : to_json_text(*body);
-      }
-      result.status = static_cast<int>(exit_status_for_http(code));
-      result.message = describe_error_response(http);
-    }
-  } else {
-    throw bad("neither a \"response\" nor an \"error\" object");
+    return result;
   }
-  return std::pair{ *line, std::move(result) };
+  const auto& response = record.at("response");
+  const int code = static_cast<int>(*json_integer(response, "status_code"));
+  const auto* body = json_member(response, "body");
+  if (code >= 200 && code < 300) {
+    return success_result(body);
+  }
+  HttpResponse http;
+  http.status = code;
+  if (body && !body->is_null()) {
+    http.body = body->is_string() ? std::string(body->get_string()) : to_json_text(*body);
+  }
+  result.status = static_cast<int>(exit_status_for_http(code));
+  result.message = describe_error_response(http);
+  return result;
+}
+
+} // namespace
+
+std::optional<std::pair<std::size_t, BatchResult>> parse_batch_record(std::string_view record_text,
+                                                                      const std::string& path,
+                                                                      std::size_t number,
+                                                                      ResultsFrom from)
+{
+  const auto checked = check_batch_record(record_text, path, number, from);
+  if (!checked) {
+    return std::nullopt;
+  }
+  return std::pair{ checked->line, result_of(checked->record) };
+}
+
+std::optional<std::size_t> batch_record_line(std::string_view record_text,
+                                             const std::string& path,
+                                             std::size_t number,
+                                             ResultsFrom from)
+{
+  const auto checked = check_batch_record(record_text, path, number, from);
+  return checked ? std::optional(checked->line) : std::nullopt;
 }
 
 Error batch_duplicate_error(const std::string& first_path,

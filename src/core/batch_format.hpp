@@ -172,6 +172,13 @@ std::optional<std::pair<std::size_t, BatchResult>> parse_batch_record(std::strin
                                                                       std::size_t number,
                                                                       ResultsFrom from = ResultsFrom::user);
 
+// As parse_batch_record, checking the line alone (every check, and the
+// same errors) without making its result: the input line it is for.
+std::optional<std::size_t> batch_record_line(std::string_view record_text,
+                                             const std::string& path,
+                                             std::size_t number,
+                                             ResultsFrom from = ResultsFrom::user);
+
 // The error for a second result of input `line`, on line `again` of `path`,
 // the first being on line `first` (of `first_path`): the API gives each
 // request one result, so two are two batches' files joined (or, from the

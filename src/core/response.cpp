@@ -243,7 +243,11 @@ Reply decode_reply(std::string_view body, const Secrets& secrets)
         " (at byte " + std::to_string(where) + " of " + std::to_string(body.size()) +
         "): " + secrets.excerpt(body, 80));
   }
-  const json::value& v = *parsed;
+  return decode_reply_object(*parsed, secrets);
+}
+
+Reply decode_reply_object(const json::value& v, const Secrets& secrets)
+{
   const auto* choices = json_member(v, "choices");
   if (const auto* output = json_member(v, "output"); !choices && output && output->is_array()) {
     return decode_responses_object(v, secrets);

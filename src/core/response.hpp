@@ -67,6 +67,9 @@ ExitStatus exit_status_for_http(int status);
 // decode_responses_object() says.
 Reply decode_reply(std::string_view body, const Secrets& secrets = {});
 
+// As decode_reply, of a body already parsed (a Batch API output line's).
+Reply decode_reply_object(const boost::json::value& body, const Secrets& secrets = {});
+
 // Returns the reply of a Responses API response object: the text is the
 // output_text parts of all `message` items, in order (reasoning items come
 // first), the refusal their refusal parts, the reasoning the summary and

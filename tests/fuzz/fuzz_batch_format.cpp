@@ -54,6 +54,22 @@ void parse_files(std::string_view text)
     check(e.status() == gptq::ExitStatus::bad_response, "a provider's bad result line is not a bad response");
     check(gptq::fuzz::is_one_line(e.what()), "a parse_batch_record error is not one line");
   }
+  // Indexing a line (batch_record_line) checks it as reading it does.
+  const std::string_view first = text.substr(0, text.find('\n'));
+  std::optional<std::string> indexed, read;
+  std::optional<std::size_t> indexed_line, read_line;
+  try {
+    indexed_line = gptq::batch_record_line(first, "f", 1);
+  } catch (const gptq::Error& e) {
+    indexed = e.what();
+  }
+  try {
+    const auto record = gptq::parse_batch_record(first, "f", 1);
+    read_line = record ? std::optional(record->first) : std::nullopt;
+  } catch (const gptq::Error& e) {
+    read = e.what();
+  }
+  check(indexed == read && indexed_line == read_line, "batch_record_line and parse_batch_record disagree");
   const auto frame = gptq::parse_input_frame(text.substr(0, text.find('\n')));
   if (frame) {
     check(gptq::parse_input_frame(gptq::input_frame_text(*frame)) == frame, "an input frame does not read back");
