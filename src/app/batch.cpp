@@ -669,6 +669,8 @@ public:
 
   ExitStatus worst() const { return worst_; }
 
+  void warn(const std::string& line) { err_ << line << std::flush; }
+
 private:
   const BatchSettings& settings_;
   ReplyWriter out_;
@@ -693,18 +695,24 @@ ExitStatus results_alone(const BatchResults& results, const std::string& path, R
     }
     return out.worst();
   }
-  std::vector<std::size_t> all;
-  all.reserve(sent.size());
-  std::set_union(sent.begin(), sent.end(), answered.begin(), answered.end(), std::back_inserter(all));
   std::size_t previous = 0;
-  for (const std::size_t line : all) {
+  for (const std::size_t line : sent) {
     for (std::size_t blank = previous + 1; blank < line; ++blank) {
       out.blank(); // not sent: a blank line
     }
     previous = line;
-    const auto input = holds(sent, line) ? results.input(line) : std::nullopt;
+    const auto input = results.input(line);
     const auto result = holds(answered, line) ? std::optional(results.result(line)) : std::nullopt;
     out.put(line, input ? std::optional<std::string_view>(*input) : std::nullopt, result, path);
+  }
+  // A result for a line that was not sent answers nothing that was asked:
+  // said, never printed in another line's place.
+  std::vector<std::size_t> unasked;
+  std::set_difference(answered.begin(), answered.end(), sent.begin(), sent.end(), std::back_inserter(unasked));
+  if (!unasked.empty()) {
+    out.warn("gptq: " + path + " has " + std::to_string(unasked.size()) +
+             (unasked.size() == 1 ? " result" : " results") + " for lines it did not send (line " +
+             std::to_string(unasked.front()) + (unasked.size() == 1 ? "" : " and more") + "); not used\n");
   }
   return out.worst();
 }

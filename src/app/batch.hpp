@@ -119,8 +119,9 @@ private:
 // `in_fd` (no -L: no input to read), writes the results in line order; when
 // `results` knows the lines sent (--batch-wait of a batch gptq made), a line
 // between them that was not sent was blank and keeps its place in plain
-// output, a line sent without a result is a failure, and --jsonl records
-// have the inputs that can be recovered; else a line without a result has
+// output, a line sent without a result is a failure, a result for a line
+// not sent is not used (said on `err`), and --jsonl records have the
+// inputs that can be recovered; else a line without a result has
 // no place and --jsonl records have no "input". Returns the most severe
 // status seen.
 ExitStatus from_batch(const BatchSettings& settings,

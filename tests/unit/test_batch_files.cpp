@@ -218,6 +218,18 @@ BOOST_AUTO_TEST_CASE(the_input_file_gives_places_and_inputs)
                           "{\"line\":5,\"input\":\"five\",\"output\":\"cinq\"}\n"
                           "{\"line\":6,\"input\":\"six\",\"error\":{\"status\":8,\"message\":\"no result for this "
                           "line in batch b\"}}\n");
+  // A result for a line that was not sent (line 3 was blank) is never
+  // printed in its place.
+  BatchFiles extra;
+  TempFile output3(answer(3, "HIJACK") + "\n" + answer(1, "bonjour") + "\n");
+  extra.add_results(::dup(output3.fd()), "out", ResultsFrom::provider);
+  extra.add_input(::dup(input.fd()), "input", frame);
+  const Printed guarded = print(extra, false);
+  BOOST_TEST(guarded.out.find("HIJACK") == std::string::npos, guarded.out);
+  BOOST_TEST(guarded.out == "bonjour\n\n\n\n\n\n");
+  BOOST_TEST(guarded.err.find("gptq: batch b has 1 result for lines it did not send (line 3); not used\n") !=
+               std::string::npos,
+             guarded.err);
   // Without a frame (a batch of --input-jsonl lines): places, no inputs.
   BatchFiles unframed;
   TempFile output2(answer(1, "bonjour") + "\n");
