@@ -139,7 +139,9 @@ check_lines() {
     check "$shell: the word after --dry-run is free" "" "$(cd "$tmp/files" && $complete 'gptq --dry-run ')"
     check "$shell: --batch-wait takes a batch id" "" "$(cd "$tmp/files" && $complete 'gptq --batch-wait ')"
     check "$shell: --batch-cancel takes a batch id" "" "$(cd "$tmp/files" && $complete 'gptq --batch-cancel ')"
-    check "$shell: --batch-l completes --batch-list" "--batch-list" "$($complete 'gptq --batch-l')"
+    # --batch-li, not --batch-l: fish 4 (Debian 13) also offers what matches
+    # as a subsequence, and --batch-l is one of --batch-cancel.
+    check "$shell: --batch-li completes --batch-list" "--batch-list" "$($complete 'gptq --batch-li')"
 }
 
 # --- fish ----------------------------------------------------------------
